@@ -1,0 +1,208 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/probe"
+)
+
+// options are the command line as given, before the environment and defaults are resolved.
+type options struct {
+	services       string
+	region         string
+	account        string
+	image          string
+	timeout        time.Duration
+	deadline       time.Duration
+	resolvers      []string
+	amazonDNS      string
+	logGroup       string
+	logStream      string
+	output         string
+	requirePrivate bool
+	every          time.Duration
+	version        bool
+}
+
+// usageError is bad usage or configuration: exit 2 with one line naming the flag and the fix.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// envPrefix starts the environment variable of every flag: --log-group is VPCPROBE_LOG_GROUP.
+const envPrefix = "VPCPROBE_"
+
+// envName returns the environment variable that sets flag name.
+func envName(name string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// newFlagSet defines CONTRACT.md's flags on a fresh set writing help to out.
+func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("vpcprobe", pflag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.SortFlags = false
+	fs.StringVar(&o.services, "services", probe.DefaultServices, "service keys to probe, comma-separated; all = "+strings.Join(probe.Keys(), ","))
+	fs.StringVar(&o.region, "region", "", "region whose hostnames are probed (default: AWS_REGION, AWS_DEFAULT_REGION, task metadata)")
+	fs.StringVar(&o.account, "account", "", "registry account for ecr.dkr (default: STS caller identity, else the task ARN's)")
+	fs.StringVar(&o.image, "image", "", "ECR image URI whose whole pull path is verified")
+	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "bound on each network step (one DNS query, connect, handshake or call)")
+	fs.DurationVar(&o.deadline, "deadline", 60*time.Second, "bound on the whole probe, delivery included")
+	fs.StringArrayVar(&o.resolvers, "resolver", nil, "DNS server to ask, host[:port], repeatable (default: nameservers of /etc/resolv.conf)")
+	fs.StringVar(&o.amazonDNS, "amazon-dns", "169.254.169.253", "Amazon-provided resolver asked as a second opinion; empty disables")
+	fs.StringVar(&o.logGroup, "log-group", "", "CloudWatch Logs group the report is written to (default: no delivery)")
+	fs.StringVar(&o.logStream, "log-stream", "", "log stream within the group (default: task id or host name, and start time)")
+	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json (default: text on a terminal, else json)")
+	fs.BoolVar(&o.requirePrivate, "require-private", false, "fail a service reached over a public address instead of warning")
+	fs.DurationVar(&o.every, "every", 0, "sidecar mode: probe again every D; SIGTERM ends it after the round in flight")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Name != "version" {
+			f.Usage += " [$" + envName(f.Name) + "]"
+		}
+	})
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: vpcprobe [flags]\n\nProbes the AWS service endpoints an ECS task needs from this subnet and reports what to fix.\nEvery flag can also be set as VPCPROBE_<NAME>; the flag wins.\n\nFlags:\n%s", fs.FlagUsages())
+	}
+	return fs
+}
+
+// parseArgs parses args and the environment into o. A flag given on the command line wins over
+// its environment variable; a repeatable flag's variable holds a comma-separated list.
+func parseArgs(args []string, getenv func(string) (string, bool), out io.Writer) (*options, error) {
+	o := &options{}
+	fs := newFlagSet(o, out)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usagef("%v (see --help)", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("unexpected argument %q: vpcprobe takes only flags (see --help)", fs.Arg(0))
+	}
+	var envErr error
+	fs.VisitAll(func(f *pflag.Flag) {
+		v, ok := getenv(envName(f.Name))
+		if !ok || f.Changed || envErr != nil || f.Name == "version" {
+			return
+		}
+		if f.Value.Type() == "stringArray" {
+			for _, item := range strings.Split(v, ",") {
+				if item = strings.TrimSpace(item); item != "" {
+					if err := f.Value.Set(item); err != nil {
+						envErr = usagef("%s: %v", envName(f.Name), err)
+					}
+				}
+			}
+			return
+		}
+		if err := f.Value.Set(strings.TrimSpace(v)); err != nil {
+			envErr = usagef("%s=%q: %v (fix the variable or pass --%s)", envName(f.Name), v, err, f.Name)
+		}
+	})
+	return o, envErr
+}
+
+// resolverAddr turns a host[:port] resolver address into ip:port; resolvers are IP literals,
+// because vpcprobe would need a resolver to find them.
+func resolverAddr(flag, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.String(), nil
+	}
+	if a, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+		return netip.AddrPortFrom(a, 53).String(), nil
+	}
+	return "", usagef("--%s %q: not an IP address or IP:port (example: 10.0.0.2 or 10.0.0.2:53)", flag, s)
+}
+
+// config validates the options and resolves what they leave open into a probe configuration.
+// region, when o gives none, comes from the environment and task metadata (metaRegion).
+func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAccount string) (probe.Config, error) {
+	var c probe.Config
+	var err error
+	if c.Services, err = probe.ParseServices(o.services); err != nil {
+		return c, usagef("--services: %v", err)
+	}
+	if o.timeout <= 0 {
+		return c, usagef("--timeout %s: must be positive (example: 5s)", o.timeout)
+	}
+	if o.deadline < o.timeout {
+		return c, usagef("--deadline %s is shorter than --timeout %s: raise --deadline or lower --timeout", o.deadline, o.timeout)
+	}
+	if o.every < 0 {
+		return c, usagef("--every %s: must be zero (probe once) or positive", o.every)
+	}
+	c.Timeout, c.Deadline = o.timeout, o.deadline
+
+	c.Region = o.region
+	for _, name := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if c.Region == "" {
+			c.Region, _ = getenv(name)
+		}
+	}
+	if c.Region == "" {
+		c.Region = metaRegion
+	}
+	if c.Region == "" {
+		return c, usagef("--region: no region known; pass --region or set AWS_REGION")
+	}
+	if !probe.ValidRegion(c.Region) {
+		return c, usagef("--region %q: not a region name (example: eu-west-1)", c.Region)
+	}
+
+	c.Account = o.account
+	if c.Account != "" && !probe.ValidAccount(c.Account) {
+		return c, usagef("--account %q: an account id is 12 digits", c.Account)
+	}
+	if c.Account == "" {
+		c.Account = metaAccount
+	}
+	c.Image = o.image
+
+	for _, r := range o.resolvers {
+		addr, err := resolverAddr("resolver", r)
+		if err != nil {
+			return c, err
+		}
+		c.Resolvers = append(c.Resolvers, addr)
+	}
+	if len(c.Resolvers) == 0 {
+		rs, err := checks.SystemResolvers(resolvConf)
+		if err != nil || len(rs) == 0 {
+			return c, usagef("--resolver: none given and %s names no nameserver; pass --resolver 10.0.0.2", resolvConf)
+		}
+		c.Resolvers = rs
+	}
+	if o.amazonDNS != "" {
+		if c.AmazonDNS, err = resolverAddr("amazon-dns", o.amazonDNS); err != nil {
+			return c, err
+		}
+	}
+	switch o.output {
+	case "", "text", "json":
+	default:
+		return c, usagef("--output %q: must be text or json", o.output)
+	}
+	c.LogGroup, c.LogStream = o.logGroup, o.logStream
+	c.RequirePrivate = o.requirePrivate
+	return c, nil
+}
+
+// resolvConf is where the system's resolvers are read from.
+var resolvConf = "/etc/resolv.conf"
+
+// envLookup is os.LookupEnv, the environment of a real run.
+func envLookup(name string) (string, bool) { return os.LookupEnv(name) }

@@ -1,0 +1,135 @@
+// Command vpcprobe tells why an ECS or Fargate task in a private subnet cannot reach the AWS
+// services it needs, and what to change. This file is the wiring: flags in, a probe run, the
+// report out, the exit status decided here and nowhere else.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/probe"
+)
+
+// version is stamped at build time: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+// Exit statuses of CONTRACT.md.
+const (
+	exitOK    = 0 // every service passed or warned, and a requested delivery succeeded
+	exitFail  = 1 // a service failed, or a requested delivery failed
+	exitUsage = 2 // bad usage or configuration; no report
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], envLookup, os.Stdout, os.Stderr))
+}
+
+// run is the whole program behind a testable signature.
+func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+	started := time.Now()
+	o, err := parseArgs(args, getenv, stdout)
+	if errors.Is(err, pflag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "vpcprobe: %v\n", err)
+		return exitUsage
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "vpcprobe %s\n", version)
+		return exitOK
+	}
+
+	// Task metadata comes first: it may name the region. Bounded by one step, and never fatal.
+	var meta probe.Metadata
+	var metaErr error
+	if uri, ok := getenv("ECS_CONTAINER_METADATA_URI_V4"); ok && uri != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+		// The metadata endpoint is link-local: never through a proxy.
+		meta, metaErr = probe.FetchMetadata(ctx, &http.Client{Transport: &http.Transport{}}, uri)
+		cancel()
+	}
+	cfg, err := o.config(getenv, meta.Region(), meta.Account())
+	if err != nil {
+		fmt.Fprintf(stderr, "vpcprobe: %v\n", err)
+		return exitUsage
+	}
+	cfg.Version = version
+	if cfg.LogGroup != "" && cfg.LogStream == "" {
+		cfg.LogStream = probe.DefaultStream(meta, started)
+	}
+	caBundle, _ := getenv("AWS_CA_BUNDLE")
+	roots, err := checks.LoadRoots(caBundle)
+	if err != nil {
+		fmt.Fprintf(stderr, "vpcprobe: AWS_CA_BUNDLE: %v\n", err)
+		return exitUsage
+	}
+	newProber := func() *probe.Prober {
+		return &probe.Prober{Config: cfg, Roots: roots, Metadata: meta, MetaErr: metaErr}
+	}
+	out := outputFor(o.output, stdout, getenv)
+
+	if o.every == 0 {
+		rep := newProber().Run(context.Background(), started)
+		out(rep)
+		if rep.Failed() {
+			return exitFail
+		}
+		return exitOK
+	}
+
+	// Sidecar mode: a round in flight always finishes; SIGTERM only stops the waiting.
+	stop, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer cancel()
+	for {
+		rep := newProber().Run(context.Background(), started)
+		out(rep)
+		select {
+		case <-stop.Done():
+			return exitOK
+		case <-time.After(time.Until(started.Add(o.every))):
+		}
+		started = time.Now()
+	}
+}
+
+// outputFor returns the function that prints a report: --output, else text on a terminal and
+// JSON elsewhere; colour only on a terminal and never with NO_COLOR.
+func outputFor(format string, w io.Writer, getenv func(string) (string, bool)) func(*probe.Report) {
+	tty := isTerminal(w)
+	if format == "" {
+		format = "json"
+		if tty {
+			format = "text"
+		}
+	}
+	_, noColor := getenv("NO_COLOR")
+	color := tty && !noColor
+	return func(r *probe.Report) {
+		if format == "text" {
+			w.Write(r.Text(color))
+			return
+		}
+		w.Write(r.JSON())
+	}
+}
+
+// isTerminal reports whether w is a character device, such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

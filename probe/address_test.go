@@ -1,0 +1,60 @@
+package probe
+
+import (
+	"net/netip"
+	"testing"
+)
+
+func TestIsPrivate(t *testing.T) {
+	own := []netip.Prefix{netip.MustParsePrefix("198.18.0.0/24")} // a subnet outside RFC 1918
+	tests := []struct {
+		addr string
+		want bool
+	}{
+		{"10.0.1.51", true},
+		{"172.16.0.1", true},
+		{"172.32.0.1", false},
+		{"192.168.1.1", true},
+		{"100.64.1.1", true},
+		{"100.128.0.1", false},
+		{"198.18.0.9", true}, // inside the task's own subnet
+		{"198.18.1.9", false},
+		{"127.0.0.1", true},
+		{"fd00:ec2::253", true},
+		{"::ffff:10.0.0.2", true},
+		{"52.95.110.1", false},
+		{"198.51.100.7", false},
+		{"203.0.113.9", false},
+		{"2600:1f18::1", false},
+	}
+	for _, tt := range tests {
+		if got := IsPrivate(netip.MustParseAddr(tt.addr), own); got != tt.want {
+			t.Errorf("IsPrivate(%s) = %v, want %v", tt.addr, got, tt.want)
+		}
+	}
+}
+
+func TestRouteOf(t *testing.T) {
+	a := func(s ...string) []netip.Addr {
+		var out []netip.Addr
+		for _, x := range s {
+			out = append(out, netip.MustParseAddr(x))
+		}
+		return out
+	}
+	tests := []struct {
+		name  string
+		addrs []netip.Addr
+		want  string
+	}{
+		{"none", nil, RouteNone},
+		{"private", a("10.0.1.51", "10.0.2.51"), RoutePrivate},
+		{"public", a("52.95.110.1"), RoutePublic},
+		{"mixed is public", a("10.0.1.51", "52.95.110.1"), RoutePublic},
+	}
+	for _, tt := range tests {
+		if got := RouteOf(tt.addrs, nil); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}

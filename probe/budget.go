@@ -1,0 +1,54 @@
+package probe
+
+import "time"
+
+// The run's time budgets. Everything nests inside --deadline: metadata and the checks get the
+// probe budget, CloudWatch delivery gets its own slice after it, and the report is printed in
+// what is left. TestBudgetsFit proves the pieces add up for every legal flag combination.
+const (
+	// cancelGrace is how long the run waits, once its probe budget is spent, for checks to
+	// notice the cancellation and return their own "deadline" result before it reports them
+	// itself. Checks watch their context, so this is only scheduling slack.
+	cancelGrace = 50 * time.Millisecond
+
+	// outputReserve is kept at the very end of --deadline for building, printing and exiting:
+	// CONTRACT.md promises the process ends within --deadline plus one second.
+	outputReserve = 150 * time.Millisecond
+
+	// maxTransportSlack bounds how much earlier than a step's context the HTTP transport's own
+	// dial, TLS and response-header timeouts fire. Firing first keeps the real cause ("i/o
+	// timeout" while dialling) instead of the SDK's "context deadline exceeded"
+	// (aws-sdk-go-v2#1697).
+	maxTransportSlack = 250 * time.Millisecond
+
+	// deliveryTimeouts is how many --timeout steps CloudWatch delivery may take: group, stream
+	// and events are three calls, but the first two usually answer at once.
+	deliveryTimeouts = 2
+)
+
+// Budget is how one run divides its --deadline.
+type Budget struct {
+	Probe    time.Duration // metadata and every check, measured from the run's start
+	Delivery time.Duration // CloudWatch delivery after the probe; zero when there is none
+}
+
+// Plan divides deadline between the probe and delivery (when deliver is set). Delivery gets
+// deliveryTimeouts steps of timeout, but never more than a third of the deadline, so that a short
+// --deadline still leaves the checks most of it.
+func Plan(timeout, deadline time.Duration, deliver bool) Budget {
+	var b Budget
+	if deliver {
+		b.Delivery = min(deliveryTimeouts*timeout, deadline/3)
+	}
+	b.Probe = deadline - b.Delivery - outputReserve - cancelGrace
+	if b.Probe < 0 {
+		b.Probe = 0
+	}
+	return b
+}
+
+// transportSlack is how much earlier than the step timeout the transport's own timeouts fire:
+// a tenth of the step, at most maxTransportSlack.
+func transportSlack(timeout time.Duration) time.Duration {
+	return min(timeout/10, maxTransportSlack)
+}

@@ -1,0 +1,175 @@
+// Package probe is one vpcprobe run: the service catalogue, the concurrent orchestration of the
+// checks under deadlines, verdicts with their diagnoses and remediations, and the report with the
+// places it is delivered to.
+package probe
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Service is one entry of the catalogue: a key users name in --services and what a task needs
+// of it.
+type Service struct {
+	Key      string // what users write in --services: "ecr.api"
+	Gateway  bool   // the endpoint to create is a gateway endpoint (S3), not an interface endpoint
+	NeededBy string // what breaks without it, for diagnoses
+	Path     string // path of the unsigned HTTP check; "/" unless the service answers elsewhere
+	EC2Only  bool   // only the EC2 launch type needs it (the ECS agent's own endpoints)
+}
+
+// catalogue lists every known service in report order. Host names are derived by Host, exactly
+// as the SDK's endpoint resolvers do (a test compares the two for every region family).
+var catalogue = []Service{
+	{Key: "ecr.api", NeededBy: "image pulls (ecr:GetAuthorizationToken, BatchGetImage)", Path: "/"},
+	{Key: "ecr.dkr", NeededBy: "image pulls (the registry's /v2/ API)", Path: "/v2/"},
+	{Key: "s3", Gateway: true, NeededBy: "image pulls (ECR keeps image layers in S3)", Path: "/"},
+	{Key: "logs", NeededBy: "the awslogs log driver and this report", Path: "/"},
+	{Key: "sts", NeededBy: "role assumption and caller identity", Path: "/"},
+	{Key: "secretsmanager", NeededBy: "secrets from Secrets Manager in task definitions", Path: "/"},
+	{Key: "ssm", NeededBy: "secrets from SSM Parameter Store in task definitions", Path: "/"},
+	{Key: "ssmmessages", NeededBy: "ECS Exec", Path: "/"},
+	{Key: "kms", NeededBy: "secrets encrypted with a customer managed key", Path: "/"},
+	{Key: "ecs", EC2Only: true, NeededBy: "the ECS agent (EC2 launch type): DiscoverPollEndpoint", Path: "/"},
+	{Key: "ecs-agent", EC2Only: true, NeededBy: "the ECS agent's control channel (EC2 launch type)", Path: "/"},
+	{Key: "ecs-telemetry", EC2Only: true, NeededBy: "the ECS agent's telemetry (EC2 launch type)", Path: "/"},
+}
+
+// DefaultServices is the --services default of CONTRACT.md: what every image pull needs, the
+// logs path and STS.
+const DefaultServices = "ecr.api,ecr.dkr,s3,logs,sts"
+
+// Keys returns every known service key in catalogue order.
+func Keys() []string {
+	keys := make([]string, len(catalogue))
+	for i, s := range catalogue {
+		keys[i] = s.Key
+	}
+	return keys
+}
+
+// Lookup returns the catalogue entry for key.
+func Lookup(key string) (Service, bool) {
+	for _, s := range catalogue {
+		if s.Key == key {
+			return s, true
+		}
+	}
+	return Service{}, false
+}
+
+// ParseServices turns a --services value into catalogue entries, in catalogue order without
+// duplicates. "all" selects every key. An unknown key is an error naming the known ones.
+func ParseServices(list string) ([]Service, error) {
+	var want []string
+	for _, k := range strings.Split(list, ",") {
+		k = strings.ToLower(strings.TrimSpace(k))
+		switch {
+		case k == "":
+			continue
+		case k == "all":
+			want = append(want, Keys()...)
+		default:
+			if _, ok := Lookup(k); !ok {
+				return nil, fmt.Errorf("unknown service %q (known: all, %s)", k, strings.Join(Keys(), ", "))
+			}
+			want = append(want, k)
+		}
+	}
+	if len(want) == 0 {
+		return nil, fmt.Errorf("no service named")
+	}
+	var out []Service
+	for _, s := range catalogue {
+		if slices.Contains(want, s.Key) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// Partition is an AWS partition: its name and the DNS suffix of its service host names.
+type Partition struct {
+	ID        string // aws, aws-cn, aws-us-gov, …
+	DNSSuffix string // amazonaws.com, amazonaws.com.cn, …
+}
+
+// partitions maps region prefixes to partitions, most specific first, as the SDK's partitions.json.
+var partitions = []struct {
+	prefix string
+	p      Partition
+}{
+	{"cn-", Partition{"aws-cn", "amazonaws.com.cn"}},
+	{"us-gov-", Partition{"aws-us-gov", "amazonaws.com"}},
+	{"us-isob-", Partition{"aws-iso-b", "sc2s.sgov.gov"}},
+	{"us-isof-", Partition{"aws-iso-f", "csp.hci.ic.gov"}},
+	{"us-iso-", Partition{"aws-iso", "c2s.ic.gov"}},
+	{"eu-isoe-", Partition{"aws-iso-e", "cloud.adc-e.uk"}},
+	{"eusc-", Partition{"aws-eusc", "amazonaws.eu"}},
+}
+
+// PartitionOf returns the partition a region belongs to.
+func PartitionOf(region string) Partition {
+	for _, e := range partitions {
+		if strings.HasPrefix(region, e.prefix) {
+			return e.p
+		}
+	}
+	return Partition{"aws", "amazonaws.com"}
+}
+
+var regionRE = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
+
+// ValidRegion reports whether region is shaped like an AWS region name (eu-west-1, us-gov-west-1).
+func ValidRegion(region string) bool { return regionRE.MatchString(region) }
+
+var accountRE = regexp.MustCompile(`^[0-9]{12}$`)
+
+// ValidAccount reports whether id is a 12-digit AWS account id.
+func ValidAccount(id string) bool { return accountRE.MatchString(id) }
+
+// Host returns the host name a client in region connects to for s: the name that gets private
+// DNS from an interface endpoint. For ecr.dkr it needs the registry's account.
+func (s Service) Host(region, account string) string {
+	suffix := PartitionOf(region).DNSSuffix
+	switch s.Key {
+	case "ecr.api":
+		// Only api.ecr.<r> gets private DNS; ecr.<r> stays public even when all is well.
+		return "api.ecr." + region + "." + suffix
+	case "ecr.dkr":
+		return account + ".dkr.ecr." + region + "." + suffix
+	case "s3":
+		// The bucket every image layer download really uses.
+		return LayerBucket(region) + ".s3." + region + "." + suffix
+	case "ecs-agent":
+		return "ecs-a." + region + "." + suffix
+	case "ecs-telemetry":
+		return "ecs-t." + region + "." + suffix
+	}
+	return s.Key + "." + region + "." + suffix
+}
+
+// LayerBucket returns the name of the S3 bucket ECR serves image layers from in region.
+func LayerBucket(region string) string { return "prod-" + region + "-starport-layer-bucket" }
+
+// chinaPrefixed lists the services whose endpoint service names start with "cn." in China.
+var chinaPrefixed = []string{"ecr.api", "ecr.dkr", "s3", "sts"}
+
+// EndpointService returns the VPC endpoint service name a user creates for s in region.
+func (s Service) EndpointService(region string) string {
+	name := "com.amazonaws." + region + "." + s.Key
+	if PartitionOf(region).ID == "aws-cn" && slices.Contains(chinaPrefixed, s.Key) {
+		return "cn." + name
+	}
+	return name
+}
+
+// EndpointType returns "gateway" or "interface": the kind of VPC endpoint to create for s.
+func (s Service) EndpointType() string {
+	if s.Gateway {
+		return "gateway"
+	}
+	return "interface"
+}

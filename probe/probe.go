@@ -1,0 +1,403 @@
+package probe
+
+import (
+	"context"
+	"crypto/x509"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+)
+
+// Config is what a run was asked to do: CONTRACT.md's flags, validated.
+type Config struct {
+	Services       []Service
+	Region         string
+	Account        string // registry account for ecr.dkr; empty: learn it
+	Image          string // ECR image whose pull path is verified; empty: none
+	Timeout        time.Duration
+	Deadline       time.Duration
+	Resolvers      []string // host:port
+	AmazonDNS      string   // host:port of the second-opinion resolver; empty: not asked
+	LogGroup       string
+	LogStream      string
+	RequirePrivate bool
+	Version        string
+}
+
+// Prober runs probes. Everything it touches in the outside world is a field, so tests and the
+// lab give it loopback servers.
+type Prober struct {
+	Config
+	Dialer   checks.Dialer    // connections of every check
+	Roots    *x509.CertPool   // trust roots of the TLS checks and the HTTP client; nil: system roots
+	Port     uint16           // the port every "443" goes to; 0 means 443
+	Now      func() time.Time // clock; nil means time.Now
+	Metadata Metadata         // task metadata, already fetched; zero outside ECS
+	MetaErr  error            // why task metadata could not be read, if it could not
+
+	// Steps returns the checks to run for a service after the unsigned HTTP check has shown
+	// that an AWS endpoint answers: the authenticated calls. Nil means none.
+	Steps func(svc Service) []Step
+
+	pins *pinDialer
+}
+
+// Step is one check of a service that runs after the network checks passed.
+type Step struct {
+	Name string
+	Run  func(ctx context.Context, t Target) checks.Result
+}
+
+// Target is what a Step may use: the service, its host, and an HTTP client whose connections
+// go to the addresses the DNS check found.
+type Target struct {
+	Service Service
+	Host    string
+	Region  string
+	Client  *http.Client
+	Earlier []checks.Result // the checks of this service that already ran, in order
+}
+
+func (p *Prober) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+// Transport returns an HTTP transport whose dials go through the run's pinned addresses; the
+// SDK's clients use it so that their calls take the path the checks measured.
+func (p *Prober) Transport() *http.Transport {
+	p.init()
+	return newTransport(p.pins, p.Roots, p.Timeout)
+}
+
+func (p *Prober) init() {
+	if p.pins != nil {
+		return
+	}
+	port := p.Port
+	if port == 0 {
+		port = 443
+	}
+	p.Port = port
+	d := p.Dialer
+	if d == nil {
+		d = &net.Dialer{}
+		p.Dialer = d
+	}
+	p.pins = &pinDialer{dialer: d, port: port,
+		resolver: checks.Resolver{Servers: p.Resolvers, Timeout: p.Timeout}}
+}
+
+// state is one service's progress. The run's deadline may fall while it is being written, so
+// every access holds mu and the report is built from a snapshot.
+type state struct {
+	svc  Service
+	host string
+
+	mu      sync.Mutex
+	plan    []string        // check names, in order
+	results []checks.Result // finished checks, a prefix of plan
+	second  *checks.Result  // the Amazon-provided resolver's answer
+}
+
+func (s *state) add(r checks.Result) {
+	s.mu.Lock()
+	s.results = append(s.results, r)
+	s.mu.Unlock()
+}
+
+// Run probes every configured service concurrently and returns the report. It returns when
+// every service finished or the probe budget ran out, whichever comes first; started marks the
+// beginning of the run (the process start, so that metadata reading counts).
+func (p *Prober) Run(ctx context.Context, started time.Time) *Report {
+	p.init()
+	budget := Plan(p.Timeout, p.Deadline, p.LogGroup != "")
+	ctx, cancel := context.WithDeadlineCause(ctx, started.Add(budget.Probe), checks.ErrDeadline)
+	defer cancel()
+
+	rep := &Report{
+		Schema:    Schema,
+		RunID:     NewRunID(),
+		StartedAt: timestamp(started),
+		Context:   p.context(),
+		Delivery:  Delivery{CloudWatch: Disabled},
+		Version:   p.Version,
+	}
+	own := p.ownPrefixes()
+	account := p.account()
+
+	states := make([]*state, len(p.Services))
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, svc := range p.Services {
+		st := &state{svc: svc, host: svc.Host(p.Region, account)}
+		st.plan = p.plan(svc)
+		states[i] = st
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.probe(ctx, st, account)
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		// Checks watch ctx and return "deadline" results themselves; give them a moment.
+		select {
+		case <-done:
+		case <-time.After(cancelGrace):
+		}
+	}
+
+	for _, st := range states {
+		rep.Services = append(rep.Services, p.serviceReport(st, own))
+	}
+	rep.finish()
+	rep.DurationMS = p.now().Sub(started).Milliseconds()
+	return rep
+}
+
+// plan lists the checks a service will get, in order.
+func (p *Prober) plan(svc Service) []string {
+	names := []string{"dns", "tcp", "tls", "http"}
+	if p.Steps != nil {
+		for _, s := range p.Steps(svc) {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
+// probe runs one service's checks in order, each bounded by one --timeout; a failure skips the
+// rest. The second-opinion DNS query runs beside them.
+func (p *Prober) probe(ctx context.Context, st *state, account string) {
+	if st.svc.Key == "ecr.dkr" && account == "" {
+		for _, name := range st.plan {
+			st.add(checks.Skipped(name, "registry account unknown"))
+		}
+		return
+	}
+	var second sync.WaitGroup
+	if p.AmazonDNS != "" {
+		second.Add(1)
+		go func() {
+			defer second.Done()
+			r := checks.DNS(ctx, checks.Resolver{Servers: []string{p.AmazonDNS}, Timeout: p.Timeout}, st.host)
+			st.mu.Lock()
+			st.second = &r
+			st.mu.Unlock()
+		}()
+	}
+	defer second.Wait()
+
+	resolver := checks.Resolver{Servers: p.Resolvers, Timeout: p.Timeout}
+	dnsRes := checks.DNS(ctx, resolver, st.host)
+	st.add(dnsRes)
+	if dnsRes.Status == checks.Fail {
+		p.skipRest(st, "dns failed")
+		return
+	}
+	p.pins.pin(st.host, dnsRes.Addrs)
+
+	step := func(f func(context.Context) checks.Result) checks.Result {
+		sctx, cancel := context.WithTimeout(ctx, p.Timeout)
+		defer cancel()
+		r := f(sctx)
+		st.add(r)
+		return r
+	}
+	tcp := step(func(c context.Context) checks.Result { return checks.TCP(c, p.Dialer, dnsRes.Addrs, p.Port) })
+	if len(tcp.Addrs) == 0 {
+		p.skipRest(st, "tcp failed")
+		return
+	}
+	answering := tcp.Addrs
+	p.pins.pin(st.host, answering)
+
+	tlsRes := step(func(c context.Context) checks.Result {
+		return checks.TLS(c, p.Dialer, netip.AddrPortFrom(answering[0], p.Port), st.host, p.Roots)
+	})
+	if tlsRes.Status == checks.Fail {
+		p.skipRest(st, "tls failed")
+		return
+	}
+
+	tr := newTransport(p.pins, p.Roots, p.Timeout)
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, CheckRedirect: noRedirects}
+	httpRes := step(func(c context.Context) checks.Result {
+		return checks.HTTP(c, client, "https://"+st.host+st.svc.Path)
+	})
+	if httpRes.Status == checks.Fail {
+		p.skipRest(st, "http failed")
+		return
+	}
+	if p.Steps == nil {
+		return
+	}
+	for _, s := range p.Steps(st.svc) {
+		st.mu.Lock()
+		earlier := append([]checks.Result(nil), st.results...)
+		st.mu.Unlock()
+		t := Target{Service: st.svc, Host: st.host, Region: p.Region, Client: client, Earlier: earlier}
+		// A Step bounds its own calls: an authenticated check may take two attempts.
+		r := s.Run(ctx, t)
+		st.add(r)
+		if r.Status == checks.Fail {
+			p.skipRest(st, s.Name+" failed")
+			return
+		}
+	}
+}
+
+// skipRest marks every planned check after the finished ones as skipped.
+func (p *Prober) skipRest(st *state, why string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, name := range st.plan[len(st.results):] {
+		st.results = append(st.results, checks.Skipped(name, why))
+	}
+}
+
+// account returns the registry account known before any call: the flag, else the task ARN's.
+func (p *Prober) account() string {
+	if p.Account != "" {
+		return p.Account
+	}
+	return p.Metadata.Account()
+}
+
+// ownPrefixes returns the task's own subnet, whose addresses count as private.
+func (p *Prober) ownPrefixes() []netip.Prefix {
+	if pfx, err := netip.ParsePrefix(p.Metadata.SubnetCIDR); err == nil {
+		return []netip.Prefix{pfx.Masked()}
+	}
+	return nil
+}
+
+// context fills the report's context from the configuration and task metadata.
+func (p *Prober) context() Context {
+	m := p.Metadata
+	c := Context{
+		Region:           p.Region,
+		Partition:        PartitionOf(p.Region).ID,
+		Account:          p.account(),
+		Cluster:          m.Cluster,
+		TaskARN:          m.TaskARN,
+		LaunchType:       m.LaunchType,
+		AvailabilityZone: m.AvailabilityZone,
+		SubnetCIDR:       m.SubnetCIDR,
+		PrivateIP:        m.PrivateIP,
+		Resolvers:        append([]string{}, p.Resolvers...),
+		AmazonDNS:        p.AmazonDNS,
+		Proxy:            proxyInUse(),
+	}
+	if p.MetaErr != nil {
+		c.MetadataError = checks.Bound(p.MetaErr.Error())
+	}
+	return c
+}
+
+// proxyInUse returns the HTTPS proxy from the environment without its credentials.
+func proxyInUse() string {
+	req, _ := http.NewRequest(http.MethodGet, "https://example.amazonaws.com/", nil)
+	u, err := http.ProxyFromEnvironment(req)
+	if err != nil || u == nil {
+		return ""
+	}
+	u.User = nil
+	return strings.TrimSuffix(u.String(), "/")
+}
+
+// serviceReport snapshots a service's progress into its report, calling checks that had not
+// finished when the deadline fell "deadline", and judges it.
+func (p *Prober) serviceReport(st *state, own []netip.Prefix) ServiceReport {
+	st.mu.Lock()
+	results := append([]checks.Result(nil), st.results...)
+	second := st.second
+	st.mu.Unlock()
+	for i := len(results); i < len(st.plan); i++ {
+		if i == len(results) && !hasDeadline(results) {
+			results = append(results, checks.Result{Name: st.plan[i], Status: checks.Fail,
+				Code: checks.Deadline, Detail: "did not finish before the run's deadline"})
+			continue
+		}
+		results = append(results, checks.Skipped(st.plan[i], "run deadline"))
+	}
+
+	sr := ServiceReport{
+		Service:         st.svc.Key,
+		Host:            st.host,
+		EndpointService: st.svc.EndpointService(p.Region),
+		EndpointType:    st.svc.EndpointType(),
+		Route:           RouteNone,
+		Addresses:       []string{},
+	}
+	var addrs []netip.Addr
+	if len(results) > 0 && results[0].Name == "dns" {
+		addrs = results[0].Addrs
+	}
+	for _, a := range addrs {
+		sr.Addresses = append(sr.Addresses, a.String())
+	}
+	sr.Route = RouteOf(addrs, own)
+	for _, r := range results {
+		sr.Checks = append(sr.Checks, checkReport(r))
+	}
+	if second != nil {
+		sr.AmazonDNS = secondOpinion(*second, addrs, own)
+	}
+	j := judge(finding{
+		svc: st.svc, host: st.host, region: p.Region, route: sr.Route, addrs: addrs,
+		results: results, second: sr.AmazonDNS, subnet: p.Metadata.SubnetCIDR,
+		resolvers: p.Resolvers, requirePrivate: p.RequirePrivate, deadline: p.Deadline,
+	})
+	sr.Verdict, sr.Error, sr.Diagnosis, sr.Remediation = j.verdict, j.code, j.diagnosis, j.remediation
+	return sr
+}
+
+func hasDeadline(rs []checks.Result) bool {
+	for _, r := range rs {
+		if r.Code == checks.Deadline {
+			return true
+		}
+	}
+	return false
+}
+
+// secondOpinion compares the Amazon-provided resolver's answer with the configured one's.
+func secondOpinion(r checks.Result, configured []netip.Addr, own []netip.Prefix) *SecondDNS {
+	s := &SecondDNS{Status: r.Status, Error: r.Code, Route: RouteOf(r.Addrs, own), Addresses: []string{}}
+	for _, a := range r.Addrs {
+		s.Addresses = append(s.Addresses, a.String())
+	}
+	if r.Status == checks.Pass { // only an answer can agree or disagree
+		agrees := sameSet(r.Addrs, configured)
+		s.Agrees = &agrees
+	}
+	return s
+}
+
+func sameSet(a, b []netip.Addr) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := map[netip.Addr]bool{}
+	for _, x := range a {
+		seen[x] = true
+	}
+	for _, y := range b {
+		if !seen[y] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,181 @@
+package probe
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+)
+
+// Schema names the report's shape; fields may be added, never renamed or removed, without a new one.
+const Schema = "vpcprobe/v1"
+
+// Report is one run's findings. The JSON document, the text table, the CloudWatch events and
+// the metrics are all views of this one value.
+type Report struct {
+	Schema     string          `json:"schema"`
+	RunID      string          `json:"run_id"`
+	Verdict    checks.Status   `json:"verdict"`
+	StartedAt  string          `json:"started_at"`
+	DurationMS int64           `json:"duration_ms"`
+	Counts     Counts          `json:"counts"`
+	Context    Context         `json:"context"`
+	Services   []ServiceReport `json:"services"`
+	Delivery   Delivery        `json:"delivery"`
+	Version    string          `json:"version,omitempty"`
+}
+
+// Counts is how many services ended with each verdict.
+type Counts struct {
+	Pass int `json:"pass"`
+	Warn int `json:"warn"`
+	Fail int `json:"fail"`
+	Skip int `json:"skip"`
+}
+
+// Context is where the probe ran, as far as it could tell. Unknown values are empty strings,
+// never guesses.
+type Context struct {
+	Region           string   `json:"region"`
+	Partition        string   `json:"partition"`
+	Account          string   `json:"account"`
+	CallerARN        string   `json:"caller_arn,omitempty"`
+	Cluster          string   `json:"cluster"`
+	TaskARN          string   `json:"task_arn"`
+	LaunchType       string   `json:"launch_type,omitempty"`
+	AvailabilityZone string   `json:"availability_zone"`
+	SubnetCIDR       string   `json:"subnet_cidr"`
+	PrivateIP        string   `json:"private_ip"`
+	Resolvers        []string `json:"resolvers"`
+	AmazonDNS        string   `json:"amazon_dns,omitempty"`
+	Proxy            string   `json:"proxy,omitempty"`
+	MetadataError    string   `json:"metadata_error,omitempty"`
+}
+
+// ServiceReport is one service's findings.
+type ServiceReport struct {
+	Service         string        `json:"service"`
+	Host            string        `json:"host"`
+	EndpointService string        `json:"endpoint_service"`
+	EndpointType    string        `json:"endpoint_type"`
+	Verdict         checks.Status `json:"verdict"`
+	Error           checks.Code   `json:"error,omitempty"`
+	Route           string        `json:"route"`
+	Addresses       []string      `json:"addresses"`
+	AmazonDNS       *SecondDNS    `json:"amazon_dns,omitempty"`
+	Checks          []CheckReport `json:"checks"`
+	Diagnosis       string        `json:"diagnosis,omitempty"`
+	Remediation     string        `json:"remediation,omitempty"`
+}
+
+// SecondDNS is the Amazon-provided resolver's answer for the same name, when it was asked.
+type SecondDNS struct {
+	Status    checks.Status `json:"status"`
+	Error     checks.Code   `json:"error,omitempty"`
+	Route     string        `json:"route"`
+	Addresses []string      `json:"addresses"`
+	Agrees    *bool         `json:"agrees,omitempty"` // absent when it did not answer
+}
+
+// CheckReport is one check of one service.
+type CheckReport struct {
+	Name       string        `json:"name"`
+	Status     checks.Status `json:"status"`
+	DurationMS int64         `json:"duration_ms"`
+	Error      checks.Code   `json:"error,omitempty"`
+	Detail     string        `json:"detail,omitempty"`
+}
+
+// Delivery says where the report went besides stdout.
+type Delivery struct {
+	CloudWatch string `json:"cloudwatch"` // delivered, failed or disabled
+	Error      string `json:"error,omitempty"`
+	LogGroup   string `json:"log_group,omitempty"`
+	LogStream  string `json:"log_stream,omitempty"`
+}
+
+// Delivery states.
+const (
+	Delivered = "delivered"
+	Failed    = "failed"
+	Disabled  = "disabled"
+)
+
+// checkReport turns a check result into its report form.
+func checkReport(r checks.Result) CheckReport {
+	return CheckReport{
+		Name: r.Name, Status: r.Status, DurationMS: r.Duration.Milliseconds(),
+		Error: r.Code, Detail: checks.Bound(r.Detail),
+	}
+}
+
+// JSON returns the report as one JSON document followed by a newline.
+func (r *Report) JSON() []byte {
+	b, err := json.Marshal(r)
+	if err != nil { // only plain values in here; cannot fail
+		panic("probe: marshal report: " + err.Error())
+	}
+	return append(b, '\n')
+}
+
+// NewRunID returns a random identifier for one run (a UUID version 4 in its usual form).
+func NewRunID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// timestamp formats t as CONTRACT.md's started_at: RFC 3339 in UTC, to the millisecond.
+func timestamp(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+// finish sets the counts and the overall verdict from the services.
+func (r *Report) finish() {
+	r.Counts = Counts{}
+	r.Verdict = checks.Pass
+	for _, s := range r.Services {
+		switch s.Verdict {
+		case checks.Pass:
+			r.Counts.Pass++
+		case checks.Warn:
+			r.Counts.Warn++
+			if r.Verdict == checks.Pass {
+				r.Verdict = checks.Warn
+			}
+		case checks.Fail:
+			r.Counts.Fail++
+			r.Verdict = checks.Fail
+		case checks.Skip:
+			r.Counts.Skip++
+		}
+	}
+}
+
+// Failed reports whether the run must exit 1: a service failed, or a requested delivery failed.
+func (r *Report) Failed() bool {
+	return r.Verdict == checks.Fail || r.Delivery.CloudWatch == Failed
+}
+
+// DefaultStream returns the log stream a run writes to when --log-stream is not given: the task
+// id (or the host name) and the start time, in characters CloudWatch accepts.
+func DefaultStream(m Metadata, started time.Time) string {
+	id := ""
+	if i := strings.LastIndex(m.TaskARN, "/"); i >= 0 {
+		id = m.TaskARN[i+1:]
+	}
+	if id == "" {
+		id, _ = os.Hostname()
+	}
+	if id == "" {
+		id = "vpcprobe"
+	}
+	return id + "/" + started.UTC().Format("2006-01-02T15-04-05Z")
+}

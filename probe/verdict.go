@@ -1,0 +1,276 @@
+package probe
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+)
+
+// PublicRoute is the service-level reason code for a service reached over public addresses
+// when an interface endpoint would keep the traffic inside the VPC (an extension of CONTRACT.md's
+// codes: no check failed, the path itself is the finding).
+const PublicRoute checks.Code = "public-route"
+
+// ResolverMismatch is the service-level reason code for a configured resolver whose answer
+// differs from the Amazon-provided resolver's (an extension of CONTRACT.md's codes).
+const ResolverMismatch checks.Code = "resolver-mismatch"
+
+// finding is everything the verdict of one service depends on.
+type finding struct {
+	svc            Service
+	host, region   string
+	route          string
+	addrs          []netip.Addr
+	results        []checks.Result
+	second         *SecondDNS
+	subnet         string
+	resolvers      []string
+	requirePrivate bool
+	deadline       time.Duration
+}
+
+// judgement is a service's verdict with the reason a person reads.
+type judgement struct {
+	verdict     checks.Status
+	code        checks.Code
+	diagnosis   string
+	remediation string
+}
+
+// judge decides a service's verdict: the first failed check decides, then the first warning,
+// then the route; a resolver disagreement is layered on top, since it is usually the cause.
+func judge(f finding) judgement {
+	if allSkipped(f.results) {
+		why := "not probed"
+		if len(f.results) > 0 {
+			why = f.results[0].Detail
+		}
+		j := judgement{verdict: checks.Skip, diagnosis: "Not probed: " + why + "."}
+		if f.svc.Key == "ecr.dkr" {
+			j.remediation = "Pass --account (or VPCPROBE_ACCOUNT) with the registry's account id, or give the probe credentials so it can learn it from STS."
+		}
+		return j
+	}
+	j := judgement{verdict: checks.Pass}
+	for _, st := range []checks.Status{checks.Fail, checks.Warn} {
+		if r, ok := first(f.results, st); ok {
+			j = judgement{verdict: st, code: r.Code}
+			j.diagnosis, j.remediation = f.explain(r)
+			break
+		}
+	}
+	if j.verdict == checks.Pass && f.route == RoutePublic && !f.svc.Gateway {
+		j = judgement{verdict: checks.Warn, code: PublicRoute,
+			diagnosis: fmt.Sprintf("%s is reached over public addresses (%s): the traffic leaves the VPC through a NAT or internet gateway, is billed per GB ($0.045/GB on a NAT gateway), and breaks when that egress is removed.",
+				f.host, list(f.addrs)),
+			remediation: fmt.Sprintf("Create the interface VPC endpoint %s with private DNS enabled in this VPC, in this subnet's availability zone, with a security group allowing TCP 443 from %s.",
+				f.svc.EndpointService(f.region), f.from()),
+		}
+		if f.requirePrivate {
+			j.verdict = checks.Fail
+			j.diagnosis += " --require-private makes that a failure."
+		}
+	}
+	return f.layerMismatch(j)
+}
+
+// layerMismatch explains a disagreement between the configured resolver and the Amazon-provided
+// one. It is the root cause of most "public address, timeout" failures, so it leads.
+func (f finding) layerMismatch(j judgement) judgement {
+	if f.second == nil || f.second.Agrees == nil || *f.second.Agrees {
+		return j
+	}
+	mine := "no address"
+	if len(f.addrs) > 0 {
+		mine = fmt.Sprintf("%s addresses (%s)", f.route, list(f.addrs))
+	}
+	why := fmt.Sprintf("The configured resolver %s answers %s for %s, but the Amazon-provided resolver answers %s addresses (%s).",
+		strings.Join(f.resolvers, ", "), mine, f.host, f.second.Route, strings.Join(f.second.Addresses, ", "))
+	if f.second.Route == RoutePrivate && f.route != RoutePrivate {
+		why += " Custom DNS servers (a DHCP option set) or a Route 53 Resolver forwarding rule do not see the endpoint's private hosted zone."
+	}
+	fix := fmt.Sprintf("Make the custom DNS servers forward %s (or all of %s) to the VPC resolver at the VPC CIDR base + 2, or delete the Route 53 Resolver rule that covers it.",
+		f.host, PartitionOf(f.region).DNSSuffix)
+	if j.verdict == checks.Pass {
+		return judgement{verdict: checks.Warn, code: ResolverMismatch, diagnosis: why, remediation: fix}
+	}
+	j.diagnosis = why + " " + j.diagnosis
+	j.remediation = fix + " " + j.remediation
+	return j
+}
+
+// explain returns the diagnosis and remediation of one failed or warning check.
+func (f finding) explain(r checks.Result) (string, string) {
+	if r.Code == checks.Deadline {
+		return fmt.Sprintf("The %s check of %s did not finish before the run's --deadline (%s).", r.Name, f.host, f.deadline),
+			"Raise --deadline or lower --timeout; if a single step hangs, the checks before it show where."
+	}
+	switch r.Name {
+	case "dns":
+		return f.explainDNS(r)
+	case "tcp":
+		return f.explainTCP(r)
+	case "tls":
+		return f.explainTLS(r)
+	case "http":
+		return f.explainHTTP(r)
+	}
+	return f.explainCall(r)
+}
+
+func (f finding) explainDNS(r checks.Result) (string, string) {
+	who := r.Resolver
+	if who == "" {
+		who = strings.Join(f.resolvers, ", ")
+	}
+	es := f.svc.EndpointService(f.region)
+	switch r.Code {
+	case checks.NXDomain:
+		return fmt.Sprintf("%s does not exist according to %s.", f.host, who),
+			fmt.Sprintf("Check the region (%s); if it is right, look for a private hosted zone or Route 53 Resolver rule in this VPC that covers %s without this name.", f.region, PartitionOf(f.region).DNSSuffix)
+	case checks.NoAnswer:
+		return fmt.Sprintf("%s exists but has no address record at %s.", f.host, who),
+			fmt.Sprintf("A private hosted zone or Resolver rule overrides %s without A records: delete it and enable private DNS on the endpoint %s instead.", f.host, es)
+	case checks.DNSTimeout:
+		return fmt.Sprintf("No DNS server answered for %s (asked %s): %s.", f.host, who, r.Detail),
+			fmt.Sprintf("Turn on enableDnsSupport for this VPC; if the resolvers are custom DNS servers, allow UDP and TCP 53 to them from %s in security groups and network ACLs.", f.from())
+	default: // servfail and anything a resolver may say
+		return fmt.Sprintf("The resolver failed to answer for %s: %s.", f.host, r.Detail),
+			"If the resolver is a custom DNS server, make it forward AWS names to the VPC resolver (VPC CIDR base + 2); otherwise check the VPC's enableDnsSupport attribute."
+	}
+}
+
+func (f finding) explainTCP(r checks.Result) (string, string) {
+	es := f.svc.EndpointService(f.region)
+	silent, answered := peers(r)
+	if r.Status == checks.Warn {
+		return fmt.Sprintf("%s did not answer on TCP 443 while %s did: one of the endpoint's network interfaces is unreachable from this subnet, so some connections hang.", list(silent), list(answered)),
+			fmt.Sprintf("Check the network ACL and route table of the subnet holding %s, and the security group of the endpoint %s; or remove the endpoint from that subnet.", list(silent), es)
+	}
+	switch {
+	case r.Code == checks.Timeout && f.route == RoutePrivate:
+		return fmt.Sprintf("%s resolves to the interface endpoint (%s) but TCP 443 timed out: a security group or network ACL drops it.", f.host, list(f.addrs)),
+			fmt.Sprintf("Allow inbound TCP 443 from %s in the security group of the endpoint %s, and let the network ACLs pass TCP 443 out and ports 1024-65535 back.", f.from(), es)
+	case r.Code == checks.Timeout && f.svc.Gateway:
+		return fmt.Sprintf("The ECR layer bucket %s resolves to S3's public addresses and TCP 443 timed out: this subnet's route table has no route to an S3 gateway endpoint (and no NAT), or the task's security group egress does not allow the S3 prefix list.", f.host),
+			fmt.Sprintf("Create the gateway endpoint %s and associate it with this subnet's route table; allow egress TCP 443 to the prefix list %s in the task's security group.", es, es)
+	case r.Code == checks.Timeout:
+		return fmt.Sprintf("%s resolves to public addresses (%s) and TCP 443 timed out: there is no interface endpoint with private DNS for %s and no NAT route.", f.host, list(f.addrs), f.svc.Key),
+			fmt.Sprintf("Create the interface VPC endpoint %s in this VPC with private DNS enabled, in this subnet's availability zone, with a security group allowing TCP 443 from %s.", es, f.from())
+	case r.Code == checks.Refused:
+		return fmt.Sprintf("%s refused TCP 443: whatever answers at that address is not the AWS endpoint.", list(silent)),
+			fmt.Sprintf("Find what owns %s: a firewall rejecting HTTPS egress, or a DNS record (private hosted zone, Resolver rule) pointing %s at the wrong address.", list(silent), f.host)
+	case r.Code == checks.Unreachable && f.route == RoutePrivate:
+		return fmt.Sprintf("There is no route from this subnet to %s.", list(silent)),
+			fmt.Sprintf("The endpoint addresses are outside this VPC's local route: check for a private hosted zone pointing %s elsewhere, and recreate the endpoint %s in this VPC.", f.host, es)
+	case r.Code == checks.Unreachable:
+		return fmt.Sprintf("There is no route from this subnet to %s (public addresses).", list(silent)),
+			fmt.Sprintf("Create the %s endpoint %s (private DNS on), or add a default route to a NAT gateway in this subnet's route table.", f.svc.EndpointType(), es)
+	}
+	return fmt.Sprintf("TCP 443 to %s failed: %s.", f.host, r.Detail),
+		fmt.Sprintf("Check security groups, network ACLs and routes between %s and %s.", f.from(), list(f.addrs))
+}
+
+func (f finding) explainTLS(r checks.Result) (string, string) {
+	es := f.svc.EndpointService(f.region)
+	switch r.Code {
+	case checks.TLSUntrusted:
+		return fmt.Sprintf("TLS to %s is intercepted: %s.", f.host, r.Detail),
+			"Exempt *." + PartitionOf(f.region).DNSSuffix + " from TLS inspection in the firewall or proxy; if inspection is policy, give the task its CA with AWS_CA_BUNDLE."
+	case checks.TLSHostname:
+		return fmt.Sprintf("The certificate at %s does not name %s: DNS points the name at something that is not the %s endpoint (%s).", list(f.addrs), f.host, f.svc.Key, r.Detail),
+			fmt.Sprintf("Look for a private hosted zone or Resolver rule overriding %s; delete it and enable private DNS on the endpoint %s instead.", f.host, es)
+	case checks.Timeout, checks.Refused, checks.Unreachable:
+		return fmt.Sprintf("%s stopped answering between the TCP and TLS checks: %s.", f.host, r.Detail),
+			fmt.Sprintf("Run again; if it repeats, check the security group of %s and any firewall between %s and it.", es, f.from())
+	}
+	return fmt.Sprintf("%s accepted TCP 443 but the TLS handshake failed: %s. A middlebox or a service that is not the AWS endpoint holds the port.", f.host, r.Detail),
+		"Look for a firewall, proxy or appliance on the path that terminates 443, and for DNS records pointing " + f.host + " at it."
+}
+
+func (f finding) explainHTTP(r checks.Result) (string, string) {
+	if r.Code == checks.HTTPError {
+		return fmt.Sprintf("Something other than AWS answered for %s: %s.", f.host, r.Detail),
+			fmt.Sprintf("A proxy, firewall or captive portal intercepts HTTPS: add .%s to NO_PROXY if HTTPS_PROXY is set, or fix the rule that answers for %s.", PartitionOf(f.region).DNSSuffix, f.host)
+	}
+	return fmt.Sprintf("%s completed TLS but the HTTP request failed: %s.", f.host, r.Detail),
+		fmt.Sprintf("Check HTTPS_PROXY/NO_PROXY and any proxy or firewall between %s and %s.", f.from(), f.host)
+}
+
+// explainCall explains a failed authenticated check (auth, manifest, layer, secret, parameter);
+// their Detail already names the API action.
+func (f finding) explainCall(r checks.Result) (string, string) {
+	es := f.svc.EndpointService(f.region)
+	switch r.Code {
+	case checks.AccessDenied:
+		return fmt.Sprintf("The network path to %s works; IAM or the endpoint policy denies it: %s.", f.svc.Key, r.Detail),
+			fmt.Sprintf("Allow the action in the task role's policy (the probe tests its own task role; run it with the application's execution role as task role to test that one), and check the endpoint policy of %s.", es)
+	case checks.AuthFailed:
+		return fmt.Sprintf("The network path to %s works, but the credentials were missing or refused: %s.", f.svc.Key, r.Detail),
+			"Give the task a task role (taskRoleArn), or check the credentials in the environment and the machine's clock."
+	case checks.Throttled:
+		return fmt.Sprintf("%s throttled every attempt: %s.", f.host, r.Detail),
+			"Run the probe less often, or ask for a higher quota for the API named."
+	case checks.NotFound:
+		return fmt.Sprintf("The network path to %s works, but the resource does not exist: %s.", f.svc.Key, r.Detail),
+			"Check the name, the account and the region of what was asked for."
+	}
+	return fmt.Sprintf("The %s check of %s failed: %s.", r.Name, f.host, r.Detail),
+		fmt.Sprintf("Check the path between %s and %s.", f.from(), f.host)
+}
+
+// from names where the task's traffic comes from, as precisely as metadata allows.
+func (f finding) from() string {
+	if f.subnet != "" {
+		return "the task subnet " + f.subnet
+	}
+	return "the task's subnet"
+}
+
+func first(rs []checks.Result, st checks.Status) (checks.Result, bool) {
+	for _, r := range rs {
+		if r.Status == st {
+			return r, true
+		}
+	}
+	return checks.Result{}, false
+}
+
+func allSkipped(rs []checks.Result) bool {
+	for _, r := range rs {
+		if r.Status != checks.Skip {
+			return false
+		}
+	}
+	return true
+}
+
+// peers splits a tcp result's addresses into those that stayed silent and those that answered.
+func peers(r checks.Result) (silent, answered []netip.Addr) {
+	for _, p := range r.Peers {
+		if p.Code == "" {
+			answered = append(answered, p.Addr)
+		} else {
+			silent = append(silent, p.Addr)
+		}
+	}
+	return silent, answered
+}
+
+// list writes addresses as "a, b and c" for sentences.
+func list(addrs []netip.Addr) string {
+	s := make([]string, len(addrs))
+	for i, a := range addrs {
+		s[i] = a.String()
+	}
+	switch len(s) {
+	case 0:
+		return "no address"
+	case 1:
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}

@@ -1,0 +1,135 @@
+package probe
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+)
+
+func addrs(s ...string) []netip.Addr {
+	var out []netip.Addr
+	for _, x := range s {
+		out = append(out, netip.MustParseAddr(x))
+	}
+	return out
+}
+
+func pass(name string) checks.Result { return checks.Result{Name: name, Status: checks.Pass} }
+func fail(name string, c checks.Code) checks.Result {
+	return checks.Result{Name: name, Status: checks.Fail, Code: c, Detail: "detail of " + string(c)}
+}
+func skip(name string) checks.Result { return checks.Skipped(name, "earlier failed") }
+
+func yes() *bool { b := true; return &b }
+func no() *bool  { b := false; return &b }
+
+// TestJudge covers every failure shape of the issue: the verdict and code, and that the
+// remediation names the concrete thing to change.
+func TestJudge(t *testing.T) {
+	ecrAPI, _ := Lookup("ecr.api")
+	s3, _ := Lookup("s3")
+	dnsOK := pass("dns")
+	priv := addrs("10.0.1.51", "10.0.2.51")
+	pub := addrs("52.95.110.1")
+	tcpPartial := checks.Result{Name: "tcp", Status: checks.Warn, Code: checks.Timeout,
+		Peers: []checks.Peer{{Addr: priv[0]}, {Addr: priv[1], Code: checks.Timeout}}}
+	tests := []struct {
+		name        string
+		f           finding
+		verdict     checks.Status
+		code        checks.Code
+		remediation string // a substring the remediation must hold
+	}{
+		{"all pass private", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv,
+			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), pass("http")}},
+			checks.Pass, "", ""},
+		{"nxdomain", finding{svc: ecrAPI, route: RouteNone,
+			results: []checks.Result{fail("dns", checks.NXDomain), skip("tcp")}},
+			checks.Fail, checks.NXDomain, "region"},
+		{"dns timeout", finding{svc: ecrAPI, route: RouteNone,
+			results: []checks.Result{fail("dns", checks.DNSTimeout), skip("tcp")}},
+			checks.Fail, checks.DNSTimeout, "enableDnsSupport"},
+		{"servfail", finding{svc: ecrAPI, route: RouteNone,
+			results: []checks.Result{fail("dns", checks.ServFail)}},
+			checks.Fail, checks.ServFail, "base + 2"},
+		{"private timeout: endpoint security group", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv, subnet: "10.0.1.0/24",
+			results: []checks.Result{dnsOK, fail("tcp", checks.Timeout), skip("tls")}},
+			checks.Fail, checks.Timeout, "Allow inbound TCP 443 from the task subnet 10.0.1.0/24 in the security group of the endpoint com.amazonaws.eu-west-1.ecr.api"},
+		{"public timeout: no endpoint", finding{svc: ecrAPI, route: RoutePublic, addrs: pub,
+			results: []checks.Result{dnsOK, fail("tcp", checks.Timeout)}},
+			checks.Fail, checks.Timeout, "Create the interface VPC endpoint com.amazonaws.eu-west-1.ecr.api"},
+		{"s3 timeout: no gateway route", finding{svc: s3, route: RoutePublic, addrs: pub,
+			results: []checks.Result{dnsOK, fail("tcp", checks.Timeout)}},
+			checks.Fail, checks.Timeout, "gateway endpoint com.amazonaws.eu-west-1.s3"},
+		{"s3 public and reachable passes", finding{svc: s3, route: RoutePublic, addrs: pub,
+			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), pass("http")}},
+			checks.Pass, "", ""},
+		{"public and reachable warns", finding{svc: ecrAPI, route: RoutePublic, addrs: pub,
+			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), pass("http")}},
+			checks.Warn, PublicRoute, "com.amazonaws.eu-west-1.ecr.api"},
+		{"require-private fails", finding{svc: ecrAPI, route: RoutePublic, addrs: pub, requirePrivate: true,
+			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), pass("http")}},
+			checks.Fail, PublicRoute, "private DNS"},
+		{"partial answers", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv,
+			results: []checks.Result{dnsOK, tcpPartial, pass("tls"), pass("http")}},
+			checks.Warn, checks.Timeout, "10.0.2.51"},
+		{"refused", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv[:1],
+			results: []checks.Result{dnsOK, {Name: "tcp", Status: checks.Fail, Code: checks.Refused, Peers: []checks.Peer{{Addr: priv[0], Code: checks.Refused}}}}},
+			checks.Fail, checks.Refused, "10.0.1.51"},
+		{"unreachable public", finding{svc: ecrAPI, route: RoutePublic, addrs: pub,
+			results: []checks.Result{dnsOK, {Name: "tcp", Status: checks.Fail, Code: checks.Unreachable, Peers: []checks.Peer{{Addr: pub[0], Code: checks.Unreachable}}}}},
+			checks.Fail, checks.Unreachable, "NAT gateway"},
+		{"tls intercepted", finding{svc: ecrAPI, route: RoutePublic, addrs: pub,
+			results: []checks.Result{dnsOK, pass("tcp"), fail("tls", checks.TLSUntrusted)}},
+			checks.Fail, checks.TLSUntrusted, "TLS inspection"},
+		{"tls wrong name", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv,
+			results: []checks.Result{dnsOK, pass("tcp"), fail("tls", checks.TLSHostname)}},
+			checks.Fail, checks.TLSHostname, "private hosted zone"},
+		{"tls silent peer", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv,
+			results: []checks.Result{dnsOK, pass("tcp"), fail("tls", checks.TLSHandshake)}},
+			checks.Fail, checks.TLSHandshake, "firewall"},
+		{"captive page", finding{svc: ecrAPI, route: RoutePublic, addrs: pub,
+			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), fail("http", checks.HTTPError)}},
+			checks.Fail, checks.HTTPError, "NO_PROXY"},
+		{"access denied", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv,
+			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), pass("http"), fail("auth", checks.AccessDenied)}},
+			checks.Fail, checks.AccessDenied, "task role"},
+		{"deadline", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv, deadline: time.Second,
+			results: []checks.Result{dnsOK, fail("tcp", checks.Deadline), skip("tls")}},
+			checks.Fail, checks.Deadline, "--deadline"},
+		{"resolver disagreement on a pass", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv, resolvers: []string{"10.9.0.2:53"},
+			second:  &SecondDNS{Status: checks.Pass, Route: RoutePrivate, Addresses: []string{"10.0.3.9"}, Agrees: no()},
+			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), pass("http")}},
+			checks.Warn, ResolverMismatch, "forward"},
+		{"custom DNS shadows the endpoint", finding{svc: ecrAPI, route: RoutePublic, addrs: pub, resolvers: []string{"10.9.0.2:53"},
+			second:  &SecondDNS{Status: checks.Pass, Route: RoutePrivate, Addresses: []string{"10.0.1.51"}, Agrees: no()},
+			results: []checks.Result{dnsOK, fail("tcp", checks.Timeout)}},
+			checks.Fail, checks.Timeout, "VPC resolver"},
+		{"agreeing second opinion changes nothing", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv,
+			second:  &SecondDNS{Status: checks.Pass, Route: RoutePrivate, Agrees: yes()},
+			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), pass("http")}},
+			checks.Pass, "", ""},
+		{"registry account unknown", finding{svc: ecrAPI, route: RouteNone,
+			results: []checks.Result{skip("dns"), skip("tcp")}},
+			checks.Skip, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.f.region = "eu-west-1"
+			tt.f.host = tt.f.svc.Host("eu-west-1", "123456789012")
+			j := judge(tt.f)
+			if j.verdict != tt.verdict || j.code != tt.code {
+				t.Fatalf("verdict %s/%s, want %s/%s (%s)", j.verdict, j.code, tt.verdict, tt.code, j.diagnosis)
+			}
+			if j.verdict != checks.Pass && j.verdict != checks.Skip && (j.diagnosis == "" || j.remediation == "") {
+				t.Errorf("a %s without diagnosis or remediation: %+v", j.verdict, j)
+			}
+			if !strings.Contains(j.remediation, tt.remediation) {
+				t.Errorf("remediation %q lacks %q", j.remediation, tt.remediation)
+			}
+		})
+	}
+}
