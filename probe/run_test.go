@@ -1,0 +1,373 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/internal/fakedns"
+	"github.com/vpcprobe/vpcprobe/internal/testca"
+)
+
+const (
+	testRegion  = "eu-west-1"
+	testAccount = "123456789012"
+)
+
+// world is a loopback stand-in for a subnet: a resolver, and one TLS front end answering as
+// AWS for every service host, all on 127.0.0.1.
+type world struct {
+	zone  *fakedns.Zone
+	dns   *fakedns.Server
+	front *httptest.Server
+	ca    *testca.CA
+	port  uint16
+}
+
+// awsLike answers unsigned requests the way AWS endpoints do: an error with a request id, and
+// the ECR registry's Basic challenge on /v2/.
+func awsLike(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("x-amzn-RequestId", "0c6f8d7e-test")
+	if r.URL.Path == "/v2/" {
+		w.Header().Set("Docker-Distribution-Api-Version", "registry/2.0")
+		w.Header().Set("Www-Authenticate", `Basic realm="https://`+r.Host+`/",service="ecr.amazonaws.com"`)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.WriteHeader(http.StatusBadRequest)
+	w.Write([]byte(`{"__type":"MissingAuthenticationTokenException","message":"Missing Authentication Token"}`))
+}
+
+func newWorld(t *testing.T, handler http.Handler) *world {
+	t.Helper()
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("HTTPS_PROXY", "")
+	t.Setenv("https_proxy", "")
+	ca, err := testca.New("vpcprobe test root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hosts []string
+	loop := netip.MustParseAddr("127.0.0.1")
+	zone := fakedns.NewZone()
+	for _, s := range catalogue {
+		h := s.Host(testRegion, testAccount)
+		hosts = append(hosts, h)
+		zone.Set(h, loop)
+	}
+	cert, err := ca.Issue(hosts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if handler == nil {
+		handler = http.HandlerFunc(awsLike)
+	}
+	front := httptest.NewUnstartedServer(handler)
+	front.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	front.StartTLS()
+	t.Cleanup(front.Close)
+	srv, err := fakedns.Start("127.0.0.1:0", zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	port := front.Listener.Addr().(*net.TCPAddr).Port
+	return &world{zone: zone, dns: srv, front: front, ca: ca, port: uint16(port)}
+}
+
+func (w *world) prober(services string, timeout, deadline time.Duration) *Prober {
+	svcs, err := ParseServices(services)
+	if err != nil {
+		panic(err)
+	}
+	return &Prober{
+		Config: Config{Services: svcs, Region: testRegion, Account: testAccount, Timeout: timeout,
+			Deadline: deadline, Resolvers: []string{w.dns.Addr}},
+		Roots: w.ca.Pool(),
+		Port:  w.port,
+	}
+}
+
+// blackhole is a Dialer for addresses that swallow SYNs: it waits for the context, as a
+// connect to a dropped address does. Loopback cannot drop packets, so the test injects it.
+type blackhole struct{ only netip.Addr }
+
+func (b blackhole) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if ap, err := netip.ParseAddrPort(addr); err == nil && (!b.only.IsValid() || ap.Addr() == b.only) {
+		<-ctx.Done()
+		return nil, &net.OpError{Op: "dial", Net: network, Err: ctx.Err()}
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+func TestRunAllHealthy(t *testing.T) {
+	w := newWorld(t, nil)
+	p := w.prober("all", 2*time.Second, 10*time.Second)
+	rep := p.Run(context.Background(), time.Now())
+	if rep.Verdict != checks.Pass || rep.Counts.Pass != len(catalogue) {
+		t.Fatalf("verdict %s counts %+v\n%s", rep.Verdict, rep.Counts, rep.Text(false))
+	}
+	for _, s := range rep.Services {
+		if s.Route != RoutePrivate || len(s.Checks) != 4 {
+			t.Errorf("%s: route %s checks %d", s.Service, s.Route, len(s.Checks))
+		}
+	}
+	if rep.Failed() {
+		t.Error("a passing run would exit 1")
+	}
+}
+
+func TestRunFailureShapes(t *testing.T) {
+	tests := []struct {
+		name    string
+		setup   func(w *world, p *Prober)
+		service string
+		check   string
+		code    checks.Code
+	}{
+		{"nxdomain", func(w *world, p *Prober) { w.zone.Set("api.ecr.eu-west-1.amazonaws.com"); w.zone.Fail("api.ecr.eu-west-1.amazonaws.com", 3) },
+			"ecr.api", "dns", checks.NXDomain},
+		{"refused", func(w *world, p *Prober) {
+			w.zone.Set("logs.eu-west-1.amazonaws.com", netip.MustParseAddr("127.0.0.2")) // nothing listens there
+		}, "logs", "tcp", checks.Refused},
+		{"black-holed endpoint", func(w *world, p *Prober) {
+			w.zone.Set("sts.eu-west-1.amazonaws.com", netip.MustParseAddr("127.0.0.3"))
+			p.Dialer = blackhole{only: netip.MustParseAddr("127.0.0.3")}
+		}, "sts", "tcp", checks.Timeout},
+		{"untrusted certificate", func(w *world, p *Prober) {
+			other, _ := testca.New("corporate inspection CA")
+			p.Roots = other.Pool()
+		}, "ecr.api", "tls", checks.TLSUntrusted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, nil)
+			p := w.prober("ecr.api,logs,sts", 300*time.Millisecond, 5*time.Second)
+			tt.setup(w, p)
+			rep := p.Run(context.Background(), time.Now())
+			if rep.Verdict != checks.Fail || !rep.Failed() {
+				t.Fatalf("verdict %s", rep.Verdict)
+			}
+			s := serviceOf(t, rep, tt.service)
+			c := checkOf(t, s, tt.check)
+			if s.Verdict != checks.Fail || c.Error != tt.code {
+				t.Fatalf("%s: verdict %s, %s error %q, want %q\n%s", tt.service, s.Verdict, tt.check, c.Error, tt.code, rep.Text(false))
+			}
+			if s.Diagnosis == "" || s.Remediation == "" {
+				t.Errorf("no diagnosis or remediation: %+v", s)
+			}
+			for _, later := range s.Checks[indexOf(s, tt.check)+1:] {
+				if later.Status != checks.Skip {
+					t.Errorf("check %s after a failure is %s, want skip", later.Name, later.Status)
+				}
+			}
+		})
+	}
+}
+
+func TestRunCaptivePage(t *testing.T) {
+	w := newWorld(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Write([]byte("<html>Welcome to the guest network</html>"))
+	}))
+	rep := w.prober("sts", time.Second, 5*time.Second).Run(context.Background(), time.Now())
+	if c := checkOf(t, serviceOf(t, rep, "sts"), "http"); c.Error != checks.HTTPError {
+		t.Fatalf("http check %+v", c)
+	}
+}
+
+func TestRunSecondOpinion(t *testing.T) {
+	w := newWorld(t, nil)
+	amazon := fakedns.NewZone()
+	amazon.Set("sts.eu-west-1.amazonaws.com", netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.9"))
+	srv, err := fakedns.Start("127.0.0.1:0", amazon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	p := w.prober("sts,logs", time.Second, 5*time.Second)
+	p.AmazonDNS = srv.Addr
+	rep := p.Run(context.Background(), time.Now())
+	sts := serviceOf(t, rep, "sts")
+	if sts.Verdict != checks.Warn || sts.Error != ResolverMismatch || sts.AmazonDNS == nil || *sts.AmazonDNS.Agrees {
+		t.Fatalf("sts: %+v", sts)
+	}
+	if logs := serviceOf(t, rep, "logs"); logs.AmazonDNS == nil || logs.AmazonDNS.Error != checks.NXDomain || logs.AmazonDNS.Agrees != nil {
+		t.Fatalf("logs second opinion: %+v", logs.AmazonDNS)
+	}
+}
+
+// TestRunSilentWorld is CONTRACT.md's promise: with every peer silent the run ends within
+// --deadline plus one second, and services are probed at once, not one after another.
+func TestRunSilentWorld(t *testing.T) {
+	w := newWorld(t, nil)
+	timeout, deadline := 300*time.Millisecond, 2*time.Second
+	p := w.prober("all", timeout, deadline)
+	p.Dialer = blackhole{}
+	start := time.Now()
+	rep := p.Run(context.Background(), start)
+	elapsed := time.Since(start)
+	if elapsed > deadline+time.Second {
+		t.Fatalf("run took %s, beyond --deadline %s plus one second", elapsed, deadline)
+	}
+	for _, s := range rep.Services {
+		if c := checkOf(t, s, "tcp"); c.Error != checks.Timeout {
+			t.Errorf("%s: tcp %+v", s.Service, c)
+		}
+	}
+
+	// A silent resolver too: every service fails DNS with dns-timeout.
+	w.zone.Silence(true)
+	start = time.Now()
+	rep = p.Run(context.Background(), start)
+	if time.Since(start) > deadline+time.Second {
+		t.Fatalf("silent resolver run took %s", time.Since(start))
+	}
+	if c := checkOf(t, rep.Services[0], "dns"); c.Error != checks.DNSTimeout {
+		t.Errorf("dns %+v", c)
+	}
+}
+
+// TestRunDeadline: when the deadline falls mid-check, the check says "deadline", the report is
+// complete and the run still ends on time.
+func TestRunDeadline(t *testing.T) {
+	w := newWorld(t, nil)
+	p := w.prober("ecr.api,sts", time.Second, time.Second)
+	p.Dialer = blackhole{}
+	start := time.Now()
+	rep := p.Run(context.Background(), start)
+	if time.Since(start) > 2*time.Second {
+		t.Fatalf("took %s", time.Since(start))
+	}
+	for _, s := range rep.Services {
+		c := checkOf(t, s, "tcp")
+		if c.Error != checks.Deadline || s.Verdict != checks.Fail || s.Error != checks.Deadline {
+			t.Errorf("%s: %+v %+v", s.Service, s, c)
+		}
+		if len(s.Checks) != 4 {
+			t.Errorf("%s: %d checks, want all 4 reported", s.Service, len(s.Checks))
+		}
+	}
+}
+
+func TestRunUnknownAccount(t *testing.T) {
+	w := newWorld(t, nil)
+	p := w.prober("ecr.dkr,sts", time.Second, 5*time.Second)
+	p.Account = ""
+	rep := p.Run(context.Background(), time.Now())
+	dkr := serviceOf(t, rep, "ecr.dkr")
+	if dkr.Verdict != checks.Skip || !strings.Contains(dkr.Remediation, "--account") {
+		t.Fatalf("ecr.dkr %+v", dkr)
+	}
+	if rep.Verdict != checks.Pass {
+		t.Errorf("a skipped service made the run %s", rep.Verdict)
+	}
+}
+
+// TestReportJSONShape checks the document against CONTRACT.md's field names.
+func TestReportJSONShape(t *testing.T) {
+	w := newWorld(t, nil)
+	p := w.prober("ecr.dkr,logs", time.Second, 5*time.Second)
+	p.Metadata = Metadata{SubnetCIDR: "10.0.1.0/24", PrivateIP: "10.0.1.17", Cluster: "default",
+		TaskARN: "arn:aws:ecs:eu-west-1:123456789012:task/default/abc", AvailabilityZone: "eu-west-1a"}
+	rep := p.Run(context.Background(), time.Now())
+	b := rep.JSON()
+	if !strings.HasSuffix(string(b), "}\n") || strings.Count(string(b), "\n") != 1 {
+		t.Fatalf("not one JSON line: %q", b)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"schema", "run_id", "verdict", "started_at", "duration_ms", "context", "services", "delivery"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("report lacks %q", k)
+		}
+	}
+	if doc["schema"] != "vpcprobe/v1" {
+		t.Errorf("schema %v", doc["schema"])
+	}
+	if _, err := time.Parse(time.RFC3339, doc["started_at"].(string)); err != nil {
+		t.Errorf("started_at: %v", err)
+	}
+	ctx := doc["context"].(map[string]any)
+	for _, k := range []string{"region", "partition", "account", "cluster", "task_arn", "availability_zone", "subnet_cidr", "private_ip", "resolvers"} {
+		if _, ok := ctx[k]; !ok {
+			t.Errorf("context lacks %q", k)
+		}
+	}
+	svc := doc["services"].([]any)[0].(map[string]any)
+	for _, k := range []string{"service", "host", "endpoint_service", "verdict", "route", "addresses", "checks"} {
+		if _, ok := svc[k]; !ok {
+			t.Errorf("service lacks %q", k)
+		}
+	}
+	if svc["host"] != "123456789012.dkr.ecr.eu-west-1.amazonaws.com" || svc["endpoint_service"] != "com.amazonaws.eu-west-1.ecr.dkr" {
+		t.Errorf("service %v", svc)
+	}
+	check := svc["checks"].([]any)[0].(map[string]any)
+	for _, k := range []string{"name", "status", "duration_ms"} {
+		if _, ok := check[k]; !ok {
+			t.Errorf("check lacks %q", k)
+		}
+	}
+	if d := doc["delivery"].(map[string]any); d["cloudwatch"] != "disabled" {
+		t.Errorf("delivery %v", d)
+	}
+}
+
+func TestTextView(t *testing.T) {
+	w := newWorld(t, nil)
+	w.zone.Set("logs.eu-west-1.amazonaws.com", netip.MustParseAddr("127.0.0.2"))
+	rep := w.prober("logs,sts", time.Second, 5*time.Second).Run(context.Background(), time.Now())
+	plain := string(rep.Text(false))
+	for _, want := range []string{"SERVICE", "logs", "refused", "FAIL logs", "why:", "fix:", "verdict fail"} {
+		if !strings.Contains(plain, want) {
+			t.Errorf("text lacks %q:\n%s", want, plain)
+		}
+	}
+	if strings.Contains(plain, "\x1b[") {
+		t.Error("colour without asking")
+	}
+	if !strings.Contains(string(rep.Text(true)), "\x1b[31m") {
+		t.Error("no colour when asked")
+	}
+}
+
+func serviceOf(t *testing.T, r *Report, key string) ServiceReport {
+	t.Helper()
+	for _, s := range r.Services {
+		if s.Service == key {
+			return s
+		}
+	}
+	t.Fatalf("no service %s in report", key)
+	return ServiceReport{}
+}
+
+func checkOf(t *testing.T, s ServiceReport, name string) CheckReport {
+	t.Helper()
+	if i := indexOf(s, name); i >= 0 {
+		return s.Checks[i]
+	}
+	t.Fatalf("%s has no %s check", s.Service, name)
+	return CheckReport{}
+}
+
+func indexOf(s ServiceReport, name string) int {
+	for i, c := range s.Checks {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
