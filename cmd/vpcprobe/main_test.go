@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vpcprobe/vpcprobe/internal/fakedns"
+	"github.com/vpcprobe/vpcprobe/probe"
+)
+
+// env is a fake environment for run: only what a test sets exists.
+func env(kv ...string) func(string) (string, bool) {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// safe are the flags every test run needs: no second opinion from 169.254.169.253.
+var safe = []string{"--amazon-dns", ""}
+
+func runCmd(t *testing.T, getenv func(string) (string, bool), args ...string) (int, string, string) {
+	t.Helper()
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	var out, errb bytes.Buffer
+	code := run(append(append([]string{}, safe...), args...), getenv, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  []string
+		args []string
+		want string // what the one stderr line must name
+	}{
+		{"unknown service", nil, []string{"--region", "eu-west-1", "--services", "ecr,sts"}, "--services"},
+		{"bad duration flag", nil, []string{"--region", "eu-west-1", "--timeout", "5 parsecs"}, "timeout"},
+		{"bad duration env", []string{"VPCPROBE_DEADLINE", "soon"}, []string{"--region", "eu-west-1"}, "VPCPROBE_DEADLINE"},
+		{"deadline shorter than timeout", nil, []string{"--region", "eu-west-1", "--timeout", "10s", "--deadline", "5s"}, "--deadline"},
+		{"zero timeout", nil, []string{"--region", "eu-west-1", "--timeout", "0s"}, "--timeout"},
+		{"bad resolver", nil, []string{"--region", "eu-west-1", "--resolver", "dns.example.com"}, "--resolver"},
+		{"bad amazon dns", nil, []string{"--region", "eu-west-1", "--amazon-dns", "x:y:z"}, "--amazon-dns"},
+		{"bad region", nil, []string{"--region", "Ireland"}, "--region"},
+		{"bad region env", []string{"AWS_REGION", "eu-west-1a"}, nil, "--region"},
+		{"no region", nil, nil, "--region"},
+		{"bad account", nil, []string{"--region", "eu-west-1", "--account", "12345"}, "--account"},
+		{"bad output", nil, []string{"--region", "eu-west-1", "--output", "yaml"}, "--output"},
+		{"negative every", nil, []string{"--region", "eu-west-1", "--every", "-1s"}, "--every"},
+		{"unknown flag", nil, []string{"--regoin", "eu-west-1"}, "regoin"},
+		{"positional argument", nil, []string{"--region", "eu-west-1", "probe"}, "probe"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runCmd(t, env(tt.env...), append([]string{"--resolver", "127.0.0.1:1"}, tt.args...)...)
+			if code != exitUsage {
+				t.Fatalf("exit %d, want 2; stderr %q", code, errs)
+			}
+			if out != "" {
+				t.Errorf("a usage error printed a report: %q", out)
+			}
+			if strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tt.want) {
+				t.Errorf("stderr %q: want one line naming %q", errs, tt.want)
+			}
+		})
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	code, out, _ := runCmd(t, env(), "--help")
+	if code != exitOK {
+		t.Fatalf("--help exit %d", code)
+	}
+	for _, f := range []string{"services", "region", "account", "image", "timeout", "deadline", "resolver", "amazon-dns",
+		"log-group", "log-stream", "output", "require-private", "every", "version"} {
+		if !strings.Contains(out, "--"+f) {
+			t.Errorf("--help lacks --%s", f)
+		}
+		if f != "version" && !strings.Contains(out, envName(f)) {
+			t.Errorf("--help lacks %s", envName(f))
+		}
+	}
+	if !strings.Contains(out, "ecr.api,ecr.dkr,s3,logs,sts") || !strings.Contains(out, "169.254.169.253") {
+		t.Errorf("--help lacks defaults:\n%s", out)
+	}
+	code, out, _ = runCmd(t, env(), "--version")
+	if code != exitOK || out != "vpcprobe dev\n" {
+		t.Errorf("--version: %d %q", code, out)
+	}
+}
+
+func TestEnvironment(t *testing.T) {
+	o, err := parseArgs([]string{"--timeout", "2s"}, env(
+		"VPCPROBE_TIMEOUT", "9s", // the flag wins
+		"VPCPROBE_DEADLINE", "30s",
+		"VPCPROBE_SERVICES", "sts,logs",
+		"VPCPROBE_RESOLVER", "10.0.0.2, 10.0.0.3:5353",
+		"VPCPROBE_REQUIRE_PRIVATE", "true",
+		"VPCPROBE_AMAZON_DNS", "",
+	), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.timeout.String() != "2s" || o.deadline.String() != "30s" || o.services != "sts,logs" || !o.requirePrivate || o.amazonDNS != "" {
+		t.Errorf("options %+v", o)
+	}
+	c, err := o.config(env("AWS_DEFAULT_REGION", "us-west-2"), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.Resolvers, " ") != "10.0.0.2:53 10.0.0.3:5353" || c.Region != "us-west-2" || c.AmazonDNS != "" {
+		t.Errorf("config %+v", c)
+	}
+	// AWS_REGION beats AWS_DEFAULT_REGION, the flag beats both, metadata comes last.
+	c, _ = o.config(env("AWS_REGION", "eu-west-1", "AWS_DEFAULT_REGION", "us-west-2"), "ap-south-1", "")
+	if c.Region != "eu-west-1" {
+		t.Errorf("region %s", c.Region)
+	}
+	c, _ = o.config(env(), "ap-south-1", "123456789012")
+	if c.Region != "ap-south-1" || c.Account != "123456789012" {
+		t.Errorf("metadata fallbacks: %+v", c)
+	}
+}
+
+func TestResolvConfDefault(t *testing.T) {
+	dir := t.TempDir()
+	old := resolvConf
+	t.Cleanup(func() { resolvConf = old })
+	resolvConf = filepath.Join(dir, "resolv.conf")
+	os.WriteFile(resolvConf, []byte("search ec2.internal\nnameserver 10.0.0.2\n"), 0o644)
+	o, _ := parseArgs(nil, env(), &bytes.Buffer{})
+	c, err := o.config(env("AWS_REGION", "eu-west-1"), "", "")
+	if err != nil || strings.Join(c.Resolvers, ",") != "10.0.0.2:53" {
+		t.Fatalf("%v %v", c.Resolvers, err)
+	}
+	os.WriteFile(resolvConf, []byte("search only\n"), 0o644)
+	if _, err := o.config(env("AWS_REGION", "eu-west-1"), "", ""); err == nil || !strings.Contains(err.Error(), "--resolver") {
+		t.Errorf("no nameserver: %v", err)
+	}
+}
+
+// TestRunReport runs the whole program against a loopback resolver that knows none of the
+// names: a complete JSON report on stdout, nothing on stderr, exit 1; and the metadata
+// endpoint supplies the region and the task's context.
+func TestRunReport(t *testing.T) {
+	zone := fakedns.NewZone()
+	srv, err := fakedns.Start("127.0.0.1:0", zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	meta := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/task") {
+			w.Write([]byte(`{"Cluster":"prod","TaskARN":"arn:aws:ecs:ap-southeast-2:123456789012:task/prod/0f9e","AvailabilityZone":"ap-southeast-2b","LaunchType":"FARGATE"}`))
+			return
+		}
+		w.Write([]byte(`{"Networks":[{"IPv4Addresses":["10.0.1.17"],"IPv4SubnetCIDRBlock":"10.0.1.0/24"}]}`))
+	}))
+	defer meta.Close()
+
+	code, out, errs := runCmd(t, env("ECS_CONTAINER_METADATA_URI_V4", meta.URL+"/v4/x"),
+		"--resolver", srv.Addr, "--timeout", "1s", "--deadline", "5s", "--output", "json", "--services", "all")
+	if code != exitFail || errs != "" {
+		t.Fatalf("exit %d stderr %q", code, errs)
+	}
+	var rep probe.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("stdout is not one JSON report: %v\n%s", err, out)
+	}
+	if rep.Context.Region != "ap-southeast-2" || rep.Context.Account != "123456789012" || rep.Context.SubnetCIDR != "10.0.1.0/24" || rep.Context.Cluster != "prod" {
+		t.Errorf("context %+v", rep.Context)
+	}
+	if len(rep.Services) != len(probe.Keys()) || rep.Services[0].Checks[0].Error != "nxdomain" {
+		t.Errorf("services %+v", rep.Services)
+	}
+
+	// A broken metadata endpoint is reported, never fatal.
+	code, out, _ = runCmd(t, env("ECS_CONTAINER_METADATA_URI_V4", meta.URL+"/missing/"),
+		"--resolver", srv.Addr, "--region", "eu-west-1", "--timeout", "1s", "--output", "text", "--services", "sts")
+	if code != exitFail || !strings.Contains(out, "SERVICE") {
+		t.Errorf("text run: %d\n%s", code, out)
+	}
+}
+
+// FuzzParseArgs: any command line and environment value parses or fails cleanly.
+func FuzzParseArgs(f *testing.F) {
+	f.Add("--services=all --timeout 1s", "VPCPROBE_DEADLINE", "10s")
+	f.Add("--resolver 10.0.0.2 --resolver [fd00::2]:53", "VPCPROBE_RESOLVER", "1.1.1.1,,")
+	f.Add("--every -5m --output=json", "VPCPROBE_REQUIRE_PRIVATE", "maybe")
+	f.Add("--region", "AWS_REGION", "eu-west-1")
+	f.Fuzz(func(t *testing.T, line, key, value string) {
+		o, err := parseArgs(strings.Fields(line), env(key, value), &bytes.Buffer{})
+		if err != nil {
+			return
+		}
+		for _, r := range o.resolvers {
+			resolverAddr("resolver", r)
+		}
+		o.config(env(key, value), "", "")
+	})
+}
