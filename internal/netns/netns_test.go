@@ -180,3 +180,36 @@ func TestDoUnknownNamespace(t *testing.T) {
 		t.Fatal("validName accepted a path")
 	}
 }
+
+func TestBatchAndSysctl(t *testing.T) {
+	a, _ := pair(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := IPBatch(ctx, a, "addr add 10.99.1.1/32 dev lo", "route add 10.98.0.0/16 via 10.99.0.2"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := Run(ctx, a, "ip", "-o", "route", "show")
+	if err != nil || !strings.Contains(string(out), "10.98.0.0/16 via 10.99.0.2") {
+		t.Fatalf("routes in %s: %q, %v", a, out, err)
+	}
+	if err := IPBatch(ctx, a, "route add garbage"); err == nil {
+		t.Fatal("a bad batch line succeeded")
+	}
+
+	before, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteSysctl(a, "net/ipv4/ip_forward", "1"); err != nil {
+		t.Fatal(err)
+	}
+	out, err = Run(ctx, a, "cat", "/proc/sys/net/ipv4/ip_forward")
+	if err != nil || strings.TrimSpace(string(out)) != "1" {
+		t.Fatalf("ip_forward in %s: %q, %v", a, out, err)
+	}
+	// The root namespace's value is untouched: the write happened inside a only.
+	after, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward")
+	if err != nil || string(after) != string(before) {
+		t.Fatalf("root ip_forward changed from %q to %q (%v)", before, after, err)
+	}
+}
