@@ -233,7 +233,7 @@ var scenarios = []Scenario{
 		Net:     withNet(allEndpoints(), func(n *Network) { n.Endpoints = except(interfaceKeys(), "logs") }),
 		Args:    []string{"--log-group", LogGroup},
 		Expect: Expect{Exit: 1, Verdict: checks.Fail, Delivery: probe.Failed, Events: 0,
-			Within: 4 * DefaultTimeout, // the tcp check, then delivery's share of the deadline
+			Within:   4 * DefaultTimeout, // the tcp check, then delivery's share of the deadline
 			Services: healthy(defaultKeys).with("logs", fail(public, "tcp", checks.Timeout))},
 		Pending: FeatureDelivery,
 	},
