@@ -1,0 +1,356 @@
+// Command vpclab builds a simulated AWS VPC out of Linux network namespaces, runs the real
+// vpcprobe binary inside it and tears it all down: the project's end-to-end test bed, and a way
+// to see a real report on a laptop with no AWS account.
+//
+//	sudo go run ./cmd/vpclab list
+//	sudo go run ./cmd/vpclab run isolated [-- probe flags]
+//	sudo go run ./cmd/vpclab up custom-dns      (then, in another terminal, vpclab down)
+//	sudo go run ./cmd/vpclab bench -n 20 healthy isolated
+//
+// It needs root (or CAP_NET_ADMIN and CAP_SYS_ADMIN), iproute2 and iptables. Everything it
+// creates is named vpclab-…; it is removed on exit and on Ctrl-C, and after a crash the next run
+// removes what it recognises.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/vpcprobe/vpcprobe/internal/netns"
+	"github.com/vpcprobe/vpcprobe/lab"
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0 // done; for run, every expectation held
+	exitFail  = 1 // run: an expectation did not hold; or the lab failed
+	exitUsage = 2 // bad usage, or not allowed to build namespaces
+)
+
+const usage = `Usage: vpclab COMMAND [flags]
+
+Builds a simulated AWS VPC from network namespaces and runs vpcprobe inside it.
+
+Commands:
+  list                              the scenarios, with what each one breaks
+  run SCENARIO [-- PROBE FLAGS]     run the probe once; print its report and which expectations held
+  up SCENARIO                       build the VPC and keep it until Ctrl-C or "vpclab down"
+  down                              remove every vpclab namespace (stops a running "up")
+  bench [-n N] [SCENARIO...]        run the probe N times per scenario (default: healthy isolated);
+                                    print wall time, CPU, peak RSS and the stripped binary size
+
+Flags of run, up and bench:
+  --probe PATH   a vpcprobe binary to run (default: build ./cmd/vpcprobe stripped, as it ships)
+  --json         run: print the probe's JSON report instead of its text
+
+run, up, down and bench need root (or CAP_NET_ADMIN and CAP_SYS_ADMIN).
+`
+
+// checkPrivilege is netns.Check; tests replace it to see the non-root path as root.
+var checkPrivilege = netns.Check
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the command behind a testable signature. Every path returns through it, so the labs
+// it starts are closed by its defers, on Ctrl-C too (ctx ends, the probe is killed, Close runs).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	cmd, rest := args[0], args[1:]
+	fs := pflag.NewFlagSet("vpclab "+cmd, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	probePath := fs.String("probe", "", "vpcprobe binary to run")
+	asJSON := fs.Bool("json", false, "print the probe's JSON report")
+	n := fs.IntP("n", "n", 20, "runs per scenario")
+	if err := fs.Parse(rest); err != nil {
+		fmt.Fprintf(stderr, "vpclab %s: %v (see vpclab --help)\n", cmd, err)
+		return exitUsage
+	}
+	operands, probeArgs := fs.Args(), []string(nil)
+	if dash := fs.ArgsLenAtDash(); dash >= 0 {
+		operands, probeArgs = fs.Args()[:dash], fs.Args()[dash:]
+	}
+
+	switch cmd {
+	case "list":
+		return list(stdout)
+	case "run", "up":
+		if len(operands) != 1 {
+			fmt.Fprintf(stderr, "vpclab %s: name one scenario (vpclab list shows them)\n", cmd)
+			return exitUsage
+		}
+	case "bench":
+		if *n < 1 {
+			fmt.Fprintf(stderr, "vpclab bench: -n %d: must be at least 1\n", *n)
+			return exitUsage
+		}
+	case "down":
+	default:
+		fmt.Fprintf(stderr, "vpclab: unknown command %q (see vpclab --help)\n", cmd)
+		return exitUsage
+	}
+	var scs []lab.Scenario
+	for _, name := range operands {
+		sc, err := lab.Lookup(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "vpclab %s: %v\n", cmd, err)
+			return exitUsage
+		}
+		scs = append(scs, sc)
+	}
+	if err := checkPrivilege(); err != nil {
+		if errors.Is(err, netns.ErrPrivilege) {
+			fmt.Fprintf(stderr, "vpclab: %s needs root (or CAP_NET_ADMIN and CAP_SYS_ADMIN) to build network namespaces: run it with sudo\n", cmd)
+		} else {
+			fmt.Fprintf(stderr, "vpclab: %v\n", err)
+		}
+		return exitUsage
+	}
+
+	if cmd == "down" {
+		removed, err := lab.RemoveLeftovers(true)
+		for _, name := range removed {
+			fmt.Fprintf(stdout, "removed %s\n", name)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "vpclab down: %v\n", err)
+			return exitFail
+		}
+		if len(removed) == 0 {
+			fmt.Fprintln(stdout, "no vpclab namespaces")
+		}
+		return exitOK
+	}
+
+	bin, cleanup, size, err := probeBinary(ctx, *probePath)
+	if err != nil {
+		fmt.Fprintf(stderr, "vpclab: %v\n", err)
+		return exitFail
+	}
+	defer cleanup()
+
+	switch cmd {
+	case "run":
+		return runOnce(ctx, scs[0], bin, probeArgs, *asJSON, stdout, stderr)
+	case "up":
+		return up(ctx, scs[0], bin, stdout, stderr)
+	}
+	if len(scs) == 0 {
+		for _, name := range []string{"healthy", "isolated"} {
+			sc, _ := lab.Lookup(name)
+			scs = append(scs, sc)
+		}
+	}
+	return bench(ctx, scs, bin, size, *probePath == "", *n, probeArgs, stdout, stderr)
+}
+
+// list prints the scenarios.
+func list(w io.Writer) int {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, sc := range lab.Scenarios() {
+		note := ""
+		if sc.Pending != "" {
+			note = " [needs " + sc.Pending + "]"
+		}
+		fmt.Fprintf(tw, "%s\t%s%s\n", sc.Name, sc.Summary, note)
+	}
+	tw.Flush()
+	return exitOK
+}
+
+// probeBinary returns the probe to run: path as given, or a fresh stripped build in a temporary
+// directory that cleanup removes. size is the binary's size in bytes.
+func probeBinary(ctx context.Context, path string) (bin string, cleanup func(), size int64, err error) {
+	cleanup = func() {}
+	if path == "" {
+		dir, err := os.MkdirTemp("", "vpclab-probe-")
+		if err != nil {
+			return "", cleanup, 0, err
+		}
+		cleanup = func() { os.RemoveAll(dir) }
+		if path, err = lab.BuildProbe(ctx, dir); err != nil {
+			cleanup()
+			return "", func() {}, 0, err
+		}
+	}
+	if path, err = filepath.Abs(path); err != nil {
+		cleanup()
+		return "", func() {}, 0, err
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		cleanup()
+		return "", func() {}, 0, fmt.Errorf("--probe: %w", err)
+	}
+	return path, cleanup, st.Size(), nil
+}
+
+// runOnce runs the probe once in sc's lab and prints its report and the lab's verdict.
+func runOnce(ctx context.Context, sc lab.Scenario, bin string, probeArgs []string, asJSON bool, stdout, stderr io.Writer) int {
+	l, err := lab.Start(ctx, sc)
+	if err != nil {
+		fmt.Fprintf(stderr, "vpclab: %v\n", err)
+		return exitFail
+	}
+	defer l.Close()
+	r, err := l.RunProbe(ctx, bin, probeArgs...)
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "vpclab: interrupted; lab removed")
+		return exitFail
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "vpclab: %v\n", err)
+		return exitFail
+	}
+	fmt.Fprintf(stdout, "vpclab: scenario %s: %s\n", sc.Name, sc.Summary)
+	fmt.Fprintf(stdout, "vpclab: vpcprobe %s (exit %d, %s)\n\n", strings.Join(r.Args, " "), r.Exit, r.Wall.Round(time.Millisecond))
+	switch {
+	case r.Report != nil && !asJSON:
+		stdout.Write(r.Report.Text(false))
+	default:
+		stdout.Write(r.Stdout)
+	}
+	if len(r.Stderr) > 0 {
+		fmt.Fprintf(stdout, "\nprobe stderr:\n%s", r.Stderr)
+	}
+	outcomes := sc.Judge(r, l.Events())
+	held := 0
+	for _, o := range outcomes {
+		if o.OK {
+			held++
+		}
+	}
+	fmt.Fprintf(stdout, "\nlab verdict: %d of %d expectations held\n", held, len(outcomes))
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	for _, o := range outcomes {
+		if o.OK {
+			fmt.Fprintf(tw, "  ok\t%s\t%s\n", o.What, o.Got)
+		} else {
+			fmt.Fprintf(tw, "  FAIL\t%s\twant %s, got %s\n", o.What, o.Want, o.Got)
+		}
+	}
+	tw.Flush()
+	if !lab.Met(outcomes) {
+		if sc.Pending != "" {
+			fmt.Fprintf(stdout, "(this scenario needs %s)\n", sc.Pending)
+		}
+		if len(probeArgs) > 0 {
+			fmt.Fprintln(stdout, "(extra probe flags change what the report says; the expectations are for the scenario's own flags)")
+		}
+		return exitFail
+	}
+	return exitOK
+}
+
+// up builds sc's lab and keeps it until Ctrl-C, SIGTERM or `vpclab down` removes it.
+func up(ctx context.Context, sc lab.Scenario, bin string, stdout, stderr io.Writer) int {
+	l, err := lab.Start(ctx, sc)
+	if err != nil {
+		fmt.Fprintf(stderr, "vpclab: %v\n", err)
+		return exitFail
+	}
+	defer l.Close()
+	script, err := writeProbeScript(l, bin)
+	if err != nil {
+		fmt.Fprintf(stderr, "vpclab: %v\n", err)
+		return exitFail
+	}
+	fmt.Fprintf(stdout, "vpclab: scenario %s is up as lab %s: %s\n\n", sc.Name, l.ID, sc.Summary)
+	fmt.Fprintf(stdout, "  run the probe:   sudo %s --output text   (the probe's own flags work)\n", script)
+	fmt.Fprintf(stdout, "  task shell:      sudo ip netns exec %s bash\n", l.TaskNS)
+	fmt.Fprintf(stdout, "  router filters:  sudo ip netns exec %s iptables-save\n", l.VPCNS)
+	fmt.Fprintf(stdout, "  remove it:       Ctrl-C here, or sudo vpclab down\n\n")
+	fmt.Fprintf(stdout, "router packet filter:\n%s\n", indent(l.Rules(ctx)))
+
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(stdout, "vpclab: removing the lab")
+			return exitOK
+		case <-tick.C:
+			if !l.Alive() {
+				fmt.Fprintln(stdout, "vpclab: the lab's namespaces were removed (vpclab down); stopping")
+				return exitOK
+			}
+		}
+	}
+}
+
+// writeProbeScript writes a script that runs the probe in the lab's task namespace with the
+// task's environment, and returns its path.
+func writeProbeScript(l *lab.Lab, bin string) (string, error) {
+	// The probe binary may sit in a temporary directory removed at exit: copy it next to the
+	// script, which lives as long as the lab.
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		return "", err
+	}
+	labBin := filepath.Join(l.Dir, "vpcprobe")
+	if err := os.WriteFile(labBin, data, 0o755); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "#!/bin/sh\n# vpcprobe inside vpclab %s (scenario %s), with the task's environment.\n", l.ID, l.Scenario.Name)
+	fmt.Fprintf(&b, "exec ip netns exec %s env -i", l.TaskNS)
+	for _, kv := range l.Env() {
+		fmt.Fprintf(&b, " \\\n  '%s'", kv)
+	}
+	fmt.Fprintf(&b, " \\\n  %s \"$@\"\n", labBin)
+	path := filepath.Join(l.Dir, "probe.sh")
+	if err := os.WriteFile(path, []byte(b.String()), 0o755); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ")
+}
+
+// bench runs each scenario n times and prints the spreads and the binary size.
+func bench(ctx context.Context, scs []lab.Scenario, bin string, size int64, built bool, n int, probeArgs []string, stdout, stderr io.Writer) int {
+	how := "as given by --probe"
+	if built {
+		how = "stripped: go build -trimpath -ldflags='-s -w'"
+	}
+	fmt.Fprintf(stdout, "vpcprobe binary: %.1f MiB (%d bytes, %s)\n", float64(size)/(1<<20), size, how)
+	fmt.Fprintf(stdout, "%d runs per scenario after one warm-up; median (min … max); wall time includes ip netns exec\n\n", n)
+	var results []lab.BenchResult
+	for _, sc := range scs {
+		res, err := lab.Bench(ctx, bin, sc, n, probeArgs...)
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "vpclab: interrupted; lab removed")
+			return exitFail
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "vpclab bench %s: %v\n", sc.Name, err)
+			return exitFail
+		}
+		results = append(results, res)
+	}
+	lab.WriteBench(stdout, results)
+	return exitOK
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vpcprobe/vpcprobe/internal/netns"
+	"github.com/vpcprobe/vpcprobe/lab"
+)
+
+// probeBin is a vpcprobe binary built once for the tests that run labs.
+var probeBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "vpclab-cmd-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	probeBin, err = lab.BuildProbe(ctx, dir)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
+
+func runCmd(ctx context.Context, args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(ctx, args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// ours lists the lab namespaces this process owns: none may survive a command.
+func ours(t *testing.T) []string {
+	t.Helper()
+	names, err := netns.List(fmt.Sprintf("%s%d", lab.Prefix, os.Getpid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string // what the one stderr line names
+	}{
+		{"unknown command", []string{"frobnicate"}, "frobnicate"},
+		{"run without scenario", []string{"run"}, "scenario"},
+		{"run two scenarios", []string{"run", "healthy", "isolated"}, "scenario"},
+		{"unknown scenario", []string{"run", "no-such"}, "no-such"},
+		{"bad flag", []string{"bench", "--bogus"}, "bogus"},
+		{"bad count", []string{"bench", "-n", "0"}, "-n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runCmd(context.Background(), tt.args...)
+			if code != exitUsage || out != "" {
+				t.Fatalf("exit %d, stdout %q", code, out)
+			}
+			if strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tt.want) {
+				t.Errorf("stderr %q: want one line naming %q", errs, tt.want)
+			}
+		})
+	}
+	if code, out, _ := runCmd(context.Background(), "--help"); code != exitOK || !strings.Contains(out, "vpclab COMMAND") {
+		t.Errorf("--help: %d %q", code, out)
+	}
+}
+
+func TestList(t *testing.T) {
+	code, out, _ := runCmd(context.Background(), "list")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, sc := range lab.Scenarios() {
+		if !strings.Contains(out, sc.Name+" ") {
+			t.Errorf("list lacks %s", sc.Name)
+		}
+	}
+}
+
+// TestNotRoot: without the privilege, one line saying what is needed, exit 2, nothing built.
+func TestNotRoot(t *testing.T) {
+	old := checkPrivilege
+	t.Cleanup(func() { checkPrivilege = old })
+	checkPrivilege = func() error { return netns.ErrPrivilege }
+	for _, cmd := range [][]string{{"run", "healthy"}, {"up", "healthy"}, {"down"}, {"bench"}} {
+		code, out, errs := runCmd(context.Background(), cmd...)
+		if code != exitUsage || out != "" || strings.Count(errs, "\n") != 1 ||
+			!strings.Contains(errs, "root") || !strings.Contains(errs, "CAP_NET_ADMIN") {
+			t.Errorf("%v: exit %d stdout %q stderr %q", cmd, code, out, errs)
+		}
+	}
+}
+
+// TestRun runs a scenario through the command: the report, the lab's verdict, exit 0, and no
+// namespace left behind.
+func TestRun(t *testing.T) {
+	code, out, errs := runCmd(context.Background(), "run", "--probe", probeBin, "eni-zone-down")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{"SERVICE", "WARN ecr.api", "expectations held", "ok  exit"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if left := ours(t); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+
+	// Extra probe flags reach the probe; the expectations then no longer hold, and it says so.
+	code, out, _ = runCmd(context.Background(), "run", "--probe", probeBin, "--json", "healthy", "--", "--services", "sts")
+	if code != exitFail || !strings.Contains(out, `"schema":"vpcprobe/v1"`) || !strings.Contains(out, "FAIL  ecr.api") {
+		t.Errorf("run with probe flags: exit %d\n%s", code, out)
+	}
+}
+
+// TestInterrupt: Ctrl-C (the context ending) in the middle of a run removes the lab.
+func TestInterrupt(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	code, _, errs := runCmd(ctx, "run", "--probe", probeBin, "isolated", "--", "--timeout", "20s", "--deadline", "30s")
+	if code != exitFail || !strings.Contains(errs, "interrupted") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the interrupted run took %s", d)
+	}
+	if left := ours(t); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}
+
+func TestBench(t *testing.T) {
+	code, out, errs := runCmd(context.Background(), "bench", "--probe", probeBin, "-n", "2", "healthy")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"vpcprobe binary:", "as given by --probe", "peak RSS", "healthy   2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out)
+		}
+	}
+}
