@@ -94,6 +94,11 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 	for {
 		rep := newProber().Run(context.Background(), started)
 		out(rep)
+		// A round that outlasted --every leaves a timer that is ready at once, and select
+		// chooses at random among ready cases: look for a signal first.
+		if stop.Err() != nil {
+			return exitOK
+		}
 		select {
 		case <-stop.Done():
 			return exitOK
