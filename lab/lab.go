@@ -126,6 +126,16 @@ func RemoveLeftovers(all bool) ([]string, error) {
 		}
 		removed = append(removed, n)
 	}
+	// The files of crashed labs (their CA, their probe script). Only names with an owner pid:
+	// a live lab removes its own directory, and other vpclab-… files are not a lab's.
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), Prefix+"[0-9]*"))
+	for _, d := range dirs {
+		if pid := ownerPID(filepath.Base(d)); pid > 0 && !alive(pid) {
+			if err := os.RemoveAll(d); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
 	return removed, errors.Join(errs...)
 }
 
@@ -311,7 +321,8 @@ func (l *Lab) filter(ctx context.Context) error {
 		fmt.Fprintf(&b, "-A POSTROUTING -s %s -o up0 -j SNAT --to-source %s\n", VPCCIDR, uplinkRouter)
 		b.WriteString("COMMIT\n")
 	}
-	cmd := netns.Command(ctx, l.VPCNS, "iptables-restore")
+	// -w: legacy iptables takes a machine-wide lock; another lab loading its rules must not fail us.
+	cmd := netns.Command(ctx, l.VPCNS, "iptables-restore", "-w", "10")
 	cmd.Stdin = strings.NewReader(b.String())
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

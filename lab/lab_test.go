@@ -140,6 +140,14 @@ func TestLeftovers(t *testing.T) {
 		}
 		t.Cleanup(func() { netns.Delete(n) })
 	}
+	deadDir := filepath.Join(os.TempDir(), "vpclab-4194305z-123")
+	liveDir := filepath.Join(os.TempDir(), fmt.Sprintf("vpclab-%dzz-123", os.Getpid()))
+	for _, d := range []string{deadDir, liveDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(d) })
+	}
 	// Another test package's lab may remove the dead one first: judge by what exists afterwards.
 	if _, err := RemoveLeftovers(false); err != nil {
 		t.Fatal(err)
@@ -149,6 +157,12 @@ func TestLeftovers(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(netns.Dir, live)); err != nil {
 		t.Errorf("%s (owner alive) was removed", live)
+	}
+	if _, err := os.Stat(deadDir); err == nil {
+		t.Errorf("%s (owner gone) survived", deadDir)
+	}
+	if _, err := os.Stat(liveDir); err != nil {
+		t.Errorf("%s (owner alive) was removed", liveDir)
 	}
 	if ownerPID("vpclab-123ab-vpc") != 123 || ownerPID("other-1-x") != 0 {
 		t.Errorf("ownerPID misparses names")
