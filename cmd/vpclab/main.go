@@ -210,18 +210,12 @@ func probeBinary(ctx context.Context, path string) (bin string, cleanup func(), 
 func runOnce(ctx context.Context, sc lab.Scenario, bin string, probeArgs []string, asJSON bool, stdout, stderr io.Writer) int {
 	l, err := lab.Start(ctx, sc)
 	if err != nil {
-		fmt.Fprintf(stderr, "vpclab: %v\n", err)
-		return exitFail
+		return failed(ctx, err, stderr)
 	}
 	defer l.Close()
 	r, err := l.RunProbe(ctx, bin, probeArgs...)
-	if ctx.Err() != nil {
-		fmt.Fprintln(stderr, "vpclab: interrupted; lab removed")
-		return exitFail
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "vpclab: %v\n", err)
-		return exitFail
+	if err != nil || ctx.Err() != nil {
+		return failed(ctx, err, stderr)
 	}
 	fmt.Fprintf(stdout, "vpclab: scenario %s: %s\n", sc.Name, sc.Summary)
 	fmt.Fprintf(stdout, "vpclab: vpcprobe %s (exit %d, %s)\n\n", strings.Join(r.Args, " "), r.Exit, r.Wall.Round(time.Millisecond))
@@ -263,12 +257,22 @@ func runOnce(ctx context.Context, sc lab.Scenario, bin string, probeArgs []strin
 	return exitOK
 }
 
+// failed reports err in one line, or that Ctrl-C interrupted the work (what was built is
+// removed by the caller's deferred Close), and returns the exit status.
+func failed(ctx context.Context, err error, stderr io.Writer) int {
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "vpclab: interrupted; lab removed")
+	} else {
+		fmt.Fprintf(stderr, "vpclab: %v\n", err)
+	}
+	return exitFail
+}
+
 // up builds sc's lab and keeps it until Ctrl-C, SIGTERM or `vpclab down` removes it.
 func up(ctx context.Context, sc lab.Scenario, bin string, stdout, stderr io.Writer) int {
 	l, err := lab.Start(ctx, sc)
 	if err != nil {
-		fmt.Fprintf(stderr, "vpclab: %v\n", err)
-		return exitFail
+		return failed(ctx, err, stderr)
 	}
 	defer l.Close()
 	script, err := writeProbeScript(l, bin)
@@ -341,13 +345,8 @@ func bench(ctx context.Context, scs []lab.Scenario, bin string, size int64, buil
 	var results []lab.BenchResult
 	for _, sc := range scs {
 		res, err := lab.Bench(ctx, bin, sc, n, probeArgs...)
-		if ctx.Err() != nil {
-			fmt.Fprintln(stderr, "vpclab: interrupted; lab removed")
-			return exitFail
-		}
 		if err != nil {
-			fmt.Fprintf(stderr, "vpclab bench %s: %v\n", sc.Name, err)
-			return exitFail
+			return failed(ctx, fmt.Errorf("bench %s: %w", sc.Name, err), stderr)
 		}
 		results = append(results, res)
 	}
