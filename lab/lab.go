@@ -323,6 +323,7 @@ func (l *Lab) filter(ctx context.Context) error {
 	}
 	// -w: legacy iptables takes a machine-wide lock; another lab loading its rules must not fail us.
 	cmd := netns.Command(ctx, l.VPCNS, "iptables-restore", "-w", "10")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C is the lab's to handle, not iptables'
 	cmd.Stdin = strings.NewReader(b.String())
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

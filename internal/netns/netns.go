@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -67,6 +68,7 @@ func validName(name string) error {
 // ip runs the ip command with args and returns its error with stderr attached.
 func ip(ctx context.Context, args ...string) error {
 	cmd := exec.CommandContext(ctx, "ip", args...)
+	cmd.SysProcAttr = detached()
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
@@ -75,6 +77,10 @@ func ip(ctx context.Context, args ...string) error {
 	}
 	return nil
 }
+
+// detached puts a helper command in its own process group: Ctrl-C at the terminal goes to the
+// program, which then cleans up with more ip commands, instead of killing a half-done step.
+func detached() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
 
 // Create makes the named namespace and brings its loopback up, so servers bound to 127.0.0.1
 // inside it work.
@@ -158,6 +164,7 @@ func IPBatch(ctx context.Context, ns string, lines ...string) error {
 		return nil
 	}
 	cmd := exec.CommandContext(ctx, "ip", "-n", ns, "-batch", "-")
+	cmd.SysProcAttr = detached()
 	cmd.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
 	var out bytes.Buffer
 	cmd.Stdout = &out
