@@ -135,7 +135,10 @@ func TestRunFailureShapes(t *testing.T) {
 		check   string
 		code    checks.Code
 	}{
-		{"nxdomain", func(w *world, p *Prober) { w.zone.Set("api.ecr.eu-west-1.amazonaws.com"); w.zone.Fail("api.ecr.eu-west-1.amazonaws.com", 3) },
+		{"nxdomain", func(w *world, p *Prober) {
+			w.zone.Set("api.ecr.eu-west-1.amazonaws.com")
+			w.zone.Fail("api.ecr.eu-west-1.amazonaws.com", 3)
+		},
 			"ecr.api", "dns", checks.NXDomain},
 		{"refused", func(w *world, p *Prober) {
 			w.zone.Set("logs.eu-west-1.amazonaws.com", netip.MustParseAddr("127.0.0.2")) // nothing listens there
