@@ -26,6 +26,7 @@ type Config struct {
 	LogGroup       string
 	LogStream      string
 	RequirePrivate bool
+	RunID          string // identifier of the run; empty: a random one
 	Version        string
 }
 
@@ -124,11 +125,14 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *Report {
 
 	rep := &Report{
 		Schema:    Schema,
-		RunID:     NewRunID(),
+		RunID:     p.RunID,
 		StartedAt: timestamp(started),
 		Context:   p.context(),
 		Delivery:  Delivery{CloudWatch: Disabled},
 		Version:   p.Version,
+	}
+	if rep.RunID == "" {
+		rep.RunID = NewRunID()
 	}
 	own := p.ownPrefixes()
 	account := p.account()

@@ -30,6 +30,7 @@ type options struct {
 	output         string
 	requirePrivate bool
 	every          time.Duration
+	runID          string
 	version        bool
 }
 
@@ -66,6 +67,7 @@ func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json (default: text on a terminal, else json)")
 	fs.BoolVar(&o.requirePrivate, "require-private", false, "fail a service reached over a public address instead of warning")
 	fs.DurationVar(&o.every, "every", 0, "sidecar mode: probe again every D; SIGTERM ends it after the round in flight")
+	fs.StringVar(&o.runID, "run-id", "", "identifier of this run in the report and its CloudWatch events (default: random; with --every, suffixed -1, -2, …)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.VisitAll(func(f *pflag.Flag) {
 		if f.Name != "version" {
@@ -198,6 +200,10 @@ func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAcc
 	}
 	c.LogGroup, c.LogStream = o.logGroup, o.logStream
 	c.RequirePrivate = o.requirePrivate
+	if len(o.runID) > 128 || strings.ContainsAny(o.runID, "\"\\ \t\n") {
+		return c, usagef("--run-id %q: at most 128 characters, no quotes, backslashes or spaces", o.runID)
+	}
+	c.RunID = o.runID
 	return c, nil
 }
 

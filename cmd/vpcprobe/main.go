@@ -91,8 +91,12 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 	// Sidecar mode: a round in flight always finishes; SIGTERM only stops the waiting.
 	stop, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer cancel()
-	for {
-		rep := newProber().Run(context.Background(), started)
+	for round := 1; ; round++ {
+		p := newProber()
+		if cfg.RunID != "" {
+			p.RunID = fmt.Sprintf("%s-%d", cfg.RunID, round)
+		}
+		rep := p.Run(context.Background(), started)
 		out(rep)
 		// A round that outlasted --every leaves a timer that is ready at once, and select
 		// chooses at random among ready cases: look for a signal first.

@@ -55,6 +55,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad output", nil, []string{"--region", "eu-west-1", "--output", "yaml"}, "--output"},
 		{"negative every", nil, []string{"--region", "eu-west-1", "--every", "-1s"}, "--every"},
 		{"unknown flag", nil, []string{"--regoin", "eu-west-1"}, "regoin"},
+		{"bad run id", nil, []string{"--region", "eu-west-1", "--run-id", "a b"}, "--run-id"},
 		{"positional argument", nil, []string{"--region", "eu-west-1", "probe"}, "probe"},
 	}
 	for _, tt := range tests {
@@ -166,13 +167,16 @@ func TestRunReport(t *testing.T) {
 	defer meta.Close()
 
 	code, out, errs := runCmd(t, env("ECS_CONTAINER_METADATA_URI_V4", meta.URL+"/v4/x"),
-		"--resolver", srv.Addr, "--timeout", "1s", "--deadline", "5s", "--output", "json", "--services", "all")
+		"--resolver", srv.Addr, "--timeout", "1s", "--deadline", "5s", "--output", "json", "--services", "all", "--run-id", "launch-42")
 	if code != exitFail || errs != "" {
 		t.Fatalf("exit %d stderr %q", code, errs)
 	}
 	var rep probe.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("stdout is not one JSON report: %v\n%s", err, out)
+	}
+	if rep.RunID != "launch-42" {
+		t.Errorf("run_id %q", rep.RunID)
 	}
 	if rep.Context.Region != "ap-southeast-2" || rep.Context.Account != "123456789012" || rep.Context.SubnetCIDR != "10.0.1.0/24" || rep.Context.Cluster != "prod" {
 		t.Errorf("context %+v", rep.Context)
