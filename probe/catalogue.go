@@ -16,7 +16,7 @@ type Service struct {
 	Key      string // what users write in --services: "ecr.api"
 	Gateway  bool   // the endpoint to create is a gateway endpoint (S3), not an interface endpoint
 	NeededBy string // what breaks without it, for diagnoses
-	Path     string // path of the unsigned HTTP check; "/" unless the service answers elsewhere
+	Path     string // path of the unsigned HTTP check; empty: no unsigned request tells this endpoint apart
 	EC2Only  bool   // only the EC2 launch type needs it (the ECS agent's own endpoints)
 }
 
@@ -33,8 +33,10 @@ var catalogue = []Service{
 	{Key: "ssmmessages", NeededBy: "ECS Exec", Path: "/"},
 	{Key: "kms", NeededBy: "secrets encrypted with a customer managed key", Path: "/"},
 	{Key: "ecs", EC2Only: true, NeededBy: "the ECS agent (EC2 launch type): DiscoverPollEndpoint", Path: "/"},
-	{Key: "ecs-agent", EC2Only: true, NeededBy: "the ECS agent's control channel (EC2 launch type)", Path: "/"},
-	{Key: "ecs-telemetry", EC2Only: true, NeededBy: "the ECS agent's telemetry (EC2 launch type)", Path: "/"},
+	// The agent's control and telemetry channels are websockets whose answer to a plain GET is
+	// not documented: their http check is skipped and the verified certificate is the proof.
+	{Key: "ecs-agent", EC2Only: true, NeededBy: "the ECS agent's control channel (EC2 launch type)"},
+	{Key: "ecs-telemetry", EC2Only: true, NeededBy: "the ECS agent's telemetry (EC2 launch type)"},
 }
 
 // DefaultServices is the --services default of CONTRACT.md: what every image pull needs, the

@@ -121,6 +121,13 @@ func TestRunAllHealthy(t *testing.T) {
 		if s.Route != RoutePrivate || len(s.Checks) != 4 {
 			t.Errorf("%s: route %s checks %d", s.Service, s.Route, len(s.Checks))
 		}
+		wantHTTP := checks.Pass
+		if s.Service == "ecs-agent" || s.Service == "ecs-telemetry" {
+			wantHTTP = checks.Skip
+		}
+		if c := checkOf(t, s, "http"); c.Status != wantHTTP {
+			t.Errorf("%s: http %s, want %s", s.Service, c.Status, wantHTTP)
+		}
 	}
 	if rep.Failed() {
 		t.Error("a passing run would exit 1")
