@@ -78,7 +78,10 @@ func judge(f finding) judgement {
 }
 
 // layerMismatch explains a disagreement between the configured resolver and the Amazon-provided
-// one. It is the root cause of most "public address, timeout" failures, so it leads.
+// one. When the Amazon-provided resolver sees the endpoint's private addresses and the configured
+// one does not, the endpoint exists and DNS is the whole cause: that explanation replaces the
+// network one, whose "create the endpoint" would send the user the wrong way. Other
+// disagreements are added in front of the check's own explanation.
 func (f finding) layerMismatch(j judgement) judgement {
 	if f.second == nil || f.second.Agrees == nil || *f.second.Agrees {
 		return j
@@ -87,15 +90,26 @@ func (f finding) layerMismatch(j judgement) judgement {
 	if len(f.addrs) > 0 {
 		mine = fmt.Sprintf("%s addresses (%s)", f.route, list(f.addrs))
 	}
-	why := fmt.Sprintf("The configured resolver %s answers %s for %s, but the Amazon-provided resolver answers %s addresses (%s).",
+	why := fmt.Sprintf("The configured resolver %s answers %s for %s, but the Amazon-provided resolver answers %s addresses (%s)",
 		strings.Join(f.resolvers, ", "), mine, f.host, f.second.Route, strings.Join(f.second.Addresses, ", "))
-	if f.second.Route == RoutePrivate && f.route != RoutePrivate {
-		why += " Custom DNS servers (a DHCP option set) or a Route 53 Resolver forwarding rule do not see the endpoint's private hosted zone."
-	}
 	fix := fmt.Sprintf("Make the custom DNS servers forward %s (or all of %s) to the VPC resolver at the VPC CIDR base + 2, or delete the Route 53 Resolver rule that covers it.",
 		f.host, PartitionOf(f.region).DNSSuffix)
-	if j.verdict == checks.Pass {
-		return judgement{verdict: checks.Warn, code: ResolverMismatch, diagnosis: why, remediation: fix}
+	shadowed := f.second.Route == RoutePrivate && f.route != RoutePrivate
+	switch {
+	case shadowed && j.verdict == checks.Fail && j.code != checks.Deadline:
+		why += fmt.Sprintf(": the interface endpoint exists, but custom DNS servers (a DHCP option set) or a Route 53 Resolver forwarding rule do not see its private hosted zone, so traffic goes to %s and fails there (%s).", mine, j.code)
+		return judgement{verdict: checks.Fail, code: j.code, diagnosis: why, remediation: fix}
+	case shadowed:
+		why += ": custom DNS servers (a DHCP option set) or a Route 53 Resolver forwarding rule do not see the endpoint's private hosted zone, so traffic bypasses the endpoint."
+	default:
+		why += "."
+	}
+	if j.verdict == checks.Pass || j.code == PublicRoute {
+		v := checks.Warn
+		if j.verdict == checks.Fail { // --require-private
+			v = checks.Fail
+		}
+		return judgement{verdict: v, code: ResolverMismatch, diagnosis: why, remediation: fix}
 	}
 	j.diagnosis = why + " " + j.diagnosis
 	j.remediation = fix + " " + j.remediation

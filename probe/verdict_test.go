@@ -108,6 +108,10 @@ func TestJudge(t *testing.T) {
 			second:  &SecondDNS{Status: checks.Pass, Route: RoutePrivate, Addresses: []string{"10.0.1.51"}, Agrees: no()},
 			results: []checks.Result{dnsOK, fail("tcp", checks.Timeout)}},
 			checks.Fail, checks.Timeout, "VPC resolver"},
+		{"custom DNS shadows a working NAT path", finding{svc: ecrAPI, route: RoutePublic, addrs: pub, resolvers: []string{"10.9.0.2:53"},
+			second:  &SecondDNS{Status: checks.Pass, Route: RoutePrivate, Addresses: []string{"10.0.1.51"}, Agrees: no()},
+			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), pass("http")}},
+			checks.Warn, ResolverMismatch, "forward"},
 		{"agreeing second opinion changes nothing", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv,
 			second:  &SecondDNS{Status: checks.Pass, Route: RoutePrivate, Agrees: yes()},
 			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), pass("http")}},
@@ -129,6 +133,11 @@ func TestJudge(t *testing.T) {
 			}
 			if !strings.Contains(j.remediation, tt.remediation) {
 				t.Errorf("remediation %q lacks %q", j.remediation, tt.remediation)
+			}
+			// The endpoint exists when the Amazon-provided resolver sees it privately: the fix
+			// must never tell the user to create it.
+			if s := tt.f.second; s != nil && s.Route == RoutePrivate && tt.f.route != RoutePrivate && strings.Contains(j.remediation, "Create the") {
+				t.Errorf("remediation sends the user to create an existing endpoint: %q", j.remediation)
 			}
 		})
 	}
