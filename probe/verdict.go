@@ -96,6 +96,14 @@ func (f finding) layerMismatch(j judgement) judgement {
 		f.host, PartitionOf(f.region).DNSSuffix)
 	shadowed := f.second.Route == RoutePrivate && f.route != RoutePrivate
 	switch {
+	case len(f.addrs) == 0 && j.code != checks.Deadline:
+		// The configured resolver failed where the Amazon-provided one answered: it is down,
+		// unreachable or broken, whatever it would have said.
+		return judgement{verdict: checks.Fail, code: j.code,
+			diagnosis: fmt.Sprintf("The configured resolver %s gave no address for %s (%s), but the Amazon-provided resolver answers %s addresses (%s): the custom DNS server is down, unreachable or failing.",
+				strings.Join(f.resolvers, ", "), f.host, j.code, f.second.Route, strings.Join(f.second.Addresses, ", ")),
+			remediation: fmt.Sprintf("Repair the custom DNS server, allow UDP and TCP 53 to it from %s, and make it forward %s to the VPC resolver (VPC CIDR base + 2) — or set the VPC's DHCP options back to AmazonProvidedDNS.",
+				f.from(), PartitionOf(f.region).DNSSuffix)}
 	case shadowed && j.verdict == checks.Fail && j.code != checks.Deadline:
 		why += fmt.Sprintf(": the interface endpoint exists, but custom DNS servers (a DHCP option set) or a Route 53 Resolver forwarding rule do not see its private hosted zone, so traffic goes to %s and fails there (%s).", mine, j.code)
 		return judgement{verdict: checks.Fail, code: j.code, diagnosis: why, remediation: fix}
@@ -172,8 +180,8 @@ func (f finding) explainTCP(r checks.Result) (string, string) {
 		return fmt.Sprintf("The ECR layer bucket %s resolves to S3's public addresses and TCP 443 timed out: this subnet's route table has no route to an S3 gateway endpoint (and no NAT), or the task's security group egress does not allow the S3 prefix list.", f.host),
 			fmt.Sprintf("Create the gateway endpoint %s and associate it with this subnet's route table; allow egress TCP 443 to the prefix list %s in the task's security group.", es, es)
 	case r.Code == checks.Timeout:
-		return fmt.Sprintf("%s resolves to public addresses (%s) and TCP 443 timed out: there is no interface endpoint with private DNS for %s and no NAT route.", f.host, list(f.addrs), f.svc.Key),
-			fmt.Sprintf("Create the interface VPC endpoint %s in this VPC with private DNS enabled, in this subnet's availability zone, with a security group allowing TCP 443 from %s.", es, f.from())
+		return fmt.Sprintf("%s resolves to public addresses (%s) and TCP 443 timed out: this VPC has no interface endpoint for %s with private DNS enabled, and no NAT route.", f.host, list(f.addrs), f.svc.Key),
+			fmt.Sprintf("Create the interface VPC endpoint %s in this VPC with private DNS enabled (or enable private DNS on the existing one: it needs the VPC's enableDnsSupport and enableDnsHostnames), in this subnet's availability zone, with a security group allowing TCP 443 from %s.", es, f.from())
 	case r.Code == checks.Refused:
 		return fmt.Sprintf("%s refused TCP 443: whatever answers at that address is not the AWS endpoint.", list(silent)),
 			fmt.Sprintf("Find what owns %s: a firewall rejecting HTTPS egress, or a DNS record (private hosted zone, Resolver rule) pointing %s at the wrong address.", list(silent), f.host)
