@@ -27,6 +27,11 @@ func testMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	if err := EnsureTools(ctx, os.Stderr); err != nil {
+		cancel()
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	probeBin, err = BuildProbe(ctx, dir)
 	cancel()
 	if err != nil {

@@ -127,6 +127,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
+	if cmd != "down" {
+		if err := lab.EnsureTools(ctx, stderr); err != nil {
+			fmt.Fprintf(stderr, "vpclab: %v\n", err)
+			return exitUsage
+		}
+	}
 
 	if cmd == "down" {
 		removed, err := lab.RemoveLeftovers(true)
