@@ -24,6 +24,12 @@ func Classify(err error) Code {
 	if errors.Is(err, ErrDeadline) {
 		return Deadline
 	}
+	// A call that never left for want of credentials is about the credentials, whatever the
+	// credential source's own failure was (a timeout to the container endpoint, say).
+	var credErr *CredentialsError
+	if errors.As(err, &credErr) {
+		return AuthFailed
+	}
 	if c := apiCode(err); c != "" {
 		return c
 	}
@@ -64,28 +70,72 @@ func Classify(err error) Code {
 // --timeout. The probe cancels the run's context with it as the cause (context.WithDeadlineCause).
 var ErrDeadline = errors.New("run deadline reached")
 
+// CredentialsError is a call that was never sent because no usable credentials were found:
+// none configured, a credential source that failed, or an ECS task without a task role. The
+// probe wraps its credential provider's errors in it, so that Classify calls them auth-failed.
+type CredentialsError struct{ Err error }
+
+func (e *CredentialsError) Error() string { return "no usable credentials: " + e.Err.Error() }
+
+func (e *CredentialsError) Unwrap() error { return e.Err }
+
 // apiCode classifies an AWS API error by its code; "" when err carries none.
 func apiCode(err error) Code {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
 		return ""
 	}
-	code := ae.ErrorCode()
+	if c := errorCode(ae.ErrorCode()); c != "" {
+		return c
+	}
+	return HTTPError
+}
+
+// errorCode classifies the error code of an AWS API, the registry API or S3; "" when it is
+// none of the known ones.
+func errorCode(code string) Code {
 	switch {
-	case strings.HasPrefix(code, "AccessDenied"), code == "UnauthorizedOperation",
-		code == "UnauthorizedException", code == "Forbidden", code == "AuthorizationError":
+	case strings.Contains(code, "AccessDenied"), code == "UnauthorizedOperation",
+		code == "UnauthorizedException", code == "Forbidden", code == "AuthorizationError",
+		code == "DENIED", code == "DecryptionFailure":
+		// DecryptionFailure: Secrets Manager could not use the secret's KMS key for the
+		// caller, which is a key policy or kms:Decrypt permission.
 		return AccessDenied
 	case code == "UnrecognizedClientException", code == "InvalidClientTokenId",
 		code == "ExpiredToken", code == "ExpiredTokenException", code == "SignatureDoesNotMatch",
 		code == "InvalidSignatureException", code == "IncompleteSignature",
-		code == "MissingAuthenticationToken", code == "InvalidAccessKeyId":
+		code == "IncompleteSignatureException", code == "MissingAuthenticationToken",
+		code == "MissingAuthenticationTokenException", code == "InvalidAccessKeyId",
+		code == "RequestExpired", code == "RequestTimeTooSkewed", code == "InvalidToken",
+		code == "UNAUTHORIZED":
 		return AuthFailed
 	case strings.Contains(code, "Throttl"), code == "TooManyRequestsException",
-		code == "RequestLimitExceeded", code == "SlowDown":
+		code == "RequestLimitExceeded", code == "SlowDown", code == "TOOMANYREQUESTS":
 		return Throttled
 	case strings.HasSuffix(code, "NotFoundException"), code == "ResourceNotFoundException",
-		code == "ParameterNotFound", code == "NoSuchKey", code == "NoSuchBucket":
+		code == "ParameterNotFound", code == "NoSuchKey", code == "NoSuchBucket",
+		code == "NAME_UNKNOWN", code == "MANIFEST_UNKNOWN", code == "BLOB_UNKNOWN":
 		return NotFound
+	}
+	return ""
+}
+
+// HTTPAnswer classifies a refusal that came as a plain HTTP answer rather than an SDK error
+// (the registry API, a presigned S3 GET): by the error code of its body when it has a known
+// one, else by its status. It is Classify's counterpart for answers, so both agree on codes.
+func HTTPAnswer(status int, errCode string) Code {
+	if c := errorCode(errCode); c != "" {
+		return c
+	}
+	switch {
+	case status == 401:
+		return AuthFailed
+	case status == 403:
+		return AccessDenied
+	case status == 404:
+		return NotFound
+	case status == 429, status == 503:
+		return Throttled
 	}
 	return HTTPError
 }
