@@ -27,6 +27,7 @@ var jsonServices = map[string]jsonService{
 	"Logs_20140328":                        {"logs", logsOps},
 	"secretsmanager":                       {"secretsmanager", secretsOps},
 	"AmazonSSM":                            {"ssm", ssmOps},
+	"AmazonEC2ContainerServiceV20141113":   {"ecs", ecsOps},
 }
 
 // call is one authenticated JSON API call.
