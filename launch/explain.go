@@ -1,0 +1,161 @@
+package launch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+)
+
+// ExplainSchema names the shape of Explain's report.
+const ExplainSchema = "vpcprobe-explain/v1"
+
+// ErrTaskNotFound is Explain's error for a task DescribeTasks does not know in the cluster.
+var ErrTaskNotFound = errors.New("task not found")
+
+// Explanation is what Explain found of one task: ECS's own fields, and their translation.
+// Verdict is fail when the task never ran or a container failed, pass when every container
+// that ran exited 0, skip while the task has not stopped.
+type Explanation struct {
+	Schema        string           `json:"schema"`
+	Cluster       string           `json:"cluster"`
+	TaskARN       string           `json:"task_arn"`
+	LastStatus    string           `json:"last_status"`
+	StopCode      string           `json:"stop_code,omitempty"`
+	StoppedReason string           `json:"stopped_reason"`
+	Containers    []ContainerState `json:"containers"`
+	Verdict       checks.Status    `json:"verdict"`
+	Diagnoses     []Diagnosis      `json:"diagnoses"`
+}
+
+// ContainerState is one container of an explained task.
+type ContainerState struct {
+	Name       string `json:"name"`
+	LastStatus string `json:"last_status"`
+	ExitCode   *int32 `json:"exit_code"`
+	Reason     string `json:"reason,omitempty"`
+}
+
+// Explain describes an existing task (any task, not only the probe's) and translates why it
+// stopped. It fails only when the task cannot be described; ErrTaskNotFound when ECS does not
+// know it.
+func Explain(ctx context.Context, client ECS, cluster, task string) (*Explanation, error) {
+	out, err := client.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{task}})
+	if err != nil {
+		return nil, fmt.Errorf("describe task: %w", err)
+	}
+	if len(out.Tasks) == 0 {
+		reason := "MISSING"
+		if len(out.Failures) > 0 {
+			reason = aws.ToString(out.Failures[0].Reason)
+		}
+		return nil, fmt.Errorf("%s in cluster %s (%s): %w", task, cluster, reason, ErrTaskNotFound)
+	}
+	t := taskFacts(&out.Tasks[0])
+	e := &Explanation{Schema: ExplainSchema, Cluster: cluster, TaskARN: t.ARN, LastStatus: t.LastStatus,
+		StopCode: t.StopCode, StoppedReason: redact(t.StoppedReason), Containers: []ContainerState{},
+		Diagnoses: []Diagnosis{}}
+	for i, c := range t.Containers {
+		e.Containers = append(e.Containers, ContainerState{Name: c.Name, LastStatus: aws.ToString(out.Tasks[0].Containers[i].LastStatus),
+			ExitCode: c.ExitCode, Reason: redact(c.Reason)})
+	}
+	if t.LastStatus != "STOPPED" {
+		// Still starting: container reasons (a pull being retried) may already say why.
+		e.Diagnoses = append(e.Diagnoses, Translate(Task{ARN: t.ARN, Containers: t.Containers})...)
+		e.Verdict = checks.Skip
+		if len(e.Diagnoses) > 0 {
+			e.Verdict = checks.Fail
+		}
+		return e, nil
+	}
+	e.Diagnoses = append(e.Diagnoses, Translate(t)...)
+	if len(e.Diagnoses) == 0 {
+		for _, c := range t.Containers {
+			if c.ExitCode != nil && *c.ExitCode != 0 {
+				e.Diagnoses = append(e.Diagnoses, containerExit(c))
+			}
+		}
+	}
+	e.Verdict = checks.Pass
+	if len(e.Diagnoses) > 0 {
+		e.Verdict = checks.Fail
+	}
+	return e, nil
+}
+
+// containerExit explains a container that ran and exited non-zero: the platform started it, so
+// the path for image, secrets and logs worked; its own logs say the rest.
+func containerExit(c Container) Diagnosis {
+	why := "its own logs say why"
+	switch *c.ExitCode {
+	case 137:
+		why = "137 is SIGKILL: out of memory, or not stopped within the stop timeout"
+	case 139:
+		why = "139 is SIGSEGV: the program crashed"
+	case 143:
+		why = "143 is SIGTERM: it was stopped"
+	}
+	return Diagnosis{Verdict: checks.Fail, Error: ExitCode, Cause: CauseExit, Source: "container:" + c.Name,
+		Diagnosis:   fmt.Sprintf("Container %s ran and exited with code %d (%s); the platform started it, so its image pull, secrets and log driver worked.", c.Name, *c.ExitCode, why),
+		Remediation: "Read the container's logs; if it exits because it cannot reach an AWS service at run time, run vpcprobe in the same subnet with that service.",
+	}
+}
+
+// JSON returns the explanation as one JSON document followed by a newline.
+func (e *Explanation) JSON() []byte {
+	b, err := json.Marshal(e)
+	if err != nil { // plain values only; cannot fail
+		panic("launch: marshal explanation: " + err.Error())
+	}
+	return append(b, '\n')
+}
+
+// Text renders the explanation for a person.
+func (e *Explanation) Text() []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "task %s  %s", e.TaskARN, e.LastStatus)
+	if e.StopCode != "" {
+		fmt.Fprintf(&b, " (%s)", e.StopCode)
+	}
+	b.WriteByte('\n')
+	if e.StoppedReason != "" {
+		fmt.Fprintf(&b, "stopped reason: %s\n", e.StoppedReason)
+	}
+	for _, c := range e.Containers {
+		fmt.Fprintf(&b, "container %s: %s", c.Name, orDash(c.LastStatus))
+		if c.ExitCode != nil {
+			fmt.Fprintf(&b, ", exit %d", *c.ExitCode)
+		}
+		if c.Reason != "" {
+			fmt.Fprintf(&b, ": %s", c.Reason)
+		}
+		b.WriteByte('\n')
+	}
+	for _, d := range e.Diagnoses {
+		what := string(d.Error)
+		if d.Service != "" {
+			what = d.Service + " " + what
+		}
+		fmt.Fprintf(&b, "\n%s %s: %s\n", strings.ToUpper(string(d.Verdict)), what, d.Diagnosis)
+		if d.Remediation != "" {
+			fmt.Fprintf(&b, "  fix: %s\n", d.Remediation)
+		}
+		if d.Host != "" || d.EndpointService != "" {
+			fmt.Fprintf(&b, "  host: %s  endpoint: %s (%s)\n", orDash(d.Host), orDash(d.EndpointService), orDash(d.EndpointType))
+		}
+	}
+	switch e.Verdict {
+	case checks.Skip:
+		fmt.Fprintf(&b, "\nverdict skip: the task is %s; nothing to explain until it stops\n", e.LastStatus)
+	default:
+		fmt.Fprintf(&b, "\nverdict %s\n", e.Verdict)
+	}
+	return b.Bytes()
+}

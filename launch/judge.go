@@ -1,0 +1,231 @@
+package launch
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/probe"
+)
+
+// judge turns what the launch saw of one subnet's task into its report: the probe's report when
+// it was found, else the translation of why the task never ran, else its exit code.
+func judge(c Config, r *run, deadline time.Duration) SubnetReport {
+	s := SubnetReport{Subnet: r.subnet, RunID: r.runID, TaskARN: r.arn, Diagnoses: []Diagnosis{}}
+	if r.task != nil {
+		t := r.task
+		s.AvailabilityZone = aws.ToString(t.AvailabilityZone)
+		s.LastStatus = aws.ToString(t.LastStatus)
+		s.StopCode = string(t.StopCode)
+		s.StoppedReason = redact(aws.ToString(t.StoppedReason))
+		s.ExitCode = probeExit(c, t)
+	}
+	switch {
+	case r.arn == "":
+		s.LastStatus = "NOT_STARTED"
+		s.Diagnoses = append(s.Diagnoses, r.startDiag...)
+	case len(r.endDiag) > 0:
+		// Stopped by the launcher (deadline, interrupt) or lost: whatever ECS already said comes
+		// first, since it is the cause when there is one.
+		if s.ExitCode == nil {
+			for _, d := range Translate(taskFacts(r.task)) {
+				if d.Cause != CauseStopped { // our own StopTask
+					s.Diagnoses = append(s.Diagnoses, d)
+				}
+			}
+		}
+		s.Diagnoses = append(s.Diagnoses, r.endDiag...)
+	case s.ExitCode == nil:
+		s.Diagnoses = append(s.Diagnoses, Translate(taskFacts(r.task))...)
+		if len(s.Diagnoses) == 0 {
+			s.Diagnoses = append(s.Diagnoses, Diagnosis{Verdict: checks.Fail, Error: Unknown, Cause: CauseUnknown, Source: "exit_code",
+				Raw:         s.StoppedReason,
+				Diagnosis:   fmt.Sprintf("The task stopped without the probe container %q having run, and ECS gave no reason.", c.Container),
+				Remediation: "Check --container: it must name the probe's container in the task definition.",
+			})
+		}
+	case r.report != nil:
+		s.Report = r.report
+		for _, sr := range r.report.Services {
+			if sr.Verdict == checks.Fail || sr.Verdict == checks.Warn {
+				s.Diagnoses = append(s.Diagnoses, Diagnosis{
+					Service: sr.Service, Host: sr.Host, EndpointService: sr.EndpointService, EndpointType: sr.EndpointType,
+					Verdict: sr.Verdict, Error: sr.Error, Cause: CauseProbe, Source: "report",
+					Diagnosis: sr.Diagnosis, Remediation: sr.Remediation,
+				})
+			}
+		}
+		if r.report.Delivery.CloudWatch == probe.Failed {
+			s.Diagnoses = append(s.Diagnoses, Diagnosis{Verdict: checks.Fail, Error: NoReport, Cause: CauseNoReport, Source: "report",
+				Raw: r.report.Delivery.Error, Diagnosis: "The probe could not deliver its report to CloudWatch Logs: " + r.report.Delivery.Error + ".",
+				Remediation: "Fix the logs path (the logs service above) or the task role's logs:PutLogEvents permission."})
+		}
+	default:
+		s.Diagnoses = append(s.Diagnoses, exitDiagnoses(c, r, *s.ExitCode)...)
+	}
+	s.Verdict = subnetVerdict(s)
+	return s
+}
+
+// subnetVerdict is the report's verdict when there is one, else the worst of the diagnoses;
+// a task that ended with no diagnosis at all passed.
+func subnetVerdict(s SubnetReport) checks.Status {
+	if s.Report != nil {
+		if s.Report.Failed() {
+			return checks.Fail
+		}
+		return s.Report.Verdict
+	}
+	v := checks.Pass
+	for _, d := range s.Diagnoses {
+		switch d.Verdict {
+		case checks.Fail:
+			return checks.Fail
+		case checks.Warn:
+			v = checks.Warn
+		}
+	}
+	return v
+}
+
+// exitDiagnoses explains a probe that ran but whose report was not found: its exit status is
+// CONTRACT.md's (0 pass or warn, 1 a failure or a failed delivery, 2 bad configuration).
+func exitDiagnoses(c Config, r *run, code int32) []Diagnosis {
+	region, account := arnRegionAccount(r.arn)
+	note := r.reportNote
+	if note == "" {
+		note = "not found"
+	}
+	where := "log group " + c.LogGroup
+	if c.LogGroup == "" {
+		where = "CloudWatch Logs"
+	}
+	switch code {
+	case 0:
+		return []Diagnosis{{Verdict: checks.Warn, Error: NoReport, Cause: CauseNoReport, Source: "exit_code", Raw: note,
+			Diagnosis:   fmt.Sprintf("The probe exited 0: every service passed or warned and its report was delivered, but the report of run %s was not read from %s (%s); the verdict comes from the exit code alone.", r.runID, where, note),
+			Remediation: "Make --log-group name the group the probe writes to (its VPCPROBE_LOG_GROUP), and let the launcher call logs:FilterLogEvents on it.",
+		}}
+	case 1:
+		d := Diagnosis{Verdict: checks.Fail, Error: NoReport, Cause: CauseNoReport, Source: "exit_code", Raw: note,
+			Diagnosis: fmt.Sprintf("The probe exited 1: a service failed, or its report could not be delivered; no report of run %s is in %s (%s), so the delivery itself most likely failed: the logs path from this subnet is the first suspect.", r.runID, where, note),
+		}
+		d = withService(d, "logs", "", region, account)
+		d.Remediation = networkFix(d) + " Also check the probe's task role allows logs:CreateLogStream and logs:PutLogEvents on the group; the awslogs task definition keeps the probe's stdout, whole report included, when its own delivery fails."
+		return []Diagnosis{d}
+	case 2:
+		return []Diagnosis{{Verdict: checks.Fail, Error: TaskConfig, Cause: CauseExit, Source: "exit_code",
+			Diagnosis:   "The probe exited 2: it rejected its configuration (a flag or VPCPROBE_* variable) and printed no report; its one-line reason is on stderr, which only a task definition with a log driver keeps.",
+			Remediation: "Check the VPCPROBE_* variables of the task definition and of this launch's flags (vpcprobe --help lists them); the awslogs task definition shows the reason.",
+		}}
+	}
+	ds := Translate(taskFacts(r.task))
+	kept := ds[:0]
+	for _, d := range ds {
+		if d.Cause != CauseStopped {
+			kept = append(kept, d)
+		}
+	}
+	if len(kept) > 0 {
+		return kept
+	}
+	why := "an unexpected exit status"
+	switch code {
+	case 137:
+		why = "killed (SIGKILL): out of memory, or not stopped within the stop timeout"
+	case 139:
+		why = "a crash (SIGSEGV)"
+	case 143:
+		why = "terminated (SIGTERM): the task was stopped"
+	}
+	return []Diagnosis{{Verdict: checks.Fail, Error: ExitCode, Cause: CauseExit, Source: "exit_code", Raw: redact(aws.ToString(r.task.StoppedReason)),
+		Diagnosis:   fmt.Sprintf("The probe exited %d, %s, and left no report.", code, why),
+		Remediation: "Give the task more memory if it was killed, and run it again.",
+	}}
+}
+
+// taskFacts is the translation's view of an SDK task.
+func taskFacts(t *types.Task) Task {
+	if t == nil {
+		return Task{}
+	}
+	out := Task{ARN: aws.ToString(t.TaskArn), LastStatus: aws.ToString(t.LastStatus), StopCode: string(t.StopCode),
+		StoppedReason: aws.ToString(t.StoppedReason)}
+	for _, c := range t.Containers {
+		cs := Container{Name: aws.ToString(c.Name), Reason: aws.ToString(c.Reason)}
+		if c.ExitCode != nil {
+			v := *c.ExitCode
+			cs.ExitCode = &v
+		}
+		out.Containers = append(out.Containers, cs)
+	}
+	return out
+}
+
+// runTaskFailure translates a RunTask failures[] reason: capacity, network interfaces, a
+// missing cluster or task definition.
+func runTaskFailure(reason string) Diagnosis {
+	d, ok := translateReason(reason, "", "")
+	if !ok {
+		d = Diagnosis{Verdict: checks.Fail, Error: Unknown, Cause: CauseRunTask, Raw: redact(reason),
+			Diagnosis:   fmt.Sprintf("ECS did not start the task: %s.", redact(reason)),
+			Remediation: "See the API failure reasons in the ECS developer guide; MISSING means the cluster or task definition does not exist in this region.",
+		}
+		if reason == "MISSING" {
+			d.Error = TaskConfig
+		}
+	}
+	d.Source = "run_task"
+	return d
+}
+
+// runTaskError explains a RunTask call that failed: the launcher's permissions, or a task
+// definition, cluster or subnet that is not what the flags say.
+func runTaskError(err error, c Config) Diagnosis {
+	d := Diagnosis{Verdict: checks.Fail, Cause: CauseRunTask, Source: "run_task", Raw: redact(err.Error())}
+	var ae smithy.APIError
+	code := checks.Classify(err)
+	switch {
+	case code == checks.AccessDenied:
+		d.Error = code
+		d.Diagnosis = fmt.Sprintf("The launcher may not run the task: %s.", apiMessage(err))
+		d.Remediation = "Allow the launcher's identity ecs:RunTask on the task definition and iam:PassRole on the task definition's task and execution roles."
+	case code == checks.AuthFailed:
+		d.Error = code
+		d.Diagnosis = fmt.Sprintf("The launcher's credentials were refused: %s.", apiMessage(err))
+		d.Remediation = "Check the launcher's AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, the pipeline's role) and the machine's clock."
+	case errors.As(err, &ae) && (ae.ErrorCode() == "ClusterNotFoundException" || ae.ErrorCode() == "InvalidParameterException" ||
+		ae.ErrorCode() == "ClientException" || ae.ErrorCode() == "PlatformUnknownException" || ae.ErrorCode() == "PlatformTaskDefinitionIncompatibilityException"):
+		d.Error = TaskConfig
+		d.Diagnosis = fmt.Sprintf("ECS refused to run the task (%s): %s.", ae.ErrorCode(), ae.ErrorMessage())
+		d.Remediation = fmt.Sprintf("Check --cluster %s, --task-definition %s, the subnet and security groups (same VPC, this region) and --container %s (a container of the task definition).", c.Cluster, c.TaskDefinition, c.Container)
+	default:
+		d.Error = code
+		d.Diagnosis = fmt.Sprintf("RunTask failed: %s.", redact(err.Error()))
+		d.Remediation = "Check the launcher's network path to the ECS API and run the launch again."
+	}
+	return d
+}
+
+// describeError explains a wait that ended because DescribeTasks kept failing.
+func describeError(err error, c Config) Diagnosis {
+	d := Diagnosis{Verdict: checks.Fail, Error: checks.Classify(err), Cause: CauseDescribe, Source: "launcher", Raw: redact(err.Error()),
+		Diagnosis:   fmt.Sprintf("The launcher could not follow the task: DescribeTasks failed %d times in a row: %s.", describeAttempts, apiMessage(err)),
+		Remediation: fmt.Sprintf("Allow the launcher ecs:DescribeTasks on the tasks of cluster %s; the task itself ends within the probe's deadline.", c.Cluster),
+	}
+	return d
+}
+
+// apiMessage is an API error's code and message, or the error's text.
+func apiMessage(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode() + ": " + redact(ae.ErrorMessage())
+	}
+	return redact(err.Error())
+}

@@ -1,0 +1,543 @@
+package launch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
+	"github.com/vpcprobe/vpcprobe/probe"
+)
+
+// world is the fake ECS and CloudWatch Logs behind a TLS test server, the real SDK clients
+// aimed at it, and a launcher with millisecond polls.
+type world struct {
+	fake *fakeaws.Server
+	l    *Launcher
+	ecs  *ecs.Client
+}
+
+func newWorld(t *testing.T, cfg fakeaws.Config) *world {
+	t.Helper()
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	fake := fakeaws.New(cfg)
+	srv := httptest.NewTLSServer(fake)
+	t.Cleanup(srv.Close)
+	awsCfg := aws.Config{
+		Region:      "eu-west-1",
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		HTTPClient:  srv.Client(),
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 3
+				o.RateLimiter = ratelimit.None
+				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
+			})
+		},
+	}
+	ecsClient := ecs.NewFromConfig(awsCfg, func(o *ecs.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	logsClient := cloudwatchlogs.NewFromConfig(awsCfg, func(o *cloudwatchlogs.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	return &world{fake: fake, ecs: ecsClient, l: &Launcher{
+		ECS: ecsClient, Logs: logsClient,
+		PollFirst: time.Millisecond, PollMax: 5 * time.Millisecond,
+		ReportWait: 300 * time.Millisecond, StopTimeout: 5 * time.Second,
+	}}
+}
+
+// config is a launch of the probe's task definition in subnets.
+func config(subnets ...string) Config {
+	return Config{
+		LaunchID: "L1", Cluster: "prod", TaskDefinition: "vpcprobe:3", Subnets: subnets,
+		SecurityGroups: []string{"sg-0d4e5f"}, LaunchType: "FARGATE", Container: "vpcprobe",
+		Env:      []EnvVar{{"VPCPROBE_SERVICES", "ecr.api,ecr.dkr,s3,logs,sts"}, {"VPCPROBE_LOG_GROUP", "/vpcprobe"}},
+		LogGroup: "/vpcprobe", Deadline: 20 * time.Second,
+	}
+}
+
+// probeReport is the report a probe would write: every service passes except those in failed,
+// which fail with a timeout.
+func probeReport(runID string, failed ...string) *probe.Report {
+	rep := &probe.Report{Schema: probe.Schema, RunID: runID, Verdict: checks.Pass, StartedAt: "2026-11-21T10:00:00.000Z",
+		Context: probe.Context{Region: "eu-west-1", Resolvers: []string{"10.0.0.2:53"}}, Delivery: probe.Delivery{CloudWatch: probe.Delivered}}
+	for _, key := range []string{"ecr.api", "ecr.dkr", "s3", "logs", "sts"} {
+		svc, _ := probe.Lookup(key)
+		sr := probe.ServiceReport{Service: key, Host: svc.Host("eu-west-1", "123456789012"), EndpointService: svc.EndpointService("eu-west-1"),
+			EndpointType: svc.EndpointType(), Verdict: checks.Pass, Route: probe.RoutePrivate, Addresses: []string{"10.0.1.5"}}
+		for _, f := range failed {
+			if f == key {
+				sr.Verdict, sr.Error = checks.Fail, checks.Timeout
+				sr.Diagnosis, sr.Remediation = "TCP 443 timed out.", "Allow TCP 443."
+				rep.Verdict = checks.Fail
+			}
+		}
+		rep.Services = append(rep.Services, sr)
+	}
+	return rep
+}
+
+// probeTask is a task that runs and, as the probe does, writes its report's events to
+// /vpcprobe under the run id its overrides gave it, and exits with exit.
+func (w *world) probeTask(exit int, failed ...string) fakeaws.TaskScript {
+	return fakeaws.TaskScript{Provisioning: 1, Pending: 1, Running: 1, ExitCode: exit, OnRunning: func(task fakeaws.ECSTask) {
+		runID := task.Env("vpcprobe", "VPCPROBE_RUN_ID")
+		var msgs []string
+		for _, e := range probeReport(runID, failed...).Events(time.Now()) {
+			msgs = append(msgs, string(e))
+		}
+		w.fake.WriteLogEvents(task.Env("vpcprobe", "VPCPROBE_LOG_GROUP"), taskID(task.ARN)+"/2026-11-21T10-00-00Z", msgs...)
+	}}
+}
+
+func exitCode(n int) *int { return &n }
+
+func find(t *testing.T, rep *Report, subnet string) SubnetReport {
+	t.Helper()
+	for _, s := range rep.Subnets {
+		if s.Subnet == subnet {
+			return s
+		}
+	}
+	t.Fatalf("no subnet %s in %+v", subnet, rep.Subnets)
+	return SubnetReport{}
+}
+
+func hasDiagnosis(s SubnetReport, service string, code checks.Code, cause string) bool {
+	for _, d := range s.Diagnoses {
+		if d.Service == service && d.Error == code && d.Cause == cause {
+			return true
+		}
+	}
+	return false
+}
+
+// TestLaunch runs one launch across subnets that each end differently, as subnets in different
+// zones do, and checks each subnet's verdict and diagnosis.
+func TestLaunch(t *testing.T) {
+	w := newWorld(t, fakeaws.DefaultConfig())
+	pull := `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.eu-west-1.amazonaws.com/vpcprobe:latest: failed to do request: Head "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/v2/vpcprobe/manifests/latest": dial tcp 10.0.2.51:443: i/o timeout`
+	secrets := `ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 5 time(s): RequestCanceled: request context canceled caused by: context deadline exceeded. Please check your task network configuration.`
+	logger := `ResourceInitializationError: failed to validate logger args: The task cannot find the Amazon CloudWatch log group defined in the task definition. There is a connection issue between the task and Amazon CloudWatch. Check your network configuration. signal: killed`
+	auth := `ResourceInitializationError: unable to pull secrets or registry auth: The task cannot pull registry auth from Amazon ECR: There is a connection issue between the task and Amazon ECR. Check your task network configuration. operation error ECR: GetAuthorizationToken, exceeded maximum number of attempts, 3, https response error StatusCode: 0, RequestID: , request send failed, Post "https://api.ecr.eu-west-1.amazonaws.com/": dial tcp 35.180.244.40:443: i/o timeout.`
+	neverRuns := func(reason string) fakeaws.TaskScript {
+		return fakeaws.TaskScript{Pending: 2, NeverRuns: true, StoppedReason: reason,
+			Containers: []fakeaws.ContainerScript{{Name: "vpcprobe", Reason: reason}}}
+	}
+	w.fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
+		switch task.Subnets[0] {
+		case "subnet-pass":
+			return w.probeTask(0)
+		case "subnet-fail":
+			return w.probeTask(1, "ecr.dkr")
+		case "subnet-pull":
+			return neverRuns(pull)
+		case "subnet-auth":
+			return neverRuns(auth)
+		case "subnet-secrets":
+			return neverRuns(secrets)
+		case "subnet-logger":
+			return neverRuns(logger)
+		case "subnet-oom":
+			return fakeaws.TaskScript{Running: 1, StoppedReason: "Essential container in task exited",
+				Containers: []fakeaws.ContainerScript{{Name: "vpcprobe", Reason: "OutOfMemoryError: Container killed due to memory usage", ExitCode: exitCode(137)}}}
+		case "subnet-full":
+			return fakeaws.TaskScript{Failure: "Capacity is unavailable at this time. Please try again later or in a different availability zone"}
+		case "subnet-eni":
+			return fakeaws.TaskScript{Provisioning: 2, NeverRuns: true, StoppedReason: "Timeout waiting for network interface provisioning to complete."}
+		case "subnet-bad":
+			return fakeaws.TaskScript{Reject: "Error retrieving subnet information for [subnet-bad]: The subnet ID 'subnet-bad' does not exist (ECS)"}
+		}
+		t.Errorf("unexpected subnet %v", task.Subnets)
+		return fakeaws.TaskScript{}
+	})
+	subnets := []string{"subnet-pass", "subnet-fail", "subnet-pull", "subnet-auth", "subnet-secrets", "subnet-logger", "subnet-oom", "subnet-full", "subnet-eni", "subnet-bad"}
+	rep := w.l.Run(context.Background(), config(subnets...))
+
+	tests := []struct {
+		subnet  string
+		verdict checks.Status
+		service string
+		code    checks.Code
+		cause   string
+	}{
+		{"subnet-pass", checks.Pass, "", "", ""},
+		{"subnet-fail", checks.Fail, "ecr.dkr", checks.Timeout, CauseProbe},
+		{"subnet-pull", checks.Fail, "ecr.dkr", checks.Timeout, CauseImagePull},
+		{"subnet-auth", checks.Fail, "ecr.api", checks.Timeout, CauseRegistryAuth},
+		{"subnet-secrets", checks.Fail, "ssm", checks.Timeout, CauseSecrets},
+		{"subnet-logger", checks.Fail, "logs", checks.Timeout, CauseLogger},
+		{"subnet-oom", checks.Fail, "", OutOfMemory, CauseMemory},
+		{"subnet-full", checks.Fail, "", Capacity, CauseCapacity},
+		{"subnet-eni", checks.Fail, "", NetworkInterface, CauseENI},
+		{"subnet-bad", checks.Fail, "", TaskConfig, CauseRunTask},
+	}
+	for _, tt := range tests {
+		t.Run(tt.subnet, func(t *testing.T) {
+			s := find(t, rep, tt.subnet)
+			if s.Verdict != tt.verdict {
+				t.Errorf("verdict %s, want %s; diagnoses %+v", s.Verdict, tt.verdict, s.Diagnoses)
+			}
+			if tt.cause == "" {
+				if len(s.Diagnoses) != 0 || s.Report == nil || s.ExitCode == nil || *s.ExitCode != 0 {
+					t.Errorf("a passing subnet: report %v exit %v diagnoses %+v", s.Report != nil, s.ExitCode, s.Diagnoses)
+				}
+				return
+			}
+			if !hasDiagnosis(s, tt.service, tt.code, tt.cause) {
+				t.Errorf("no %s %s %s diagnosis in %+v", tt.service, tt.code, tt.cause, s.Diagnoses)
+			}
+		})
+	}
+	if rep.Verdict != checks.Fail || !rep.Failed() || rep.Interrupted {
+		t.Errorf("launch verdict %s, interrupted %v", rep.Verdict, rep.Interrupted)
+	}
+	if s := find(t, rep, "subnet-pull"); s.StoppedReason == "" || s.ExitCode != nil || s.LastStatus != "STOPPED" || s.TaskARN == "" {
+		t.Errorf("never-ran subnet: %+v", s)
+	}
+	if s := find(t, rep, "subnet-fail"); s.Report == nil || s.Report.RunID != "L1-subnet-fail" {
+		t.Errorf("the failing subnet's report was not read back: %+v", s.Report)
+	}
+
+	// What RunTask was given: one subnet each, the probe's settings and its run id.
+	for _, task := range w.fake.ECSTasks() {
+		if len(task.Subnets) != 1 || task.LaunchType != "FARGATE" || task.AssignPublicIP != "DISABLED" || task.SecurityGroups[0] != "sg-0d4e5f" {
+			t.Errorf("task started with %+v", task)
+		}
+		if got := task.Env("vpcprobe", "VPCPROBE_RUN_ID"); got != "L1-"+task.Subnets[0] {
+			t.Errorf("VPCPROBE_RUN_ID = %q", got)
+		}
+		if got := task.Env("vpcprobe", "VPCPROBE_SERVICES"); got != "ecr.api,ecr.dkr,s3,logs,sts" {
+			t.Errorf("VPCPROBE_SERVICES = %q", got)
+		}
+		if task.StopCalled {
+			t.Errorf("a task that stopped on its own was stopped: %s", task.ARN)
+		}
+	}
+}
+
+// TestLaunchNoReport covers probes that ran but whose report is not in CloudWatch Logs: the
+// verdict falls back to the exit code, and the diagnosis says so.
+func TestLaunchNoReport(t *testing.T) {
+	w := newWorld(t, fakeaws.DefaultConfig())
+	w.fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
+		code := map[string]int{"subnet-0": 0, "subnet-1": 1, "subnet-2": 2, "subnet-139": 139}[task.Subnets[0]]
+		return fakeaws.TaskScript{Running: 1, ExitCode: code} // runs, writes nothing
+	})
+	start := time.Now()
+	rep := w.l.Run(context.Background(), config("subnet-0", "subnet-1", "subnet-2", "subnet-139"))
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("reading missing reports took %s", d)
+	}
+	tests := []struct {
+		subnet  string
+		verdict checks.Status
+		service string
+		code    checks.Code
+	}{
+		{"subnet-0", checks.Warn, "", NoReport},
+		{"subnet-1", checks.Fail, "logs", NoReport},
+		{"subnet-2", checks.Fail, "", TaskConfig},
+		{"subnet-139", checks.Fail, "", ExitCode},
+	}
+	for _, tt := range tests {
+		t.Run(tt.subnet, func(t *testing.T) {
+			s := find(t, rep, tt.subnet)
+			if s.Verdict != tt.verdict || s.Report != nil || len(s.Diagnoses) != 1 {
+				t.Fatalf("verdict %s report %v diagnoses %+v", s.Verdict, s.Report != nil, s.Diagnoses)
+			}
+			if d := s.Diagnoses[0]; d.Service != tt.service || d.Error != tt.code || d.Source != "exit_code" {
+				t.Errorf("diagnosis %+v", d)
+			}
+		})
+	}
+	if rep.Verdict != checks.Fail {
+		t.Errorf("verdict %s", rep.Verdict)
+	}
+}
+
+// TestLaunchPendingForever: a task that never leaves PENDING is stopped when --deadline falls,
+// with a reason saying so, and diagnosed with the deadline code; the other subnet's report is
+// still read.
+func TestLaunchPendingForever(t *testing.T) {
+	w := newWorld(t, fakeaws.DefaultConfig())
+	w.fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
+		if task.Subnets[0] == "subnet-stuck" {
+			return fakeaws.TaskScript{Pending: fakeaws.Forever}
+		}
+		return w.probeTask(0)
+	})
+	c := config("subnet-stuck", "subnet-ok")
+	c.Deadline = 300 * time.Millisecond
+	start := time.Now()
+	rep := w.l.Run(context.Background(), c)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the launch took %s with a 300ms deadline", d)
+	}
+	s := find(t, rep, "subnet-stuck")
+	if s.Verdict != checks.Fail || !hasDiagnosis(s, "", checks.Deadline, CausePending) {
+		t.Errorf("stuck subnet: %s %+v", s.Verdict, s.Diagnoses)
+	}
+	if find(t, rep, "subnet-ok").Verdict != checks.Pass {
+		t.Errorf("the healthy subnet did not pass: %+v", find(t, rep, "subnet-ok"))
+	}
+	for _, task := range w.fake.ECSTasks() {
+		stuck := task.Subnets[0] == "subnet-stuck"
+		if task.StopCalled != stuck {
+			t.Errorf("%s: StopTask called %v", task.Subnets[0], task.StopCalled)
+		}
+		if stuck && (!strings.Contains(task.StopReason, "--deadline") || !strings.Contains(task.StopReason, "PENDING")) {
+			t.Errorf("stop reason %q", task.StopReason)
+		}
+	}
+}
+
+// TestLaunchInterrupt: an interrupt mid-wait stops every task the launch started and not yet
+// stopped, and the partial report says so.
+func TestLaunchInterrupt(t *testing.T) {
+	w := newWorld(t, fakeaws.DefaultConfig())
+	w.fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
+		if task.Subnets[0] == "subnet-done" {
+			return fakeaws.TaskScript{NeverRuns: true, StoppedReason: "Timeout waiting for network interface provisioning to complete."}
+		}
+		return fakeaws.TaskScript{Pending: fakeaws.Forever}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { // the "Ctrl-C": once every task has been seen by a poll or two
+		for ctx.Err() == nil {
+			tasks := w.fake.ECSTasks()
+			pending := 0
+			for _, task := range tasks {
+				if task.LastStatus == "PENDING" {
+					pending++
+				}
+			}
+			if len(tasks) == 3 && pending == 2 {
+				cancel()
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	rep := w.l.Run(ctx, config("subnet-a", "subnet-b", "subnet-done"))
+	if !rep.Interrupted || rep.Verdict != checks.Fail {
+		t.Errorf("interrupted %v verdict %s", rep.Interrupted, rep.Verdict)
+	}
+	for _, subnet := range []string{"subnet-a", "subnet-b"} {
+		if s := find(t, rep, subnet); !hasDiagnosis(s, "", Interrupted, CauseInterrupted) {
+			t.Errorf("%s: %+v", subnet, s.Diagnoses)
+		}
+	}
+	if s := find(t, rep, "subnet-done"); !hasDiagnosis(s, "", NetworkInterface, CauseENI) {
+		t.Errorf("the task that had stopped lost its diagnosis: %+v", s.Diagnoses)
+	}
+	for _, task := range w.fake.ECSTasks() {
+		want := task.Subnets[0] != "subnet-done"
+		if task.StopCalled != want || (want && !strings.Contains(task.StopReason, "interrupted")) {
+			t.Errorf("%s: StopTask called %v reason %q", task.Subnets[0], task.StopCalled, task.StopReason)
+		}
+	}
+}
+
+// TestLaunchThrottled: DescribeTasks throttled past the SDK's own retries only slows the wait.
+func TestLaunchThrottled(t *testing.T) {
+	cfg := fakeaws.DefaultConfig()
+	cfg.Throttle = map[string]int{"ecs:DescribeTasks": 7, "ecs:RunTask": 2}
+	w := newWorld(t, cfg)
+	w.fake.ScriptTasks(func(fakeaws.ECSTask) fakeaws.TaskScript { return w.probeTask(0) })
+	rep := w.l.Run(context.Background(), config("subnet-a"))
+	if rep.Verdict != checks.Pass {
+		t.Errorf("verdict %s: %+v", rep.Verdict, rep.Subnets)
+	}
+}
+
+// TestLaunchDescribeDenied: when the launcher may not call DescribeTasks, the wait ends after a
+// few attempts with a diagnosis naming the permission's code.
+func TestLaunchDescribeDenied(t *testing.T) {
+	cfg := fakeaws.DefaultConfig()
+	cfg.Deny = map[string]bool{"ecs:DescribeTasks": true}
+	w := newWorld(t, cfg)
+	rep := w.l.Run(context.Background(), config("subnet-a"))
+	if s := find(t, rep, "subnet-a"); s.Verdict != checks.Fail || !hasDiagnosis(s, "", checks.AccessDenied, CauseDescribe) {
+		t.Errorf("%s %+v", s.Verdict, s.Diagnoses)
+	}
+}
+
+// TestLaunchRunTaskDenied: a launcher without iam:PassRole gets a diagnosis, not an error.
+func TestLaunchRunTaskDenied(t *testing.T) {
+	cfg := fakeaws.DefaultConfig()
+	cfg.Deny = map[string]bool{"iam:PassRole": true}
+	w := newWorld(t, cfg)
+	rep := w.l.Run(context.Background(), config("subnet-a"))
+	s := find(t, rep, "subnet-a")
+	if s.Verdict != checks.Fail || s.TaskARN != "" || !hasDiagnosis(s, "", checks.AccessDenied, CauseRunTask) {
+		t.Errorf("%+v", s)
+	}
+}
+
+// TestLaunchAwslogsFallback: when FilterLogEvents is denied, the report the probe printed on
+// stdout is read from its awslogs stream with GetLogEvents.
+func TestLaunchAwslogsFallback(t *testing.T) {
+	cfg := fakeaws.DefaultConfig()
+	cfg.Deny = map[string]bool{"logs:FilterLogEvents": true}
+	w := newWorld(t, cfg)
+	w.fake.ScriptTasks(func(fakeaws.ECSTask) fakeaws.TaskScript {
+		return fakeaws.TaskScript{Running: 1, ExitCode: 1, OnRunning: func(task fakeaws.ECSTask) {
+			rep := probeReport(task.Env("vpcprobe", "VPCPROBE_RUN_ID"), "s3")
+			w.fake.WriteLogEvents("/vpcprobe", "stdout/vpcprobe/"+taskID(task.ARN), "starting", strings.TrimSpace(string(rep.JSON())))
+		}}
+	})
+	c := config("subnet-a")
+	c.AwslogsPrefix = "stdout"
+	rep := w.l.Run(context.Background(), c)
+	s := find(t, rep, "subnet-a")
+	if s.Report == nil || !hasDiagnosis(s, "s3", checks.Timeout, CauseProbe) {
+		t.Errorf("report %v diagnoses %+v", s.Report != nil, s.Diagnoses)
+	}
+}
+
+// TestLaunchManySubnets: DescribeTasks takes at most 100 tasks; more subnets are polled in
+// batches (the fake rejects a larger call).
+func TestLaunchManySubnets(t *testing.T) {
+	w := newWorld(t, fakeaws.DefaultConfig())
+	w.fake.ScriptTasks(func(fakeaws.ECSTask) fakeaws.TaskScript { return fakeaws.TaskScript{Running: 1} })
+	var subnets []string
+	for i := range 105 {
+		subnets = append(subnets, fmt.Sprintf("subnet-%03d", i))
+	}
+	c := config(subnets...)
+	c.LogGroup = "" // exit codes only
+	rep := w.l.Run(context.Background(), c)
+	if len(rep.Subnets) != 105 || rep.Verdict != checks.Warn {
+		t.Errorf("%d subnets, verdict %s", len(rep.Subnets), rep.Verdict)
+	}
+	for _, s := range rep.Subnets {
+		if s.ExitCode == nil || *s.ExitCode != 0 {
+			t.Errorf("%s: exit %v %+v", s.Subnet, s.ExitCode, s.Diagnoses)
+		}
+	}
+}
+
+// TestReportViews checks the JSON document's shape and the text table's layout.
+func TestReportViews(t *testing.T) {
+	w := newWorld(t, fakeaws.DefaultConfig())
+	w.fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
+		if task.Subnets[0] == "subnet-b" {
+			return fakeaws.TaskScript{NeverRuns: true, StoppedReason: `CannotPullContainerError: API error (500): Get https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/v2/: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)`}
+		}
+		return w.probeTask(0)
+	})
+	rep := w.l.Run(context.Background(), config("subnet-a", "subnet-b"))
+
+	var doc map[string]any
+	if err := json.Unmarshal(rep.JSON(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc["schema"] != "vpcprobe-launch/v1" || doc["launch_id"] != "L1" || doc["verdict"] != "fail" {
+		t.Errorf("document head: %v %v %v", doc["schema"], doc["launch_id"], doc["verdict"])
+	}
+	subnets := doc["subnets"].([]any)
+	for _, key := range []string{"subnet", "task_arn", "stopped_reason", "exit_code", "report", "diagnoses"} {
+		for i, s := range subnets {
+			if _, ok := s.(map[string]any)[key]; !ok {
+				t.Errorf("subnets[%d] has no %q", i, key)
+			}
+		}
+	}
+	b := subnets[1].(map[string]any)
+	if b["report"] != nil || b["exit_code"] != nil {
+		t.Errorf("a task that never ran has report %v exit_code %v", b["report"], b["exit_code"])
+	}
+	if subnets[0].(map[string]any)["report"].(map[string]any)["schema"] != "vpcprobe/v1" {
+		t.Errorf("the probe's report is not embedded")
+	}
+
+	text := string(rep.Text())
+	lines := strings.Split(text, "\n")
+	var header, dkr string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "SUBNET") {
+			header = l
+		}
+		if strings.HasPrefix(l, "ecr.dkr") {
+			dkr = l
+		}
+	}
+	if !strings.Contains(header, "subnet-a") || !strings.Contains(header, "subnet-b") {
+		t.Errorf("header %q", header)
+	}
+	if f := strings.Fields(dkr); len(f) != 3 || f[1] != "pass" || f[2] != "timeout" {
+		t.Errorf("ecr.dkr row %q", dkr)
+	}
+	if !strings.Contains(text, "never ran") || !strings.Contains(text, "fix: ") || !strings.Contains(text, "raw: ") {
+		t.Errorf("text:\n%s", text)
+	}
+}
+
+// TestExplain describes stopped tasks of an application, as explain-stopped does.
+func TestExplain(t *testing.T) {
+	w := newWorld(t, fakeaws.DefaultConfig())
+	reason := `ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 5 time(s): failed to fetch secret arn:aws:secretsmanager:eu-west-1:463621272105:secret:rds-db-credentials/wordpress-ecs-b2fPcF from secrets manager: RequestCanceled: request context canceled caused by: context deadline exceeded. Please check your task network configuration`
+	var n atomic.Int32
+	w.fake.ScriptTasks(func(fakeaws.ECSTask) fakeaws.TaskScript {
+		switch n.Add(1) {
+		case 1:
+			return fakeaws.TaskScript{NeverRuns: true, StoppedReason: reason}
+		case 2:
+			return fakeaws.TaskScript{Running: 1, ExitCode: 3}
+		case 3:
+			return fakeaws.TaskScript{Running: 1}
+		}
+		return fakeaws.TaskScript{Pending: fakeaws.Forever}
+	})
+	tests := []struct {
+		verdict checks.Status
+		code    checks.Code
+		service string
+	}{
+		{checks.Fail, checks.Timeout, "secretsmanager"},
+		{checks.Fail, ExitCode, ""},
+		{checks.Pass, "", ""},
+		{checks.Skip, "", ""},
+	}
+	for i, tt := range tests {
+		t.Run(fmt.Sprint(tt.verdict, tt.code), func(t *testing.T) {
+			out, err := w.ecs.RunTask(context.Background(), &ecs.RunTaskInput{Cluster: aws.String("prod"), TaskDefinition: aws.String("app"),
+				NetworkConfiguration: config().networkConfiguration("subnet-a")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			arn := aws.ToString(out.Tasks[0].TaskArn)
+			var e *Explanation
+			for range 5 {
+				if e, err = Explain(context.Background(), w.ecs, "prod", arn); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if e.Verdict != tt.verdict {
+				t.Errorf("case %d: verdict %s, want %s: %+v", i, e.Verdict, tt.verdict, e)
+			}
+			if tt.code != "" && (len(e.Diagnoses) != 1 || e.Diagnoses[0].Error != tt.code || e.Diagnoses[0].Service != tt.service) {
+				t.Errorf("diagnoses %+v", e.Diagnoses)
+			}
+			if len(e.Text()) == 0 || !json.Valid(e.JSON()) {
+				t.Errorf("views")
+			}
+		})
+	}
+	if _, err := Explain(context.Background(), w.ecs, "prod", "0000"); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("unknown task: %v", err)
+	}
+}

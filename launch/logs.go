@@ -1,0 +1,165 @@
+package launch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/probe"
+)
+
+// logSkew is how far before the launch's start the search for reports begins: the launcher's
+// clock and the tasks' may disagree a little.
+const logSkew = 5 * time.Minute
+
+// errNoReport says a search finished without finding the run's report.
+var errNoReport = errors.New("no report found")
+
+// readReport looks for a run's report until ctx ends: first the probe's own events in the log
+// group (FilterLogEvents on run_id), then, when the task definition uses the awslogs driver, the
+// report document the probe printed on stdout (GetLogEvents on the container's stream).
+// CloudWatch Logs makes events searchable a few seconds after they are written, so a search
+// that finds nothing is repeated. It returns the report, or nil and why there is none.
+func (l *Launcher) readReport(ctx context.Context, c Config, r *run, started time.Time) (*probe.Report, string) {
+	interval := l.pollFirst()
+	var why []string
+	for {
+		why = why[:0]
+		if c.LogGroup != "" {
+			rep, err := l.filterReport(ctx, c.LogGroup, r.runID, started)
+			if err == nil {
+				return rep, ""
+			}
+			why = append(why, fmt.Sprintf("FilterLogEvents on %s: %v", c.LogGroup, err))
+			if code := checks.Classify(err); code == checks.AccessDenied || code == checks.NotFound {
+				// Retrying will not grant a permission or create a group.
+				if rep, note := l.awslogsOnce(ctx, c, r); rep != nil {
+					return rep, ""
+				} else if note != "" {
+					why = append(why, note)
+				}
+				return nil, strings.Join(why, "; ")
+			}
+		}
+		if rep, note := l.awslogsOnce(ctx, c, r); rep != nil {
+			return rep, ""
+		} else if note != "" {
+			why = append(why, note)
+		}
+		if !sleep(ctx, interval) {
+			return nil, strings.Join(why, "; ")
+		}
+		interval = min(2*interval, l.pollMax())
+	}
+}
+
+// awslogsOnce reads the probe's stdout from its awslogs stream, when the task definition has one.
+func (l *Launcher) awslogsOnce(ctx context.Context, c Config, r *run) (*probe.Report, string) {
+	if c.AwslogsPrefix == "" {
+		return nil, ""
+	}
+	group := c.AwslogsGroup
+	if group == "" {
+		group = c.LogGroup
+	}
+	stream := c.AwslogsPrefix + "/" + c.Container + "/" + taskID(r.arn)
+	rep, err := l.streamReport(ctx, group, stream, r.runID)
+	if err != nil {
+		return nil, fmt.Sprintf("GetLogEvents on %s %s: %v", group, stream, err)
+	}
+	return rep, ""
+}
+
+// filterReport reassembles a run's report from its events in group.
+func (l *Launcher) filterReport(ctx context.Context, group, runID string, started time.Time) (*probe.Report, error) {
+	in := &cloudwatchlogs.FilterLogEventsInput{
+		LogGroupName:  aws.String(group),
+		FilterPattern: aws.String(fmt.Sprintf(`{ $.run_id = "%s" }`, runID)),
+		StartTime:     aws.Int64(started.Add(-logSkew).UnixMilli()),
+	}
+	var messages []string
+	for page := 0; page < maxLogPages; page++ {
+		out, err := l.Logs.FilterLogEvents(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range out.Events {
+			messages = append(messages, aws.ToString(e.Message))
+		}
+		if out.NextToken == nil || aws.ToString(out.NextToken) == aws.ToString(in.NextToken) {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	if rep, err := probe.FromEvents(runID, messages); err == nil {
+		return rep, nil
+	}
+	// The same group may hold the awslogs driver's copy of stdout: the whole report document.
+	if rep := reportDocument(runID, messages); rep != nil {
+		return rep, nil
+	}
+	if len(messages) > 0 {
+		return nil, fmt.Errorf("%d events of the run but no summary event: %w", len(messages), errNoReport)
+	}
+	return nil, errNoReport
+}
+
+// streamReport reads a stream from its start and returns the run's report document in it.
+func (l *Launcher) streamReport(ctx context.Context, group, stream, runID string) (*probe.Report, error) {
+	in := &cloudwatchlogs.GetLogEventsInput{
+		LogGroupName: aws.String(group), LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true),
+	}
+	var messages []string
+	for page := 0; page < maxLogPages; page++ {
+		out, err := l.Logs.GetLogEvents(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range out.Events {
+			messages = append(messages, aws.ToString(e.Message))
+		}
+		// At the end of a stream GetLogEvents hands back the token it was given.
+		if out.NextForwardToken == nil || aws.ToString(out.NextForwardToken) == aws.ToString(in.NextToken) {
+			break
+		}
+		in.NextToken = out.NextForwardToken
+	}
+	if rep := reportDocument(runID, messages); rep != nil {
+		return rep, nil
+	}
+	return nil, errNoReport
+}
+
+// reportDocument finds the report the probe printed on stdout (one JSON document, no "type")
+// for runID among log messages.
+func reportDocument(runID string, messages []string) *probe.Report {
+	for _, m := range messages {
+		m = strings.TrimSpace(m)
+		if !strings.HasPrefix(m, "{") || !strings.Contains(m, runID) {
+			continue
+		}
+		var head struct {
+			Type string `json:"type"`
+		}
+		var rep probe.Report
+		if json.Unmarshal([]byte(m), &head) != nil || head.Type != "" {
+			continue
+		}
+		if json.Unmarshal([]byte(m), &rep) == nil && rep.RunID == runID && strings.HasPrefix(rep.Schema, "vpcprobe/") {
+			return &rep
+		}
+	}
+	return nil
+}
+
+// taskID is the last part of a task ARN.
+func taskID(arn string) string {
+	return arn[strings.LastIndex(arn, "/")+1:]
+}

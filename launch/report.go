@@ -1,0 +1,214 @@
+package launch
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/probe"
+)
+
+// Schema names the combined report's shape; fields may be added, never renamed or removed,
+// without a new one.
+const Schema = "vpcprobe-launch/v1"
+
+// Report is one launch's findings: a subnet report per subnet, in the order given. The JSON
+// document and the text table are views of this one value.
+type Report struct {
+	Schema         string         `json:"schema"`
+	LaunchID       string         `json:"launch_id"`
+	Verdict        checks.Status  `json:"verdict"`
+	Cluster        string         `json:"cluster"`
+	TaskDefinition string         `json:"task_definition"`
+	LogGroup       string         `json:"log_group"`
+	StartedAt      string         `json:"started_at"`
+	DurationMS     int64          `json:"duration_ms"`
+	Interrupted    bool           `json:"interrupted,omitempty"`
+	Subnets        []SubnetReport `json:"subnets"`
+}
+
+// SubnetReport is one subnet's task and what it found. Report is the probe's own report when it
+// was read back; Diagnoses lists everything wrong, whatever its source (the report's failed and
+// warned services, the translated stopped reason, the exit code, the launcher).
+type SubnetReport struct {
+	Subnet           string        `json:"subnet"`
+	RunID            string        `json:"run_id"`
+	Verdict          checks.Status `json:"verdict"`
+	TaskARN          string        `json:"task_arn"`
+	AvailabilityZone string        `json:"availability_zone,omitempty"`
+	LastStatus       string        `json:"last_status"`
+	StopCode         string        `json:"stop_code,omitempty"`
+	StoppedReason    string        `json:"stopped_reason"`
+	ExitCode         *int32        `json:"exit_code"`
+	Report           *probe.Report `json:"report"`
+	Diagnoses        []Diagnosis   `json:"diagnoses"`
+}
+
+// finish sets the launch's verdict: the worst of the subnets'.
+func (r *Report) finish() {
+	r.Verdict = checks.Pass
+	for _, s := range r.Subnets {
+		switch s.Verdict {
+		case checks.Fail:
+			r.Verdict = checks.Fail
+		case checks.Warn:
+			if r.Verdict == checks.Pass {
+				r.Verdict = checks.Warn
+			}
+		}
+	}
+	if len(r.Subnets) == 0 {
+		r.Verdict = checks.Skip
+	}
+}
+
+// Failed reports whether the launch must exit 1: a subnet failed (its task never ran, a service
+// failed, the launch was cut short), or there was nothing to launch.
+func (r *Report) Failed() bool {
+	return r.Verdict == checks.Fail || r.Verdict == checks.Skip
+}
+
+// JSON returns the report as one JSON document followed by a newline.
+func (r *Report) JSON() []byte {
+	b, err := json.Marshal(r)
+	if err != nil { // plain values only; cannot fail
+		panic("launch: marshal report: " + err.Error())
+	}
+	return append(b, '\n')
+}
+
+// Text renders the report for a person: a table with a column per subnet and a row per service
+// (each cell the service's verdict, or its error code when it did not pass), then each subnet's
+// diagnoses with their remediations and ECS's raw reasons.
+func (r *Report) Text() []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "vpcprobe launch %s  cluster %s  task definition %s", r.LaunchID, r.Cluster, r.TaskDefinition)
+	if r.Interrupted {
+		b.WriteString("  INTERRUPTED")
+	}
+	b.WriteString("\n\n")
+
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	row := func(name string, cell func(SubnetReport) string) {
+		fmt.Fprint(tw, name)
+		for _, s := range r.Subnets {
+			fmt.Fprintf(tw, "\t%s", cell(s))
+		}
+		fmt.Fprintln(tw)
+	}
+	row("SUBNET", func(s SubnetReport) string { return s.Subnet })
+	row("zone", func(s SubnetReport) string { return orDash(s.AvailabilityZone) })
+	row("task", taskCell)
+	for _, key := range r.serviceRows() {
+		row(key, func(s SubnetReport) string { return serviceCell(s, key) })
+	}
+	row("VERDICT", func(s SubnetReport) string { return strings.ToUpper(string(s.Verdict)) })
+	tw.Flush()
+
+	for _, s := range r.Subnets {
+		if len(s.Diagnoses) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s %s", strings.ToUpper(string(s.Verdict)), s.Subnet)
+		if s.AvailabilityZone != "" {
+			fmt.Fprintf(&b, " (%s)", s.AvailabilityZone)
+		}
+		if s.TaskARN != "" {
+			fmt.Fprintf(&b, "  task %s", s.TaskARN)
+		}
+		b.WriteByte('\n')
+		for _, d := range s.Diagnoses {
+			what := string(d.Error)
+			if d.Service != "" {
+				what = d.Service + " " + what
+			}
+			fmt.Fprintf(&b, "  %s %s: %s\n", strings.ToUpper(string(d.Verdict)), what, d.Diagnosis)
+			if d.Remediation != "" {
+				fmt.Fprintf(&b, "    fix: %s\n", d.Remediation)
+			}
+			if d.Raw != "" {
+				fmt.Fprintf(&b, "    raw: %s\n", d.Raw)
+			}
+		}
+	}
+	fmt.Fprintf(&b, "\nverdict %s: %d subnet(s) in %dms\n", r.Verdict, len(r.Subnets), r.DurationMS)
+	return b.Bytes()
+}
+
+// serviceRows are the table's service rows: every service a report or a diagnosis names, in
+// catalogue order.
+func (r *Report) serviceRows() []string {
+	seen := map[string]bool{}
+	for _, s := range r.Subnets {
+		if s.Report != nil {
+			for _, sr := range s.Report.Services {
+				seen[sr.Service] = true
+			}
+		}
+		for _, d := range s.Diagnoses {
+			if d.Service != "" {
+				seen[d.Service] = true
+			}
+		}
+	}
+	var rows []string
+	for _, key := range probe.Keys() {
+		if seen[key] {
+			rows = append(rows, key)
+		}
+	}
+	var extra []string
+	for key := range seen { // keys the catalogue does not know (a newer probe's)
+		if !slices.Contains(rows, key) {
+			extra = append(extra, key)
+		}
+	}
+	slices.Sort(extra)
+	return append(rows, extra...)
+}
+
+// taskCell says how far the subnet's task got.
+func taskCell(s SubnetReport) string {
+	switch {
+	case s.TaskARN == "":
+		return "not started"
+	case s.ExitCode != nil:
+		return fmt.Sprintf("exit %d", *s.ExitCode)
+	case s.LastStatus == "STOPPED":
+		return "never ran"
+	}
+	return strings.ToLower(orDash(s.LastStatus))
+}
+
+// serviceCell is one service's cell: the report's verdict or error code, else the error code of
+// a diagnosis naming the service, else "-".
+func serviceCell(s SubnetReport, key string) string {
+	if s.Report != nil {
+		for _, sr := range s.Report.Services {
+			if sr.Service != key {
+				continue
+			}
+			if sr.Error != "" && sr.Verdict != checks.Pass {
+				return string(sr.Error)
+			}
+			return string(sr.Verdict)
+		}
+	}
+	for _, d := range s.Diagnoses {
+		if d.Service == key && d.Error != "" {
+			return string(d.Error)
+		}
+	}
+	return "-"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
