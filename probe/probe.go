@@ -17,8 +17,10 @@ import (
 type Config struct {
 	Services       []Service
 	Region         string
-	Account        string // registry account for ecr.dkr; empty: learn it
-	Image          string // ECR image whose pull path is verified; empty: none
+	Account        string   // registry account for ecr.dkr; empty: learn it
+	Image          string   // ECR image whose pull path is verified; empty: none
+	Secrets        []string // Secrets Manager secrets (names or ARNs) fetched as a task would
+	Parameters     []string // SSM parameters (names or ARNs) fetched as a task would
 	Timeout        time.Duration
 	Deadline       time.Duration
 	Resolvers      []string // host:port
@@ -45,7 +47,18 @@ type Prober struct {
 	// that an AWS endpoint answers: the authenticated calls. Nil means none.
 	Steps func(svc Service) []Step
 
+	// Identity, when set, returns the caller's account and ARN as STS says them, waiting for
+	// the answer until ctx ends (empty strings when unknown). With no Account configured,
+	// ecr.dkr waits for it up to one --timeout before it falls back to the task ARN's account;
+	// the report's context carries whatever it returns for an already ended ctx.
+	Identity func(ctx context.Context) (account, arn string)
+
+	// Done, when set, is called as each service's checks end, with its results: checks of other
+	// services that wait for this one's (the layer check waits for the manifest) learn it.
+	Done func(svc Service, results []checks.Result)
+
 	pins *pinDialer
+	aws  *awsRun // the SDK clients and per-run shared calls of UseAWS; nil without
 }
 
 // Step is one check of a service that runs after the network checks passed.
@@ -147,7 +160,14 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *Report {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.probe(ctx, st, account)
+			acct := account
+			if svc.Key == "ecr.dkr" && p.Account == "" && p.Identity != nil {
+				acct = p.learnAccount(ctx, account)
+				st.mu.Lock()
+				st.host = svc.Host(p.Region, acct)
+				st.mu.Unlock()
+			}
+			p.probe(ctx, st, acct)
 		}()
 	}
 	go func() { wg.Wait(); close(done) }()
@@ -164,9 +184,27 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *Report {
 	for _, st := range states {
 		rep.Services = append(rep.Services, p.serviceReport(st, own))
 	}
+	if p.Identity != nil {
+		ended, cancel := context.WithCancel(ctx)
+		cancel() // only what is known by now: the report waits for nothing
+		if acct, arn := p.Identity(ended); acct != "" {
+			rep.Context.Account, rep.Context.CallerARN = acct, arn
+		}
+	}
 	rep.finish()
 	rep.DurationMS = p.now().Sub(started).Milliseconds()
 	return rep
+}
+
+// learnAccount returns the caller's account for ecr.dkr's registry host, waiting at most one
+// --timeout for STS; fallback (the task ARN's account, or "") when STS does not tell.
+func (p *Prober) learnAccount(ctx context.Context, fallback string) string {
+	wctx, cancel := context.WithTimeout(ctx, p.Timeout)
+	defer cancel()
+	if acct, _ := p.Identity(wctx); acct != "" {
+		return acct
+	}
+	return fallback
 }
 
 // plan lists the checks a service will get, in order.
@@ -183,6 +221,14 @@ func (p *Prober) plan(svc Service) []string {
 // probe runs one service's checks in order, each bounded by one --timeout; a failure skips the
 // rest. The second-opinion DNS query runs beside them.
 func (p *Prober) probe(ctx context.Context, st *state, account string) {
+	if p.Done != nil {
+		defer func() {
+			st.mu.Lock()
+			results := append([]checks.Result(nil), st.results...)
+			st.mu.Unlock()
+			p.Done(st.svc, results)
+		}()
+	}
 	if st.svc.Key == "ecr.dkr" && account == "" {
 		for _, name := range st.plan {
 			st.add(checks.Skipped(name, "registry account unknown"))
@@ -332,6 +378,7 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix) ServiceReport {
 	st.mu.Lock()
 	results := append([]checks.Result(nil), st.results...)
 	second := st.second
+	host := st.host
 	st.mu.Unlock()
 	for i := len(results); i < len(st.plan); i++ {
 		if i == len(results) && !hasDeadline(results) {
@@ -344,7 +391,7 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix) ServiceReport {
 
 	sr := ServiceReport{
 		Service:         st.svc.Key,
-		Host:            st.host,
+		Host:            host,
 		EndpointService: st.svc.EndpointService(p.Region),
 		EndpointType:    st.svc.EndpointType(),
 		Route:           RouteNone,
@@ -365,7 +412,7 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix) ServiceReport {
 		sr.AmazonDNS = secondOpinion(*second, addrs, own)
 	}
 	j := judge(finding{
-		svc: st.svc, host: st.host, region: p.Region, route: sr.Route, addrs: addrs,
+		svc: st.svc, host: host, region: p.Region, route: sr.Route, addrs: addrs,
 		results: results, second: sr.AmazonDNS, subnet: p.Metadata.SubnetCIDR,
 		resolvers: p.Resolvers, requirePrivate: p.RequirePrivate, deadline: p.Deadline,
 	})

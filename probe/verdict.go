@@ -139,6 +139,10 @@ func (f finding) explain(r checks.Result) (string, string) {
 		return f.explainTLS(r)
 	case "http":
 		return f.explainHTTP(r)
+	case "manifest":
+		return f.explainManifest(r)
+	case "layer":
+		return f.explainLayer(r)
 	}
 	return f.explainCall(r)
 }
@@ -231,8 +235,14 @@ func (f finding) explainCall(r checks.Result) (string, string) {
 		return fmt.Sprintf("The network path to %s works; IAM or the endpoint policy denies it: %s.", f.svc.Key, r.Detail),
 			fmt.Sprintf("Allow the action in the task role's policy (the probe tests its own task role; run it with the application's execution role as task role to test that one), and check the endpoint policy of %s.", es)
 	case checks.AuthFailed:
-		return fmt.Sprintf("The network path to %s works, but the credentials were missing or refused: %s.", f.svc.Key, r.Detail),
-			"Give the task a task role (taskRoleArn), or check the credentials in the environment and the machine's clock."
+		why := fmt.Sprintf("The network path to %s works, but the credentials were missing or refused: %s.", f.svc.Key, r.Detail)
+		switch {
+		case strings.Contains(r.Detail, "clock skew"):
+			return why, "Sync this machine's clock (NTP; on EC2 the Amazon Time Sync Service at 169.254.169.123): AWS refuses signatures more than 15 minutes off."
+		case strings.Contains(r.Detail, "no task role"):
+			return why, "Give the task definition a task role (taskRoleArn) trusting ecs-tasks.amazonaws.com, with the permissions README lists for the probe."
+		}
+		return why, "Give the task a task role (taskRoleArn), or check the credentials in the environment and the machine's clock."
 	case checks.Throttled:
 		return fmt.Sprintf("%s throttled every attempt: %s.", f.host, r.Detail),
 			"Run the probe less often, or ask for a higher quota for the API named."
@@ -242,6 +252,41 @@ func (f finding) explainCall(r checks.Result) (string, string) {
 	}
 	return fmt.Sprintf("The %s check of %s failed: %s.", r.Name, f.host, r.Detail),
 		fmt.Sprintf("Check the path between %s and %s.", f.from(), f.host)
+}
+
+// explainManifest explains a failed read of the image's manifest from the registry.
+func (f finding) explainManifest(r checks.Result) (string, string) {
+	switch r.Code {
+	case checks.NotFound:
+		return fmt.Sprintf("The network path to the registry works, but the image cannot be pulled: %s.", r.Detail),
+			"Check the repository, tag or digest of --image and that an image for this platform was pushed: a task definition naming it fails with CannotPullContainerError."
+	case checks.AccessDenied:
+		return fmt.Sprintf("The network path to the registry works; IAM, the repository policy or the endpoint policy denies the pull: %s.", r.Detail),
+			fmt.Sprintf("Allow ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on the repository in the task role's policy (the probe tests its own task role; run it with the application's execution role as task role to test that one); for another account's registry its repository policy must allow the role; check the endpoint policy of %s.", f.svc.EndpointService(f.region))
+	case checks.AuthFailed:
+		return fmt.Sprintf("The registry refused the token from ecr:GetAuthorizationToken: %s.", r.Detail),
+			"Check the machine's clock; if a proxy sits between the task and the registry, exempt ." + PartitionOf(f.region).DNSSuffix + " from it (NO_PROXY)."
+	}
+	return f.explainCall(r)
+}
+
+// explainLayer explains a failed read of an image layer from the layer bucket, the step of a
+// pull that S3 gateway endpoints and their policies break.
+func (f finding) explainLayer(r checks.Result) (string, string) {
+	es := f.svc.EndpointService(f.region)
+	bucket := "arn:aws:s3:::" + LayerBucket(f.region) + "/*"
+	switch r.Code {
+	case checks.AccessDenied:
+		return fmt.Sprintf("The layer bucket refused the presigned download of an image layer (%s): the S3 gateway endpoint's policy does not allow %s, so every image pull fails.", r.Detail, bucket),
+			fmt.Sprintf("Add to the policy of the gateway endpoint %s a statement allowing s3:GetObject on %s for any principal.", es, bucket)
+	case checks.Timeout, checks.Refused, checks.Unreachable, checks.TLSHandshake:
+		return fmt.Sprintf("Downloading an image layer from the layer bucket got no answer (%s): this subnet's route table has no route to an S3 gateway endpoint (and no NAT), or the task's security group egress does not allow the S3 prefix list.", r.Detail),
+			fmt.Sprintf("Create the gateway endpoint %s and associate it with this subnet's route table; allow egress TCP 443 to the prefix list %s in the task's security group.", es, es)
+	case checks.AuthFailed:
+		return fmt.Sprintf("The layer bucket refused the presigned URL the registry gave (%s): the machine's clock is off, or something on the path rewrote the URL.", r.Detail),
+			"Check the clock, and exempt ." + PartitionOf(f.region).DNSSuffix + " from any proxy (NO_PROXY)."
+	}
+	return f.explainCall(r)
 }
 
 // from names where the task's traffic comes from, as precisely as metadata allows.

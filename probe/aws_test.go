@@ -1,0 +1,288 @@
+package probe
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
+)
+
+const testRoleARN = "arn:aws:sts::123456789012:assumed-role/vpcprobe-task/0123456789abcdef"
+
+// testEnv is a process environment for UseAWS's own reading: only what a test sets exists.
+func testEnv(kv ...string) func(string) (string, bool) {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// awsWorld is the loopback world of run_test.go with the fake AWS answering on it, and the
+// SDK's environment set to static test credentials and nothing else it could read.
+func awsWorld(t *testing.T, edit func(*fakeaws.Config)) (*world, *fakeaws.Server) {
+	t.Helper()
+	cfg := fakeaws.DefaultConfig()
+	if edit != nil {
+		edit(&cfg)
+	}
+	fake := fakeaws.New(cfg)
+	w := newWorld(t, fake)
+	isolateSDK(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	return w, fake
+}
+
+// isolateSDK keeps the SDK away from this machine's AWS configuration and from instance
+// metadata.
+func isolateSDK(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+		"AWS_SESSION_TOKEN", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_CA_BUNDLE", "AWS_ENDPOINT_URL"} {
+		t.Setenv(k, "")
+	}
+}
+
+// awsProber is a prober of services in w with the authenticated half installed.
+func awsProber(t *testing.T, w *world, services string, edit func(*Prober)) *Prober {
+	t.Helper()
+	p := w.prober(services, time.Second, 10*time.Second)
+	if edit != nil {
+		edit(p)
+	}
+	p.UseAWS(context.Background(), testEnv())
+	t.Cleanup(p.Close)
+	return p
+}
+
+func count(reqs []fakeaws.Request, action string) int {
+	n := 0
+	for _, r := range reqs {
+		if r.Action == action {
+			n++
+		}
+	}
+	return n
+}
+
+func TestAWSHealthy(t *testing.T) {
+	w, fake := awsWorld(t, nil)
+	p := awsProber(t, w, "ecr.api,ecr.dkr,s3,logs,sts,secretsmanager,ssm", func(p *Prober) {
+		p.Account = "" // learnt from STS
+		p.Image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:latest"
+		p.Secrets = []string{"vpcprobe/test"}
+		p.Parameters = []string{"/vpcprobe/test"}
+	})
+	rep := p.Run(context.Background(), time.Now())
+	if rep.Verdict != checks.Pass {
+		t.Fatalf("verdict %s\n%s", rep.Verdict, rep.Text(false))
+	}
+	want := map[string][]string{
+		"sts": {"auth"}, "ecr.api": {"auth"}, "ecr.dkr": {"auth", "manifest"}, "s3": {"layer"},
+		"secretsmanager": {"auth"}, "ssm": {"auth"}, "logs": nil,
+	}
+	for svc, names := range want {
+		s := serviceOf(t, rep, svc)
+		if len(s.Checks) != 4+len(names) {
+			t.Errorf("%s: %d checks, want %d", svc, len(s.Checks), 4+len(names))
+		}
+		for _, n := range names {
+			if c := checkOf(t, s, n); c.Status != checks.Pass {
+				t.Errorf("%s %s: %+v", svc, n, c)
+			}
+		}
+	}
+	if rep.Context.Account != testAccount || rep.Context.CallerARN != testRoleARN {
+		t.Errorf("context %+v", rep.Context)
+	}
+	if h := serviceOf(t, rep, "ecr.dkr").Host; h != "123456789012.dkr.ecr.eu-west-1.amazonaws.com" {
+		t.Errorf("ecr.dkr host %s", h)
+	}
+	reqs := fake.Requests()
+	if n := count(reqs, "sts:GetCallerIdentity"); n != 1 {
+		t.Errorf("%d GetCallerIdentity calls, want one shared", n)
+	}
+	if n := count(reqs, "ecr:GetAuthorizationToken"); n != 1 {
+		t.Errorf("%d GetAuthorizationToken calls, want one shared", n)
+	}
+}
+
+func TestAWSFailures(t *testing.T) {
+	const image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:latest"
+	tests := []struct {
+		name    string
+		edit    func(*fakeaws.Config)
+		image   string
+		service string
+		check   string
+		code    checks.Code
+		words   []string // in the service's diagnosis and remediation
+		skipped map[string]string
+	}{
+		{"token denied by the endpoint policy", func(c *fakeaws.Config) { c.EndpointDeny = map[string]bool{"ecr:GetAuthorizationToken": true} }, image,
+			"ecr.api", "auth", checks.AccessDenied, []string{"ecr:GetAuthorizationToken", "endpoint policy", "task role"},
+			map[string]string{"ecr.dkr": "auth", "s3": "layer"}},
+		{"unknown credentials", func(c *fakeaws.Config) { c.AccessKeys = nil }, "",
+			"sts", "auth", checks.AuthFailed, []string{"credentials"}, map[string]string{"ecr.dkr": "auth"}},
+		{"clock skew", func(c *fakeaws.Config) { c.Now = func() time.Time { return time.Now().Add(-time.Hour) } }, "",
+			"sts", "auth", checks.AuthFailed, []string{"clock"}, nil},
+		{"image not found", nil, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:nope",
+			"ecr.dkr", "manifest", checks.NotFound, []string{"app:nope"}, map[string]string{"s3": "layer"}},
+		{"manifest denied", func(c *fakeaws.Config) { c.Deny = map[string]bool{"ecr:BatchGetImage": true} }, image,
+			"ecr.dkr", "manifest", checks.AccessDenied, []string{"ecr:BatchGetImage"}, map[string]string{"s3": "layer"}},
+		{"layer bucket denied by the gateway endpoint policy", func(c *fakeaws.Config) { c.EndpointDeny = map[string]bool{"s3:GetObject": true} }, image,
+			"s3", "layer", checks.AccessDenied, []string{"arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*", "gateway endpoint"}, nil},
+		{"layer bucket silent", func(c *fakeaws.Config) { c.LayerDelay = time.Minute }, image,
+			"s3", "layer", checks.Timeout, []string{"route table", "com.amazonaws.eu-west-1.s3"}, nil},
+		{"secret denied", func(c *fakeaws.Config) { c.Deny = map[string]bool{"secretsmanager:GetSecretValue": true} }, "",
+			"secretsmanager", "auth", checks.AccessDenied, []string{"secretsmanager:GetSecretValue", "task role"}, nil},
+		{"parameter missing", func(c *fakeaws.Config) { c.Parameters = nil }, "",
+			"ssm", "auth", checks.NotFound, []string{"/vpcprobe/test"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, _ := awsWorld(t, tt.edit)
+			p := awsProber(t, w, "ecr.api,ecr.dkr,s3,sts,secretsmanager,ssm", func(p *Prober) {
+				p.Image = tt.image
+				p.Secrets = []string{"vpcprobe/test"}
+				p.Parameters = []string{"/vpcprobe/test"}
+			})
+			start := time.Now()
+			rep := p.Run(context.Background(), start)
+			if time.Since(start) > 5*time.Second {
+				t.Errorf("run took %s", time.Since(start))
+			}
+			s := serviceOf(t, rep, tt.service)
+			c := checkOf(t, s, tt.check)
+			if s.Verdict != checks.Fail || c.Error != tt.code || s.Error != tt.code {
+				t.Fatalf("%s: verdict %s, %s %+v, want %s\n%s", tt.service, s.Verdict, tt.check, c, tt.code, rep.Text(false))
+			}
+			text := s.Diagnosis + " " + s.Remediation
+			for _, word := range tt.words {
+				if !strings.Contains(text, word) {
+					t.Errorf("diagnosis lacks %q:\n%s", word, text)
+				}
+			}
+			for svc, name := range tt.skipped {
+				if c := checkOf(t, serviceOf(t, rep, svc), name); c.Status != checks.Skip {
+					t.Errorf("%s %s: %+v, want skip", svc, name, c)
+				}
+			}
+		})
+	}
+}
+
+func TestAWSThrottledThenPass(t *testing.T) {
+	w, _ := awsWorld(t, func(c *fakeaws.Config) {
+		c.Throttle = map[string]int{"sts:GetCallerIdentity": 1, "ecr:GetAuthorizationToken": 1}
+	})
+	rep := awsProber(t, w, "ecr.api,ecr.dkr,sts", nil).Run(context.Background(), time.Now())
+	if rep.Verdict != checks.Pass {
+		t.Fatalf("%s", rep.Text(false))
+	}
+}
+
+// TestAWSNoTaskRole: in an ECS task without a task role, every authenticated call is
+// auth-failed at once, saying so, and nothing is sent, even with keys the SDK could find.
+func TestAWSNoTaskRole(t *testing.T) {
+	w, fake := awsWorld(t, nil)
+	p := w.prober("ecr.api,ecr.dkr,sts", time.Second, 10*time.Second)
+	p.Account = ""
+	p.Metadata = Metadata{TaskARN: "arn:aws:ecs:eu-west-1:123456789012:task/default/abc"}
+	p.UseAWS(context.Background(), testEnv("ECS_CONTAINER_METADATA_URI_V4", "http://169.254.170.2/v4/x"))
+	defer p.Close()
+	start := time.Now()
+	rep := p.Run(context.Background(), start)
+	if time.Since(start) > 3*time.Second {
+		t.Errorf("took %s", time.Since(start))
+	}
+	for _, svc := range []string{"sts", "ecr.api"} {
+		c := checkOf(t, serviceOf(t, rep, svc), "auth")
+		if c.Error != checks.AuthFailed || !strings.Contains(c.Detail, "no task role") {
+			t.Errorf("%s auth %+v", svc, c)
+		}
+	}
+	// The registry account comes from the task ARN, and its login is skipped for want of a token.
+	dkr := serviceOf(t, rep, "ecr.dkr")
+	if dkr.Host != "123456789012.dkr.ecr.eu-west-1.amazonaws.com" || checkOf(t, dkr, "auth").Status != checks.Skip {
+		t.Errorf("ecr.dkr %+v", dkr)
+	}
+	if rep.Context.Account != testAccount || rep.Context.CallerARN != "" {
+		t.Errorf("context %+v", rep.Context)
+	}
+	for _, r := range fake.Requests() {
+		if r.AccessKey != "" {
+			t.Errorf("a signed call was sent: %+v", r)
+		}
+	}
+}
+
+// TestAWSNoCredentials: outside ECS and without any credentials (instance metadata disabled),
+// the calls are auth-failed naming the missing credentials.
+func TestAWSNoCredentials(t *testing.T) {
+	w := newWorld(t, fakeaws.New(fakeaws.DefaultConfig()))
+	isolateSDK(t)
+	p := w.prober("sts", time.Second, 10*time.Second)
+	p.UseAWS(context.Background(), testEnv())
+	defer p.Close()
+	rep := p.Run(context.Background(), time.Now())
+	c := checkOf(t, serviceOf(t, rep, "sts"), "auth")
+	if c.Error != checks.AuthFailed || !strings.Contains(c.Detail, "no usable credentials") {
+		t.Fatalf("%+v", c)
+	}
+	if s := serviceOf(t, rep, "sts"); !strings.Contains(s.Remediation, "task role") {
+		t.Errorf("remediation %q", s.Remediation)
+	}
+}
+
+// TestAWSUnknownAccount: without --account, STS or a task ARN, ecr.dkr is not probed, and a
+// layer check waiting for its manifest is released at once.
+func TestAWSUnknownAccount(t *testing.T) {
+	w, _ := awsWorld(t, func(c *fakeaws.Config) { c.AccessKeys = nil })
+	p := awsProber(t, w, "ecr.dkr,s3,sts", func(p *Prober) {
+		p.Account = ""
+		p.Image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:latest"
+	})
+	start := time.Now()
+	rep := p.Run(context.Background(), start)
+	if time.Since(start) > 4*time.Second {
+		t.Errorf("took %s: the layer check waited for a manifest that could not come", time.Since(start))
+	}
+	if s := serviceOf(t, rep, "ecr.dkr"); s.Verdict != checks.Skip {
+		t.Errorf("ecr.dkr %+v", s)
+	}
+	if c := checkOf(t, serviceOf(t, rep, "s3"), "layer"); c.Status != checks.Skip || !strings.Contains(c.Detail, "ecr.dkr") {
+		t.Errorf("layer %+v", c)
+	}
+}
+
+func TestNoTaskRoleDetection(t *testing.T) {
+	home := t.TempDir()
+	meta := "ECS_CONTAINER_METADATA_URI_V4"
+	tests := []struct {
+		env  []string
+		want bool
+	}{
+		{nil, false},
+		{[]string{meta, "http://169.254.170.2/v4/x", "HOME", home}, true},
+		{[]string{meta, "http://169.254.170.2/v4/x", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/x"}, false},
+		{[]string{meta, "http://169.254.170.2/v4/x", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/creds"}, false},
+		{[]string{meta, "http://169.254.170.2/v4/x", "AWS_ACCESS_KEY_ID", "AKIDTEST"}, false},
+		{[]string{meta, "http://169.254.170.2/v4/x", "AWS_PROFILE", "dev"}, false},
+	}
+	for _, tt := range tests {
+		if got := noTaskRole(testEnv(tt.env...)); got != tt.want {
+			t.Errorf("%v: %v, want %v", tt.env, got, tt.want)
+		}
+	}
+}
