@@ -36,6 +36,14 @@ func main() {
 
 // run is the whole program behind a testable signature.
 func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] { // subcommands, in launch.go
+		case "launch":
+			return runLaunch(args[1:], getenv, stdout, stderr)
+		case "explain-stopped":
+			return runExplain(args[1:], getenv, stdout, stderr)
+		}
+	}
 	started := time.Now()
 	o, err := parseArgs(args, getenv, stdout)
 	if errors.Is(err, pflag.ErrHelp) {
@@ -75,12 +83,17 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 		return exitUsage
 	}
 	newProber := func() *probe.Prober {
-		return &probe.Prober{Config: cfg, Roots: roots, Metadata: meta, MetaErr: metaErr}
+		p := &probe.Prober{Config: cfg, Roots: roots, Metadata: meta, MetaErr: metaErr}
+		if adjustProber != nil {
+			adjustProber(p)
+		}
+		p.UseAWS(context.Background(), getenv)
+		return p
 	}
 	out := outputFor(o.output, stdout, getenv)
 
 	if o.every == 0 {
-		rep := newProber().Run(context.Background(), started)
+		rep := probeOnce(newProber(), started)
 		out(rep)
 		if rep.Failed() {
 			return exitFail
@@ -96,7 +109,7 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 		if cfg.RunID != "" {
 			p.RunID = fmt.Sprintf("%s-%d", cfg.RunID, round)
 		}
-		rep := p.Run(context.Background(), started)
+		rep := probeOnce(p, started)
 		out(rep)
 		// A round that outlasted --every leaves a timer that is ready at once, and select
 		// chooses at random among ready cases: look for a signal first.
@@ -110,6 +123,19 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 		}
 		started = time.Now()
 	}
+}
+
+// adjustProber, when set, edits every Prober before it runs: tests point it at their loopback
+// world (the port of their server). Nil in a real run.
+var adjustProber func(*probe.Prober)
+
+// probeOnce runs one probe from started and delivers its report when --log-group asks; the
+// caller prints it, with the delivery's outcome in it.
+func probeOnce(p *probe.Prober, started time.Time) *probe.Report {
+	defer p.Close()
+	rep := p.Run(context.Background(), started)
+	p.Deliver(context.Background(), rep, started)
+	return rep
 }
 
 // outputFor returns the function that prints a report: --output, else text on a terminal and

@@ -1,0 +1,399 @@
+package main
+
+// The launcher's subcommands: "vpcprobe launch" runs the probe as one ECS task per subnet and
+// prints the combined report; "vpcprobe explain-stopped" translates an existing task's stopped
+// reason. Both take their own flags, each also settable as VPCPROBE_<NAME>, and exit 0, 1 or 2
+// like the probe.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/spf13/pflag"
+
+	"github.com/vpcprobe/vpcprobe/launch"
+	"github.com/vpcprobe/vpcprobe/probe"
+)
+
+// launchOptions are launch's command line as given.
+type launchOptions struct {
+	cluster, taskDefinition    string
+	subnets, securityGroups    []string
+	assignPublicIP             bool
+	launchType, capacityProv   string
+	platformVersion, container string
+	region, launchID, output   string
+	deadline                   time.Duration
+	logGroup                   string
+	awslogsPrefix, awslogsGrp  string
+
+	// The probe's own settings, passed to its container as VPCPROBE_* when given.
+	services, image, account string
+	timeout, probeDeadline   time.Duration
+	requirePrivate           bool
+	probeEnv                 []string
+}
+
+// probeFlags maps the launch flags that are the probe's own settings to the probe's variables.
+var probeFlags = map[string]string{
+	"services":        "VPCPROBE_SERVICES",
+	"image":           "VPCPROBE_IMAGE",
+	"account":         "VPCPROBE_ACCOUNT",
+	"timeout":         "VPCPROBE_TIMEOUT",
+	"probe-deadline":  "VPCPROBE_DEADLINE",
+	"require-private": "VPCPROBE_REQUIRE_PRIVATE",
+}
+
+func newLaunchFlags(o *launchOptions, out io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("vpcprobe launch", pflag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.SortFlags = false
+	fs.StringVar(&o.cluster, "cluster", "", "cluster to run the probe tasks in (required)")
+	fs.StringVar(&o.taskDefinition, "task-definition", "", "the probe's task definition: family, family:revision or ARN (required)")
+	fs.StringSliceVar(&o.subnets, "subnets", nil, "subnets to probe, comma-separated: one task per subnet (required)")
+	fs.StringSliceVar(&o.securityGroups, "security-groups", nil, "security groups of the tasks, comma-separated, at most 5 (default: the VPC's default group)")
+	fs.BoolVar(&o.assignPublicIP, "assign-public-ip", false, "give the tasks public IPs (public subnets only)")
+	fs.StringVar(&o.launchType, "launch-type", "FARGATE", "FARGATE or EC2")
+	fs.StringVar(&o.capacityProv, "capacity-provider", "", "run on this capacity provider (FARGATE_SPOT, an EC2 provider) instead of --launch-type")
+	fs.StringVar(&o.platformVersion, "platform-version", "", "Fargate platform version (default: LATEST)")
+	fs.StringVar(&o.container, "container", "vpcprobe", "name of the probe's container in the task definition")
+	fs.StringVar(&o.region, "region", "", "region of the cluster (default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
+	fs.DurationVar(&o.deadline, "deadline", launch.DefaultDeadline, "bound on the wait for every task to stop; tasks still starting then are stopped")
+	fs.StringVar(&o.launchID, "launch-id", "", "identifier of this launch; each task's run id is <launch-id>-<subnet> (default: random)")
+	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json (default: text on a terminal, else json)")
+	fs.StringVar(&o.logGroup, "log-group", "/vpcprobe", "log group the probes deliver their reports to and the launcher reads them from; empty: exit codes only")
+	fs.StringVar(&o.awslogsPrefix, "awslogs-stream-prefix", "", "the task definition's awslogs-stream-prefix, to read a report from the probe's stdout when its own delivery failed")
+	fs.StringVar(&o.awslogsGrp, "awslogs-group", "", "the task definition's awslogs-group (default: --log-group)")
+	fs.StringVar(&o.services, "services", probe.DefaultServices, "the probe's --services")
+	fs.StringVar(&o.image, "image", "", "the probe's --image")
+	fs.StringVar(&o.account, "account", "", "the probe's --account")
+	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "the probe's --timeout")
+	fs.DurationVar(&o.probeDeadline, "probe-deadline", 60*time.Second, "the probe's own --deadline")
+	fs.BoolVar(&o.requirePrivate, "require-private", false, "the probe's --require-private")
+	fs.StringArrayVar(&o.probeEnv, "probe-env", nil, "another setting of the probe as NAME=VALUE (VPCPROBE_ added when missing), repeatable")
+	fs.VisitAll(func(f *pflag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: vpcprobe launch --cluster C --task-definition TD --subnets s1,s2 [flags]\n\n"+
+			"Runs the probe as one ECS task per subnet, waits for them, reads their reports from CloudWatch Logs\n"+
+			"and prints one combined report; a task that never ran is explained from its stopped reason.\n"+
+			"The probe's settings given here are passed to its container as VPCPROBE_* variables; those not given\n"+
+			"stay as the task definition has them. Exit 0: every subnet passed or warned; 1: a subnet failed; 2: bad usage.\n\nFlags:\n%s", fs.FlagUsages())
+	}
+	return fs
+}
+
+// parseFlags parses args, then fills every flag not given from its VPCPROBE_* variable.
+func parseFlags(fs *pflag.FlagSet, args []string, getenv func(string) (string, bool)) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usagef("%v (see --help)", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	var envErr error
+	fs.VisitAll(func(f *pflag.Flag) {
+		v, ok := getenv(envName(f.Name))
+		if !ok || f.Changed || envErr != nil {
+			return
+		}
+		if f.Value.Type() == "stringArray" {
+			for _, item := range strings.Split(v, ",") {
+				if item = strings.TrimSpace(item); item != "" {
+					_ = f.Value.Set(item)
+				}
+			}
+			f.Changed = true
+			return
+		}
+		if err := f.Value.Set(strings.TrimSpace(v)); err != nil {
+			envErr = usagef("%s=%q: %v (fix the variable or pass --%s)", envName(f.Name), v, err, f.Name)
+			return
+		}
+		f.Changed = true // a variable is a flag given: the probe's settings are passed on
+	})
+	return envErr
+}
+
+var (
+	subnetRE   = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
+	sgRE       = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
+	launchIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
+	envNameRE  = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+)
+
+// launchConfig validates the options into a launch configuration; the region is resolved later,
+// with the AWS configuration.
+func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (launch.Config, error) {
+	c := launch.Config{Cluster: o.cluster, TaskDefinition: o.taskDefinition, AssignPublicIP: o.assignPublicIP,
+		PlatformVersion: o.platformVersion, Container: o.container, Deadline: o.deadline, LogGroup: o.logGroup,
+		AwslogsPrefix: o.awslogsPrefix, AwslogsGroup: o.awslogsGrp, LaunchID: o.launchID}
+	switch {
+	case c.Cluster == "":
+		return c, usagef("--cluster: required: the cluster to run the probe tasks in")
+	case c.TaskDefinition == "":
+		return c, usagef("--task-definition: required: the probe's task definition (see taskdef/vpcprobe.json)")
+	case len(o.subnets) == 0:
+		return c, usagef("--subnets: required: the subnets to probe, comma-separated (example: subnet-0a1b2c3d,subnet-0b2c3d4e)")
+	case c.Container == "":
+		return c, usagef("--container: must name the probe's container in the task definition")
+	case o.deadline <= 0:
+		return c, usagef("--deadline %s: must be positive (example: 10m)", o.deadline)
+	}
+	for _, s := range o.subnets {
+		s = strings.TrimSpace(s)
+		if !subnetRE.MatchString(s) {
+			return c, usagef("--subnets: %q is not a subnet id (example: subnet-0a1b2c3d)", s)
+		}
+		if !slices.Contains(c.Subnets, s) {
+			c.Subnets = append(c.Subnets, s)
+		}
+	}
+	for _, g := range o.securityGroups {
+		g = strings.TrimSpace(g)
+		if !sgRE.MatchString(g) {
+			return c, usagef("--security-groups: %q is not a security group id (example: sg-0d4e5f6a)", g)
+		}
+		c.SecurityGroups = append(c.SecurityGroups, g)
+	}
+	if len(c.SecurityGroups) > 5 {
+		return c, usagef("--security-groups: %d given, a task takes at most 5", len(c.SecurityGroups))
+	}
+	switch {
+	case o.capacityProv != "" && fs.Changed("launch-type"):
+		return c, usagef("--capacity-provider and --launch-type exclude each other: give one")
+	case o.capacityProv != "":
+		c.CapacityProvider = o.capacityProv
+	case slices.Contains(launch.LaunchTypes, strings.ToUpper(o.launchType)):
+		c.LaunchType = strings.ToUpper(o.launchType)
+	default:
+		return c, usagef("--launch-type %q: must be FARGATE or EC2 (or use --capacity-provider)", o.launchType)
+	}
+	switch o.output {
+	case "", "text", "json":
+	default:
+		return c, usagef("--output %q: must be text or json", o.output)
+	}
+	if c.LaunchID == "" {
+		c.LaunchID = probe.NewRunID()
+	}
+	if !launchIDRE.MatchString(c.LaunchID) {
+		return c, usagef("--launch-id %q: 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit", c.LaunchID)
+	}
+
+	// The probe's settings: validated here, so that a mistake is exit 2 now rather than a
+	// task that exits 2 later.
+	if fs.Changed("services") {
+		if _, err := probe.ParseServices(o.services); err != nil {
+			return c, usagef("--services: %v", err)
+		}
+	}
+	if o.timeout <= 0 {
+		return c, usagef("--timeout %s: must be positive (example: 5s)", o.timeout)
+	}
+	if o.probeDeadline < o.timeout {
+		return c, usagef("--probe-deadline %s is shorter than --timeout %s: raise --probe-deadline or lower --timeout", o.probeDeadline, o.timeout)
+	}
+	if o.account != "" && !probe.ValidAccount(o.account) {
+		return c, usagef("--account %q: an account id is 12 digits", o.account)
+	}
+	for _, name := range []string{"services", "image", "account", "timeout", "probe-deadline", "require-private"} {
+		if fs.Changed(name) {
+			c.Env = append(c.Env, launch.EnvVar{Name: probeFlags[name], Value: fs.Lookup(name).Value.String()})
+		}
+	}
+	for _, kv := range o.probeEnv {
+		name, value, ok := strings.Cut(kv, "=")
+		name = strings.ToUpper(strings.TrimSpace(name))
+		if !strings.HasPrefix(name, "VPCPROBE_") {
+			name = "VPCPROBE_" + name
+		}
+		if !ok || !envNameRE.MatchString(name) || name == "VPCPROBE_RUN_ID" || name == "VPCPROBE_LOG_GROUP" {
+			return c, usagef("--probe-env %q: must be NAME=VALUE naming a probe setting other than RUN_ID and LOG_GROUP (example: --probe-env SECRET=prod/db)", kv)
+		}
+		c.Env = append(c.Env, launch.EnvVar{Name: name, Value: value})
+	}
+	// The launcher reads reports from this group, so the probe must write there.
+	c.Env = append(c.Env, launch.EnvVar{Name: "VPCPROBE_LOG_GROUP", Value: c.LogGroup})
+	if len(c.RunID(c.Subnets[0])) > 128 {
+		return c, usagef("--launch-id %q: too long for the run ids <launch-id>-<subnet>", c.LaunchID)
+	}
+	return c, nil
+}
+
+// awsConfig loads the SDK's configuration (environment, profile, role) for region and checks
+// that credentials can be had: their absence is a configuration error, exit 2.
+func awsConfig(ctx context.Context, region string, getenv func(string) (string, bool)) (aws.Config, error) {
+	for _, name := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if region == "" {
+			region, _ = getenv(name)
+		}
+	}
+	opts := []func(*config.LoadOptions) error{config.WithRetryMaxAttempts(5)}
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return cfg, usagef("AWS configuration: %v", err)
+	}
+	if cfg.Region == "" {
+		return cfg, usagef("--region: no region known; pass --region or set AWS_REGION")
+	}
+	if !probe.ValidRegion(cfg.Region) {
+		return cfg, usagef("--region %q: not a region name (example: eu-west-1)", cfg.Region)
+	}
+	credCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if _, err := cfg.Credentials.Retrieve(credCtx); err != nil {
+		return cfg, usagef("AWS credentials: %v (set AWS_PROFILE or AWS_ACCESS_KEY_ID, or run where a role is available)", err)
+	}
+	return cfg, nil
+}
+
+// runLaunch is "vpcprobe launch".
+func runLaunch(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+	o := &launchOptions{}
+	fs := newLaunchFlags(o, stdout)
+	err := parseFlags(fs, args, getenv)
+	if errors.Is(err, pflag.ErrHelp) {
+		return exitOK
+	}
+	var c launch.Config
+	if err == nil {
+		c, err = o.launchConfig(fs)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
+		return exitUsage
+	}
+
+	// Ctrl-C or SIGTERM (a cancelled pipeline) stops the tasks this launch started; a second
+	// one, once the first has been noticed, ends the process at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg, err := awsConfig(ctx, o.region, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
+		return exitUsage
+	}
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	l := &launch.Launcher{
+		ECS:      ecs.NewFromConfig(cfg),
+		Logs:     cloudwatchlogs.NewFromConfig(cfg),
+		Progress: stderr,
+	}
+	tuneLauncher(l)
+	rep := l.Run(ctx, c)
+	if rep.Interrupted {
+		fmt.Fprintln(stderr, "vpcprobe launch: interrupted; the tasks still running were stopped")
+	}
+	if launchFormat(o.output, stdout) == "text" {
+		stdout.Write(rep.Text())
+	} else {
+		stdout.Write(rep.JSON())
+	}
+	if rep.Failed() {
+		return exitFail
+	}
+	return exitOK
+}
+
+// tuneLauncher adjusts the launcher before it runs: tests shorten its polls and waits.
+var tuneLauncher = func(*launch.Launcher) {}
+
+// launchFormat is --output, else text on a terminal and JSON elsewhere.
+func launchFormat(output string, w io.Writer) string {
+	if output != "" {
+		return output
+	}
+	if isTerminal(w) {
+		return "text"
+	}
+	return "json"
+}
+
+// explainOptions are explain-stopped's command line.
+type explainOptions struct {
+	cluster, task, region, output string
+}
+
+// runExplain is "vpcprobe explain-stopped": exit 0 when the task ran and its containers exited
+// 0 (or it has not stopped yet), 1 when it never ran or a container failed, 2 on bad usage or a
+// task that cannot be found.
+func runExplain(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+	o := &explainOptions{}
+	fs := pflag.NewFlagSet("vpcprobe explain-stopped", pflag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.SortFlags = false
+	fs.StringVar(&o.cluster, "cluster", "", "cluster of the task (required)")
+	fs.StringVar(&o.task, "task", "", "the task's ARN or id (required)")
+	fs.StringVar(&o.region, "region", "", "region of the cluster (default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
+	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json (default: text on a terminal, else json)")
+	fs.VisitAll(func(f *pflag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "Usage: vpcprobe explain-stopped --cluster C --task ARN [flags]\n\n"+
+			"Translates why an ECS task stopped (stopped reason, stop code, container reasons and exit codes) into\n"+
+			"the service, error code, diagnosis and remediation vpcprobe reports.\n\nFlags:\n%s", fs.FlagUsages())
+	}
+	err := parseFlags(fs, args, getenv)
+	if errors.Is(err, pflag.ErrHelp) {
+		return exitOK
+	}
+	switch {
+	case err != nil:
+	case o.cluster == "":
+		err = usagef("--cluster: required: the cluster of the task")
+	case o.task == "":
+		err = usagef("--task: required: the task's ARN or id")
+	case o.output != "" && o.output != "text" && o.output != "json":
+		err = usagef("--output %q: must be text or json", o.output)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "vpcprobe explain-stopped: %v\n", err)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg, err := awsConfig(ctx, o.region, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "vpcprobe explain-stopped: %v\n", err)
+		return exitUsage
+	}
+	e, err := launch.Explain(ctx, ecs.NewFromConfig(cfg), o.cluster, o.task)
+	switch {
+	case errors.Is(err, launch.ErrTaskNotFound):
+		fmt.Fprintf(stderr, "vpcprobe explain-stopped: --task: %v (ECS keeps stopped tasks for about an hour)\n", err)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(stderr, "vpcprobe explain-stopped: %v\n", err)
+		return exitFail
+	}
+	if launchFormat(o.output, stdout) == "text" {
+		stdout.Write(e.Text())
+	} else {
+		stdout.Write(e.JSON())
+	}
+	if e.Verdict == "fail" {
+		return exitFail
+	}
+	return exitOK
+}

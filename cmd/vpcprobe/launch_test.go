@@ -1,0 +1,310 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/pem"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
+	"github.com/vpcprobe/vpcprobe/launch"
+	"github.com/vpcprobe/vpcprobe/probe"
+)
+
+// awsEnv isolates the SDK from the machine's AWS configuration: no profile, no metadata service.
+func awsEnv(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	for _, name := range []string{"AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+		"AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_CA_BUNDLE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"} {
+		t.Setenv(name, "")
+		os.Unsetenv(name)
+	}
+}
+
+// fakeAWS serves the fake behind TLS and points the SDK's standard environment at it: endpoint,
+// CA bundle, static credentials, region. The launcher polls every millisecond.
+func fakeAWS(t *testing.T) (*fakeaws.Server, *httptest.Server) {
+	t.Helper()
+	awsEnv(t)
+	fake := fakeaws.New(fakeaws.DefaultConfig())
+	srv := httptest.NewTLSServer(fake)
+	t.Cleanup(srv.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
+	t.Setenv("AWS_CA_BUNDLE", ca)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_REGION", "eu-west-1")
+	old := tuneLauncher
+	tuneLauncher = func(l *launch.Launcher) {
+		l.PollFirst, l.PollMax, l.ReportWait = time.Millisecond, 5*time.Millisecond, 200*time.Millisecond
+	}
+	t.Cleanup(func() { tuneLauncher = old })
+	return fake, srv
+}
+
+// probeTask is a task that runs once polled and writes the probe's events under its run id.
+func probeTask(fake *fakeaws.Server, exit int, failed string) fakeaws.TaskScript {
+	return fakeaws.TaskScript{ExitCode: exit, OnRunning: func(task fakeaws.ECSTask) {
+		rep := &probe.Report{Schema: probe.Schema, RunID: task.Env("vpcprobe", "VPCPROBE_RUN_ID"), Verdict: checks.Pass,
+			Delivery: probe.Delivery{CloudWatch: probe.Delivered}}
+		for _, key := range []string{"ecr.api", "ecr.dkr", "s3"} {
+			sr := probe.ServiceReport{Service: key, Verdict: checks.Pass}
+			if key == failed {
+				sr.Verdict, sr.Error, rep.Verdict = checks.Fail, checks.Timeout, checks.Fail
+			}
+			rep.Services = append(rep.Services, sr)
+		}
+		var msgs []string
+		for _, e := range rep.Events(time.Now()) {
+			msgs = append(msgs, string(e))
+		}
+		fake.WriteLogEvents(task.Env("vpcprobe", "VPCPROBE_LOG_GROUP"), "probe", msgs...)
+	}}
+}
+
+func launchCmd(t *testing.T, getenv func(string) (string, bool), args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, getenv, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestLaunchUsage: every mistake is exit 2, one line on stderr naming the flag, nothing on stdout,
+// and no AWS call.
+func TestLaunchUsage(t *testing.T) {
+	awsEnv(t)
+	base := []string{"launch", "--cluster", "prod", "--task-definition", "vpcprobe", "--subnets", "subnet-0a1b2c3d"}
+	tests := []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"no cluster", nil, []string{"launch", "--task-definition", "vpcprobe", "--subnets", "subnet-0a1b2c3d"}, "--cluster"},
+		{"no task definition", nil, []string{"launch", "--cluster", "prod", "--subnets", "subnet-0a1b2c3d"}, "--task-definition"},
+		{"no subnets", nil, []string{"launch", "--cluster", "prod", "--task-definition", "vpcprobe"}, "--subnets"},
+		{"bad subnet", nil, append(base, "--subnets", "subnet-xyz"), "--subnets"},
+		{"bad subnet env", []string{"VPCPROBE_SUBNETS", "subnet-0a1b2c3d,sg-0a1b2c3d"}, []string{"launch", "--cluster", "prod", "--task-definition", "vpcprobe"}, "--subnets"},
+		{"bad security group", nil, append(base, "--security-groups", "default"), "--security-groups"},
+		{"six security groups", nil, append(base, "--security-groups", "sg-0000000a,sg-0000000b,sg-0000000c,sg-0000000d,sg-0000000e,sg-0000000f"), "--security-groups"},
+		{"bad launch type", nil, append(base, "--launch-type", "LAMBDA"), "--launch-type"},
+		{"launch type and capacity provider", nil, append(base, "--launch-type", "EC2", "--capacity-provider", "FARGATE_SPOT"), "--capacity-provider"},
+		{"bad output", nil, append(base, "--output", "yaml"), "--output"},
+		{"bad services", nil, append(base, "--services", "ecr,sts"), "--services"},
+		{"bad services env", []string{"VPCPROBE_SERVICES", "dynamo"}, base, "--services"},
+		{"zero timeout", nil, append(base, "--timeout", "0s"), "--timeout"},
+		{"probe deadline under timeout", nil, append(base, "--timeout", "10s", "--probe-deadline", "5s"), "--probe-deadline"},
+		{"bad deadline env", []string{"VPCPROBE_DEADLINE", "soon"}, base, "VPCPROBE_DEADLINE"},
+		{"negative deadline", nil, append(base, "--deadline", "-1m"), "--deadline"},
+		{"bad account", nil, append(base, "--account", "123"), "--account"},
+		{"bad probe env", nil, append(base, "--probe-env", "no-equals"), "--probe-env"},
+		{"probe env run id", nil, append(base, "--probe-env", "RUN_ID=x"), "--probe-env"},
+		{"bad launch id", nil, append(base, "--launch-id", `a"b`), "--launch-id"},
+		{"unknown flag", nil, append(base, "--subnet", "subnet-0a1b2c3d"), "subnet"},
+		{"positional argument", nil, append(base, "now"), "now"},
+		{"no region", nil, base, "--region"},
+		{"bad region", nil, append(base, "--region", "Ireland"), "--region"},
+		{"no credentials", []string{"AWS_REGION", "eu-west-1"}, base, "credentials"},
+		{"explain: no cluster", nil, []string{"explain-stopped", "--task", "abc"}, "--cluster"},
+		{"explain: no task", nil, []string{"explain-stopped", "--cluster", "prod"}, "--task"},
+		{"explain: bad output", nil, []string{"explain-stopped", "--cluster", "prod", "--task", "abc", "--output", "xml"}, "--output"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if len(tt.env) > 0 && tt.env[0] == "AWS_REGION" {
+				t.Setenv("AWS_REGION", tt.env[1]) // the SDK reads the process environment
+			}
+			code, out, errs := launchCmd(t, env(tt.env...), tt.args...)
+			if code != exitUsage {
+				t.Fatalf("exit %d, want 2; stderr %q", code, errs)
+			}
+			if out != "" {
+				t.Errorf("a usage error printed %q", out)
+			}
+			if strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tt.want) {
+				t.Errorf("stderr %q: want one line naming %q", errs, tt.want)
+			}
+		})
+	}
+}
+
+func TestLaunchHelp(t *testing.T) {
+	for _, sub := range []string{"launch", "explain-stopped"} {
+		code, out, _ := launchCmd(t, env(), sub, "--help")
+		if code != exitOK || !strings.Contains(out, "Usage: vpcprobe "+sub) || !strings.Contains(out, "$VPCPROBE_CLUSTER") {
+			t.Errorf("%s --help: exit %d\n%s", sub, code, out)
+		}
+	}
+}
+
+// TestLaunchCommand runs "vpcprobe launch" against the fake through the SDK's standard
+// environment: a subnet that passes, one whose probe fails and one whose task never ran.
+func TestLaunchCommand(t *testing.T) {
+	fake, _ := fakeAWS(t)
+	fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
+		switch task.Subnets[0] {
+		case "subnet-0000000b":
+			return probeTask(fake, 1, "ecr.dkr")
+		case "subnet-0000000c":
+			reason := `ResourceInitializationError: failed to validate logger args: The task cannot find the Amazon CloudWatch log group defined in the task definition. There is a connection issue between the task and Amazon CloudWatch. Check your network configuration. signal: killed`
+			return fakeaws.TaskScript{NeverRuns: true, StoppedReason: reason}
+		}
+		return probeTask(fake, 0, "")
+	})
+	code, out, errs := launchCmd(t, env("VPCPROBE_SECURITY_GROUPS", "sg-0d4e5f6a"),
+		"launch", "--cluster", "prod", "--task-definition", "vpcprobe:3", "--subnets", "subnet-0000000a,subnet-0000000b,subnet-0000000c",
+		"--services", "ecr.api,ecr.dkr,s3", "--require-private", "--launch-id", "build-42", "--output", "json")
+	if code != exitFail {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errs)
+	}
+	var rep launch.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("stdout is not the report: %v\n%s", err, out)
+	}
+	want := map[string]checks.Status{"subnet-0000000a": checks.Pass, "subnet-0000000b": checks.Fail, "subnet-0000000c": checks.Fail}
+	for _, s := range rep.Subnets {
+		if s.Verdict != want[s.Subnet] {
+			t.Errorf("%s: verdict %s, want %s (%+v)", s.Subnet, s.Verdict, want[s.Subnet], s.Diagnoses)
+		}
+		if s.Subnet == "subnet-0000000c" && (len(s.Diagnoses) != 1 || s.Diagnoses[0].Service != "logs" || s.Diagnoses[0].Error != checks.Timeout) {
+			t.Errorf("never-ran subnet: %+v", s.Diagnoses)
+		}
+	}
+	if rep.Schema != "vpcprobe-launch/v1" || rep.LaunchID != "build-42" || len(rep.Subnets) != 3 {
+		t.Errorf("report head %+v", rep)
+	}
+	for _, task := range fake.ECSTasks() {
+		for name, value := range map[string]string{
+			"VPCPROBE_SERVICES": "ecr.api,ecr.dkr,s3", "VPCPROBE_REQUIRE_PRIVATE": "true", "VPCPROBE_LOG_GROUP": "/vpcprobe",
+			"VPCPROBE_RUN_ID": "build-42-" + task.Subnets[0],
+		} {
+			if got := task.Env("vpcprobe", name); got != value {
+				t.Errorf("%s = %q, want %q", name, got, value)
+			}
+		}
+		if got := task.Env("vpcprobe", "VPCPROBE_TIMEOUT"); got != "" {
+			t.Errorf("a probe setting not given was passed: VPCPROBE_TIMEOUT=%q", got)
+		}
+		if task.SecurityGroups[0] != "sg-0d4e5f6a" || task.LaunchType != "FARGATE" {
+			t.Errorf("task %+v", task)
+		}
+	}
+	if !strings.Contains(errs, "started") {
+		t.Errorf("no progress on stderr: %q", errs)
+	}
+
+	// The same launch where every subnet passes exits 0.
+	code, out, errs = launchCmd(t, env(), "launch", "--cluster", "prod", "--task-definition", "vpcprobe:3",
+		"--subnets", "subnet-0000000a", "--output", "text")
+	if code != exitOK || !strings.Contains(out, "subnet-0000000a") || !strings.Contains(out, "VERDICT") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errs)
+	}
+}
+
+// TestLaunchInterruptSignal sends the process a real SIGINT while the launch waits for tasks
+// that never leave PENDING: the tasks are stopped and the partial report is printed, exit 1.
+func TestLaunchInterruptSignal(t *testing.T) {
+	fake, _ := fakeAWS(t)
+	var once sync.Once
+	fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
+		if task.Subnets[0] == "subnet-0000000b" { // the last task started: interrupt the wait
+			once.Do(func() {
+				go func() {
+					time.Sleep(20 * time.Millisecond)
+					syscall.Kill(os.Getpid(), syscall.SIGINT)
+				}()
+			})
+		}
+		return fakeaws.TaskScript{Pending: fakeaws.Forever}
+	})
+	done := make(chan struct{})
+	var code int
+	var out, errs string
+	go func() {
+		defer close(done)
+		code, out, errs = launchCmd(t, env(), "launch", "--cluster", "prod", "--task-definition", "vpcprobe",
+			"--subnets", "subnet-0000000a,subnet-0000000b", "--output", "json")
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the launch did not end after SIGINT")
+	}
+	if code != exitFail || !strings.Contains(errs, "interrupted") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+	var rep launch.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || !rep.Interrupted {
+		t.Fatalf("partial report: %v %+v", err, rep)
+	}
+	tasks := fake.ECSTasks()
+	if len(tasks) != 2 {
+		t.Fatalf("%d tasks", len(tasks))
+	}
+	for _, task := range tasks {
+		if !task.StopCalled || !strings.Contains(task.StopReason, "interrupted") {
+			t.Errorf("%s not stopped (reason %q)", task.ARN, task.StopReason)
+		}
+	}
+}
+
+// TestExplainStopped explains a stopped task of the fake, and refuses an unknown one with exit 2.
+func TestExplainStopped(t *testing.T) {
+	fake, srv := fakeAWS(t)
+	reason := `CannotPullContainerError: API error (500): Get https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/v2/: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)`
+	fake.ScriptTasks(func(fakeaws.ECSTask) fakeaws.TaskScript {
+		return fakeaws.TaskScript{NeverRuns: true, StoppedReason: reason}
+	})
+	client := ecs.New(ecs.Options{Region: "eu-west-1", BaseEndpoint: aws.String(srv.URL), HTTPClient: srv.Client(),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+	ctx := context.Background()
+	run, err := client.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("prod"), TaskDefinition: aws.String("app"),
+		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-0000000a"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(run.Tasks[0].TaskArn)
+	for range 3 { // let it stop
+		if _, err := client.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("prod"), Tasks: []string{arn}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errs := launchCmd(t, env(), "explain-stopped", "--cluster", "prod", "--task", arn, "--output", "json")
+	if code != exitFail {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	var e launch.Explanation
+	if err := json.Unmarshal([]byte(out), &e); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Diagnoses) != 1 || e.Diagnoses[0].Service != "ecr.dkr" || e.Diagnoses[0].Error != checks.Timeout || e.StoppedReason != reason {
+		t.Errorf("explanation %+v", e)
+	}
+	code, _, errs = launchCmd(t, env(), "explain-stopped", "--cluster", "prod", "--task", "0123456789abcdef")
+	if code != exitUsage || !strings.Contains(errs, "--task") {
+		t.Errorf("unknown task: exit %d, stderr %q", code, errs)
+	}
+}
