@@ -117,7 +117,7 @@ type fakeTask struct {
 	script    TaskScript
 	polls     int    // DescribeTasks answers that included it
 	shown     string // the status the latest answer gave
-	ran       bool // reached RUNNING (OnRunning was or is being called)
+	ran       bool   // reached RUNNING (OnRunning was or is being called)
 	stopped   bool
 	created   time.Time
 	startedAt time.Time
