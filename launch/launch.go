@@ -166,6 +166,21 @@ func (l *Launcher) Run(ctx context.Context, c Config) *Report {
 	l.wait(waitCtx, c, runs)
 
 	interrupted := ctx.Err() != nil
+	for _, r := range runs {
+		if r.arn == "" && len(r.startDiag) == 0 { // the launch ended before RunTask answered
+			d := Diagnosis{Verdict: checks.Fail, Error: checks.Deadline, Cause: CausePending, Source: "launcher",
+				Diagnosis:   fmt.Sprintf("The launch's --deadline (%s) fell before the task was started.", deadline),
+				Remediation: "Raise --deadline; RunTask itself should take seconds, so check the launcher's path to the ECS API.",
+			}
+			if interrupted {
+				d = Diagnosis{Verdict: checks.Fail, Error: Interrupted, Cause: CauseInterrupted, Source: "launcher",
+					Diagnosis:   "The launch was interrupted before the task was started.",
+					Remediation: "Run the launch again and let it finish.",
+				}
+			}
+			r.startDiag = []Diagnosis{d}
+		}
+	}
 	if waitCtx.Err() != nil {
 		l.stopUnfinished(ctx, c, runs, interrupted, deadline)
 	}
@@ -218,6 +233,12 @@ func (l *Launcher) start(ctx context.Context, c Config, r *run) {
 		in.PlatformVersion = aws.String(c.PlatformVersion)
 	}
 	out, err := l.ECS.RunTask(ctx, in)
+	if err != nil && ctx.Err() != nil {
+		// Cut short by the deadline or an interrupt: Run says so. A task ECS started before the
+		// answer was lost ends by itself within the probe's own deadline.
+		l.progress("%s: RunTask cut short: %v", r.subnet, err)
+		return
+	}
 	if err != nil {
 		r.startDiag = []Diagnosis{runTaskError(err, c)}
 		l.progress("%s: RunTask failed: %v", r.subnet, err)

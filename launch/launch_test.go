@@ -541,3 +541,19 @@ func TestExplain(t *testing.T) {
 		t.Errorf("unknown task: %v", err)
 	}
 }
+
+// TestLaunchInterruptedBeforeStart: subnets whose task was never started still fail, saying why.
+func TestLaunchInterruptedBeforeStart(t *testing.T) {
+	w := newWorld(t, fakeaws.DefaultConfig())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep := w.l.Run(ctx, config("subnet-a", "subnet-b"))
+	for _, s := range rep.Subnets {
+		if s.Verdict != checks.Fail || s.LastStatus != "NOT_STARTED" || !hasDiagnosis(s, "", Interrupted, CauseInterrupted) {
+			t.Errorf("%+v", s)
+		}
+	}
+	if n := len(w.fake.ECSTasks()); n != 0 {
+		t.Errorf("%d tasks started after the interrupt", n)
+	}
+}
