@@ -151,7 +151,7 @@ func TestLaunch(t *testing.T) {
 			return neverRuns(logger)
 		case "subnet-oom":
 			return fakeaws.TaskScript{Running: 1, StoppedReason: "Essential container in task exited",
-				Containers: []fakeaws.ContainerScript{{Name: "vpcprobe", Reason: "OutOfMemoryError: Container killed due to memory usage", ExitCode: exitCode(137)}}}
+				Containers: []fakeaws.ContainerScript{{Name: "vpcprobe", Reason: "OutOfMemoryError: Container killed due to memory", ExitCode: exitCode(137)}}}
 		case "subnet-full":
 			return fakeaws.TaskScript{Failure: "Capacity is unavailable at this time. Please try again later or in a different availability zone"}
 		case "subnet-eni":

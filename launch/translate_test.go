@@ -118,6 +118,7 @@ func TestTranslateRealReasons(t *testing.T) {
 		{"network interface provisioning", "TaskFailedToStart",
 			`Timeout waiting for network interface provisioning to complete.`,
 			"", NetworkInterface, CauseENI},
+		// A Terraform module's comments, quoting a service event.
 		{"eni placement", "",
 			`service qa-web-app-service was unable to place a task because no container instance met all of its requirements. The closest matching container-instance ... encountered error "RESOURCE:ENI". For more information, see the Troubleshooting section.`,
 			"", NetworkInterface, CauseENI},
@@ -126,9 +127,10 @@ func TestTranslateRealReasons(t *testing.T) {
 			`Capacity is unavailable at this time. Please try again later or in a different availability zone`,
 			"", Capacity, CauseCapacity},
 		{"ec2 memory", "", `RESOURCE:MEMORY`, "", Capacity, CauseCapacity},
-		// The ECS developer guide, OutOfMemoryError errors.
+		// A public test of ECS stop reasons (the developer guide's OutOfMemoryError page titles it
+		// "Container killed due to memory usage").
 		{"out of memory", "EssentialContainerExited",
-			`OutOfMemoryError: Container killed due to memory usage`,
+			`OutOfMemoryError: Container killed due to memory`,
 			"", OutOfMemory, CauseMemory},
 		// aws/amazon-ecs-cli#752: the log driver of an EC2 task could not get credentials.
 		{"logging driver credentials", "TaskFailedToStart",
