@@ -107,7 +107,8 @@ func exitDiagnoses(c Config, r *run, code int32) []Diagnosis {
 	}
 	switch code {
 	case 0:
-		return []Diagnosis{{Verdict: checks.Warn, Error: NoReport, Cause: CauseNoReport, Source: "exit_code", Raw: note,
+		// Exit 0 is CONTRACT.md's "passed or warned": the subnet passes, with this note.
+		return []Diagnosis{{Verdict: checks.Pass, Error: NoReport, Cause: CauseNoReport, Source: "exit_code", Raw: note,
 			Diagnosis:   fmt.Sprintf("The probe exited 0: every service passed or warned and its report was delivered, but the report of run %s was not read from %s (%s); the verdict comes from the exit code alone.", r.runID, where, note),
 			Remediation: "Make --log-group name the group the probe writes to (its VPCPROBE_LOG_GROUP), and let the launcher call logs:FilterLogEvents on it.",
 		}}

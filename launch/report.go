@@ -32,7 +32,7 @@ type Report struct {
 }
 
 // SubnetReport is one subnet's task and what it found. Report is the probe's own report when it
-// was read back; Diagnoses lists everything wrong, whatever its source (the report's failed and
+// was read back; Diagnoses lists every finding, whatever its source (the report's failed and
 // warned services, the translated stopped reason, the exit code, the launcher).
 type SubnetReport struct {
 	Subnet           string        `json:"subnet"`
