@@ -557,3 +557,25 @@ func TestLaunchInterruptedBeforeStart(t *testing.T) {
 		t.Errorf("%d tasks started after the interrupt", n)
 	}
 }
+
+// TestLaunchLateReport: CloudWatch Logs makes events searchable a little after they are
+// written; the launcher keeps looking for a while.
+func TestLaunchLateReport(t *testing.T) {
+	w := newWorld(t, fakeaws.DefaultConfig())
+	w.fake.WriteLogEvents("/vpcprobe", "other", `{"type":"summary","run_id":"someone-else"}`)
+	w.fake.ScriptTasks(func(fakeaws.ECSTask) fakeaws.TaskScript {
+		script := w.probeTask(1, "logs")
+		write := script.OnRunning
+		script.OnRunning = func(task fakeaws.ECSTask) {
+			go func() {
+				time.Sleep(50 * time.Millisecond)
+				write(task)
+			}()
+		}
+		return script
+	})
+	rep := w.l.Run(context.Background(), config("subnet-a"))
+	if s := find(t, rep, "subnet-a"); s.Report == nil || !hasDiagnosis(s, "logs", checks.Timeout, CauseProbe) {
+		t.Errorf("late report not read: %+v", s.Diagnoses)
+	}
+}

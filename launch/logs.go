@@ -29,15 +29,15 @@ var errNoReport = errors.New("no report found")
 // that finds nothing is repeated. It returns the report, or nil and why there is none.
 func (l *Launcher) readReport(ctx context.Context, c Config, r *run, started time.Time) (*probe.Report, string) {
 	interval := l.pollFirst()
-	var why []string
+	last := "" // what the latest complete search found instead of a report
 	for {
-		why = why[:0]
+		var why []string
 		if c.LogGroup != "" {
 			rep, err := l.filterReport(ctx, c.LogGroup, r.runID, started)
 			if err == nil {
 				return rep, ""
 			}
-			why = append(why, fmt.Sprintf("FilterLogEvents on %s: %v", c.LogGroup, err))
+			why = append(why, fmt.Sprintf("FilterLogEvents on %s: %v", c.LogGroup, apiMessage(err)))
 			if code := checks.Classify(err); code == checks.AccessDenied || code == checks.NotFound {
 				// Retrying will not grant a permission or create a group.
 				if rep, note := l.awslogsOnce(ctx, c, r); rep != nil {
@@ -53,8 +53,14 @@ func (l *Launcher) readReport(ctx context.Context, c Config, r *run, started tim
 		} else if note != "" {
 			why = append(why, note)
 		}
+		if ctx.Err() == nil {
+			last = strings.Join(why, "; ")
+		}
 		if !sleep(ctx, interval) {
-			return nil, strings.Join(why, "; ")
+			if last == "" {
+				return nil, fmt.Sprintf("not found within %s", l.reportWait())
+			}
+			return nil, fmt.Sprintf("not found within %s: %s", l.reportWait(), last)
 		}
 		interval = min(2*interval, l.pollMax())
 	}
@@ -72,7 +78,7 @@ func (l *Launcher) awslogsOnce(ctx context.Context, c Config, r *run) (*probe.Re
 	stream := c.AwslogsPrefix + "/" + c.Container + "/" + taskID(r.arn)
 	rep, err := l.streamReport(ctx, group, stream, r.runID)
 	if err != nil {
-		return nil, fmt.Sprintf("GetLogEvents on %s %s: %v", group, stream, err)
+		return nil, fmt.Sprintf("GetLogEvents on %s %s: %v", group, stream, apiMessage(err))
 	}
 	return rep, ""
 }
