@@ -196,7 +196,8 @@ func (l *Launcher) Run(ctx context.Context, c Config) *Report {
 
 	rep := &Report{
 		Schema: Schema, LaunchID: c.LaunchID, Cluster: c.Cluster, TaskDefinition: c.TaskDefinition,
-		LogGroup: c.LogGroup, StartedAt: started.UTC().Format(time.RFC3339), Interrupted: interrupted,
+		LogGroup: c.LogGroup, StartedAt: started.UTC().Format(time.RFC3339),
+		Interrupted: ctx.Err() != nil, // also during the reading of reports
 	}
 	for _, r := range runs {
 		rep.Subnets = append(rep.Subnets, judge(c, r, deadline))
