@@ -281,7 +281,12 @@ func (p *Prober) probe(ctx context.Context, st *state, account string) {
 	}
 
 	tr := newTransport(p.pins, p.Roots, p.Timeout)
-	defer tr.CloseIdleConnections()
+	// Every connection ends with the service's checks: closing idle ones is not enough, since a
+	// connection whose body was just closed returns to the pool a moment later, and a sidecar
+	// probing every few seconds would keep them.
+	conns := &connSet{}
+	tr.DialContext = conns.track(tr.DialContext)
+	defer conns.closeAll()
 	client := &http.Client{Transport: tr, CheckRedirect: noRedirects}
 	httpRes := checks.Skipped("http", "no unsigned request tells this endpoint apart; the verified certificate is the proof")
 	if st.svc.Path != "" {
