@@ -21,6 +21,8 @@ type options struct {
 	region         string
 	account        string
 	image          string
+	secrets        []string
+	parameters     []string
 	timeout        time.Duration
 	deadline       time.Duration
 	resolvers      []string
@@ -57,7 +59,9 @@ func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.services, "services", probe.DefaultServices, "service keys to probe, comma-separated; all = "+strings.Join(probe.Keys(), ","))
 	fs.StringVar(&o.region, "region", "", "region whose hostnames are probed (default: AWS_REGION, AWS_DEFAULT_REGION, task metadata)")
 	fs.StringVar(&o.account, "account", "", "registry account for ecr.dkr (default: STS caller identity, else the task ARN's)")
-	fs.StringVar(&o.image, "image", "", "ECR image URI whose whole pull path is verified")
+	fs.StringVar(&o.image, "image", "", "ECR image URI whose whole pull path is verified: registry login, manifest, first byte of a layer (adds ecr.api, ecr.dkr and s3)")
+	fs.StringArrayVar(&o.secrets, "secret", nil, "Secrets Manager secret (ARN or name) fetched as a task's secrets are, repeatable; the value is dropped (adds secretsmanager)")
+	fs.StringArrayVar(&o.parameters, "parameter", nil, "SSM parameter (name or ARN) fetched with decryption as a task's secrets are, repeatable; the value is dropped (adds ssm)")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "bound on each network step (one DNS query, connect, handshake or call)")
 	fs.DurationVar(&o.deadline, "deadline", 60*time.Second, "bound on the whole probe, delivery included")
 	fs.StringArrayVar(&o.resolvers, "resolver", nil, "DNS server to ask, host[:port], repeatable (default: nameservers of /etc/resolv.conf)")
@@ -131,11 +135,24 @@ func resolverAddr(flag, s string) (string, error) {
 }
 
 // config validates the options and resolves what they leave open into a probe configuration.
-// region, when o gives none, comes from the environment and task metadata (metaRegion).
+// region, when o gives none, comes from the environment and task metadata (metaRegion). The
+// task's account (metaAccount) is not filled in: the probe asks STS first and falls back to it
+// itself.
 func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAccount string) (probe.Config, error) {
 	var c probe.Config
 	var err error
-	if c.Services, err = probe.ParseServices(o.services); err != nil {
+	// What --image, --secret and --parameter check needs its services probed.
+	services := o.services
+	if o.image != "" {
+		services += ",ecr.api,ecr.dkr,s3"
+	}
+	if len(o.secrets) > 0 {
+		services += ",secretsmanager"
+	}
+	if len(o.parameters) > 0 {
+		services += ",ssm"
+	}
+	if c.Services, err = probe.ParseServices(services); err != nil {
 		return c, usagef("--services: %v", err)
 	}
 	if o.timeout <= 0 {
@@ -169,10 +186,32 @@ func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAcc
 	if c.Account != "" && !probe.ValidAccount(c.Account) {
 		return c, usagef("--account %q: an account id is 12 digits", c.Account)
 	}
-	if c.Account == "" {
-		c.Account = metaAccount
+	// Without --account the probe learns the registry account from STS, else the task ARN
+	// (metaAccount), while it runs.
+	if o.image != "" {
+		img, err := checks.ParseImage(o.image)
+		switch {
+		case err != nil:
+			return c, usagef("--image %q: %v", o.image, err)
+		case img.Region != c.Region:
+			return c, usagef("--image %q: its registry is in %s, not %s; pass --region %s", o.image, img.Region, c.Region, img.Region)
+		case c.Account != "" && img.Account != c.Account:
+			return c, usagef("--image %q: its registry account %s is not --account %s; drop --account", o.image, img.Account, c.Account)
+		}
+		c.Image, c.Account = o.image, img.Account
 	}
-	c.Image = o.image
+	for _, s := range o.secrets {
+		if s = strings.TrimSpace(s); s == "" || strings.ContainsAny(s, " \t\n") {
+			return c, usagef("--secret %q: a secret's ARN or name, without spaces", s)
+		}
+		c.Secrets = append(c.Secrets, s)
+	}
+	for _, s := range o.parameters {
+		if s = strings.TrimSpace(s); s == "" || strings.ContainsAny(s, " \t\n") {
+			return c, usagef("--parameter %q: a parameter's name or ARN, without spaces", s)
+		}
+		c.Parameters = append(c.Parameters, s)
+	}
 
 	for _, r := range o.resolvers {
 		addr, err := resolverAddr("resolver", r)

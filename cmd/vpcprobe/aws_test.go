@@ -1,0 +1,335 @@
+package main
+
+import (
+	"bytes"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
+	"github.com/vpcprobe/vpcprobe/internal/fakedns"
+	"github.com/vpcprobe/vpcprobe/internal/testca"
+	"github.com/vpcprobe/vpcprobe/probe"
+)
+
+// Distinctive credentials, so that finding them anywhere in the output is proof of a leak.
+const (
+	leakSecretKey    = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYLEAKTESTKEY0"
+	leakSessionToken = "FwoGZXIvYXdzEBYaDLEAKTESTSESSIONTOKENxyzzy0123456789"
+	leakSecretValue  = "s3cr3t-value"    // fakeaws.DefaultConfig's secret
+	leakParamValue   = "parameter-value" // and its parameter
+)
+
+// recorder stands in front of the fake AWS and keeps every secret that crossed the wire: the
+// ECR tokens it issued, the Authorization headers it received, the presigned URLs it redirected
+// to. The leak test then looks for each of them in everything the program wrote.
+type recorder struct {
+	next http.Handler
+
+	mu      sync.Mutex
+	secrets []string
+}
+
+func (rc *recorder) keep(s ...string) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for _, v := range s {
+		if len(v) >= 8 {
+			rc.secrets = append(rc.secrets, v)
+		}
+	}
+}
+
+func (rc *recorder) all() []string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]string(nil), rc.secrets...)
+}
+
+func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		rc.keep(auth)
+		if scheme, cred, ok := strings.Cut(auth, " "); ok && scheme == "Basic" {
+			rc.keep(cred)
+		}
+		if _, sig, ok := strings.Cut(auth, "Signature="); ok {
+			rc.keep(sig)
+		}
+	}
+	rec := httptest.NewRecorder()
+	rc.next.ServeHTTP(rec, r)
+	if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".GetAuthorizationToken") {
+		var out struct {
+			AuthorizationData []struct {
+				AuthorizationToken string `json:"authorizationToken"`
+			} `json:"authorizationData"`
+		}
+		json.Unmarshal(rec.Body.Bytes(), &out)
+		for _, d := range out.AuthorizationData {
+			raw, _ := base64.StdEncoding.DecodeString(d.AuthorizationToken)
+			rc.keep(d.AuthorizationToken, strings.TrimPrefix(string(raw), "AWS:"))
+		}
+	}
+	if loc := rec.Header().Get("Location"); loc != "" {
+		if u, err := url.Parse(loc); err == nil {
+			q := u.Query()
+			rc.keep(loc, u.RawQuery, q.Get("X-Amz-Signature"), q.Get("X-Amz-Security-Token"), url.QueryEscape(q.Get("X-Amz-Signature")))
+		}
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes())
+}
+
+// awsWorld is the loopback world of a whole run: a resolver answering 127.0.0.1 for every AWS
+// name, the fake AWS behind a TLS server there (its CA in a bundle file), and run's Prober
+// pointed at that server's port. It returns the fake, the recorder in front of it, the
+// resolver's address and the environment for run.
+func awsWorld(t *testing.T, edit func(*fakeaws.Config)) (*fakeaws.Server, *recorder, []string, func(string) (string, bool)) {
+	t.Helper()
+	cfg := fakeaws.DefaultConfig()
+	if edit != nil {
+		edit(&cfg)
+	}
+	fake := fakeaws.New(cfg)
+	rc := &recorder{next: fake}
+
+	ca, err := testca.New("vpcprobe cmd test root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.Issue("*.eu-west-1.amazonaws.com", "*.ecr.eu-west-1.amazonaws.com",
+		"*.dkr.ecr.eu-west-1.amazonaws.com", "*.s3.eu-west-1.amazonaws.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(rc)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	port := uint16(srv.Listener.Addr().(*net.TCPAddr).Port)
+	adjustProber = func(p *probe.Prober) { p.Port = port }
+	t.Cleanup(func() { adjustProber = nil })
+
+	zone := fakedns.NewZone()
+	zone.Set("*.amazonaws.com", netip.MustParseAddr("127.0.0.1"))
+	dns, err := fakedns.Start("127.0.0.1:0", zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dns.Close)
+
+	dir := t.TempDir()
+	bundle := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(bundle, ca.CertPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The SDK reads its own variables from the process environment; run reads getenv.
+	for k, v := range map[string]string{
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": "AKIDTEST",
+		"AWS_SECRET_ACCESS_KEY": leakSecretKey, "AWS_SESSION_TOKEN": leakSessionToken,
+		"AWS_CA_BUNDLE": bundle, "AWS_CONFIG_FILE": filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"), "AWS_PROFILE": "",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "",
+		"AWS_WEB_IDENTITY_TOKEN_FILE": "", "HTTPS_PROXY": "", "https_proxy": "",
+	} {
+		t.Setenv(k, v)
+	}
+	args := []string{"--resolver", dns.Addr, "--region", "eu-west-1", "--timeout", "2s", "--deadline", "15s"}
+	return fake, rc, args, env("AWS_CA_BUNDLE", bundle, "AWS_ACCESS_KEY_ID", "AKIDTEST")
+}
+
+const testImage = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:latest"
+
+// TestNoSecretLeaves runs the whole program with an image, a secret and a parameter, delivering
+// to CloudWatch, healthy and then failing in several ways, and looks for every secret it handled
+// in stdout, stderr and every delivered event.
+func TestNoSecretLeaves(t *testing.T) {
+	fake, rc, base, getenv := awsWorld(t, nil)
+	pull := []string{"--image", testImage, "--secret", "vpcprobe/test", "--parameter", "/vpcprobe/test",
+		"--log-group", "/vpcprobe/leak", "--log-stream", "leak"}
+
+	var output bytes.Buffer
+	runs := []struct {
+		name   string
+		edit   func(*fakeaws.Config)
+		format string
+		code   int
+	}{
+		{"healthy", nil, "json", exitOK},
+		{"healthy, text", nil, "text", exitOK},
+		{"layer bucket and secret denied", func(c *fakeaws.Config) {
+			c.EndpointDeny = map[string]bool{"s3:GetObject": true}
+			c.Deny = map[string]bool{"secretsmanager:GetSecretValue": true, "ssm:GetParameters": true}
+		}, "text", exitFail},
+		{"registry denies the blob, delivery denied", func(c *fakeaws.Config) {
+			c.Deny = map[string]bool{"ecr:GetDownloadUrlForLayer": true, "logs:PutLogEvents": true}
+		}, "json", exitFail},
+	}
+	for _, r := range runs {
+		fake.Configure(func(c *fakeaws.Config) {
+			c.Deny, c.EndpointDeny = nil, nil
+			if r.edit != nil {
+				r.edit(c)
+			}
+		})
+		code, out, errs := runCmd(t, getenv, append(append(append([]string{}, base...), pull...), "--output", r.format)...)
+		if code != r.code {
+			t.Errorf("%s: exit %d, want %d\n%s%s", r.name, code, r.code, out, errs)
+		}
+		if errs != "" {
+			t.Errorf("%s: stderr %q", r.name, errs)
+		}
+		output.WriteString(out)
+		output.WriteString(errs)
+	}
+	events := fake.Events("/vpcprobe/leak", "leak")
+	if len(events) == 0 {
+		t.Fatal("nothing was delivered")
+	}
+	for _, e := range events {
+		output.WriteString(e.Message)
+		output.WriteByte('\n')
+	}
+
+	handled := rc.all()
+	var basic, presigned, tokens int
+	for _, s := range handled {
+		switch {
+		case strings.HasPrefix(s, "Basic "):
+			basic++
+		case strings.HasPrefix(s, "https://"):
+			presigned++
+		case strings.HasPrefix(s, "AWS4-HMAC-SHA256 "):
+			tokens++
+		}
+	}
+	if basic == 0 || presigned == 0 || tokens == 0 {
+		t.Fatalf("the runs did not handle every kind of secret: %d Basic headers, %d presigned URLs, %d signed calls", basic, presigned, tokens)
+	}
+	t.Logf("%d secrets handled: %d Basic headers, %d presigned URLs, %d signed calls; %d bytes of output", len(handled), basic, presigned, tokens, output.Len())
+	secrets := append(handled, leakSecretKey, leakSessionToken, leakSecretValue, leakParamValue)
+	all := output.String()
+	for _, s := range secrets {
+		if strings.Contains(all, s) {
+			t.Errorf("output holds a secret %.12q…", s)
+		}
+	}
+	// Nor any presigned URL's query, whatever it signs.
+	for _, marker := range []string{"X-Amz-Signature", "X-Amz-Credential", "X-Amz-Security-Token"} {
+		if strings.Contains(all, marker) {
+			t.Errorf("output holds %s", marker)
+		}
+	}
+}
+
+// TestRunDelivers: a run with --log-group writes its events and says so; a failed delivery
+// still prints the whole report and exits 1.
+func TestRunDelivers(t *testing.T) {
+	fake, _, base, getenv := awsWorld(t, nil)
+	args := append(append([]string{}, base...), "--log-group", "/vpcprobe/runs", "--log-stream", "s", "--output", "json", "--run-id", "r-1")
+	code, out, errs := runCmd(t, getenv, args...)
+	var rep probe.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitOK || errs != "" {
+		t.Fatalf("exit %d, stderr %q, report %v\n%s", code, errs, err, out)
+	}
+	if rep.Delivery.CloudWatch != probe.Delivered || rep.Context.CallerARN == "" {
+		t.Errorf("delivery %+v, context %+v", rep.Delivery, rep.Context)
+	}
+	var msgs []string
+	for _, e := range fake.Events("/vpcprobe/runs", "s") {
+		msgs = append(msgs, e.Message)
+	}
+	if got, err := probe.FromEvents("r-1", msgs); err != nil || len(got.Services) != len(rep.Services) {
+		t.Errorf("delivered report %+v %v", got, err)
+	}
+
+	fake.Configure(func(c *fakeaws.Config) { c.Deny = map[string]bool{"logs:PutLogEvents": true} })
+	code, out, errs = runCmd(t, getenv, args...)
+	rep = probe.Report{}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitFail || errs != "" {
+		t.Fatalf("failed delivery: exit %d, stderr %q, report %v\n%s", code, errs, err, out)
+	}
+	if rep.Verdict != "pass" || rep.Delivery.CloudWatch != probe.Failed || !strings.Contains(rep.Delivery.Error, "logs:PutLogEvents") || len(rep.Services) != 5 {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+func TestImageFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // in the one stderr line
+	}{
+		{[]string{"--image", "nginx:latest"}, "--image"},
+		{[]string{"--image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"}, "--region us-east-1"},
+		{[]string{"--image", testImage, "--account", "210987654321"}, "--account"},
+		{[]string{"--secret", "a b"}, "--secret"},
+		{[]string{"--parameter", ""}, "--parameter"},
+	}
+	for _, tt := range tests {
+		code, out, errs := runCmd(t, env(), append([]string{"--resolver", "127.0.0.1:1", "--region", "eu-west-1"}, tt.args...)...)
+		if code != exitUsage || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 naming %s", tt.args, code, errs, tt.want)
+		}
+	}
+	o, err := parseArgs(nil, env("VPCPROBE_SECRET", "a, arn:aws:secretsmanager:eu-west-1:123456789012:secret:b", "VPCPROBE_PARAMETER", "/p/1,/p/2",
+		"VPCPROBE_IMAGE", testImage, "VPCPROBE_SERVICES", "logs"), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := o.config(env("AWS_REGION", "eu-west-1"), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, s := range c.Services {
+		keys = append(keys, s.Key)
+	}
+	if len(c.Secrets) != 2 || len(c.Parameters) != 2 || c.Account != "123456789012" ||
+		strings.Join(keys, ",") != "ecr.api,ecr.dkr,s3,logs,secretsmanager,ssm" {
+		t.Errorf("config %+v, services %v", c, keys)
+	}
+}
+
+// TestBinaryDeps keeps the binary small (STYLE.md habit 11): no template packages, which make
+// the linker keep every method, and no SDK service package the program does not call.
+func TestBinaryDeps(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	const services = "github.com/aws/aws-sdk-go-v2/service/"
+	allowed := map[string]bool{
+		"sts": true, "ecr": true, "cloudwatchlogs": true, "secretsmanager": true, "ssm": true,
+		"ecs": true,                                  // the launch subcommand
+		"sso": true, "ssooidc": true, "signin": true, // the SDK's credential chain (profiles)
+		"internal": true,
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		switch {
+		case pkg == "text/template" || pkg == "html/template":
+			t.Errorf("%s is linked in: it makes the linker keep every exported method", pkg)
+		case strings.HasPrefix(pkg, services):
+			name, _, _ := strings.Cut(strings.TrimPrefix(pkg, services), "/")
+			if !allowed[name] {
+				t.Errorf("%s is linked in, but the program calls no %s API", pkg, name)
+			}
+		}
+	}
+}
