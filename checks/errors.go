@@ -75,8 +75,10 @@ var ErrDeadline = errors.New("run deadline reached")
 // probe wraps its credential provider's errors in it, so that Classify calls them auth-failed.
 type CredentialsError struct{ Err error }
 
+// Error says that there were no usable credentials, and why.
 func (e *CredentialsError) Error() string { return "no usable credentials: " + e.Err.Error() }
 
+// Unwrap returns the credential source's own error.
 func (e *CredentialsError) Unwrap() error { return e.Err }
 
 // apiCode classifies an AWS API error by its code; "" when err carries none.

@@ -84,8 +84,9 @@ func (p *Prober) now() time.Time {
 	return time.Now()
 }
 
-// Transport returns an HTTP transport whose dials go through the run's pinned addresses; the
-// SDK's clients use it so that their calls take the path the checks measured.
+// Transport returns an HTTP transport whose dials go through the run's pinned addresses, for
+// clients outside the probe whose calls must take the path the checks measured (UseAWS builds
+// the SDK's own, on the same pinned dialer).
 func (p *Prober) Transport() *http.Transport {
 	p.init()
 	return newTransport(p.pins, p.Roots, p.Timeout)
