@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -284,5 +285,48 @@ func TestNoTaskRoleDetection(t *testing.T) {
 		if got := noTaskRole(testEnv(tt.env...)); got != tt.want {
 			t.Errorf("%v: %v, want %v", tt.env, got, tt.want)
 		}
+	}
+}
+
+// TestAWSSilentCalls: endpoints that answer the unsigned checks but never a signed call cost
+// one --timeout per call, each call reports timeout, and the run ends within --deadline.
+func TestAWSSilentCalls(t *testing.T) {
+	fake := fakeaws.New(fakeaws.DefaultConfig())
+	stop := make(chan struct{})
+	w := newWorld(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256") {
+			select {
+			case <-r.Context().Done():
+			case <-stop:
+			}
+			return
+		}
+		fake.ServeHTTP(rw, r)
+	}))
+	t.Cleanup(func() { close(stop) })
+	isolateSDK(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	p := w.prober("ecr.api,ecr.dkr,sts", 500*time.Millisecond, 3*time.Second)
+	p.Account = ""
+	p.Metadata = Metadata{TaskARN: "arn:aws:ecs:eu-west-1:123456789012:task/default/abc"}
+	p.UseAWS(context.Background(), testEnv())
+	defer p.Close()
+	start := time.Now()
+	rep := p.Run(context.Background(), start)
+	if took := time.Since(start); took > p.Deadline {
+		t.Errorf("run took %s, beyond --deadline %s", took, p.Deadline)
+	}
+	for _, svc := range []string{"sts", "ecr.api"} {
+		c := checkOf(t, serviceOf(t, rep, svc), "auth")
+		t.Logf("%s: %s", svc, c.Detail)
+		if c.Error != checks.Timeout {
+			t.Errorf("%s auth %+v", svc, c)
+		}
+	}
+	// ecr.dkr waited one --timeout for STS, then took the task ARN's account.
+	dkr := serviceOf(t, rep, "ecr.dkr")
+	if dkr.Host != "123456789012.dkr.ecr.eu-west-1.amazonaws.com" || checkOf(t, dkr, "auth").Status != checks.Skip {
+		t.Errorf("ecr.dkr %+v", dkr)
 	}
 }
