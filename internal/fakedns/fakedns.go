@@ -137,13 +137,8 @@ type Server struct {
 
 // Start serves z on addr ("127.0.0.1:0" picks a free port) over UDP and TCP.
 func Start(addr string, z *Zone) (*Server, error) {
-	pc, err := net.ListenPacket("udp", addr)
+	pc, l, err := listen(addr)
 	if err != nil {
-		return nil, fmt.Errorf("fakedns: %w", err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
 		return nil, fmt.Errorf("fakedns: %w", err)
 	}
 	s := &Server{
@@ -159,6 +154,25 @@ func Start(addr string, z *Zone) (*Server, error) {
 	<-started
 	<-started
 	return s, nil
+}
+
+// listen opens UDP and TCP on one address. A port picked for UDP may be held by some TCP
+// socket (a client's ephemeral port on loopback): with port 0 another one is tried.
+func listen(addr string) (net.PacketConn, net.Listener, error) {
+	for try := 0; ; try++ {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, l, nil
+		}
+		pc.Close()
+		if _, port, _ := net.SplitHostPort(addr); port != "0" || try == 20 {
+			return nil, nil, err
+		}
+	}
 }
 
 // Close stops both transports.
