@@ -179,8 +179,19 @@ func (a *awsRun) config(ctx context.Context, getenv func(string) (string, bool))
 	case cfg.Credentials == nil:
 		cfg.Credentials = failing{errors.New("no credential source")}
 	}
-	cfg.Credentials = aws.NewCredentialsCache(marked{cfg.Credentials})
+	cfg.Credentials = markCredentials(cfg.Credentials)
 	return cfg
+}
+
+// markCredentials caches a credential provider and marks its failures (markCredentials'
+// result is the outermost provider): the cache answers a wait that outlived the step's context
+// with its own cancellation error — an instance metadata service that never answers, say — and
+// that too must read "no credentials", not "timeout".
+func markCredentials(p aws.CredentialsProvider) aws.CredentialsProvider {
+	if _, ok := p.(*aws.CredentialsCache); !ok {
+		p = aws.NewCredentialsCache(p)
+	}
+	return marked{p}
 }
 
 // errNoTaskRole is the reason of every authenticated check in an ECS task without a task role.
@@ -217,7 +228,11 @@ type marked struct{ inner aws.CredentialsProvider }
 
 func (m marked) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	c, err := m.inner.Retrieve(ctx)
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil && !errors.Is(context.Cause(ctx), checks.ErrDeadline):
+		return aws.Credentials{}, &checks.CredentialsError{Err: fmt.Errorf(
+			"no credentials within the step's time: none in the environment or a profile, no container credentials, and instance metadata did not answer (%w)", err)}
+	case err != nil:
 		return aws.Credentials{}, &checks.CredentialsError{Err: err}
 	}
 	return c, nil

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 )
@@ -328,5 +330,43 @@ func TestAWSSilentCalls(t *testing.T) {
 	dkr := serviceOf(t, rep, "ecr.dkr")
 	if dkr.Host != "123456789012.dkr.ecr.eu-west-1.amazonaws.com" || checkOf(t, dkr, "auth").Status != checks.Skip {
 		t.Errorf("ecr.dkr %+v", dkr)
+	}
+}
+
+// silentCredentials never answers, like an instance metadata service that cannot be reached.
+type silentCredentials struct{}
+
+func (silentCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	<-ctx.Done()
+	return aws.Credentials{}, ctx.Err()
+}
+
+// TestCredentialsThatNeverCome: a credential chain that never answers is "no credentials"
+// (auth-failed), not a network timeout, even though the credential cache gives up on its own.
+func TestCredentialsThatNeverCome(t *testing.T) {
+	creds := markCredentials(silentCredentials{})
+	for _, cause := range []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		want checks.Code
+	}{
+		{"step timeout", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 50*time.Millisecond)
+		}, checks.AuthFailed},
+		{"run deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithDeadlineCause(context.Background(), time.Now().Add(50*time.Millisecond), checks.ErrDeadline)
+		}, checks.Deadline},
+	} {
+		t.Run(cause.name, func(t *testing.T) {
+			ctx, cancel := cause.ctx()
+			defer cancel()
+			_, err := creds.Retrieve(ctx)
+			if got := checks.ClassifyIn(ctx, err); got != cause.want {
+				t.Fatalf("classified %q, want %q (%v)", got, cause.want, err)
+			}
+			if cause.want == checks.AuthFailed && !strings.Contains(err.Error(), "instance metadata") {
+				t.Errorf("detail %q does not name the credential sources", err)
+			}
+		})
 	}
 }
