@@ -572,6 +572,7 @@ type report struct {
 			Name   string `json:"name"`
 			Status string `json:"status"`
 			Error  string `json:"error"`
+			Detail string `json:"detail"`
 		} `json:"checks"`
 	} `json:"services"`
 	Delivery struct {
@@ -643,15 +644,18 @@ func TestImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The tree runs with an empty environment, so there are no credentials: the network half
+	// (dns, tcp, tls, http) must pass through the bundled roots, and the authenticated half must
+	// say "no credentials" (auth-failed) at once rather than pass or hang. That is the image
+	// telling the truth about its environment: the run fails, exit 1.
 	for _, tc := range []struct {
 		name    string
 		bundle  []byte
-		code    int
-		verdict string
 		tlsErr  string
+		authErr string // the code of the sts and ecr.api auth checks; "" when they are skipped
 	}{
-		{"bundled roots", ca.CertPEM(), 0, "pass", ""},
-		{"other roots", other.CertPEM(), 1, "fail", "tls-untrusted"},
+		{"bundled roots", ca.CertPEM(), "", "auth-failed"},
+		{"other roots", other.CertPEM(), "tls-untrusted", ""},
 	} {
 		t.Run("probe/"+tc.name, func(t *testing.T) {
 			run := img
@@ -662,8 +666,8 @@ func TestImage(t *testing.T) {
 				"--region", region, "--account", account,
 				"--resolver", "127.0.0.1:53", "--amazon-dns", "",
 				"--output", "json", "--timeout", "2s", "--deadline", "10s")
-			if code != tc.code || stderr != "" {
-				t.Errorf("exit %d (want %d), stderr %q", code, tc.code, stderr)
+			if code != 1 || stderr != "" {
+				t.Errorf("exit %d (want 1), stderr %q", code, stderr)
 			}
 			var rep report
 			if err := json.Unmarshal([]byte(stdout), &rep); err != nil || !strings.HasSuffix(stdout, "}\n") || strings.Count(stdout, "\n") != 1 {
@@ -672,22 +676,36 @@ func TestImage(t *testing.T) {
 			if rep.Schema != "vpcprobe/v1" || !runIDRE.MatchString(rep.RunID) || rep.Version != testVersion || rep.Delivery.CloudWatch != "disabled" {
 				t.Errorf("schema %q, run_id %q, version %q, delivery %q", rep.Schema, rep.RunID, rep.Version, rep.Delivery.CloudWatch)
 			}
-			if rep.Verdict != tc.verdict || len(rep.Services) != 5 {
-				t.Errorf("verdict %q over %d services, want %q over the 5 default ones:\n%s", rep.Verdict, len(rep.Services), tc.verdict, stdout)
+			if rep.Verdict != "fail" || len(rep.Services) != 5 {
+				t.Errorf("verdict %q over %d services, want fail over the 5 default ones:\n%s", rep.Verdict, len(rep.Services), stdout)
 			}
 			for _, s := range rep.Services {
-				if s.Verdict != tc.verdict {
-					t.Errorf("%s: verdict %q, want %q", s.Service, s.Verdict, tc.verdict)
-				}
 				var names []string
 				for _, c := range s.Checks {
 					names = append(names, c.Name)
-					if c.Name == "tls" && c.Error != tc.tlsErr {
+					switch {
+					case c.Name == "auth" && (s.Service == "sts" || s.Service == "ecr.api") && tc.authErr != "":
+						if c.Error != tc.authErr {
+							t.Errorf("%s: auth %s/%q, want %q: %s", s.Service, c.Status, c.Error, tc.authErr, c.Detail)
+						}
+					case c.Name == "auth":
+						if c.Status != "skip" {
+							t.Errorf("%s: auth %s, want skip", s.Service, c.Status)
+						}
+					case tc.tlsErr == "":
+						if c.Status != "pass" {
+							t.Errorf("%s: %s %s/%q, want pass: %s", s.Service, c.Name, c.Status, c.Error, c.Detail)
+						}
+					case c.Name == "tls" && c.Error != tc.tlsErr:
 						t.Errorf("%s: tls check error %q, want %q", s.Service, c.Error, tc.tlsErr)
 					}
 				}
-				if !slices.Equal(names, []string{"dns", "tcp", "tls", "http"}) {
-					t.Errorf("%s: checks %v", s.Service, names)
+				want := []string{"dns", "tcp", "tls", "http"}
+				if s.Service == "sts" || s.Service == "ecr.api" || s.Service == "ecr.dkr" {
+					want = append(want, "auth")
+				}
+				if !slices.Equal(names, want) {
+					t.Errorf("%s: checks %v, want %v", s.Service, names, want)
 				}
 			}
 		})
