@@ -87,9 +87,6 @@ func TestScenarios(t *testing.T) {
 				}
 			}
 			if t.Failed() {
-				if sc.Pending != "" {
-					t.Logf("this scenario needs %s", sc.Pending)
-				}
 				t.Logf("probe %s\nstdout: %s\nstderr: %s", strings.Join(r.Args, " "), r.Stdout, r.Stderr)
 			}
 		})

@@ -27,9 +27,6 @@ type Scenario struct {
 	Timeout, Deadline time.Duration
 
 	Expect Expect
-	// Pending names the probe feature the scenario needs that may not be in the binary yet
-	// (authenticated checks, CloudWatch delivery); its expectations follow CONTRACT.md.
-	Pending string
 }
 
 // Network is the shape of a simulated VPC. The zero value is an isolated subnet: no endpoint, no

@@ -175,11 +175,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func list(w io.Writer) int {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, sc := range lab.Scenarios() {
-		note := ""
-		if sc.Pending != "" {
-			note = " [needs " + sc.Pending + "]"
-		}
-		fmt.Fprintf(tw, "%s\t%s%s\n", sc.Name, sc.Summary, note)
+		fmt.Fprintf(tw, "%s\t%s\n", sc.Name, sc.Summary)
 	}
 	tw.Flush()
 	return exitOK
@@ -252,9 +248,6 @@ func runOnce(ctx context.Context, sc lab.Scenario, bin string, probeArgs []strin
 	}
 	tw.Flush()
 	if !lab.Met(outcomes) {
-		if sc.Pending != "" {
-			fmt.Fprintf(stdout, "(this scenario needs %s)\n", sc.Pending)
-		}
 		if len(probeArgs) > 0 {
 			fmt.Fprintln(stdout, "(extra probe flags change what the report says; the expectations are for the scenario's own flags)")
 		}
