@@ -79,7 +79,7 @@ func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
 		}
 	})
 	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: vpcprobe [flags]\n\nProbes the AWS service endpoints an ECS task needs from this subnet and reports what to fix.\nEvery flag can also be set as VPCPROBE_<NAME>; the flag wins.\n\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(out, "Usage: vpcprobe [flags]\n\nProbes the AWS service endpoints an ECS task needs from this subnet and reports what to fix.\nEvery flag can also be set as VPCPROBE_<NAME>; the flag wins.\n\nSubcommands (each with its own --help):\n  launch           run the probe as an ECS task in each of several subnets and combine the reports\n  explain-stopped  explain why an ECS task stopped, in the probe's terms\n\nFlags:\n%s", fs.FlagUsages())
 	}
 	return fs
 }

@@ -88,6 +88,9 @@ func TestHelpAndVersion(t *testing.T) {
 			t.Errorf("--help lacks %s", envName(f))
 		}
 	}
+	if !strings.Contains(out, "launch") || !strings.Contains(out, "explain-stopped") {
+		t.Errorf("--help does not name the subcommands")
+	}
 	if !strings.Contains(out, "ecr.api,ecr.dkr,s3,logs,sts") || !strings.Contains(out, "169.254.169.253") {
 		t.Errorf("--help lacks defaults:\n%s", out)
 	}
