@@ -58,9 +58,11 @@ type awsRun struct {
 	conns     *connSet     // every connection the SDK opened, closed when the run is over
 	credsHTTP *http.Client // the container credentials endpoint's client
 
+	creds    aws.CredentialsProvider
 	identity shared[identityAnswer]
 	token    shared[tokenAnswer]
 	layer    shared[layerAnswer]
+	haveKeys shared[error] // the run's one credential retrieval: nil when there are credentials
 }
 
 type identityAnswer struct {
@@ -89,13 +91,14 @@ type layerAnswer struct {
 func (p *Prober) UseAWS(ctx context.Context, getenv func(string) (string, bool)) {
 	p.init()
 	a := &awsRun{p: p, conns: &connSet{}, identity: newShared[identityAnswer](),
-		token: newShared[tokenAnswer](), layer: newShared[layerAnswer]()}
+		token: newShared[tokenAnswer](), layer: newShared[layerAnswer](), haveKeys: newShared[error]()}
 	if p.Image != "" {
 		if ref, err := checks.ParseImage(p.Image); err == nil {
 			a.image = &ref
 		}
 	}
 	cfg := a.config(ctx, getenv)
+	a.creds = cfg.Credentials
 	a.sts = sts.NewFromConfig(cfg)
 	a.ecr = ecr.NewFromConfig(cfg)
 	a.secrets = secretsmanager.NewFromConfig(cfg)
@@ -272,8 +275,39 @@ func (a *awsRun) steps(svc Service) []Step {
 	return nil
 }
 
+// retrieveCredentials is the run's one credential retrieval, bounded by one step. Resolving
+// them before any call, instead of inside the first, makes "no credentials" one answer shared by
+// every check: inside a call, the SDK's retry loop may end on its own context error and the
+// check would read "timeout" while no request was ever sent.
+func (a *awsRun) retrieveCredentials(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, a.p.Timeout)
+	defer cancel()
+	_, err := a.creds.Retrieve(cctx)
+	return err
+}
+
+// noCredentials returns the failed check name for action when the run has no credentials,
+// and false when it has them.
+func (a *awsRun) noCredentials(ctx context.Context, name, action string) (checks.Result, bool) {
+	start := time.Now()
+	a.haveKeys.start(ctx, a.retrieveCredentials)
+	err, ok := a.haveKeys.wait(ctx)
+	switch {
+	case !ok:
+		return cutShort(name), true
+	case err == nil:
+		return checks.Result{}, false
+	}
+	code, detail := checks.CallFailure(ctx, action, start, err)
+	return checks.Result{Name: name, Status: checks.Fail, Code: code, Detail: checks.Bound(detail),
+		Duration: time.Since(start)}, true
+}
+
 // callIdentity is the run's one GetCallerIdentity.
 func (a *awsRun) callIdentity(ctx context.Context) identityAnswer {
+	if r, none := a.noCredentials(ctx, "auth", "sts:GetCallerIdentity"); none {
+		return identityAnswer{res: r}
+	}
 	cctx, cancel := context.WithTimeout(ctx, a.p.Timeout)
 	defer cancel()
 	r, id := checks.CallerIdentity(cctx, a.sts)
@@ -282,6 +316,9 @@ func (a *awsRun) callIdentity(ctx context.Context) identityAnswer {
 
 // callToken is the run's one GetAuthorizationToken.
 func (a *awsRun) callToken(ctx context.Context) tokenAnswer {
+	if r, none := a.noCredentials(ctx, "auth", "ecr:GetAuthorizationToken"); none {
+		return tokenAnswer{res: r}
+	}
 	cctx, cancel := context.WithTimeout(ctx, a.p.Timeout)
 	defer cancel()
 	r, tok := checks.AuthorizationToken(cctx, a.ecr)
@@ -393,12 +430,18 @@ func (a *awsRun) readLayer(ctx context.Context, t Target) checks.Result {
 }
 
 func (a *awsRun) fetchSecrets(ctx context.Context, _ Target) checks.Result {
+	if r, none := a.noCredentials(ctx, "auth", "secretsmanager:GetSecretValue"); none {
+		return r
+	}
 	cctx, cancel := context.WithTimeout(ctx, a.p.Timeout)
 	defer cancel()
 	return checks.Secrets(cctx, a.secrets, a.p.Secrets)
 }
 
 func (a *awsRun) fetchParameters(ctx context.Context, _ Target) checks.Result {
+	if r, none := a.noCredentials(ctx, "auth", "ssm:GetParameters"); none {
+		return r
+	}
 	cctx, cancel := context.WithTimeout(ctx, a.p.Timeout)
 	defer cancel()
 	return checks.Parameters(cctx, a.ssm, a.p.Parameters)

@@ -370,3 +370,27 @@ func TestCredentialsThatNeverCome(t *testing.T) {
 		})
 	}
 }
+
+// TestAWSCredentialsNeverCome: when the credential chain never answers (instance metadata
+// out of reach), every authenticated check says auth-failed — the same answer for all, from one
+// retrieval — and no signed request is sent.
+func TestAWSCredentialsNeverCome(t *testing.T) {
+	w, fake := awsWorld(t, nil)
+	p := awsProber(t, w, "sts,ecr.api,ecr.dkr", func(p *Prober) { p.Timeout = 300 * time.Millisecond })
+	p.aws.creds = markCredentials(silentCredentials{})
+	rep := p.Run(context.Background(), time.Now())
+	for _, key := range []string{"sts", "ecr.api"} {
+		c := checkOf(t, serviceOf(t, rep, key), "auth")
+		if c.Error != checks.AuthFailed || !strings.Contains(c.Detail, "not sent") {
+			t.Errorf("%s auth: %+v", key, c)
+		}
+	}
+	if c := checkOf(t, serviceOf(t, rep, "ecr.dkr"), "auth"); c.Status != checks.Skip {
+		t.Errorf("ecr.dkr auth: %+v", c)
+	}
+	for _, r := range fake.Requests() {
+		if r.AccessKey != "" {
+			t.Errorf("a signed request was sent: %+v", r)
+		}
+	}
+}
