@@ -21,6 +21,11 @@ const (
 	// (aws-sdk-go-v2#1697).
 	maxTransportSlack = 250 * time.Millisecond
 
+	// maxSecondOpinion bounds the Amazon-provided resolver's answer. Inside a VPC it answers
+	// in about a millisecond; outside one (a laptop, another network) it never answers, and a
+	// probe whose checks took 30 ms must not wait a whole --timeout for it.
+	maxSecondOpinion = time.Second
+
 	// deliveryTimeouts is how many --timeout steps CloudWatch delivery may take: group, stream
 	// and events are three calls, but the first two usually answer at once.
 	deliveryTimeouts = 2

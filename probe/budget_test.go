@@ -36,6 +36,9 @@ func TestBudgetsFit(t *testing.T) {
 	if b := Plan(5*time.Second, 60*time.Second, true); b.Probe < 40*time.Second || b.Delivery != 10*time.Second {
 		t.Errorf("defaults: %+v", b)
 	}
+	if maxSecondOpinion > 5*time.Second/2 {
+		t.Errorf("the second opinion may hold a default run for %s", maxSecondOpinion)
+	}
 	if s := transportSlack(5 * time.Second); s <= 0 || s > maxTransportSlack {
 		t.Errorf("slack %s", s)
 	}

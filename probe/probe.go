@@ -241,7 +241,7 @@ func (p *Prober) probe(ctx context.Context, st *state, account string) {
 		second.Add(1)
 		go func() {
 			defer second.Done()
-			r := checks.DNS(ctx, checks.Resolver{Servers: []string{p.AmazonDNS}, Timeout: p.Timeout}, st.host)
+			r := checks.DNS(ctx, checks.Resolver{Servers: []string{p.AmazonDNS}, Timeout: min(p.Timeout, maxSecondOpinion)}, st.host)
 			st.mu.Lock()
 			st.second = &r
 			st.mu.Unlock()

@@ -216,6 +216,32 @@ func TestRunSecondOpinion(t *testing.T) {
 	}
 }
 
+// TestRunSilentSecondOpinion: outside a VPC the Amazon-provided resolver never answers; a run
+// whose checks are quick waits for it at most maxSecondOpinion, not a whole --timeout.
+func TestRunSilentSecondOpinion(t *testing.T) {
+	w := newWorld(t, nil)
+	silent := fakedns.NewZone()
+	silent.Silence(true)
+	srv, err := fakedns.Start("127.0.0.1:0", silent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	p := w.prober("sts,logs", 10*time.Second, 30*time.Second)
+	p.AmazonDNS = srv.Addr
+	start := time.Now()
+	rep := p.Run(context.Background(), start)
+	if elapsed := time.Since(start); elapsed >= 5*time.Second {
+		t.Errorf("a run waited %s for a silent second opinion (bound %s)", elapsed, maxSecondOpinion)
+	}
+	if rep.Verdict != checks.Pass {
+		t.Errorf("a silent second opinion made the run %s", rep.Verdict)
+	}
+	if s := serviceOf(t, rep, "sts"); s.AmazonDNS == nil || s.AmazonDNS.Error != checks.DNSTimeout || s.AmazonDNS.Agrees != nil {
+		t.Errorf("second opinion %+v", s.AmazonDNS)
+	}
+}
+
 // TestRunSilentWorld is CONTRACT.md's promise: with every peer silent the run ends within
 // --deadline plus one second, and services are probed at once, not one after another.
 func TestRunSilentWorld(t *testing.T) {
