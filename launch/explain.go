@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -139,17 +138,12 @@ func (e *Explanation) Text() []byte {
 		b.WriteByte('\n')
 	}
 	for _, d := range e.Diagnoses {
-		what := string(d.Error)
-		if d.Service != "" {
-			what = d.Service + " " + what
-		}
-		fmt.Fprintf(&b, "\n%s %s: %s\n", strings.ToUpper(string(d.Verdict)), what, d.Diagnosis)
-		if d.Remediation != "" {
-			fmt.Fprintf(&b, "  fix: %s\n", d.Remediation)
-		}
+		endpoint := ""
 		if d.Host != "" || d.EndpointService != "" {
-			fmt.Fprintf(&b, "  host: %s  endpoint: %s (%s)\n", orDash(d.Host), orDash(d.EndpointService), orDash(d.EndpointType))
+			endpoint = fmt.Sprintf("host: %s  endpoint: %s (%s)", orDash(d.Host), orDash(d.EndpointService), orDash(d.EndpointType))
 		}
+		b.WriteByte('\n')
+		writeDiagnosis(&b, "", d, endpoint)
 	}
 	switch e.Verdict {
 	case checks.Skip:

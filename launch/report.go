@@ -122,17 +122,11 @@ func (r *Report) Text() []byte {
 		}
 		b.WriteByte('\n')
 		for _, d := range s.Diagnoses {
-			what := string(d.Error)
-			if d.Service != "" {
-				what = d.Service + " " + what
-			}
-			fmt.Fprintf(&b, "  %s %s: %s\n", strings.ToUpper(string(d.Verdict)), what, d.Diagnosis)
-			if d.Remediation != "" {
-				fmt.Fprintf(&b, "    fix: %s\n", d.Remediation)
-			}
+			raw := ""
 			if d.Raw != "" {
-				fmt.Fprintf(&b, "    raw: %s\n", d.Raw)
+				raw = "raw: " + d.Raw
 			}
+			writeDiagnosis(&b, "  ", d, raw)
 		}
 	}
 	fmt.Fprintf(&b, "\nverdict %s: %d subnet(s) in %dms\n", r.Verdict, len(r.Subnets), r.DurationMS)
@@ -204,6 +198,25 @@ func serviceCell(s SubnetReport, key string) string {
 		}
 	}
 	return "-"
+}
+
+// writeDiagnosis renders d for a person, as the launch report and explain-stopped both show it:
+// "VERDICT service error: diagnosis" after indent, then the remediation ("fix: …") and each
+// non-empty note on lines of their own, two spaces further in.
+func writeDiagnosis(b *bytes.Buffer, indent string, d Diagnosis, notes ...string) {
+	what := string(d.Error)
+	if d.Service != "" {
+		what = d.Service + " " + what
+	}
+	fmt.Fprintf(b, "%s%s %s: %s\n", indent, strings.ToUpper(string(d.Verdict)), what, d.Diagnosis)
+	if d.Remediation != "" {
+		fmt.Fprintf(b, "%s  fix: %s\n", indent, d.Remediation)
+	}
+	for _, n := range notes {
+		if n != "" {
+			fmt.Fprintf(b, "%s  %s\n", indent, n)
+		}
+	}
 }
 
 func orDash(s string) string {
