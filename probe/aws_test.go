@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -326,7 +327,7 @@ func TestAWSSilentCalls(t *testing.T) {
 			t.Errorf("%s auth %+v", svc, c)
 		}
 	}
-	// ecr.dkr waited one --timeout for STS, then took the task ARN's account.
+	// ecr.dkr took the task ARN's account without waiting for STS.
 	dkr := serviceOf(t, rep, "ecr.dkr")
 	if dkr.Host != "123456789012.dkr.ecr.eu-west-1.amazonaws.com" || checkOf(t, dkr, "auth").Status != checks.Skip {
 		t.Errorf("ecr.dkr %+v", dkr)
@@ -392,5 +393,46 @@ func TestAWSCredentialsNeverCome(t *testing.T) {
 		if r.AccessKey != "" {
 			t.Errorf("a signed request was sent: %+v", r)
 		}
+	}
+}
+
+// TestAccountSource: ecr.dkr asks STS for its account only when neither --account nor the task
+// ARN names one; otherwise a black-holed STS would hold the registry's checks a whole --timeout.
+func TestAccountSource(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		taskARN  string
+		stsAcct  string
+		wantHost string
+		waited   bool
+	}{
+		{"task ARN known", "arn:aws:ecs:eu-west-1:123456789012:task/default/abc", "999999999999", "123456789012.dkr.ecr.eu-west-1.amazonaws.com", false},
+		{"only STS knows", "", "123456789012", "123456789012.dkr.ecr.eu-west-1.amazonaws.com", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, nil)
+			p := w.prober("ecr.dkr", time.Second, 5*time.Second)
+			p.Account = ""
+			p.Metadata = Metadata{TaskARN: tc.taskARN}
+			waited := false
+			var mu sync.Mutex
+			p.Identity = func(ctx context.Context) (string, string) {
+				if ctx.Err() == nil { // a live wait, not the report's look at what is known
+					mu.Lock()
+					waited = true
+					mu.Unlock()
+				}
+				return tc.stsAcct, "arn:aws:sts::" + tc.stsAcct + ":assumed-role/r/s"
+			}
+			rep := p.Run(context.Background(), time.Now())
+			if s := serviceOf(t, rep, "ecr.dkr"); s.Host != tc.wantHost {
+				t.Errorf("host %s, want %s", s.Host, tc.wantHost)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if waited != tc.waited {
+				t.Errorf("waited for STS: %v, want %v", waited, tc.waited)
+			}
+		})
 	}
 }

@@ -48,9 +48,9 @@ type Prober struct {
 	Steps func(svc Service) []Step
 
 	// Identity, when set, returns the caller's account and ARN as STS says them, waiting for
-	// the answer until ctx ends (empty strings when unknown). With no Account configured,
-	// ecr.dkr waits for it up to one --timeout before it falls back to the task ARN's account;
-	// the report's context carries whatever it returns for an already ended ctx.
+	// the answer until ctx ends (empty strings when unknown). When neither Account nor the task
+	// ARN names the registry's account, ecr.dkr waits for it up to one --timeout; the report's
+	// context carries whatever it returns for an already ended ctx.
 	Identity func(ctx context.Context) (account, arn string)
 
 	// Done, when set, is called as each service's checks end, with its results: checks of other
@@ -162,7 +162,11 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *Report {
 		go func() {
 			defer wg.Done()
 			acct := account
-			if svc.Key == "ecr.dkr" && p.Account == "" && p.Identity != nil {
+			// STS is asked only when nothing else names the account: in a task, the task ARN
+			// does, and it is the caller's account too (ECS passes only roles of the task's
+			// own account). Waiting for STS there would cost a black-holed subnet a second
+			// --timeout before the registry's own checks even start.
+			if svc.Key == "ecr.dkr" && account == "" && p.Identity != nil {
 				acct = p.learnAccount(ctx, account)
 				st.mu.Lock()
 				st.host = svc.Host(p.Region, acct)
