@@ -14,13 +14,14 @@ import (
 // LogGroup is the --log-group of the scenarios that deliver the report.
 const LogGroup = "/vpclab/vpcprobe"
 
-// Time bounds of the scenarios, as wall time of the probe process. They are generous on purpose
-// (a shared 2-core CI machine stalls now and then): they catch a probe that waits one --timeout
-// per service or hangs, while `vpclab bench` measures the real figures. blackHole is one
-// --timeout (DefaultTimeout) for the connects or queries that never answer, plus that slack.
+// Time bounds of the scenarios, as wall time of the probe process. They leave room for a
+// shared 2-core CI machine that stalls now and then, while `vpclab bench` measures the real
+// figures. blackHole is one --timeout (DefaultTimeout) for the connects or queries that never
+// answer, plus 800 ms: less than a second --timeout, so a probe that waits out one black hole
+// before starting another (one service's call before another's checks, say) fails the bound.
 const (
 	quick     = 3 * time.Second
-	blackHole = DefaultTimeout + 1500*time.Millisecond
+	blackHole = DefaultTimeout + 800*time.Millisecond
 )
 
 // Shorthands for expectations.
