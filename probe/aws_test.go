@@ -3,7 +3,6 @@ package probe
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,19 +11,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 )
 
 const testRoleARN = "arn:aws:sts::123456789012:assumed-role/vpcprobe-task/0123456789abcdef"
 
 // testEnv is a process environment for UseAWS's own reading: only what a test sets exists.
-func testEnv(kv ...string) func(string) (string, bool) {
-	m := map[string]string{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = kv[i+1]
-	}
-	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
-}
+var testEnv = awstest.Env
 
 // awsWorld is the loopback world of run_test.go with the fake AWS answering on it, and the
 // SDK's environment set to static test credentials and nothing else it could read.
@@ -36,25 +30,8 @@ func awsWorld(t *testing.T, edit func(*fakeaws.Config)) (*world, *fakeaws.Server
 	}
 	fake := fakeaws.New(cfg)
 	w := newWorld(t, fake)
-	isolateSDK(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	awstest.StaticCredentials(t)
 	return w, fake
-}
-
-// isolateSDK keeps the SDK away from this machine's AWS configuration and from instance
-// metadata.
-func isolateSDK(t *testing.T) {
-	t.Helper()
-	dir := t.TempDir()
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-		"AWS_SESSION_TOKEN", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_CA_BUNDLE", "AWS_ENDPOINT_URL"} {
-		t.Setenv(k, "")
-	}
 }
 
 // awsProber is a prober of services in w with the authenticated half installed.
@@ -234,8 +211,7 @@ func TestAWSNoTaskRole(t *testing.T) {
 // TestAWSNoCredentials: outside ECS and without any credentials (instance metadata disabled),
 // the calls are auth-failed naming the missing credentials.
 func TestAWSNoCredentials(t *testing.T) {
-	w := newWorld(t, fakeaws.New(fakeaws.DefaultConfig()))
-	isolateSDK(t)
+	w := newWorld(t, fakeaws.New(fakeaws.DefaultConfig())) // isolated, without credentials
 	p := w.prober("sts", time.Second, 10*time.Second)
 	p.UseAWS(context.Background(), testEnv())
 	defer p.Close()
@@ -294,22 +270,10 @@ func TestNoTaskRoleDetection(t *testing.T) {
 // TestAWSSilentCalls: endpoints that answer the unsigned checks but never a signed call cost
 // one --timeout per call, each call reports timeout, and the run ends within --deadline.
 func TestAWSSilentCalls(t *testing.T) {
-	fake := fakeaws.New(fakeaws.DefaultConfig())
-	stop := make(chan struct{})
-	w := newWorld(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256") {
-			select {
-			case <-r.Context().Done():
-			case <-stop:
-			}
-			return
-		}
-		fake.ServeHTTP(rw, r)
+	w := newWorld(t, awstest.Hang(fakeaws.New(fakeaws.DefaultConfig()), func(r *http.Request) bool {
+		return strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256")
 	}))
-	t.Cleanup(func() { close(stop) })
-	isolateSDK(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	awstest.StaticCredentials(t)
 	p := w.prober("ecr.api,ecr.dkr,sts", 500*time.Millisecond, 3*time.Second)
 	p.Account = ""
 	p.Metadata = Metadata{TaskARN: "arn:aws:ecs:eu-west-1:123456789012:task/default/abc"}

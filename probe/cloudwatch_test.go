@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 )
 
@@ -132,22 +133,10 @@ func TestDeliverFailure(t *testing.T) {
 // TestDeliverSilentLogs: a logs endpoint that accepts calls and never answers costs the
 // delivery budget, not more: the run still ends within --deadline.
 func TestDeliverSilentLogs(t *testing.T) {
-	fake := fakeaws.New(fakeaws.DefaultConfig())
-	stop := make(chan struct{})
-	w := newWorld(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "Logs_") {
-			select {
-			case <-r.Context().Done():
-			case <-stop:
-			}
-			return
-		}
-		fake.ServeHTTP(rw, r)
+	w := newWorld(t, awstest.Hang(fakeaws.New(fakeaws.DefaultConfig()), func(r *http.Request) bool {
+		return strings.HasPrefix(r.Header.Get("X-Amz-Target"), "Logs_")
 	}))
-	t.Cleanup(func() { close(stop) })
-	isolateSDK(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	awstest.StaticCredentials(t)
 	p := deliveryProber(t, w)
 	p.Timeout, p.Deadline = 400*time.Millisecond, 2*time.Second
 	started := time.Now()

@@ -2,17 +2,16 @@ package probe
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakedns"
 	"github.com/vpcprobe/vpcprobe/internal/testca"
 )
@@ -25,63 +24,24 @@ const (
 // world is a loopback stand-in for a subnet: a resolver, and one TLS front end answering as
 // AWS for every service host, all on 127.0.0.1.
 type world struct {
-	zone  *fakedns.Zone
-	dns   *fakedns.Server
-	front *httptest.Server
-	ca    *testca.CA
-	port  uint16
+	zone     *fakedns.Zone
+	resolver string
+	front    *awstest.Server
 }
 
-// awsLike answers unsigned requests the way AWS endpoints do: an error with a request id, and
-// the ECR registry's Basic challenge on /v2/.
-func awsLike(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("x-amzn-RequestId", "0c6f8d7e-test")
-	if r.URL.Path == "/v2/" {
-		w.Header().Set("Docker-Distribution-Api-Version", "registry/2.0")
-		w.Header().Set("Www-Authenticate", `Basic realm="https://`+r.Host+`/",service="ecr.amazonaws.com"`)
-		w.WriteHeader(http.StatusUnauthorized)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.WriteHeader(http.StatusBadRequest)
-	w.Write([]byte(`{"__type":"MissingAuthenticationTokenException","message":"Missing Authentication Token"}`))
-}
-
+// newWorld serves handler (awstest.Unsigned when nil) as every service host of the catalogue.
 func newWorld(t *testing.T, handler http.Handler) *world {
 	t.Helper()
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("HTTPS_PROXY", "")
-	t.Setenv("https_proxy", "")
-	ca, err := testca.New("vpcprobe test root")
-	if err != nil {
-		t.Fatal(err)
-	}
+	awstest.IsolateSDK(t)
 	var hosts []string
-	loop := netip.MustParseAddr("127.0.0.1")
-	zone := fakedns.NewZone()
 	for _, s := range catalogue {
-		h := s.Host(testRegion, testAccount)
-		hosts = append(hosts, h)
-		zone.Set(h, loop)
-	}
-	cert, err := ca.Issue(hosts...)
-	if err != nil {
-		t.Fatal(err)
+		hosts = append(hosts, s.Host(testRegion, testAccount))
 	}
 	if handler == nil {
-		handler = http.HandlerFunc(awsLike)
+		handler = http.HandlerFunc(awstest.Unsigned)
 	}
-	front := httptest.NewUnstartedServer(handler)
-	front.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	front.StartTLS()
-	t.Cleanup(front.Close)
-	srv, err := fakedns.Start("127.0.0.1:0", zone)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	port := front.Listener.Addr().(*net.TCPAddr).Port
-	return &world{zone: zone, dns: srv, front: front, ca: ca, port: uint16(port)}
+	zone := awstest.Zone(hosts...)
+	return &world{zone: zone, resolver: awstest.Resolver(t, zone), front: awstest.Front(t, handler, hosts...)}
 }
 
 func (w *world) prober(services string, timeout, deadline time.Duration) *Prober {
@@ -91,9 +51,9 @@ func (w *world) prober(services string, timeout, deadline time.Duration) *Prober
 	}
 	return &Prober{
 		Config: Config{Services: svcs, Region: testRegion, Account: testAccount, Timeout: timeout,
-			Deadline: deadline, Resolvers: []string{w.dns.Addr}},
-		Roots: w.ca.Pool(),
-		Port:  w.port,
+			Deadline: deadline, Resolvers: []string{w.resolver}},
+		Roots: w.front.CA.Pool(),
+		Port:  w.front.Port,
 	}
 }
 
