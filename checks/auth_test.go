@@ -2,30 +2,22 @@ package checks
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
-	"log"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
-	"github.com/vpcprobe/vpcprobe/internal/testca"
 )
 
 const (
@@ -34,19 +26,18 @@ const (
 	fakeRoleARN = "arn:aws:sts::123456789012:assumed-role/vpcprobe-task/0123456789abcdef"
 )
 
-// fakeAWS is the fake AWS of internal/fakeaws behind one TLS server on loopback, and what a
-// client needs to reach it: every host name dials that server, and its certificate names every
-// AWS host of the test region.
+// fakeAWS is the fake AWS of internal/fakeaws behind an awstest front end, and what a client
+// needs to reach it: every host name dials that server, and its certificate names every AWS
+// host of the test region.
 type fakeAWS struct {
 	fake   *fakeaws.Server
-	srv    *httptest.Server
 	client *http.Client // redirects are returned, not followed, as the checks expect
 	cfg    aws.Config   // for the SDK clients: static test credentials, two attempts
 }
 
 func newFakeAWS(t *testing.T, edit func(*fakeaws.Config)) *fakeAWS {
 	t.Helper()
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	awstest.IsolateSDK(t)
 	cfg := fakeaws.DefaultConfig()
 	if edit != nil {
 		edit(&cfg)
@@ -56,45 +47,13 @@ func newFakeAWS(t *testing.T, edit func(*fakeaws.Config)) *fakeAWS {
 
 func serveFake(t *testing.T, h http.Handler) *fakeAWS {
 	t.Helper()
-	ca, err := testca.New("vpcprobe checks test root")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := ca.Issue("*.eu-west-1.amazonaws.com", "*.ecr.eu-west-1.amazonaws.com",
-		"*.dkr.ecr.eu-west-1.amazonaws.com", "*.s3.eu-west-1.amazonaws.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(h)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	addr := srv.Listener.Addr().String()
-	tr := &http.Transport{
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, network, addr)
-		},
-		TLSClientConfig: &tls.Config{RootCAs: ca.Pool()},
-	}
-	t.Cleanup(tr.CloseIdleConnections)
-	f := &fakeAWS{srv: srv}
+	srv := awstest.Front(t, h)
+	f := &fakeAWS{client: srv.Client(), cfg: srv.SDKConfig(2)}
 	if fk, ok := h.(*fakeaws.Server); ok {
 		f.fake = fk
 	}
-	f.client = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	f.cfg = aws.Config{
-		Region:      fakeRegion,
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-		HTTPClient:  &http.Client{Transport: tr},
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts, o.MaxBackoff, o.RateLimiter = 2, 10*time.Millisecond, ratelimit.None
-			})
-		},
-		DisableClockSkewCorrection: true,
-	}
+	f.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	f.cfg.DisableClockSkewCorrection = true // a skewed clock must fail, not be corrected on retry
 	return f
 }
 
@@ -152,14 +111,7 @@ func TestCallerIdentity(t *testing.T) {
 // TestCallTimeout: a server that accepts the call and never answers is a timeout, not an
 // http-error, and the check ends with its context.
 func TestCallTimeout(t *testing.T) {
-	stop := make(chan struct{})
-	f := serveFake(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-stop:
-		}
-	}))
-	t.Cleanup(func() { close(stop) })
+	f := serveFake(t, awstest.Hang(nil, nil))
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
