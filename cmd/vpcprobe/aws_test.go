@@ -2,26 +2,18 @@ package main
 
 import (
 	"bytes"
-	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
-	"io"
-	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
-	"github.com/vpcprobe/vpcprobe/internal/fakedns"
-	"github.com/vpcprobe/vpcprobe/internal/testca"
 	"github.com/vpcprobe/vpcprobe/probe"
 )
 
@@ -108,51 +100,21 @@ func awsWorld(t *testing.T, edit func(*fakeaws.Config)) (*fakeaws.Server, *recor
 	}
 	fake := fakeaws.New(cfg)
 	rc := &recorder{next: fake}
-
-	ca, err := testca.New("vpcprobe cmd test root")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := ca.Issue("*.eu-west-1.amazonaws.com", "*.ecr.eu-west-1.amazonaws.com",
-		"*.dkr.ecr.eu-west-1.amazonaws.com", "*.s3.eu-west-1.amazonaws.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(rc)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	port := uint16(srv.Listener.Addr().(*net.TCPAddr).Port)
-	adjustProber = func(p *probe.Prober) { p.Port = port }
+	srv := awstest.Front(t, rc)
+	adjustProber = func(p *probe.Prober) { p.Port = srv.Port }
 	t.Cleanup(func() { adjustProber = nil })
+	resolver := awstest.Resolver(t, awstest.Zone("*.amazonaws.com"))
 
-	zone := fakedns.NewZone()
-	zone.Set("*.amazonaws.com", netip.MustParseAddr("127.0.0.1"))
-	dns, err := fakedns.Start("127.0.0.1:0", zone)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(dns.Close)
-
-	dir := t.TempDir()
-	bundle := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(bundle, ca.CertPEM(), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	// The SDK reads its own variables from the process environment; run reads getenv.
+	awstest.IsolateSDK(t)
 	for k, v := range map[string]string{
-		"AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": "AKIDTEST",
-		"AWS_SECRET_ACCESS_KEY": leakSecretKey, "AWS_SESSION_TOKEN": leakSessionToken,
-		"AWS_CA_BUNDLE": bundle, "AWS_CONFIG_FILE": filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"), "AWS_PROFILE": "",
-		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "",
-		"AWS_WEB_IDENTITY_TOKEN_FILE": "", "HTTPS_PROXY": "", "https_proxy": "",
+		"AWS_ACCESS_KEY_ID": awstest.AccessKey, "AWS_SECRET_ACCESS_KEY": leakSecretKey,
+		"AWS_SESSION_TOKEN": leakSessionToken, "AWS_CA_BUNDLE": srv.CAFile,
 	} {
 		t.Setenv(k, v)
 	}
-	args := []string{"--resolver", dns.Addr, "--region", "eu-west-1", "--timeout", "2s", "--deadline", "15s"}
-	return fake, rc, args, env("AWS_CA_BUNDLE", bundle, "AWS_ACCESS_KEY_ID", "AKIDTEST")
+	args := []string{"--resolver", resolver, "--region", "eu-west-1", "--timeout", "2s", "--deadline", "15s"}
+	return fake, rc, args, env("AWS_CA_BUNDLE", srv.CAFile, "AWS_ACCESS_KEY_ID", awstest.AccessKey)
 }
 
 const testImage = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:latest"

@@ -3,14 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log"
-	"net/http"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,12 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
-
+	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/internal/fakedns"
 	"github.com/vpcprobe/vpcprobe/internal/netns"
-	"github.com/vpcprobe/vpcprobe/internal/testca"
 )
 
 // Sidecar mode (--every) is about a process's life: rounds over time, signals, memory. These
@@ -220,21 +212,10 @@ func (p *everyProc) stop(t *testing.T, wait time.Duration) ([]everyReport, int) 
 	return rest, p.state.ExitCode()
 }
 
-// everyResolver starts a resolver on loopback that answers every name with zone.
-func everyResolver(t *testing.T, zone *fakedns.Zone) string {
-	t.Helper()
-	srv, err := fakedns.Start("127.0.0.1:0", zone)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	return srv.Addr
-}
-
 // everyRounds: rounds come every --every, each a whole report with its own run_id, and
 // SIGTERM ends the process with exit 0 even though every round failed.
 func everyRounds(t *testing.T, bin string) {
-	resolver := everyResolver(t, fakedns.NewZone()) // NXDOMAIN for all: fast, complete rounds
+	resolver := awstest.Resolver(t, fakedns.NewZone()) // NXDOMAIN for all: fast, complete rounds
 	p := everyStart(t, bin, "", everyEnv(),
 		"--every", "200ms", "--resolver", resolver, "--amazon-dns", "", "--region", "eu-west-1",
 		"--account", "123456789012", "--output", "json", "--timeout", "1s", "--deadline", "5s")
@@ -278,7 +259,7 @@ func everyRounds(t *testing.T, bin string) {
 
 // everyStopWhileWaiting: SIGTERM between rounds ends the waiting at once; no new round.
 func everyStopWhileWaiting(t *testing.T, bin string) {
-	resolver := everyResolver(t, fakedns.NewZone())
+	resolver := awstest.Resolver(t, fakedns.NewZone())
 	p := everyStart(t, bin, "", everyEnv(),
 		"--every", "1h", "--resolver", resolver, "--amazon-dns", "", "--region", "eu-west-1",
 		"--services", "sts", "--output", "json", "--timeout", "1s", "--deadline", "5s")
@@ -296,7 +277,7 @@ func everyStopWhileWaiting(t *testing.T, bin string) {
 func everySIGTERMFinishesRoundInFlight(t *testing.T, bin string) {
 	zone := fakedns.NewZone()
 	zone.Silence(true) // every DNS check waits out its --timeout: rounds of about a second
-	resolver := everyResolver(t, zone)
+	resolver := awstest.Resolver(t, zone)
 	p := everyStart(t, bin, "", everyEnv(),
 		"--every", "200ms", "--resolver", resolver, "--amazon-dns", "", "--region", "eu-west-1",
 		"--account", "123456789012", "--output", "json", "--timeout", "1s", "--deadline", "4s")
@@ -338,9 +319,10 @@ func everySIGTERMFinishesRoundInFlight(t *testing.T, bin string) {
 // where they were after the first rounds. A transport, connection or goroutine kept per round
 // shows here long before a sidecar runs out of its 128 MiB.
 func everyMemoryFlat(t *testing.T, bin string) {
-	ns, caFile := everyWorld(t)
-	p := everyStart(t, bin, ns, everyEnv("AWS_CA_BUNDLE="+caFile),
-		"--every", "50ms", "--resolver", "127.0.0.1:53", "--amazon-dns", "", "--region", "eu-west-1",
+	// The fake AWS, so that the authenticated checks pass with everyEnv's credentials.
+	front := awstest.InNetns(t, fmt.Sprintf("vpcprobe-every-%d", os.Getpid()), nil, fakeaws.New(fakeaws.DefaultConfig()))
+	p := everyStart(t, bin, front.Netns, everyEnv("AWS_CA_BUNDLE="+front.CAFile),
+		"--every", "50ms", "--resolver", awstest.NetnsResolver, "--amazon-dns", "", "--region", "eu-west-1",
 		"--account", "123456789012", "--output", "json", "--timeout", "2s", "--deadline", "10s")
 
 	const warm, rounds = 15, 80
@@ -416,67 +398,4 @@ func everyFDs(t *testing.T, pid int) int {
 		t.Fatal(err)
 	}
 	return len(entries)
-}
-
-// everyWorld makes a private network namespace in which every AWS name resolves (at
-// 127.0.0.1:53) to 127.0.0.1, where an HTTPS server on port 443 answers as AWS does. It returns
-// the namespace and a CA bundle (for AWS_CA_BUNDLE) its certificate chains to. The probe always
-// connects to port 443, which the root namespace's shared loopback must not be asked for.
-func everyWorld(t *testing.T) (ns, caFile string) {
-	t.Helper()
-	if err := netns.Check(); err != nil {
-		t.Fatalf("this test needs network namespaces: %v", err)
-	}
-	ns = fmt.Sprintf("vpcprobe-every-%d", os.Getpid())
-	_ = netns.Delete(ns) // a leftover of a killed run
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := netns.Create(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := netns.Delete(ns); err != nil {
-			t.Errorf("delete namespace: %v", err)
-		}
-	})
-
-	zone := fakedns.NewZone()
-	zone.Set("*.amazonaws.com", netip.MustParseAddr("127.0.0.1"))
-	pc, err := netns.ListenPacket(ns, "udp", "127.0.0.1:53")
-	if err != nil {
-		t.Fatal(err)
-	}
-	udp := &dns.Server{PacketConn: pc, Handler: zone}
-	started := make(chan struct{})
-	udp.NotifyStartedFunc = func() { close(started) }
-	go udp.ActivateAndServe()
-	<-started
-	t.Cleanup(func() { udp.Shutdown() })
-
-	ca, err := testca.New("vpcprobe every test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile = filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, ca.CertPEM(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cert, err := ca.Issue("*.eu-west-1.amazonaws.com", "*.ecr.eu-west-1.amazonaws.com",
-		"*.dkr.ecr.eu-west-1.amazonaws.com", "*.s3.eu-west-1.amazonaws.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := netns.Listen(ns, "tcp", "127.0.0.1:443")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{
-		// The fake AWS, so that the authenticated checks pass with everyEnv's credentials.
-		Handler:   fakeaws.New(fakeaws.DefaultConfig()),
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}},
-		ErrorLog:  log.New(io.Discard, "", 0),
-	}
-	go srv.ServeTLS(l, "", "")
-	t.Cleanup(func() { srv.Close() })
-	return ns, caFile
 }

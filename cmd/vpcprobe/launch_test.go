@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"encoding/pem"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,47 +12,25 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/probe"
 )
 
-// awsEnv isolates the SDK from the machine's AWS configuration: no profile, no metadata service.
-func awsEnv(t *testing.T) {
-	t.Helper()
-	dir := t.TempDir()
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	for _, name := range []string{"AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-		"AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_CA_BUNDLE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-		"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"} {
-		t.Setenv(name, "")
-		os.Unsetenv(name)
-	}
-}
-
 // fakeAWS serves the fake behind TLS and points the SDK's standard environment at it: endpoint,
 // CA bundle, static credentials, region. The launcher polls every millisecond.
-func fakeAWS(t *testing.T) (*fakeaws.Server, *httptest.Server) {
+func fakeAWS(t *testing.T) (*fakeaws.Server, *awstest.Server) {
 	t.Helper()
-	awsEnv(t)
+	awstest.StaticCredentials(t)
 	fake := fakeaws.New(fakeaws.DefaultConfig())
-	srv := httptest.NewTLSServer(fake)
-	t.Cleanup(srv.Close)
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	srv := awstest.Front(t, fake)
 	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
-	t.Setenv("AWS_CA_BUNDLE", ca)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_CA_BUNDLE", srv.CAFile)
 	t.Setenv("AWS_REGION", "eu-west-1")
 	old := tuneLauncher
 	tuneLauncher = func(l *launch.Launcher) {
@@ -95,7 +70,7 @@ func launchCmd(t *testing.T, getenv func(string) (string, bool), args ...string)
 // TestLaunchUsage: every mistake is exit 2, one line on stderr naming the flag, nothing on stdout,
 // and no AWS call.
 func TestLaunchUsage(t *testing.T) {
-	awsEnv(t)
+	awstest.IsolateSDK(t)
 	base := []string{"launch", "--cluster", "prod", "--task-definition", "vpcprobe", "--subnets", "subnet-0a1b2c3d"}
 	tests := []struct {
 		name string
@@ -278,8 +253,7 @@ func TestExplainStopped(t *testing.T) {
 	fake.ScriptTasks(func(fakeaws.ECSTask) fakeaws.TaskScript {
 		return fakeaws.TaskScript{NeverRuns: true, StoppedReason: reason}
 	})
-	client := ecs.New(ecs.Options{Region: "eu-west-1", BaseEndpoint: aws.String(srv.URL), HTTPClient: srv.Client(),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+	client := ecs.NewFromConfig(srv.SDKConfig(3), func(o *ecs.Options) { o.BaseEndpoint = aws.String(srv.URL) })
 	ctx := context.Background()
 	run, err := client.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("prod"), TaskDefinition: aws.String("app"),
 		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-0000000a"}}}})

@@ -10,18 +10,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakedns"
 	"github.com/vpcprobe/vpcprobe/probe"
 )
 
 // env is a fake environment for run: only what a test sets exists.
-func env(kv ...string) func(string) (string, bool) {
-	m := map[string]string{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = kv[i+1]
-	}
-	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
-}
+var env = awstest.Env
 
 // safe are the flags every test run needs: no second opinion from 169.254.169.253.
 var safe = []string{"--amazon-dns", ""}
