@@ -3,16 +3,12 @@ package image
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"debug/elf"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
-	"log"
 	"maps"
 	"net/http"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path"
@@ -22,16 +18,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
-
-	"github.com/vpcprobe/vpcprobe/internal/fakedns"
+	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/netns"
-	"github.com/vpcprobe/vpcprobe/internal/testca"
 )
 
 // imageBudget is the issue's bound on the image: its file tree must stay under 12 MiB.
@@ -463,100 +455,6 @@ const (
 	account = "123456789012"
 )
 
-// world is a private network namespace holding a resolver that answers 127.0.0.1 for every AWS
-// name and an HTTPS server on 127.0.0.1:443 that answers as AWS does, with a certificate from ca.
-type world struct {
-	ns string
-
-	mu    sync.Mutex
-	hosts map[string]bool // TLS server names that reached the server
-}
-
-func newWorld(t *testing.T, ca *testca.CA) *world {
-	t.Helper()
-	if err := netns.Check(); err != nil {
-		t.Fatalf("this test needs network namespaces: %v", err)
-	}
-	w := &world{ns: fmt.Sprintf("vpcprobe-img-%d", os.Getpid()), hosts: map[string]bool{}}
-	_ = netns.Delete(w.ns) // a leftover of a killed run
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := netns.Create(ctx, w.ns); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := netns.Delete(w.ns); err != nil {
-			t.Errorf("delete namespace: %v", err)
-		}
-	})
-
-	zone := fakedns.NewZone()
-	zone.Set("*.amazonaws.com", netip.MustParseAddr("127.0.0.1"))
-	pc, err := netns.ListenPacket(w.ns, "udp", "127.0.0.1:53")
-	if err != nil {
-		t.Fatal(err)
-	}
-	udp := &dns.Server{PacketConn: pc, Handler: zone}
-	started := make(chan struct{})
-	udp.NotifyStartedFunc = func() { close(started) }
-	go udp.ActivateAndServe()
-	<-started
-	t.Cleanup(func() { udp.Shutdown() })
-
-	// Wildcards cover one label: these four cover every host of the default services.
-	cert, err := ca.Issue("*."+region+".amazonaws.com", "*.ecr."+region+".amazonaws.com",
-		"*.dkr.ecr."+region+".amazonaws.com", "*.s3."+region+".amazonaws.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := netns.Listen(w.ns, "tcp", "127.0.0.1:443")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{
-		Handler:  http.HandlerFunc(w.answer),
-		ErrorLog: log.New(io.Discard, "", 0), // the untrusted case makes handshakes fail on purpose
-		TLSConfig: &tls.Config{
-			Certificates: []tls.Certificate{cert},
-			GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
-				w.mu.Lock()
-				w.hosts[hello.ServerName] = true
-				w.mu.Unlock()
-				return nil, nil
-			},
-		},
-	}
-	go srv.ServeTLS(l, "", "")
-	t.Cleanup(func() { srv.Close() })
-	return w
-}
-
-// answer responds as an AWS endpoint does to an unsigned request: the registry's 401 challenge
-// on /v2/, an error document with a request id elsewhere.
-func (w *world) answer(rw http.ResponseWriter, r *http.Request) {
-	rw.Header().Set("X-Amzn-RequestId", "8a3f6a4e-0000-4000-8000-imagetest")
-	if r.URL.Path == "/v2/" {
-		rw.Header().Set("Docker-Distribution-Api-Version", "registry/2.0")
-		rw.Header().Set("Www-Authenticate", `Basic realm="https://`+account+`.dkr.ecr.`+region+`.amazonaws.com/",service="ecr.amazonaws.com"`)
-		rw.WriteHeader(http.StatusUnauthorized)
-		return
-	}
-	rw.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	rw.WriteHeader(http.StatusBadRequest)
-	io.WriteString(rw, `{"__type":"com.amazon.coral.service#UnknownOperationException"}`)
-}
-
-func (w *world) reached() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var hs []string
-	for h := range w.hosts {
-		hs = append(hs, h)
-	}
-	slices.Sort(hs)
-	return hs
-}
-
 // report is the part of the JSON report the test asserts on.
 type report struct {
 	Schema   string `json:"schema"`
@@ -587,10 +485,7 @@ func TestImage(t *testing.T) {
 	bin := buildBinary(t, d)
 
 	// The stand-in for the bundled roots: the only roots inside the image.
-	ca, err := testca.New("vpcprobe image test roots")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := awstest.NewCA(t, "vpcprobe image test roots")
 	img := assemble(t, d, bin, ca.CertPEM())
 
 	files := img.files(t)
@@ -639,11 +534,8 @@ func TestImage(t *testing.T) {
 	// A real probe: the binary's DNS, TCP, TLS and HTTP checks from inside the image, trusting
 	// only the image's bundle. The same world with a bundle of other roots must fail at TLS,
 	// which proves the bundle in the tree is what the binary trusted.
-	w := newWorld(t, ca)
-	other, err := testca.New("some other roots")
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := awstest.InNetns(t, fmt.Sprintf("vpcprobe-img-%d", os.Getpid()), ca, http.HandlerFunc(awstest.Unsigned))
+	other := awstest.NewCA(t, "some other roots")
 	// The tree runs with an empty environment, so there are no credentials: the network half
 	// (dns, tcp, tls, http) must pass through the bundled roots, and the authenticated half must
 	// say "no credentials" (auth-failed) at once rather than pass or hang. That is the image
@@ -662,9 +554,9 @@ func TestImage(t *testing.T) {
 			if !bytes.Equal(tc.bundle, ca.CertPEM()) {
 				run = assemble(t, d, bin, tc.bundle)
 			}
-			stdout, stderr, code := run.run(t, w.ns,
+			stdout, stderr, code := run.run(t, w.Netns,
 				"--region", region, "--account", account,
-				"--resolver", "127.0.0.1:53", "--amazon-dns", "",
+				"--resolver", awstest.NetnsResolver, "--amazon-dns", "",
 				"--output", "json", "--timeout", "2s", "--deadline", "10s")
 			if code != 1 || stderr != "" {
 				t.Errorf("exit %d (want 1), stderr %q", code, stderr)
@@ -716,7 +608,7 @@ func TestImage(t *testing.T) {
 		"logs." + region + ".amazonaws.com", "prod-" + region + "-starport-layer-bucket.s3." + region + ".amazonaws.com",
 		"sts." + region + ".amazonaws.com",
 	}
-	if got := w.reached(); !slices.Equal(got, wantHosts) {
+	if got := w.ServerNames(); !slices.Equal(got, wantHosts) {
 		t.Errorf("hosts that reached the server: %v, want %v", got, wantHosts)
 	}
 }
