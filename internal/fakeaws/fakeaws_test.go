@@ -5,25 +5,23 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 )
 
-// env is a fake behind a TLS test server, and an SDK configuration aimed at it.
+// env is a fake behind an awstest front end, and an SDK configuration aimed at it.
 type env struct {
 	fake *fakeaws.Server
-	srv  *httptest.Server
+	srv  *awstest.Server
 	aws  aws.Config
 }
 
@@ -31,22 +29,10 @@ type env struct {
 // backoff and no retry quota, so throttling tests are fast and deterministic.
 func newEnv(t *testing.T, cfg fakeaws.Config) *env {
 	t.Helper()
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	awstest.IsolateSDK(t)
 	fake := fakeaws.New(cfg)
-	srv := httptest.NewTLSServer(fake)
-	t.Cleanup(srv.Close)
-	return &env{fake: fake, srv: srv, aws: aws.Config{
-		Region:      "eu-west-1",
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-		HTTPClient:  srv.Client(),
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = 3
-				o.RateLimiter = ratelimit.None
-				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
-			})
-		},
-	}}
+	srv := awstest.Front(t, fake)
+	return &env{fake: fake, srv: srv, aws: srv.SDKConfig(3)}
 }
 
 // withKey returns the env's SDK configuration signing with another access key.
@@ -73,7 +59,7 @@ func (e *env) do(t *testing.T, method, host, pathQuery string, header http.Heade
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	client := *e.srv.Client()
+	client := e.srv.Client()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := client.Do(req)
 	if err != nil {
