@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -10,9 +9,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/vpcprobe/vpcprobe/internal/testca"
 )
 
 // httpServe starts a plain HTTP server on loopback and returns its URL.
@@ -49,22 +45,7 @@ func httpHang(t *testing.T) string {
 }
 
 func TestHTTP(t *testing.T) {
-	ca, err := testca.New("vpcprobe test root")
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy, err := testca.New("Inspecting Firewall CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	good, err := ca.Issue("127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	foreign, err := proxy.Issue("127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, good, foreign := testCerts(t, "127.0.0.1")
 
 	awsJSON := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Amzn-RequestId", "0d3e5a2c-1111-2222-3333-444455556666")
@@ -154,11 +135,7 @@ func TestHTTP(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-			if tt.deadline {
-				ctx, cancel = context.WithTimeoutCause(context.Background(), 300*time.Millisecond, ErrDeadline)
-			}
-			defer cancel()
+			ctx := stepContext(t, tt.deadline)
 			// No Proxy: tests must not follow HTTPS_PROXY from the environment off loopback.
 			tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}}
 			defer tr.CloseIdleConnections()

@@ -50,19 +50,21 @@ func tcpListen(t *testing.T) uint16 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	t.Cleanup(func() { ln.Close(); <-done })
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	return uint16(ln.Addr().(*net.TCPAddr).Port)
+	return serveConns(t, ln, func(net.Conn) {}).Port()
+}
+
+// stepContext bounds a check by 300ms until the (sub)test ends: as its own step timeout, or with
+// deadline as the run's deadline falling (ErrDeadline as the cause).
+func stepContext(t *testing.T, deadline bool) context.Context {
+	var ctx context.Context
+	var cancel context.CancelFunc
+	if deadline {
+		ctx, cancel = context.WithTimeoutCause(context.Background(), 300*time.Millisecond, ErrDeadline)
+	} else {
+		ctx, cancel = context.WithTimeout(context.Background(), 300*time.Millisecond)
+	}
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // tcpClosedPort returns a loopback port that nothing listens on.
@@ -137,11 +139,7 @@ func TestTCP(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-			if tt.deadline {
-				ctx, cancel = context.WithTimeoutCause(context.Background(), 300*time.Millisecond, ErrDeadline)
-			}
-			defer cancel()
+			ctx := stepContext(t, tt.deadline)
 
 			start := time.Now()
 			res := TCP(ctx, tt.dialer, tt.addrs, tt.port)

@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"net"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/testca"
 )
 
@@ -25,7 +25,7 @@ func tlsServe(t *testing.T, cert tls.Certificate) netip.AddrPort {
 		t.Fatal(err)
 	}
 	ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}})
-	return tlsAccept(t, ln, func(c net.Conn) {
+	return serveConns(t, ln, func(c net.Conn) {
 		c.SetDeadline(time.Now().Add(5 * time.Second))
 		c.(*tls.Conn).Handshake() // a client that rejects the certificate makes this fail; fine
 	})
@@ -39,15 +39,15 @@ func tlsSilent(t *testing.T) netip.AddrPort {
 		t.Fatal(err)
 	}
 	stop := make(chan struct{})
-	addr := tlsAccept(t, ln, func(net.Conn) { <-stop })
-	// Registered after tlsAccept's cleanup, so it runs first: release the held connection,
-	// then tlsAccept closes the listener and waits for its goroutine.
+	addr := serveConns(t, ln, func(net.Conn) { <-stop })
+	// Registered after serveConns's cleanup, so it runs first: release the held connection,
+	// then serveConns closes the listener and waits for its goroutine.
 	t.Cleanup(func() { close(stop) })
 	return addr
 }
 
-// tlsAccept serves each connection of ln with handle until the test ends, then closes it all.
-func tlsAccept(t *testing.T, ln net.Listener, handle func(net.Conn)) netip.AddrPort {
+// serveConns serves each connection of ln with handle until the test ends, then closes it all.
+func serveConns(t *testing.T, ln net.Listener, handle func(net.Conn)) netip.AddrPort {
 	t.Helper()
 	done := make(chan struct{})
 	t.Cleanup(func() { ln.Close(); <-done })
@@ -65,27 +65,28 @@ func tlsAccept(t *testing.T, ln net.Listener, handle func(net.Conn)) netip.AddrP
 	return netip.MustParseAddrPort(ln.Addr().String())
 }
 
+// testCerts returns a test root, a certificate it issued for host, and a certificate for host
+// from another root, as a TLS-inspecting firewall presents one.
+func testCerts(t *testing.T, host string) (ca *testca.CA, good, foreign tls.Certificate) {
+	t.Helper()
+	ca = awstest.NewCA(t, "vpcprobe test root")
+	proxy := awstest.NewCA(t, "Inspecting Firewall CA")
+	return ca, issue(t, ca, host), issue(t, proxy, host)
+}
+
+// issue returns a certificate from ca for hosts.
+func issue(t *testing.T, ca *testca.CA, hosts ...string) tls.Certificate {
+	t.Helper()
+	cert, err := ca.Issue(hosts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
+
 func TestTLS(t *testing.T) {
-	ca, err := testca.New("vpcprobe test root")
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy, err := testca.New("Inspecting Firewall CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	good, err := ca.Issue(tlsTestHost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	foreign, err := proxy.Issue(tlsTestHost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherName, err := ca.Issue("sts.eu-west-1.amazonaws.com")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, good, foreign := testCerts(t, tlsTestHost)
+	otherName := issue(t, ca, "sts.eu-west-1.amazonaws.com")
 
 	closed := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), tcpClosedPort(t))
 	tests := []struct {
@@ -104,11 +105,7 @@ func TestTLS(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-			if tt.deadline {
-				ctx, cancel = context.WithTimeoutCause(context.Background(), 300*time.Millisecond, ErrDeadline)
-			}
-			defer cancel()
+			ctx := stepContext(t, tt.deadline)
 
 			res := TLS(ctx, &net.Dialer{}, tt.addr, tlsTestHost, ca.Pool())
 			t.Logf("%s %s: %s", res.Status, res.Code, res.Detail)
@@ -123,14 +120,8 @@ func TestTLS(t *testing.T) {
 }
 
 func TestLoadRoots(t *testing.T) {
-	ca, err := testca.New("vpcprobe test root")
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := ca.Issue(tlsTestHost)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := awstest.NewCA(t, "vpcprobe test root")
+	leaf := issue(t, ca, tlsTestHost)
 	dir := t.TempDir()
 	bundle := filepath.Join(dir, "bundle.pem")
 	if err := os.WriteFile(bundle, ca.CertPEM(), 0o600); err != nil {
