@@ -159,13 +159,8 @@ func TestRunSecondOpinion(t *testing.T) {
 	w := newWorld(t, nil)
 	amazon := fakedns.NewZone()
 	amazon.Set("sts.eu-west-1.amazonaws.com", netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.9"))
-	srv, err := fakedns.Start("127.0.0.1:0", amazon)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
 	p := w.prober("sts,logs", time.Second, 5*time.Second)
-	p.AmazonDNS = srv.Addr
+	p.AmazonDNS = awstest.Resolver(t, amazon)
 	rep := p.Run(context.Background(), time.Now())
 	sts := serviceOf(t, rep, "sts")
 	if sts.Verdict != checks.Warn || sts.Error != ResolverMismatch || sts.AmazonDNS == nil || *sts.AmazonDNS.Agrees {
@@ -182,13 +177,8 @@ func TestRunSilentSecondOpinion(t *testing.T) {
 	w := newWorld(t, nil)
 	silent := fakedns.NewZone()
 	silent.Silence(true)
-	srv, err := fakedns.Start("127.0.0.1:0", silent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
 	p := w.prober("sts,logs", 10*time.Second, 30*time.Second)
-	p.AmazonDNS = srv.Addr
+	p.AmazonDNS = awstest.Resolver(t, silent)
 	start := time.Now()
 	rep := p.Run(context.Background(), start)
 	if elapsed := time.Since(start); elapsed >= 5*time.Second {
