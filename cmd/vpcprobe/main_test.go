@@ -150,12 +150,7 @@ func TestResolvConfDefault(t *testing.T) {
 // names: a complete JSON report on stdout, nothing on stderr, exit 1; and the metadata
 // endpoint supplies the region and the task's context.
 func TestRunReport(t *testing.T) {
-	zone := fakedns.NewZone()
-	srv, err := fakedns.Start("127.0.0.1:0", zone)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	resolver := awstest.Resolver(t, fakedns.NewZone())
 	meta := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/task") {
 			w.Write([]byte(`{"Cluster":"prod","TaskARN":"arn:aws:ecs:ap-southeast-2:123456789012:task/prod/0f9e","AvailabilityZone":"ap-southeast-2b","LaunchType":"FARGATE"}`))
@@ -166,7 +161,7 @@ func TestRunReport(t *testing.T) {
 	defer meta.Close()
 
 	code, out, errs := runCmd(t, env("ECS_CONTAINER_METADATA_URI_V4", meta.URL+"/v4/x"),
-		"--resolver", srv.Addr, "--timeout", "1s", "--deadline", "5s", "--output", "json", "--services", "all", "--run-id", "launch-42")
+		"--resolver", resolver, "--timeout", "1s", "--deadline", "5s", "--output", "json", "--services", "all", "--run-id", "launch-42")
 	if code != exitFail || errs != "" {
 		t.Fatalf("exit %d stderr %q", code, errs)
 	}
@@ -186,7 +181,7 @@ func TestRunReport(t *testing.T) {
 
 	// A broken metadata endpoint is reported, never fatal.
 	code, out, _ = runCmd(t, env("ECS_CONTAINER_METADATA_URI_V4", meta.URL+"/missing/"),
-		"--resolver", srv.Addr, "--region", "eu-west-1", "--timeout", "1s", "--output", "text", "--services", "sts")
+		"--resolver", resolver, "--region", "eu-west-1", "--timeout", "1s", "--output", "text", "--services", "sts")
 	if code != exitFail || !strings.Contains(out, "SERVICE") {
 		t.Errorf("text run: %d\n%s", code, out)
 	}
