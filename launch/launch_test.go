@@ -329,8 +329,13 @@ func TestLaunchInterrupt(t *testing.T) {
 		t.Errorf("the task that had stopped lost its diagnosis: %+v", s.Diagnoses)
 	}
 	for _, task := range w.fake.ECSTasks() {
-		want := task.Subnets[0] != "subnet-done"
-		if task.StopCalled != want || (want && !strings.Contains(task.StopReason, "interrupted")) {
+		// The task that stopped on its own may or may not get a redundant StopTask: that
+		// depends on whether a poll saw it stop before the interrupt, and StopTask on a
+		// stopped task is harmless. The promise is about the tasks still running.
+		if task.Subnets[0] == "subnet-done" {
+			continue
+		}
+		if !task.StopCalled || !strings.Contains(task.StopReason, "interrupted") {
 			t.Errorf("%s: StopTask called %v reason %q", task.Subnets[0], task.StopCalled, task.StopReason)
 		}
 	}
