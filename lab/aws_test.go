@@ -2,11 +2,14 @@ package lab
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -89,11 +92,20 @@ func TestAWSFromTask(t *testing.T) {
 	defer cancel()
 
 	dial := taskDialer(l)
+	// The lab CA explicitly: Go reads SSL_CERT_FILE once per process, so a second lab in the
+	// same test binary (go test -count=2) would otherwise be checked against the first's CA.
+	pem, err := os.ReadFile(l.CAFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
 	// A BuildableClient, because AWS_CA_BUNDLE makes the SDK add the lab CA to its transport
 	// and it refuses any other client type when that variable is set.
 	client := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		tr.DialContext = dial
 		tr.Proxy = nil
+		tr.TLSClientConfig = &tls.Config{RootCAs: roots}
 	})
 	cfg, err := config.LoadDefaultConfig(ctx,
 		config.WithHTTPClient(client),
