@@ -2,7 +2,11 @@ package probe
 
 import (
 	"context"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -398,5 +402,80 @@ func TestAccountSource(t *testing.T) {
 				t.Errorf("waited for STS: %v, want %v", waited, tc.waited)
 			}
 		})
+	}
+}
+
+// connectProxy is an HTTPS proxy on loopback: it answers CONNECT by splicing the client to
+// target, whatever host was asked for, and records the hosts.
+type connectProxy struct {
+	target string
+	mu     sync.Mutex
+	hosts  []string
+}
+
+func (c *connectProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodConnect {
+		http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
+		return
+	}
+	c.mu.Lock()
+	c.hosts = append(c.hosts, r.Host)
+	c.mu.Unlock()
+	up, err := net.Dial("tcp", c.target)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+	down, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		up.Close()
+		return
+	}
+	go func() { io.Copy(up, down); up.Close() }()
+	io.Copy(down, up)
+	down.Close()
+}
+
+func (c *connectProxy) asked(host string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, h := range c.hosts {
+		if h == host {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRunThroughProxy: with a proxy configured (HTTPS_PROXY), the unsigned HTTP check and the
+// SDK's calls go through it, and the report names the proxy without its credentials.
+func TestRunThroughProxy(t *testing.T) {
+	w, _ := awsWorld(t, nil)
+	proxy := &connectProxy{target: w.front.Addr}
+	srv := httptest.NewServer(proxy)
+	t.Cleanup(srv.Close)
+	proxyURL, _ := url.Parse(srv.URL)
+	proxyURL.User = url.UserPassword("proxyuser", "proxysecret")
+	p := awsProber(t, w, "sts", func(p *Prober) { p.Proxy = http.ProxyURL(proxyURL) })
+	rep := p.Run(context.Background(), time.Now())
+	s := serviceOf(t, rep, "sts")
+	if s.Verdict != checks.Pass {
+		t.Fatalf("sts through the proxy: %+v", s)
+	}
+	// One CONNECT for the unsigned check, one for GetCallerIdentity: both went through it.
+	if n := proxy.asked("sts.eu-west-1.amazonaws.com:443"); n < 2 {
+		t.Errorf("the proxy saw %d CONNECTs for sts, want the http check's and the SDK call's", n)
+	}
+	if rep.Context.Proxy != srv.URL || strings.Contains(string(rep.JSON()), "proxysecret") {
+		t.Errorf("context.proxy %q (want %q, without credentials)", rep.Context.Proxy, srv.URL)
+	}
+
+	// Without a proxy nothing goes to it.
+	before := proxy.asked("sts.eu-west-1.amazonaws.com:443")
+	p = awsProber(t, w, "sts", nil)
+	if rep := p.Run(context.Background(), time.Now()); rep.Context.Proxy != "" || proxy.asked("sts.eu-west-1.amazonaws.com:443") != before {
+		t.Errorf("a run without a proxy used it (context.proxy %q)", rep.Context.Proxy)
 	}
 }

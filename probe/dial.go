@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -81,12 +82,15 @@ func (d *pinDialer) DialContext(ctx context.Context, network, addr string) (net.
 	return nil, errors.Join(errs...)
 }
 
-// newTransport returns the HTTP transport of a run: pinned dials, the run's roots, the
-// environment's proxy settings, and timeouts a little shorter than one step.
-func newTransport(d *pinDialer, roots *x509.CertPool, timeout time.Duration) *http.Transport {
+// ProxyFunc chooses the proxy of a request, as http.Transport.Proxy does; nil means none.
+type ProxyFunc func(*http.Request) (*url.URL, error)
+
+// newTransport returns the HTTP transport of a run: pinned dials, the run's roots, its proxy,
+// and timeouts a little shorter than one step.
+func newTransport(d *pinDialer, roots *x509.CertPool, proxy ProxyFunc, timeout time.Duration) *http.Transport {
 	step := timeout - transportSlack(timeout)
 	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
+		Proxy:                 proxy,
 		DialContext:           d.DialContext,
 		TLSClientConfig:       &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:   step,

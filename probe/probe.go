@@ -40,6 +40,7 @@ type Prober struct {
 	Roots    *x509.CertPool   // trust roots of the TLS checks and the HTTP client; nil: system roots
 	Port     uint16           // the port every "443" goes to; 0 means 443
 	Now      func() time.Time // clock; nil means time.Now
+	Proxy    ProxyFunc        // HTTPS proxy of the HTTP checks and SDK calls (HTTPS_PROXY, NO_PROXY); nil: none
 	Metadata Metadata         // task metadata, already fetched; zero outside ECS
 	MetaErr  error            // why task metadata could not be read, if it could not
 
@@ -89,7 +90,7 @@ func (p *Prober) now() time.Time {
 // the SDK's own, on the same pinned dialer).
 func (p *Prober) Transport() *http.Transport {
 	p.init()
-	return newTransport(p.pins, p.Roots, p.Timeout)
+	return newTransport(p.pins, p.Roots, p.Proxy, p.Timeout)
 }
 
 func (p *Prober) init() {
@@ -285,7 +286,7 @@ func (p *Prober) probe(ctx context.Context, st *state, account string) {
 		return
 	}
 
-	tr := newTransport(p.pins, p.Roots, p.Timeout)
+	tr := newTransport(p.pins, p.Roots, p.Proxy, p.Timeout)
 	// Every connection ends with the service's checks: closing idle ones is not enough, since a
 	// connection whose body was just closed returns to the pool a moment later, and a sidecar
 	// probing every few seconds would keep them.
@@ -363,7 +364,7 @@ func (p *Prober) context() Context {
 		PrivateIP:        m.PrivateIP,
 		Resolvers:        append([]string{}, p.Resolvers...),
 		AmazonDNS:        p.AmazonDNS,
-		Proxy:            proxyInUse(),
+		Proxy:            p.proxyInUse(),
 	}
 	if p.MetaErr != nil {
 		c.MetadataError = checks.Bound(p.MetaErr.Error())
@@ -371,10 +372,13 @@ func (p *Prober) context() Context {
 	return c
 }
 
-// proxyInUse returns the HTTPS proxy from the environment without its credentials.
-func proxyInUse() string {
-	req, _ := http.NewRequest(http.MethodGet, "https://example.amazonaws.com/", nil)
-	u, err := http.ProxyFromEnvironment(req)
+// proxyInUse returns the proxy of the run's AWS calls, without its credentials.
+func (p *Prober) proxyInUse() string {
+	if p.Proxy == nil {
+		return ""
+	}
+	req, _ := http.NewRequest(http.MethodGet, "https://"+Service{Key: "sts"}.Host(p.Region, "")+"/", nil)
+	u, err := p.Proxy(req)
 	if err != nil || u == nil {
 		return ""
 	}
