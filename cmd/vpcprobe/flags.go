@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/netip"
 	"os"
 	"strings"
@@ -248,6 +249,23 @@ func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAcc
 
 // resolvConf is where the system's resolvers are read from.
 var resolvConf = "/etc/resolv.conf"
+
+// proxyVars are the variables net/http's proxy rules read.
+var proxyVars = []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"}
+
+// proxyFrom returns the proxy of the run's HTTP checks and SDK calls: net/http's own rules
+// (HTTPS_PROXY, NO_PROXY, …) when the environment sets a proxy, nil (direct) when it does not.
+// net/http reads the process environment, once: that is getenv in a real run. The rules are not
+// rebuilt from getenv with golang.org/x/net/http/httpproxy because that module's copy would link
+// a second set of the IDNA and Unicode tables net/http already vendors (+200 KB).
+func proxyFrom(getenv func(string) (string, bool)) probe.ProxyFunc {
+	for _, name := range proxyVars {
+		if v, ok := getenv(name); ok && v != "" {
+			return http.ProxyFromEnvironment
+		}
+	}
+	return nil
+}
 
 // envLookup is os.LookupEnv, the environment of a real run.
 func envLookup(name string) (string, bool) { return os.LookupEnv(name) }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/probe"
@@ -82,8 +83,9 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "vpcprobe: AWS_CA_BUNDLE: %v\n", err)
 		return exitUsage
 	}
+	proxy := proxyFrom(getenv)
 	newProber := func() *probe.Prober {
-		p := &probe.Prober{Config: cfg, Roots: roots, Metadata: meta, MetaErr: metaErr}
+		p := &probe.Prober{Config: cfg, Roots: roots, Proxy: proxy, Metadata: meta, MetaErr: metaErr}
 		if adjustProber != nil {
 			adjustProber(p)
 		}
@@ -138,20 +140,11 @@ func probeOnce(p *probe.Prober, started time.Time) *probe.Report {
 	return rep
 }
 
-// outputFor returns the function that prints a report: --output, else text on a terminal and
-// JSON elsewhere; colour only on a terminal and never with NO_COLOR.
+// outputFor returns the function that prints a report on w, in the format outputMode chooses.
 func outputFor(format string, w io.Writer, getenv func(string) (string, bool)) func(*probe.Report) {
-	tty := isTerminal(w)
-	if format == "" {
-		format = "json"
-		if tty {
-			format = "text"
-		}
-	}
-	_, noColor := getenv("NO_COLOR")
-	color := tty && !noColor
+	text, color := outputMode(format, isTerminal(w), getenv)
 	return func(r *probe.Report) {
-		if format == "text" {
+		if text {
 			w.Write(r.Text(color))
 			return
 		}
@@ -159,12 +152,16 @@ func outputFor(format string, w io.Writer, getenv func(string) (string, bool)) f
 	}
 }
 
-// isTerminal reports whether w is a character device, such as a terminal.
+// outputMode decides what stdout carries: --output when given, else text on a terminal and JSON
+// elsewhere; colour only on a terminal and never with NO_COLOR set (whatever its value).
+func outputMode(format string, tty bool, getenv func(string) (string, bool)) (text, color bool) {
+	text = format == "text" || (format == "" && tty)
+	_, noColor := getenv("NO_COLOR")
+	return text, text && tty && !noColor
+}
+
+// isTerminal reports whether w is a terminal. A character device is not enough: /dev/null is one.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -203,4 +204,75 @@ func FuzzParseArgs(f *testing.F) {
 		}
 		o.config(env(key, value), "", "")
 	})
+}
+
+// TestOutputMode is CONTRACT.md's --output default: text on a terminal, else JSON; colour only
+// on a terminal and never with NO_COLOR, whatever its value.
+func TestOutputMode(t *testing.T) {
+	tests := []struct {
+		format            string
+		tty               bool
+		env               []string
+		wantText, wantClr bool
+	}{
+		{"", true, nil, true, true},
+		{"", false, nil, false, false},
+		{"", true, []string{"NO_COLOR", ""}, true, false},
+		{"", true, []string{"NO_COLOR", "1"}, true, false},
+		{"text", false, nil, true, false},
+		{"json", true, nil, false, false},
+	}
+	for _, tt := range tests {
+		text, color := outputMode(tt.format, tt.tty, env(tt.env...))
+		if text != tt.wantText || color != tt.wantClr {
+			t.Errorf("outputMode(%q, tty %v, %v) = text %v colour %v, want %v %v", tt.format, tt.tty, tt.env, text, color, tt.wantText, tt.wantClr)
+		}
+	}
+}
+
+func TestIsTerminal(t *testing.T) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	pty, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0) // a terminal's master side
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pty.Close()
+	for _, tc := range []struct {
+		name string
+		w    io.Writer
+		want bool
+	}{
+		{"/dev/null, a character device but no terminal", null, false},
+		{"a pipe", w, false},
+		{"a buffer", &bytes.Buffer{}, false},
+		{"a pseudo-terminal", pty, true},
+	} {
+		if got := isTerminal(tc.w); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestProxyFrom: a proxy variable in the environment run was given turns net/http's proxy rules
+// on; without one, calls go direct and the process environment is not consulted. (That the
+// probe's calls really go through the proxy it is given is TestRunThroughProxy in probe.)
+func TestProxyFrom(t *testing.T) {
+	if proxyFrom(env("NO_PROXY", ".internal")) != nil {
+		t.Error("a proxy without any proxy variable")
+	}
+	for _, name := range proxyVars {
+		if proxyFrom(env(name, "http://10.0.0.9:3128")) == nil {
+			t.Errorf("%s set, but no proxy", name)
+		}
+	}
 }
