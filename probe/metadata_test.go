@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -102,4 +104,22 @@ func FuzzMetadata(f *testing.F) {
 		_ = m.Region()
 		_ = DefaultStream(m, time.Unix(0, 0))
 	})
+}
+
+// TestDefaultStream is CONTRACT.md's --log-stream default: the task id (or the host name) and
+// the start time, in characters CloudWatch accepts in a stream name (no ':' and no '*').
+func TestDefaultStream(t *testing.T) {
+	start := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	m := Metadata{TaskARN: "arn:aws:ecs:eu-west-1:123456789012:task/prod/febee046097849aba589d4435207c04a"}
+	if got, want := DefaultStream(m, start), "febee046097849aba589d4435207c04a/2026-11-21T10-00-00Z"; got != want {
+		t.Errorf("in a task: %q, want %q", got, want)
+	}
+	host, _ := os.Hostname()
+	got := DefaultStream(Metadata{}, start.In(time.FixedZone("x", 3600)))
+	if got != host+"/2026-11-21T10-00-00Z" {
+		t.Errorf("outside ECS: %q, want the host name %q and the UTC start", got, host)
+	}
+	if strings.ContainsAny(got, ":*") {
+		t.Errorf("%q has characters a stream name may not", got)
+	}
 }
