@@ -303,25 +303,32 @@ func (a *awsRun) noCredentials(ctx context.Context, name, action string) (checks
 		Duration: time.Since(start)}, true
 }
 
-// callIdentity is the run's one GetCallerIdentity.
-func (a *awsRun) callIdentity(ctx context.Context) identityAnswer {
-	if r, none := a.noCredentials(ctx, "auth", "sts:GetCallerIdentity"); none {
-		return identityAnswer{res: r}
+// signed makes one authenticated call (the auth check of action) once the run's credentials are
+// known, bounded by one step; without credentials the check is the credentials' failure and the
+// call is never made.
+func signed[T any](ctx context.Context, a *awsRun, action string, call func(context.Context) (checks.Result, T)) (checks.Result, T) {
+	if r, none := a.noCredentials(ctx, "auth", action); none {
+		var zero T
+		return r, zero
 	}
 	cctx, cancel := context.WithTimeout(ctx, a.p.Timeout)
 	defer cancel()
-	r, id := checks.CallerIdentity(cctx, a.sts)
+	return call(cctx)
+}
+
+// callIdentity is the run's one GetCallerIdentity.
+func (a *awsRun) callIdentity(ctx context.Context) identityAnswer {
+	r, id := signed(ctx, a, "sts:GetCallerIdentity", func(c context.Context) (checks.Result, checks.Identity) {
+		return checks.CallerIdentity(c, a.sts)
+	})
 	return identityAnswer{r, id}
 }
 
 // callToken is the run's one GetAuthorizationToken.
 func (a *awsRun) callToken(ctx context.Context) tokenAnswer {
-	if r, none := a.noCredentials(ctx, "auth", "ecr:GetAuthorizationToken"); none {
-		return tokenAnswer{res: r}
-	}
-	cctx, cancel := context.WithTimeout(ctx, a.p.Timeout)
-	defer cancel()
-	r, tok := checks.AuthorizationToken(cctx, a.ecr)
+	r, tok := signed(ctx, a, "ecr:GetAuthorizationToken", func(c context.Context) (checks.Result, checks.Token) {
+		return checks.AuthorizationToken(c, a.ecr)
+	})
 	return tokenAnswer{r, tok}
 }
 
@@ -430,21 +437,17 @@ func (a *awsRun) readLayer(ctx context.Context, t Target) checks.Result {
 }
 
 func (a *awsRun) fetchSecrets(ctx context.Context, _ Target) checks.Result {
-	if r, none := a.noCredentials(ctx, "auth", "secretsmanager:GetSecretValue"); none {
-		return r
-	}
-	cctx, cancel := context.WithTimeout(ctx, a.p.Timeout)
-	defer cancel()
-	return checks.Secrets(cctx, a.secrets, a.p.Secrets)
+	r, _ := signed(ctx, a, "secretsmanager:GetSecretValue", func(c context.Context) (checks.Result, struct{}) {
+		return checks.Secrets(c, a.secrets, a.p.Secrets), struct{}{}
+	})
+	return r
 }
 
 func (a *awsRun) fetchParameters(ctx context.Context, _ Target) checks.Result {
-	if r, none := a.noCredentials(ctx, "auth", "ssm:GetParameters"); none {
-		return r
-	}
-	cctx, cancel := context.WithTimeout(ctx, a.p.Timeout)
-	defer cancel()
-	return checks.Parameters(cctx, a.ssm, a.p.Parameters)
+	r, _ := signed(ctx, a, "ssm:GetParameters", func(c context.Context) (checks.Result, struct{}) {
+		return checks.Parameters(c, a.ssm, a.p.Parameters), struct{}{}
+	})
+	return r
 }
 
 // done releases the layer check when ecr.dkr ended without a manifest check that passed.
