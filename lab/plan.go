@@ -5,7 +5,7 @@ import (
 	"net/netip"
 	"slices"
 
-	"github.com/vpcprobe/vpcprobe/probe"
+	"github.com/vpcprobe/vpcprobe/catalogue"
 )
 
 // The lab's fixed world. These addresses exist only inside a lab's own namespaces, so every lab
@@ -40,8 +40,8 @@ const (
 // order; every other key (s3) is a gateway endpoint.
 func interfaceKeys() []string {
 	var keys []string
-	for _, k := range probe.Keys() {
-		if s, _ := probe.Lookup(k); !s.Gateway {
+	for _, k := range catalogue.Keys() {
+		if s, _ := catalogue.Lookup(k); !s.Gateway {
 			keys = append(keys, k)
 		}
 	}
@@ -50,7 +50,7 @@ func interfaceKeys() []string {
 
 // index is a service's position in the catalogue; it numbers the service's addresses.
 func index(key string) int {
-	return slices.Index(probe.Keys(), key)
+	return slices.Index(catalogue.Keys(), key)
 }
 
 // ENIs returns the two addresses of key's interface endpoint: one in the task's subnet
@@ -72,7 +72,7 @@ func PublicAddr(key string) netip.Addr {
 
 // Host returns the host name the probe connects to for key in the lab.
 func Host(key string) string {
-	s, ok := probe.Lookup(key)
+	s, ok := catalogue.Lookup(key)
 	if !ok {
 		panic(fmt.Sprintf("lab: unknown service %q", key))
 	}
@@ -84,9 +84,9 @@ func Host(key string) string {
 func zoneName(key string) string {
 	switch key {
 	case "ecr.dkr":
-		return "*.dkr.ecr." + Region + "." + probe.PartitionOf(Region).DNSSuffix
+		return "*.dkr.ecr." + Region + "." + catalogue.PartitionOf(Region).DNSSuffix
 	case "s3":
-		return "*.s3." + Region + "." + probe.PartitionOf(Region).DNSSuffix
+		return "*.s3." + Region + "." + catalogue.PartitionOf(Region).DNSSuffix
 	}
 	return Host(key)
 }
@@ -94,7 +94,7 @@ func zoneName(key string) string {
 // certNames are the names the lab's TLS front ends present: every host of every service.
 func certNames() []string {
 	names := []string{"ecr." + Region + ".amazonaws.com", "s3." + Region + ".amazonaws.com"}
-	for _, k := range probe.Keys() {
+	for _, k := range catalogue.Keys() {
 		names = append(names, Host(k), zoneName(k))
 	}
 	slices.Sort(names)

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/vpcprobe/vpcprobe/internal/netns"
-	"github.com/vpcprobe/vpcprobe/probe"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // Default probe bounds in the lab: short, so that a black-holed scenario ends in about a
@@ -69,7 +69,7 @@ func (l *Lab) RunProbe(ctx context.Context, probePath string, extra ...string) (
 	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
 		r.MaxRSS = ru.Maxrss * 1024 // kilobytes on Linux
 	}
-	var rep probe.Report
+	var rep report.Report
 	if json.Unmarshal(r.Stdout, &rep) == nil && rep.Schema != "" {
 		r.Report = &rep
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
-	"github.com/vpcprobe/vpcprobe/probe"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // Scenario is one simulated VPC and what the probe must report about it.
@@ -103,10 +103,10 @@ type Run struct {
 	Exit   int
 	Stdout []byte
 	Stderr []byte
-	Wall   time.Duration // from start to exit, as the caller saw it
-	CPU    time.Duration // user + system time of the probe process
-	MaxRSS int64         // peak resident set size in bytes
-	Report *probe.Report // decoded stdout; nil when it was not one JSON report
+	Wall   time.Duration  // from start to exit, as the caller saw it
+	CPU    time.Duration  // user + system time of the probe process
+	MaxRSS int64          // peak resident set size in bytes
+	Report *report.Report // decoded stdout; nil when it was not one JSON report
 }
 
 // Judge compares a run, and the events the lab's CloudWatch Logs received, with the scenario's
@@ -144,13 +144,13 @@ func (sc Scenario) Judge(r Run, events []fakeaws.Event) []Outcome {
 
 	delivery := e.Delivery
 	if delivery == "" {
-		delivery = probe.Disabled
+		delivery = report.Disabled
 	}
 	got := rep.Delivery.CloudWatch
 	if rep.Delivery.Error != "" {
 		got += " (" + firstLine([]byte(rep.Delivery.Error)) + ")"
-		if delivery == probe.Failed && rep.Delivery.CloudWatch == probe.Failed {
-			got = probe.Failed // the error text is not part of the contract
+		if delivery == report.Failed && rep.Delivery.CloudWatch == report.Failed {
+			got = report.Failed // the error text is not part of the contract
 		}
 	}
 	add("delivery", delivery, got)
@@ -179,11 +179,11 @@ func (w ServiceExpect) String() string {
 	return s
 }
 
-func describe(s probe.ServiceReport) string { return describeAs(s, false) }
+func describe(s report.ServiceReport) string { return describeAs(s, false) }
 
 // describeAs renders a report entry in ServiceExpect's form; withSecond adds the second
 // opinion's route.
-func describeAs(s probe.ServiceReport, withSecond bool) string {
+func describeAs(s report.ServiceReport, withSecond bool) string {
 	w := ServiceExpect{Verdict: s.Verdict, Route: s.Route, Error: s.Error}
 	if s.Verdict == checks.Fail || s.Verdict == checks.Warn {
 		for _, c := range s.Checks {
@@ -211,7 +211,7 @@ func eventsWant(n int) string {
 
 // eventsGot checks the delivered events against the report: each a JSON object with the
 // report's schema and run id, "service" events first and one "summary" last.
-func eventsGot(events []fakeaws.Event, rep *probe.Report) string {
+func eventsGot(events []fakeaws.Event, rep *report.Report) string {
 	if len(events) == 0 {
 		return "none"
 	}

@@ -6,9 +6,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/probe"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // LogGroup is the --log-group of the scenarios that deliver the report.
@@ -35,13 +37,13 @@ func warn(route, check string, code checks.Code) ServiceExpect {
 func second(e ServiceExpect, route string) ServiceExpect { e.AmazonDNS = route; return e }
 
 const (
-	private = probe.RoutePrivate
-	public  = probe.RoutePublic
-	none    = probe.RouteNone
+	private = report.RoutePrivate
+	public  = report.RoutePublic
+	none    = report.RouteNone
 )
 
 // defaultKeys are the probe's default --services.
-var defaultKeys = strings.Split(probe.DefaultServices, ",")
+var defaultKeys = strings.Split(catalogue.DefaultServices, ",")
 
 // services is a scenario's per-service expectations.
 type services map[string]ServiceExpect
@@ -105,7 +107,7 @@ var scenarios = []Scenario{
 		Summary: "as healthy, probing every service of the catalogue (--services all)",
 		Net:     allEndpoints(),
 		Args:    []string{"--services", "all"},
-		Expect:  Expect{Exit: 0, Verdict: checks.Pass, Services: healthy(probe.Keys()), Within: quick},
+		Expect:  Expect{Exit: 0, Verdict: checks.Pass, Services: healthy(catalogue.Keys()), Within: quick},
 	},
 	{
 		Name:    "report-delivered",
@@ -113,7 +115,7 @@ var scenarios = []Scenario{
 		Net:     allEndpoints(),
 		Args:    []string{"--log-group", LogGroup},
 		Expect: Expect{Exit: 0, Verdict: checks.Pass, Services: healthy(defaultKeys),
-			Delivery: probe.Delivered, Events: len(defaultKeys) + 1, Within: quick},
+			Delivery: report.Delivered, Events: len(defaultKeys) + 1, Within: quick},
 	},
 	{
 		Name:    "isolated",
@@ -128,7 +130,7 @@ var scenarios = []Scenario{
 		Net:     Network{},
 		Args:    []string{"--services", "all"},
 		Expect: Expect{Exit: 1, Verdict: checks.Fail, Within: blackHole,
-			Services: each(probe.Keys(), fail(public, "tcp", checks.Timeout))},
+			Services: each(catalogue.Keys(), fail(public, "tcp", checks.Timeout))},
 	},
 	{
 		Name:    "no-s3-gateway",
@@ -227,7 +229,7 @@ var scenarios = []Scenario{
 		Summary: "no logs endpoint and no NAT, with --log-group: the report cannot be delivered, stdout still has it",
 		Net:     withNet(allEndpoints(), func(n *Network) { n.Endpoints = except(interfaceKeys(), "logs") }),
 		Args:    []string{"--log-group", LogGroup},
-		Expect: Expect{Exit: 1, Verdict: checks.Fail, Delivery: probe.Failed, Events: 0,
+		Expect: Expect{Exit: 1, Verdict: checks.Fail, Delivery: report.Failed, Events: 0,
 			Within:   5 * DefaultTimeout, // the tcp check, then delivery's share of the deadline, and slack
 			Services: healthy(defaultKeys).with("logs", fail(public, "tcp", checks.Timeout))},
 	},

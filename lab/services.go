@@ -21,11 +21,11 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/internal/fakedns"
 	"github.com/vpcprobe/vpcprobe/internal/netns"
 	"github.com/vpcprobe/vpcprobe/internal/testca"
-	"github.com/vpcprobe/vpcprobe/probe"
 )
 
 // Names of the lab's two certificate authorities, as the probe's reports show them.
@@ -41,7 +41,7 @@ const AccessKey = "ASIAVPCLAB0000000001"
 const RoleARN = "arn:aws:sts::" + Account + ":assumed-role/vpcprobe-task/vpclab"
 
 // serviceKeys are every service of the catalogue.
-func serviceKeys() []string { return probe.Keys() }
+func serviceKeys() []string { return catalogue.Keys() }
 
 func randomHex(n int) string {
 	b := make([]byte, n)
@@ -164,7 +164,7 @@ func (l *Lab) startServices() error {
 func (l *Lab) zones() (vpc, public *fakedns.Zone) {
 	n := l.Scenario.Net
 	vpc, public = fakedns.NewZone(), fakedns.NewZone()
-	suffix := probe.PartitionOf(Region).DNSSuffix
+	suffix := catalogue.PartitionOf(Region).DNSSuffix
 	for _, z := range []*fakedns.Zone{vpc, public} {
 		// Names that are public even when every endpoint is in place.
 		z.Set("ecr."+Region+"."+suffix, PublicAddr("ecr.api"))

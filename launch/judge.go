@@ -10,7 +10,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/vpcprobe/vpcprobe/checks"
-	"github.com/vpcprobe/vpcprobe/probe"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // judge turns what the launch saw of one subnet's task into its report: the probe's report when
@@ -60,7 +60,7 @@ func judge(c Config, r *run, deadline time.Duration) SubnetReport {
 				})
 			}
 		}
-		if r.report.Delivery.CloudWatch == probe.Failed {
+		if r.report.Delivery.CloudWatch == report.Failed {
 			s.Diagnoses = append(s.Diagnoses, Diagnosis{Verdict: checks.Fail, Error: NoReport, Cause: CauseNoReport, Source: "report",
 				Raw: r.report.Delivery.Error, Diagnosis: "The probe could not deliver its report to CloudWatch Logs: " + r.report.Delivery.Error + ".",
 				Remediation: "Fix the logs path (the logs service above) or the task role's logs:PutLogEvents permission."})

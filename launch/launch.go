@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/vpcprobe/vpcprobe/checks"
-	"github.com/vpcprobe/vpcprobe/probe"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // ECS is the part of the ECS client the launcher calls; *ecs.Client implements it.
@@ -127,7 +127,7 @@ type run struct {
 	task          *types.Task // the latest DescribeTasks (or RunTask) view
 	startDiag     []Diagnosis // why RunTask started nothing
 	endDiag       []Diagnosis // what the launcher saw: deadline, interrupt, lost task
-	report        *probe.Report
+	report        *report.Report
 	reportNote    string // why no report was read
 }
 

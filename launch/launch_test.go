@@ -13,10 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
-	"github.com/vpcprobe/vpcprobe/probe"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // world is the fake ECS and CloudWatch Logs behind a TLS test server, the real SDK clients
@@ -54,13 +55,13 @@ func config(subnets ...string) Config {
 
 // probeReport is the report a probe would write: every service passes except those in failed,
 // which fail with a timeout.
-func probeReport(runID string, failed ...string) *probe.Report {
-	rep := &probe.Report{Schema: probe.Schema, RunID: runID, Verdict: checks.Pass, StartedAt: "2026-11-21T10:00:00.000Z",
-		Context: probe.Context{Region: "eu-west-1", Resolvers: []string{"10.0.0.2:53"}}, Delivery: probe.Delivery{CloudWatch: probe.Delivered}}
+func probeReport(runID string, failed ...string) *report.Report {
+	rep := &report.Report{Schema: report.Schema, RunID: runID, Verdict: checks.Pass, StartedAt: "2026-11-21T10:00:00.000Z",
+		Context: report.Context{Region: "eu-west-1", Resolvers: []string{"10.0.0.2:53"}}, Delivery: report.Delivery{CloudWatch: report.Delivered}}
 	for _, key := range []string{"ecr.api", "ecr.dkr", "s3", "logs", "sts"} {
-		svc, _ := probe.Lookup(key)
-		sr := probe.ServiceReport{Service: key, Host: svc.Host("eu-west-1", "123456789012"), EndpointService: svc.EndpointService("eu-west-1"),
-			EndpointType: svc.EndpointType(), Verdict: checks.Pass, Route: probe.RoutePrivate, Addresses: []string{"10.0.1.5"}}
+		svc, _ := catalogue.Lookup(key)
+		sr := report.ServiceReport{Service: key, Host: svc.Host("eu-west-1", "123456789012"), EndpointService: svc.EndpointService("eu-west-1"),
+			EndpointType: svc.EndpointType(), Verdict: checks.Pass, Route: report.RoutePrivate, Addresses: []string{"10.0.1.5"}}
 		for _, f := range failed {
 			if f == key {
 				sr.Verdict, sr.Error = checks.Fail, checks.Timeout

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/vpcprobe/vpcprobe/checks"
-	"github.com/vpcprobe/vpcprobe/probe"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // logSkew is how far before the launch's start the search for reports begins: the launcher's
@@ -27,7 +27,7 @@ var errNoReport = errors.New("no report found")
 // report document the probe printed on stdout (GetLogEvents on the container's stream).
 // CloudWatch Logs makes events searchable a few seconds after they are written, so a search
 // that finds nothing is repeated. It returns the report, or nil and why there is none.
-func (l *Launcher) readReport(ctx context.Context, c Config, r *run, started time.Time) (*probe.Report, string) {
+func (l *Launcher) readReport(ctx context.Context, c Config, r *run, started time.Time) (*report.Report, string) {
 	interval := l.pollFirst()
 	last := "" // what the latest complete search found instead of a report
 	for {
@@ -67,7 +67,7 @@ func (l *Launcher) readReport(ctx context.Context, c Config, r *run, started tim
 }
 
 // awslogsOnce reads the probe's stdout from its awslogs stream, when the task definition has one.
-func (l *Launcher) awslogsOnce(ctx context.Context, c Config, r *run) (*probe.Report, string) {
+func (l *Launcher) awslogsOnce(ctx context.Context, c Config, r *run) (*report.Report, string) {
 	if c.AwslogsPrefix == "" {
 		return nil, ""
 	}
@@ -84,7 +84,7 @@ func (l *Launcher) awslogsOnce(ctx context.Context, c Config, r *run) (*probe.Re
 }
 
 // filterReport reassembles a run's report from its events in group.
-func (l *Launcher) filterReport(ctx context.Context, group, runID string, started time.Time) (*probe.Report, error) {
+func (l *Launcher) filterReport(ctx context.Context, group, runID string, started time.Time) (*report.Report, error) {
 	in := &cloudwatchlogs.FilterLogEventsInput{
 		LogGroupName:  aws.String(group),
 		FilterPattern: aws.String(fmt.Sprintf(`{ $.run_id = "%s" }`, runID)),
@@ -104,7 +104,7 @@ func (l *Launcher) filterReport(ctx context.Context, group, runID string, starte
 		}
 		in.NextToken = out.NextToken
 	}
-	if rep, err := probe.FromEvents(runID, messages); err == nil {
+	if rep, err := report.FromEvents(runID, messages); err == nil {
 		return rep, nil
 	}
 	// The same group may hold the awslogs driver's copy of stdout: the whole report document.
@@ -118,7 +118,7 @@ func (l *Launcher) filterReport(ctx context.Context, group, runID string, starte
 }
 
 // streamReport reads a stream from its start and returns the run's report document in it.
-func (l *Launcher) streamReport(ctx context.Context, group, stream, runID string) (*probe.Report, error) {
+func (l *Launcher) streamReport(ctx context.Context, group, stream, runID string) (*report.Report, error) {
 	in := &cloudwatchlogs.GetLogEventsInput{
 		LogGroupName: aws.String(group), LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true),
 	}
@@ -145,7 +145,7 @@ func (l *Launcher) streamReport(ctx context.Context, group, stream, runID string
 
 // reportDocument finds the report the probe printed on stdout (one JSON document, no "type")
 // for runID among log messages.
-func reportDocument(runID string, messages []string) *probe.Report {
+func reportDocument(runID string, messages []string) *report.Report {
 	for _, m := range messages {
 		m = strings.TrimSpace(m)
 		if !strings.HasPrefix(m, "{") || !strings.Contains(m, runID) {
@@ -154,7 +154,7 @@ func reportDocument(runID string, messages []string) *probe.Report {
 		var head struct {
 			Type string `json:"type"`
 		}
-		var rep probe.Report
+		var rep report.Report
 		if json.Unmarshal([]byte(m), &head) != nil || head.Type != "" {
 			continue
 		}

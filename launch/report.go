@@ -8,8 +8,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
-	"github.com/vpcprobe/vpcprobe/probe"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // Schema names the combined report's shape; fields may be added, never renamed or removed,
@@ -35,17 +36,17 @@ type Report struct {
 // was read back; Diagnoses lists every finding, whatever its source (the report's failed and
 // warned services, the translated stopped reason, the exit code, the launcher).
 type SubnetReport struct {
-	Subnet           string        `json:"subnet"`
-	RunID            string        `json:"run_id"`
-	Verdict          checks.Status `json:"verdict"`
-	TaskARN          string        `json:"task_arn"`
-	AvailabilityZone string        `json:"availability_zone,omitempty"`
-	LastStatus       string        `json:"last_status"`
-	StopCode         string        `json:"stop_code,omitempty"`
-	StoppedReason    string        `json:"stopped_reason"`
-	ExitCode         *int32        `json:"exit_code"`
-	Report           *probe.Report `json:"report"`
-	Diagnoses        []Diagnosis   `json:"diagnoses"`
+	Subnet           string         `json:"subnet"`
+	RunID            string         `json:"run_id"`
+	Verdict          checks.Status  `json:"verdict"`
+	TaskARN          string         `json:"task_arn"`
+	AvailabilityZone string         `json:"availability_zone,omitempty"`
+	LastStatus       string         `json:"last_status"`
+	StopCode         string         `json:"stop_code,omitempty"`
+	StoppedReason    string         `json:"stopped_reason"`
+	ExitCode         *int32         `json:"exit_code"`
+	Report           *report.Report `json:"report"`
+	Diagnoses        []Diagnosis    `json:"diagnoses"`
 }
 
 // finish sets the launch's verdict: the worst of the subnets'.
@@ -150,7 +151,7 @@ func (r *Report) serviceRows() []string {
 		}
 	}
 	var rows []string
-	for _, key := range probe.Keys() {
+	for _, key := range catalogue.Keys() {
 		if seen[key] {
 			rows = append(rows, key)
 		}

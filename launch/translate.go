@@ -5,8 +5,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
-	"github.com/vpcprobe/vpcprobe/probe"
 )
 
 // Reason codes for what only a task's stopped reason can say. They extend CONTRACT.md's codes
@@ -380,17 +380,17 @@ func translateImagePull(d Diagnosis, reason, low string, code checks.Code, hosts
 	case code == checks.AccessDenied || containsAny(low, "403 forbidden", "denied:", "pull access denied"):
 		d.Error = checks.AccessDenied
 		if d.Service == "s3" {
-			d.Diagnosis = fmt.Sprintf("The task never ran: the ECR layer bucket refused the layer download: the S3 gateway endpoint's policy does not allow %s/* (or an S3 policy denies it): %s.", "arn:aws:s3:::"+probe.LayerBucket(region), d.Raw)
-			d.Remediation = fmt.Sprintf("Allow s3:GetObject on arn:aws:s3:::%s/* in the policy of the gateway endpoint %s.", probe.LayerBucket(region), d.EndpointService)
+			d.Diagnosis = fmt.Sprintf("The task never ran: the ECR layer bucket refused the layer download: the S3 gateway endpoint's policy does not allow %s/* (or an S3 policy denies it): %s.", "arn:aws:s3:::"+catalogue.LayerBucket(region), d.Raw)
+			d.Remediation = fmt.Sprintf("Allow s3:GetObject on arn:aws:s3:::%s/* in the policy of the gateway endpoint %s.", catalogue.LayerBucket(region), d.EndpointService)
 			return d
 		}
 		d.Diagnosis = fmt.Sprintf("The task never ran: the network path to the registry works; IAM or a policy denies the pull (%s): %s.", deniedAction(reason, "ecr:BatchGetImage"), d.Raw)
 		d.Remediation = "Allow ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on the repository in the task execution role's policy (and the repository policy, across accounts), and check the endpoint policy of the ecr.dkr endpoint."
 		return d
 	case code == checks.HTTPError && d.Service == "s3" && containsAny(low, "unexpected status code"):
-		d.Diagnosis = fmt.Sprintf("The task never ran: the layer download from the ECR layer bucket got an unexpected answer: usually the S3 gateway endpoint's policy denying %s/*, or an image built for another platform: %s.", "arn:aws:s3:::"+probe.LayerBucket(region), d.Raw)
+		d.Diagnosis = fmt.Sprintf("The task never ran: the layer download from the ECR layer bucket got an unexpected answer: usually the S3 gateway endpoint's policy denying %s/*, or an image built for another platform: %s.", "arn:aws:s3:::"+catalogue.LayerBucket(region), d.Raw)
 		d.Error = checks.HTTPError
-		d.Remediation = fmt.Sprintf("Allow s3:GetObject on arn:aws:s3:::%s/* in the policy of the gateway endpoint %s, and check the image's platform against the task's runtimePlatform.", probe.LayerBucket(region), d.EndpointService)
+		d.Remediation = fmt.Sprintf("Allow s3:GetObject on arn:aws:s3:::%s/* in the policy of the gateway endpoint %s, and check the image's platform against the task's runtimePlatform.", catalogue.LayerBucket(region), d.EndpointService)
 		return d
 	}
 	what := "ECS could not pull the image"
@@ -430,7 +430,7 @@ func network(d Diagnosis, what string, code checks.Code) Diagnosis {
 	case host == "":
 		host = "the registry"
 	}
-	svc, known := probe.Lookup(d.Service)
+	svc, known := catalogue.Lookup(d.Service)
 	switch code {
 	case checks.NXDomain:
 		d.Diagnosis = fmt.Sprintf("The task never ran: %s: %s does not resolve in this VPC.", what, host)
@@ -476,7 +476,7 @@ func verbFor(code checks.Code) string {
 
 // networkFix is the remediation of a broken path from the subnet to d's service.
 func networkFix(d Diagnosis) string {
-	svc, ok := probe.Lookup(d.Service)
+	svc, ok := catalogue.Lookup(d.Service)
 	switch {
 	case !ok:
 		return "Give the subnet a route to a NAT gateway (private subnet) or the task a public IP (public subnet with an internet gateway), or copy the image to ECR and pull it through the ECR endpoints."
@@ -489,7 +489,7 @@ func networkFix(d Diagnosis) string {
 // withService fills a diagnosis's service fields from the catalogue: the host the reason
 // named, else the one the catalogue derives for region and account.
 func withService(d Diagnosis, key, host, region, account string) Diagnosis {
-	svc, ok := probe.Lookup(key)
+	svc, ok := catalogue.Lookup(key)
 	if !ok {
 		return d
 	}
@@ -619,7 +619,7 @@ func serviceOfHost(h string) string {
 // regionOfHost reads the region out of an AWS host name: api.ecr.eu-west-1.amazonaws.com.
 func regionOfHost(h string) string {
 	for _, label := range strings.Split(h, ".") {
-		if probe.ValidRegion(label) {
+		if catalogue.ValidRegion(label) {
 			return label
 		}
 	}

@@ -2,13 +2,8 @@ package probe
 
 import (
 	"net/netip"
-)
 
-// Route values of CONTRACT.md.
-const (
-	RoutePrivate = "private" // every address is private: an interface endpoint
-	RoutePublic  = "public"  // a public address: NAT, internet gateway or (S3) a gateway endpoint
-	RouteNone    = "none"    // the name did not resolve
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // sharedSpace is 100.64.0.0/10 (RFC 6598), used inside VPCs that add carrier-grade NAT space.
@@ -34,12 +29,12 @@ func IsPrivate(a netip.Addr, own []netip.Prefix) bool {
 // private, public otherwise (one public address is enough for traffic to leave the VPC).
 func RouteOf(addrs []netip.Addr, own []netip.Prefix) string {
 	if len(addrs) == 0 {
-		return RouteNone
+		return report.RouteNone
 	}
 	for _, a := range addrs {
 		if !IsPrivate(a, own) {
-			return RoutePublic
+			return report.RoutePublic
 		}
 	}
-	return RoutePrivate
+	return report.RoutePrivate
 }

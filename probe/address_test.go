@@ -3,6 +3,8 @@ package probe
 import (
 	"net/netip"
 	"testing"
+
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 func TestIsPrivate(t *testing.T) {
@@ -47,10 +49,10 @@ func TestRouteOf(t *testing.T) {
 		addrs []netip.Addr
 		want  string
 	}{
-		{"none", nil, RouteNone},
-		{"private", a("10.0.1.51", "10.0.2.51"), RoutePrivate},
-		{"public", a("52.95.110.1"), RoutePublic},
-		{"mixed is public", a("10.0.1.51", "52.95.110.1"), RoutePublic},
+		{"none", nil, report.RouteNone},
+		{"private", a("10.0.1.51", "10.0.2.51"), report.RoutePrivate},
+		{"public", a("52.95.110.1"), report.RoutePublic},
+		{"mixed is public", a("10.0.1.51", "52.95.110.1"), report.RoutePublic},
 	}
 	for _, tt := range tests {
 		if got := RouteOf(tt.addrs, nil); got != tt.want {

@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
 )
 
@@ -247,7 +248,7 @@ type failing struct{ err error }
 func (f failing) Retrieve(context.Context) (aws.Credentials, error) { return aws.Credentials{}, f.err }
 
 // steps returns the authenticated checks of a service, run after its unsigned HTTP check.
-func (a *awsRun) steps(svc Service) []Step {
+func (a *awsRun) steps(svc catalogue.Service) []Step {
 	switch svc.Key {
 	case "sts":
 		return []Step{{Name: "auth", Run: a.stsAuth}}
@@ -451,7 +452,7 @@ func (a *awsRun) fetchParameters(ctx context.Context, _ Target) checks.Result {
 }
 
 // done releases the layer check when ecr.dkr ended without a manifest check that passed.
-func (a *awsRun) done(svc Service, results []checks.Result) {
+func (a *awsRun) done(svc catalogue.Service, results []checks.Result) {
 	if svc.Key != "ecr.dkr" {
 		return
 	}

@@ -37,7 +37,7 @@ type Budget struct {
 	Delivery time.Duration // CloudWatch delivery after the probe; zero when there is none
 }
 
-// Plan divides deadline between the probe and delivery (when deliver is set). Delivery gets
+// Plan divides deadline between the probe and delivery (when deliver is set). report.Delivery gets
 // deliveryTimeouts steps of timeout, but never more than a third of the deadline, so that a short
 // --deadline still leaves the checks most of it.
 func Plan(timeout, deadline time.Duration, deliver bool) Budget {

@@ -14,9 +14,10 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
-// CloudWatch Logs delivery: the report's events (Report.Events) written to --log-group, within
+// CloudWatch Logs delivery: the report's events (report.Report.Events) written to --log-group, within
 // the delivery budget that Plan sets aside after the probe.
 
 // LogsAPI is the part of the CloudWatch Logs client delivery calls.
@@ -46,11 +47,11 @@ const (
 // missing, and records the outcome in rep.Delivery (a failure makes rep.Failed true). It does
 // nothing without --log-group. It ends by --deadline less outputReserve from started, whatever
 // CloudWatch does, so that the report is still printed in time.
-func (p *Prober) Deliver(ctx context.Context, rep *Report, started time.Time) {
+func (p *Prober) Deliver(ctx context.Context, rep *report.Report, started time.Time) {
 	if p.LogGroup == "" {
 		return
 	}
-	rep.Delivery = Delivery{CloudWatch: Failed, LogGroup: p.LogGroup, LogStream: p.LogStream}
+	rep.Delivery = report.Delivery{CloudWatch: report.Failed, LogGroup: p.LogGroup, LogStream: p.LogStream}
 	if p.aws == nil {
 		rep.Delivery.Error = "no CloudWatch Logs client"
 		return
@@ -63,7 +64,7 @@ func (p *Prober) Deliver(ctx context.Context, rep *Report, started time.Time) {
 		rep.Delivery.Error = checks.Bound(err.Error())
 		return
 	}
-	rep.Delivery.CloudWatch = Delivered
+	rep.Delivery.CloudWatch = report.Delivered
 }
 
 // delivery is one report's way to one log stream.

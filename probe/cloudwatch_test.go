@@ -13,6 +13,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 const (
@@ -70,20 +71,20 @@ func TestDeliver(t *testing.T) {
 			rep := p.Run(context.Background(), started)
 			p.Deliver(context.Background(), rep, started)
 			d := rep.Delivery
-			if d.CloudWatch != Delivered || d.Error != "" || d.LogGroup != testGroup || d.LogStream != testStream || rep.Failed() {
+			if d.CloudWatch != report.Delivered || d.Error != "" || d.LogGroup != testGroup || d.LogStream != testStream || rep.Failed() {
 				t.Fatalf("delivery %+v, failed %v", d, rep.Failed())
 			}
 			msgs := delivered(fake)[before:]
 			if len(msgs) != len(rep.Services)+1 {
 				t.Fatalf("%d events delivered, want %d", len(msgs), len(rep.Services)+1)
 			}
-			got, err := FromEvents(rep.RunID, msgs)
+			got, err := report.FromEvents(rep.RunID, msgs)
 			if err != nil || got.Verdict != rep.Verdict || len(got.Services) != len(rep.Services) {
 				t.Errorf("reassembled %+v, %v", got, err)
 			}
 			var sum map[string]any
 			json.Unmarshal([]byte(msgs[len(msgs)-1]), &sum)
-			if sum["type"] != EventSummary || sum["_aws"] == nil {
+			if sum["type"] != report.EventSummary || sum["_aws"] == nil {
 				t.Errorf("last event %v", sum)
 			}
 		})
@@ -119,7 +120,7 @@ func TestDeliverFailure(t *testing.T) {
 				t.Errorf("run and delivery took %s, beyond --deadline %s", took, p.Deadline)
 			}
 			d := rep.Delivery
-			if d.CloudWatch != Failed || !strings.HasPrefix(d.Error, string(tt.code)+":") || !strings.Contains(d.Error, tt.word) || !rep.Failed() {
+			if d.CloudWatch != report.Failed || !strings.HasPrefix(d.Error, string(tt.code)+":") || !strings.Contains(d.Error, tt.word) || !rep.Failed() {
 				t.Fatalf("delivery %+v, failed %v; want %s naming %s", d, rep.Failed(), tt.code, tt.word)
 			}
 			// The report itself is whole.
@@ -145,7 +146,7 @@ func TestDeliverSilentLogs(t *testing.T) {
 	if took := time.Since(started); took > p.Deadline {
 		t.Errorf("took %s", took)
 	}
-	if rep.Delivery.CloudWatch != Failed || !strings.HasPrefix(rep.Delivery.Error, "timeout:") && !strings.HasPrefix(rep.Delivery.Error, "deadline:") {
+	if rep.Delivery.CloudWatch != report.Failed || !strings.HasPrefix(rep.Delivery.Error, "timeout:") && !strings.HasPrefix(rep.Delivery.Error, "deadline:") {
 		t.Errorf("delivery %+v", rep.Delivery)
 	}
 }
@@ -155,16 +156,16 @@ func TestDeliverSilentLogs(t *testing.T) {
 func TestDeliverOversized(t *testing.T) {
 	w, fake := awsWorld(t, nil)
 	p := deliveryProber(t, w)
-	rep := &Report{Schema: Schema, RunID: "big-run", StartedAt: timestamp(time.Now()), Delivery: Delivery{CloudWatch: Disabled}}
+	rep := &report.Report{Schema: report.Schema, RunID: "big-run", StartedAt: report.Timestamp(time.Now()), Delivery: report.Delivery{CloudWatch: report.Disabled}}
 	long := strings.Repeat("x", 200_000)
 	for i := range 12 {
-		rep.Services = append(rep.Services, ServiceReport{Service: fmt.Sprintf("svc-%02d", i), Verdict: checks.Fail,
-			Error: checks.Timeout, Route: RoutePublic, Addresses: []string{}, Diagnosis: long, Remediation: "r"})
+		rep.Services = append(rep.Services, report.ServiceReport{Service: fmt.Sprintf("svc-%02d", i), Verdict: checks.Fail,
+			Error: checks.Timeout, Route: report.RoutePublic, Addresses: []string{}, Diagnosis: long, Remediation: "r"})
 	}
 	rep.Services[3].Diagnosis = strings.Repeat("é", 300_000) // 600,000 bytes: one event alone is too big
-	rep.finish()
+	rep.Finish()
 	p.Deliver(context.Background(), rep, time.Now())
-	if rep.Delivery.CloudWatch != Delivered {
+	if rep.Delivery.CloudWatch != report.Delivered {
 		t.Fatalf("delivery %+v", rep.Delivery)
 	}
 	msgs := delivered(fake)
@@ -175,7 +176,7 @@ func TestDeliverOversized(t *testing.T) {
 	if puts < 3 {
 		t.Errorf("%d PutLogEvents calls for about 2.6 MB, want at least 3", puts)
 	}
-	got, err := FromEvents("big-run", msgs)
+	got, err := report.FromEvents("big-run", msgs)
 	if err != nil || len(got.Services) != 12 || got.Counts.Fail != 12 {
 		t.Fatalf("reassembled %+v %v", got, err)
 	}

@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/vpcprobe/vpcprobe/catalogue"
 )
 
 // Metadata is what ECS task metadata v4 tells about the task the probe runs in. Every field may
@@ -96,7 +100,7 @@ func (m Metadata) Region() string {
 
 // Account returns the account id in the task ARN.
 func (m Metadata) Account() string {
-	if parts := strings.Split(m.TaskARN, ":"); len(parts) >= 6 && parts[0] == "arn" && ValidAccount(parts[4]) {
+	if parts := strings.Split(m.TaskARN, ":"); len(parts) >= 6 && parts[0] == "arn" && catalogue.ValidAccount(parts[4]) {
 		return parts[4]
 	}
 	return ""
@@ -137,4 +141,20 @@ func getDoc(ctx context.Context, c *http.Client, url string) ([]byte, error) {
 		return nil, fmt.Errorf("task metadata: %w", err)
 	}
 	return body, nil
+}
+
+// DefaultStream returns the log stream a run writes to when --log-stream is not given: the task
+// id (or the host name) and the start time, in characters CloudWatch accepts.
+func DefaultStream(m Metadata, started time.Time) string {
+	id := ""
+	if i := strings.LastIndex(m.TaskARN, "/"); i >= 0 {
+		id = m.TaskARN[i+1:]
+	}
+	if id == "" {
+		id, _ = os.Hostname()
+	}
+	if id == "" {
+		id = "vpcprobe"
+	}
+	return id + "/" + started.UTC().Format("2006-01-02T15-04-05Z")
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpcprobe/vpcprobe/catalogue"
 )
 
 const taskDoc = `{
@@ -98,7 +100,7 @@ func FuzzMetadata(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if a := m.Account(); a != "" && !ValidAccount(a) {
+		if a := m.Account(); a != "" && !catalogue.ValidAccount(a) {
 			t.Errorf("account %q", a)
 		}
 		_ = m.Region()

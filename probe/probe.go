@@ -10,12 +10,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // Config is what a run was asked to do: CONTRACT.md's flags, validated.
 type Config struct {
-	Services       []Service
+	Services       []catalogue.Service
 	Region         string
 	Account        string   // registry account for ecr.dkr; empty: learn it
 	Image          string   // ECR image whose pull path is verified; empty: none
@@ -46,7 +48,7 @@ type Prober struct {
 
 	// Steps returns the checks to run for a service after the unsigned HTTP check has shown
 	// that an AWS endpoint answers: the authenticated calls. Nil means none.
-	Steps func(svc Service) []Step
+	Steps func(svc catalogue.Service) []Step
 
 	// Identity, when set, returns the caller's account and ARN as STS says them, waiting for
 	// the answer until ctx ends (empty strings when unknown). When neither Account nor the task
@@ -56,7 +58,7 @@ type Prober struct {
 
 	// Done, when set, is called as each service's checks end, with its results: checks of other
 	// services that wait for this one's (the layer check waits for the manifest) learn it.
-	Done func(svc Service, results []checks.Result)
+	Done func(svc catalogue.Service, results []checks.Result)
 
 	pins *pinDialer
 	aws  *awsRun // the SDK clients and per-run shared calls of UseAWS; nil without
@@ -71,7 +73,7 @@ type Step struct {
 // Target is what a Step may use: the service, its host, and an HTTP client whose connections
 // go to the addresses the DNS check found.
 type Target struct {
-	Service Service
+	Service catalogue.Service
 	Host    string
 	Region  string
 	Client  *http.Client
@@ -114,7 +116,7 @@ func (p *Prober) init() {
 // state is one service's progress. The run's deadline may fall while it is being written, so
 // every access holds mu and the report is built from a snapshot.
 type state struct {
-	svc  Service
+	svc  catalogue.Service
 	host string
 
 	mu      sync.Mutex
@@ -132,22 +134,22 @@ func (s *state) add(r checks.Result) {
 // Run probes every configured service concurrently and returns the report. It returns when
 // every service finished or the probe budget ran out, whichever comes first; started marks the
 // beginning of the run (the process start, so that metadata reading counts).
-func (p *Prober) Run(ctx context.Context, started time.Time) *Report {
+func (p *Prober) Run(ctx context.Context, started time.Time) *report.Report {
 	p.init()
 	budget := Plan(p.Timeout, p.Deadline, p.LogGroup != "")
 	ctx, cancel := context.WithDeadlineCause(ctx, started.Add(budget.Probe), checks.ErrDeadline)
 	defer cancel()
 
-	rep := &Report{
-		Schema:    Schema,
+	rep := &report.Report{
+		Schema:    report.Schema,
 		RunID:     p.RunID,
-		StartedAt: timestamp(started),
+		StartedAt: report.Timestamp(started),
 		Context:   p.context(),
-		Delivery:  Delivery{CloudWatch: Disabled},
+		Delivery:  report.Delivery{CloudWatch: report.Disabled},
 		Version:   p.Version,
 	}
 	if rep.RunID == "" {
-		rep.RunID = NewRunID()
+		rep.RunID = report.NewRunID()
 	}
 	own := p.ownPrefixes()
 	account := p.account()
@@ -197,7 +199,7 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *Report {
 			rep.Context.Account, rep.Context.CallerARN = acct, arn
 		}
 	}
-	rep.finish()
+	rep.Finish()
 	rep.DurationMS = p.now().Sub(started).Milliseconds()
 	return rep
 }
@@ -214,7 +216,7 @@ func (p *Prober) learnAccount(ctx context.Context, fallback string) string {
 }
 
 // plan lists the checks a service will get, in order.
-func (p *Prober) plan(svc Service) []string {
+func (p *Prober) plan(svc catalogue.Service) []string {
 	names := []string{"dns", "tcp", "tls", "http"}
 	if p.Steps != nil {
 		for _, s := range p.Steps(svc) {
@@ -350,11 +352,11 @@ func (p *Prober) ownPrefixes() []netip.Prefix {
 }
 
 // context fills the report's context from the configuration and task metadata.
-func (p *Prober) context() Context {
+func (p *Prober) context() report.Context {
 	m := p.Metadata
-	c := Context{
+	c := report.Context{
 		Region:           p.Region,
-		Partition:        PartitionOf(p.Region).ID,
+		Partition:        catalogue.PartitionOf(p.Region).ID,
 		Account:          p.account(),
 		Cluster:          m.Cluster,
 		TaskARN:          m.TaskARN,
@@ -377,7 +379,7 @@ func (p *Prober) proxyInUse() string {
 	if p.Proxy == nil {
 		return ""
 	}
-	req, _ := http.NewRequest(http.MethodGet, "https://"+Service{Key: "sts"}.Host(p.Region, "")+"/", nil)
+	req, _ := http.NewRequest(http.MethodGet, "https://"+catalogue.Service{Key: "sts"}.Host(p.Region, "")+"/", nil)
 	u, err := p.Proxy(req)
 	if err != nil || u == nil {
 		return ""
@@ -388,7 +390,7 @@ func (p *Prober) proxyInUse() string {
 
 // serviceReport snapshots a service's progress into its report, calling checks that had not
 // finished when the deadline fell "deadline", and judges it.
-func (p *Prober) serviceReport(st *state, own []netip.Prefix) ServiceReport {
+func (p *Prober) serviceReport(st *state, own []netip.Prefix) report.ServiceReport {
 	st.mu.Lock()
 	results := append([]checks.Result(nil), st.results...)
 	second := st.second
@@ -403,12 +405,12 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix) ServiceReport {
 		results = append(results, checks.Skipped(st.plan[i], "run deadline"))
 	}
 
-	sr := ServiceReport{
+	sr := report.ServiceReport{
 		Service:         st.svc.Key,
 		Host:            host,
 		EndpointService: st.svc.EndpointService(p.Region),
 		EndpointType:    st.svc.EndpointType(),
-		Route:           RouteNone,
+		Route:           report.RouteNone,
 		Addresses:       []string{},
 	}
 	var addrs []netip.Addr
@@ -420,7 +422,7 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix) ServiceReport {
 	}
 	sr.Route = RouteOf(addrs, own)
 	for _, r := range results {
-		sr.Checks = append(sr.Checks, checkReport(r))
+		sr.Checks = append(sr.Checks, report.Check(r))
 	}
 	if second != nil {
 		sr.AmazonDNS = secondOpinion(*second, addrs, own)
@@ -444,8 +446,8 @@ func hasDeadline(rs []checks.Result) bool {
 }
 
 // secondOpinion compares the Amazon-provided resolver's answer with the configured one's.
-func secondOpinion(r checks.Result, configured []netip.Addr, own []netip.Prefix) *SecondDNS {
-	s := &SecondDNS{Status: r.Status, Error: r.Code, Route: RouteOf(r.Addrs, own), Addresses: []string{}}
+func secondOpinion(r checks.Result, configured []netip.Addr, own []netip.Prefix) *report.SecondDNS {
+	s := &report.SecondDNS{Status: r.Status, Error: r.Code, Route: RouteOf(r.Addrs, own), Addresses: []string{}}
 	for _, a := range r.Addrs {
 		s.Addresses = append(s.Addresses, a.String())
 	}

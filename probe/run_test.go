@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakedns"
 	"github.com/vpcprobe/vpcprobe/internal/testca"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 const (
@@ -34,7 +36,7 @@ func newWorld(t *testing.T, handler http.Handler) *world {
 	t.Helper()
 	awstest.IsolateSDK(t)
 	var hosts []string
-	for _, s := range catalogue {
+	for _, s := range catalogue.All() {
 		hosts = append(hosts, s.Host(testRegion, testAccount))
 	}
 	if handler == nil {
@@ -45,7 +47,7 @@ func newWorld(t *testing.T, handler http.Handler) *world {
 }
 
 func (w *world) prober(services string, timeout, deadline time.Duration) *Prober {
-	svcs, err := ParseServices(services)
+	svcs, err := catalogue.ParseServices(services)
 	if err != nil {
 		panic(err)
 	}
@@ -74,11 +76,11 @@ func TestRunAllHealthy(t *testing.T) {
 	w := newWorld(t, nil)
 	p := w.prober("all", 2*time.Second, 10*time.Second)
 	rep := p.Run(context.Background(), time.Now())
-	if rep.Verdict != checks.Pass || rep.Counts.Pass != len(catalogue) {
+	if rep.Verdict != checks.Pass || rep.Counts.Pass != len(catalogue.All()) {
 		t.Fatalf("verdict %s counts %+v\n%s", rep.Verdict, rep.Counts, rep.Text(false))
 	}
 	for _, s := range rep.Services {
-		if s.Route != RoutePrivate || len(s.Checks) != 4 {
+		if s.Route != report.RoutePrivate || len(s.Checks) != 4 {
 			t.Errorf("%s: route %s checks %d", s.Service, s.Route, len(s.Checks))
 		}
 		wantHTTP := checks.Pass
@@ -329,7 +331,7 @@ func TestTextView(t *testing.T) {
 	}
 }
 
-func serviceOf(t *testing.T, r *Report, key string) ServiceReport {
+func serviceOf(t *testing.T, r *report.Report, key string) report.ServiceReport {
 	t.Helper()
 	for _, s := range r.Services {
 		if s.Service == key {
@@ -337,19 +339,19 @@ func serviceOf(t *testing.T, r *Report, key string) ServiceReport {
 		}
 	}
 	t.Fatalf("no service %s in report", key)
-	return ServiceReport{}
+	return report.ServiceReport{}
 }
 
-func checkOf(t *testing.T, s ServiceReport, name string) CheckReport {
+func checkOf(t *testing.T, s report.ServiceReport, name string) report.CheckReport {
 	t.Helper()
 	if i := indexOf(s, name); i >= 0 {
 		return s.Checks[i]
 	}
 	t.Fatalf("%s has no %s check", s.Service, name)
-	return CheckReport{}
+	return report.CheckReport{}
 }
 
-func indexOf(s ServiceReport, name string) int {
+func indexOf(s report.ServiceReport, name string) int {
 	for i, c := range s.Checks {
 		if c.Name == name {
 			return i

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // PublicRoute is the service-level reason code for a service reached over public addresses
@@ -20,12 +22,12 @@ const ResolverMismatch checks.Code = "resolver-mismatch"
 
 // finding is everything the verdict of one service depends on.
 type finding struct {
-	svc            Service
+	svc            catalogue.Service
 	host, region   string
 	route          string
 	addrs          []netip.Addr
 	results        []checks.Result
-	second         *SecondDNS
+	second         *report.SecondDNS
 	subnet         string
 	resolvers      []string
 	requirePrivate bool
@@ -62,7 +64,7 @@ func judge(f finding) judgement {
 			break
 		}
 	}
-	if j.verdict == checks.Pass && f.route == RoutePublic && !f.svc.Gateway {
+	if j.verdict == checks.Pass && f.route == report.RoutePublic && !f.svc.Gateway {
 		j = judgement{verdict: checks.Warn, code: PublicRoute,
 			diagnosis: fmt.Sprintf("%s is reached over public addresses (%s): the traffic leaves the VPC through a NAT or internet gateway, is billed per GB ($0.045/GB on a NAT gateway), and breaks when that egress is removed.",
 				f.host, list(f.addrs)),
@@ -93,8 +95,8 @@ func (f finding) layerMismatch(j judgement) judgement {
 	why := fmt.Sprintf("The configured resolver %s answers %s for %s, but the Amazon-provided resolver answers %s addresses (%s)",
 		strings.Join(f.resolvers, ", "), mine, f.host, f.second.Route, strings.Join(f.second.Addresses, ", "))
 	fix := fmt.Sprintf("Make the custom DNS servers forward %s (or all of %s) to the VPC resolver at the VPC CIDR base + 2, or delete the Route 53 Resolver rule that covers it.",
-		f.host, PartitionOf(f.region).DNSSuffix)
-	shadowed := f.second.Route == RoutePrivate && f.route != RoutePrivate
+		f.host, catalogue.PartitionOf(f.region).DNSSuffix)
+	shadowed := f.second.Route == report.RoutePrivate && f.route != report.RoutePrivate
 	switch {
 	case len(f.addrs) == 0 && j.code != checks.Deadline:
 		// The configured resolver failed where the Amazon-provided one answered: it is down,
@@ -103,7 +105,7 @@ func (f finding) layerMismatch(j judgement) judgement {
 			diagnosis: fmt.Sprintf("The configured resolver %s gave no address for %s (%s), but the Amazon-provided resolver answers %s addresses (%s): the custom DNS server is down, unreachable or failing.",
 				strings.Join(f.resolvers, ", "), f.host, j.code, f.second.Route, strings.Join(f.second.Addresses, ", ")),
 			remediation: fmt.Sprintf("Repair the custom DNS server, allow UDP and TCP 53 to it from %s, and make it forward %s to the VPC resolver (VPC CIDR base + 2) — or set the VPC's DHCP options back to AmazonProvidedDNS.",
-				f.from(), PartitionOf(f.region).DNSSuffix)}
+				f.from(), catalogue.PartitionOf(f.region).DNSSuffix)}
 	case shadowed && j.verdict == checks.Fail && j.code != checks.Deadline:
 		why += fmt.Sprintf(": the interface endpoint exists, but custom DNS servers (a DHCP option set) or a Route 53 Resolver forwarding rule do not see its private hosted zone, so traffic goes to %s and fails there (%s).", mine, j.code)
 		return judgement{verdict: checks.Fail, code: j.code, diagnosis: why, remediation: fix}
@@ -156,7 +158,7 @@ func (f finding) explainDNS(r checks.Result) (string, string) {
 	switch r.Code {
 	case checks.NXDomain:
 		return fmt.Sprintf("%s does not exist according to %s.", f.host, who),
-			fmt.Sprintf("Check the region (%s); if it is right, look for a private hosted zone or Route 53 Resolver rule in this VPC that covers %s without this name.", f.region, PartitionOf(f.region).DNSSuffix)
+			fmt.Sprintf("Check the region (%s); if it is right, look for a private hosted zone or Route 53 Resolver rule in this VPC that covers %s without this name.", f.region, catalogue.PartitionOf(f.region).DNSSuffix)
 	case checks.NoAnswer:
 		return fmt.Sprintf("%s exists but has no address record at %s.", f.host, who),
 			fmt.Sprintf("A private hosted zone or Resolver rule overrides %s without A records: delete it and enable private DNS on the endpoint %s instead.", f.host, es)
@@ -177,7 +179,7 @@ func (f finding) explainTCP(r checks.Result) (string, string) {
 			fmt.Sprintf("Check the network ACL and route table of the subnet holding %s, and the security group of the endpoint %s; or remove the endpoint from that subnet.", list(silent), es)
 	}
 	switch {
-	case r.Code == checks.Timeout && f.route == RoutePrivate:
+	case r.Code == checks.Timeout && f.route == report.RoutePrivate:
 		return fmt.Sprintf("%s resolves to the interface endpoint (%s) but TCP 443 timed out: a security group or network ACL drops it.", f.host, list(f.addrs)),
 			fmt.Sprintf("Allow inbound TCP 443 from %s in the security group of the endpoint %s, and let the network ACLs pass TCP 443 out and ports 1024-65535 back.", f.from(), es)
 	case r.Code == checks.Timeout && f.svc.Gateway:
@@ -189,7 +191,7 @@ func (f finding) explainTCP(r checks.Result) (string, string) {
 	case r.Code == checks.Refused:
 		return fmt.Sprintf("%s refused TCP 443: whatever answers at that address is not the AWS endpoint.", list(silent)),
 			fmt.Sprintf("Find what owns %s: a firewall rejecting HTTPS egress, or a DNS record (private hosted zone, Resolver rule) pointing %s at the wrong address.", list(silent), f.host)
-	case r.Code == checks.Unreachable && f.route == RoutePrivate:
+	case r.Code == checks.Unreachable && f.route == report.RoutePrivate:
 		return fmt.Sprintf("There is no route from this subnet to %s.", list(silent)),
 			fmt.Sprintf("The endpoint addresses are outside this VPC's local route: check for a private hosted zone pointing %s elsewhere, and recreate the endpoint %s in this VPC.", f.host, es)
 	case r.Code == checks.Unreachable:
@@ -205,7 +207,7 @@ func (f finding) explainTLS(r checks.Result) (string, string) {
 	switch r.Code {
 	case checks.TLSUntrusted:
 		return fmt.Sprintf("TLS to %s is intercepted: %s.", f.host, r.Detail),
-			"Exempt *." + PartitionOf(f.region).DNSSuffix + " from TLS inspection in the firewall or proxy; if inspection is policy, give the task its CA with AWS_CA_BUNDLE."
+			"Exempt *." + catalogue.PartitionOf(f.region).DNSSuffix + " from TLS inspection in the firewall or proxy; if inspection is policy, give the task its CA with AWS_CA_BUNDLE."
 	case checks.TLSHostname:
 		return fmt.Sprintf("The certificate at %s does not name %s: DNS points the name at something that is not the %s endpoint (%s).", list(f.addrs), f.host, f.svc.Key, r.Detail),
 			fmt.Sprintf("Look for a private hosted zone or Resolver rule overriding %s; delete it and enable private DNS on the endpoint %s instead.", f.host, es)
@@ -220,7 +222,7 @@ func (f finding) explainTLS(r checks.Result) (string, string) {
 func (f finding) explainHTTP(r checks.Result) (string, string) {
 	if r.Code == checks.HTTPError {
 		return fmt.Sprintf("Something other than AWS answered for %s: %s.", f.host, r.Detail),
-			fmt.Sprintf("A proxy, firewall or captive portal intercepts HTTPS: add .%s to NO_PROXY if HTTPS_PROXY is set, or fix the rule that answers for %s.", PartitionOf(f.region).DNSSuffix, f.host)
+			fmt.Sprintf("A proxy, firewall or captive portal intercepts HTTPS: add .%s to NO_PROXY if HTTPS_PROXY is set, or fix the rule that answers for %s.", catalogue.PartitionOf(f.region).DNSSuffix, f.host)
 	}
 	return fmt.Sprintf("%s completed TLS but the HTTP request failed: %s.", f.host, r.Detail),
 		fmt.Sprintf("Check HTTPS_PROXY/NO_PROXY and any proxy or firewall between %s and %s.", f.from(), f.host)
@@ -238,7 +240,7 @@ func (f finding) explainCall(r checks.Result) (string, string) {
 		why := fmt.Sprintf("The network path to %s works, but the credentials were missing or refused: %s.", f.svc.Key, r.Detail)
 		switch {
 		case strings.Contains(r.Detail, "clock skew"):
-			return why, "Sync this machine's clock (NTP; on EC2 the Amazon Time Sync Service at 169.254.169.123): AWS refuses signatures more than 15 minutes off."
+			return why, "Sync this machine's clock (NTP; on EC2 the Amazon Time Sync catalogue.Service at 169.254.169.123): AWS refuses signatures more than 15 minutes off."
 		case strings.Contains(r.Detail, "no task role"):
 			return why, "Give the task definition a task role (taskRoleArn) trusting ecs-tasks.amazonaws.com, with the permissions README lists for the probe."
 		}
@@ -265,7 +267,7 @@ func (f finding) explainManifest(r checks.Result) (string, string) {
 			fmt.Sprintf("Allow ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on the repository in the task role's policy (the probe tests its own task role; run it with the application's execution role as task role to test that one); for another account's registry its repository policy must allow the role; check the endpoint policy of %s.", f.svc.EndpointService(f.region))
 	case checks.AuthFailed:
 		return fmt.Sprintf("The registry refused the token from ecr:GetAuthorizationToken: %s.", r.Detail),
-			"Check the machine's clock; if a proxy sits between the task and the registry, exempt ." + PartitionOf(f.region).DNSSuffix + " from it (NO_PROXY)."
+			"Check the machine's clock; if a proxy sits between the task and the registry, exempt ." + catalogue.PartitionOf(f.region).DNSSuffix + " from it (NO_PROXY)."
 	}
 	return f.explainCall(r)
 }
@@ -274,7 +276,7 @@ func (f finding) explainManifest(r checks.Result) (string, string) {
 // pull that S3 gateway endpoints and their policies break.
 func (f finding) explainLayer(r checks.Result) (string, string) {
 	es := f.svc.EndpointService(f.region)
-	bucket := "arn:aws:s3:::" + LayerBucket(f.region) + "/*"
+	bucket := "arn:aws:s3:::" + catalogue.LayerBucket(f.region) + "/*"
 	switch r.Code {
 	case checks.AccessDenied:
 		return fmt.Sprintf("The layer bucket refused the presigned download of an image layer (%s): the S3 gateway endpoint's policy does not allow %s, so every image pull fails.", r.Detail, bucket),
@@ -284,7 +286,7 @@ func (f finding) explainLayer(r checks.Result) (string, string) {
 			fmt.Sprintf("Create the gateway endpoint %s and associate it with this subnet's route table; allow egress TCP 443 to the prefix list %s in the task's security group.", es, es)
 	case checks.AuthFailed:
 		return fmt.Sprintf("The layer bucket refused the presigned URL the registry gave (%s): the machine's clock is off, or something on the path rewrote the URL.", r.Detail),
-			"Check the clock, and exempt ." + PartitionOf(f.region).DNSSuffix + " from any proxy (NO_PROXY)."
+			"Check the clock, and exempt ." + catalogue.PartitionOf(f.region).DNSSuffix + " from any proxy (NO_PROXY)."
 	}
 	return f.explainCall(r)
 }

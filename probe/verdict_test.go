@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 func addrs(s ...string) []netip.Addr {
@@ -29,8 +31,8 @@ func no() *bool  { b := false; return &b }
 // TestJudge covers every failure shape of the issue: the verdict and code, and that the
 // remediation names the concrete thing to change.
 func TestJudge(t *testing.T) {
-	ecrAPI, _ := Lookup("ecr.api")
-	s3, _ := Lookup("s3")
+	ecrAPI, _ := catalogue.Lookup("ecr.api")
+	s3, _ := catalogue.Lookup("s3")
 	dnsOK := pass("dns")
 	priv := addrs("10.0.1.51", "10.0.2.51")
 	pub := addrs("52.95.110.1")
@@ -43,84 +45,84 @@ func TestJudge(t *testing.T) {
 		code        checks.Code
 		remediation string // a substring the remediation must hold
 	}{
-		{"all pass private", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv,
+		{"all pass private", finding{svc: ecrAPI, route: report.RoutePrivate, addrs: priv,
 			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), pass("http")}},
 			checks.Pass, "", ""},
-		{"nxdomain", finding{svc: ecrAPI, route: RouteNone,
+		{"nxdomain", finding{svc: ecrAPI, route: report.RouteNone,
 			results: []checks.Result{fail("dns", checks.NXDomain), skip("tcp")}},
 			checks.Fail, checks.NXDomain, "region"},
-		{"dns timeout", finding{svc: ecrAPI, route: RouteNone,
+		{"dns timeout", finding{svc: ecrAPI, route: report.RouteNone,
 			results: []checks.Result{fail("dns", checks.DNSTimeout), skip("tcp")}},
 			checks.Fail, checks.DNSTimeout, "enableDnsSupport"},
-		{"servfail", finding{svc: ecrAPI, route: RouteNone,
+		{"servfail", finding{svc: ecrAPI, route: report.RouteNone,
 			results: []checks.Result{fail("dns", checks.ServFail)}},
 			checks.Fail, checks.ServFail, "base + 2"},
-		{"private timeout: endpoint security group", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv, subnet: "10.0.1.0/24",
+		{"private timeout: endpoint security group", finding{svc: ecrAPI, route: report.RoutePrivate, addrs: priv, subnet: "10.0.1.0/24",
 			results: []checks.Result{dnsOK, fail("tcp", checks.Timeout), skip("tls")}},
 			checks.Fail, checks.Timeout, "Allow inbound TCP 443 from the task subnet 10.0.1.0/24 in the security group of the endpoint com.amazonaws.eu-west-1.ecr.api"},
-		{"public timeout: no endpoint", finding{svc: ecrAPI, route: RoutePublic, addrs: pub,
+		{"public timeout: no endpoint", finding{svc: ecrAPI, route: report.RoutePublic, addrs: pub,
 			results: []checks.Result{dnsOK, fail("tcp", checks.Timeout)}},
 			checks.Fail, checks.Timeout, "Create the interface VPC endpoint com.amazonaws.eu-west-1.ecr.api in this VPC with private DNS enabled (or enable private DNS"},
-		{"s3 timeout: no gateway route", finding{svc: s3, route: RoutePublic, addrs: pub,
+		{"s3 timeout: no gateway route", finding{svc: s3, route: report.RoutePublic, addrs: pub,
 			results: []checks.Result{dnsOK, fail("tcp", checks.Timeout)}},
 			checks.Fail, checks.Timeout, "gateway endpoint com.amazonaws.eu-west-1.s3"},
-		{"s3 public and reachable passes", finding{svc: s3, route: RoutePublic, addrs: pub,
+		{"s3 public and reachable passes", finding{svc: s3, route: report.RoutePublic, addrs: pub,
 			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), pass("http")}},
 			checks.Pass, "", ""},
-		{"public and reachable warns", finding{svc: ecrAPI, route: RoutePublic, addrs: pub,
+		{"public and reachable warns", finding{svc: ecrAPI, route: report.RoutePublic, addrs: pub,
 			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), pass("http")}},
 			checks.Warn, PublicRoute, "com.amazonaws.eu-west-1.ecr.api"},
-		{"require-private fails", finding{svc: ecrAPI, route: RoutePublic, addrs: pub, requirePrivate: true,
+		{"require-private fails", finding{svc: ecrAPI, route: report.RoutePublic, addrs: pub, requirePrivate: true,
 			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), pass("http")}},
 			checks.Fail, PublicRoute, "private DNS"},
-		{"partial answers", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv,
+		{"partial answers", finding{svc: ecrAPI, route: report.RoutePrivate, addrs: priv,
 			results: []checks.Result{dnsOK, tcpPartial, pass("tls"), pass("http")}},
 			checks.Warn, checks.Timeout, "10.0.2.51"},
-		{"refused", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv[:1],
+		{"refused", finding{svc: ecrAPI, route: report.RoutePrivate, addrs: priv[:1],
 			results: []checks.Result{dnsOK, {Name: "tcp", Status: checks.Fail, Code: checks.Refused, Peers: []checks.Peer{{Addr: priv[0], Code: checks.Refused}}}}},
 			checks.Fail, checks.Refused, "10.0.1.51"},
-		{"unreachable public", finding{svc: ecrAPI, route: RoutePublic, addrs: pub,
+		{"unreachable public", finding{svc: ecrAPI, route: report.RoutePublic, addrs: pub,
 			results: []checks.Result{dnsOK, {Name: "tcp", Status: checks.Fail, Code: checks.Unreachable, Peers: []checks.Peer{{Addr: pub[0], Code: checks.Unreachable}}}}},
 			checks.Fail, checks.Unreachable, "NAT gateway"},
-		{"tls intercepted", finding{svc: ecrAPI, route: RoutePublic, addrs: pub,
+		{"tls intercepted", finding{svc: ecrAPI, route: report.RoutePublic, addrs: pub,
 			results: []checks.Result{dnsOK, pass("tcp"), fail("tls", checks.TLSUntrusted)}},
 			checks.Fail, checks.TLSUntrusted, "TLS inspection"},
-		{"tls wrong name", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv,
+		{"tls wrong name", finding{svc: ecrAPI, route: report.RoutePrivate, addrs: priv,
 			results: []checks.Result{dnsOK, pass("tcp"), fail("tls", checks.TLSHostname)}},
 			checks.Fail, checks.TLSHostname, "private hosted zone"},
-		{"tls silent peer", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv,
+		{"tls silent peer", finding{svc: ecrAPI, route: report.RoutePrivate, addrs: priv,
 			results: []checks.Result{dnsOK, pass("tcp"), fail("tls", checks.TLSHandshake)}},
 			checks.Fail, checks.TLSHandshake, "firewall"},
-		{"captive page", finding{svc: ecrAPI, route: RoutePublic, addrs: pub,
+		{"captive page", finding{svc: ecrAPI, route: report.RoutePublic, addrs: pub,
 			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), fail("http", checks.HTTPError)}},
 			checks.Fail, checks.HTTPError, "NO_PROXY"},
-		{"access denied", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv,
+		{"access denied", finding{svc: ecrAPI, route: report.RoutePrivate, addrs: priv,
 			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), pass("http"), fail("auth", checks.AccessDenied)}},
 			checks.Fail, checks.AccessDenied, "task role"},
-		{"deadline", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv, deadline: time.Second,
+		{"deadline", finding{svc: ecrAPI, route: report.RoutePrivate, addrs: priv, deadline: time.Second,
 			results: []checks.Result{dnsOK, fail("tcp", checks.Deadline), skip("tls")}},
 			checks.Fail, checks.Deadline, "--deadline"},
-		{"resolver disagreement on a pass", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv, resolvers: []string{"10.9.0.2:53"},
-			second:  &SecondDNS{Status: checks.Pass, Route: RoutePrivate, Addresses: []string{"10.0.3.9"}, Agrees: no()},
+		{"resolver disagreement on a pass", finding{svc: ecrAPI, route: report.RoutePrivate, addrs: priv, resolvers: []string{"10.9.0.2:53"},
+			second:  &report.SecondDNS{Status: checks.Pass, Route: report.RoutePrivate, Addresses: []string{"10.0.3.9"}, Agrees: no()},
 			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), pass("http")}},
 			checks.Warn, ResolverMismatch, "forward"},
-		{"custom DNS shadows the endpoint", finding{svc: ecrAPI, route: RoutePublic, addrs: pub, resolvers: []string{"10.9.0.2:53"},
-			second:  &SecondDNS{Status: checks.Pass, Route: RoutePrivate, Addresses: []string{"10.0.1.51"}, Agrees: no()},
+		{"custom DNS shadows the endpoint", finding{svc: ecrAPI, route: report.RoutePublic, addrs: pub, resolvers: []string{"10.9.0.2:53"},
+			second:  &report.SecondDNS{Status: checks.Pass, Route: report.RoutePrivate, Addresses: []string{"10.0.1.51"}, Agrees: no()},
 			results: []checks.Result{dnsOK, fail("tcp", checks.Timeout)}},
 			checks.Fail, checks.Timeout, "VPC resolver"},
-		{"custom DNS shadows a working NAT path", finding{svc: ecrAPI, route: RoutePublic, addrs: pub, resolvers: []string{"10.9.0.2:53"},
-			second:  &SecondDNS{Status: checks.Pass, Route: RoutePrivate, Addresses: []string{"10.0.1.51"}, Agrees: no()},
+		{"custom DNS shadows a working NAT path", finding{svc: ecrAPI, route: report.RoutePublic, addrs: pub, resolvers: []string{"10.9.0.2:53"},
+			second:  &report.SecondDNS{Status: checks.Pass, Route: report.RoutePrivate, Addresses: []string{"10.0.1.51"}, Agrees: no()},
 			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), pass("http")}},
 			checks.Warn, ResolverMismatch, "forward"},
-		{"dead custom resolver, Amazon DNS answers", finding{svc: ecrAPI, route: RouteNone, resolvers: []string{"10.9.0.2:53"},
-			second:  &SecondDNS{Status: checks.Pass, Route: RoutePrivate, Addresses: []string{"10.0.1.51"}, Agrees: no()},
+		{"dead custom resolver, Amazon DNS answers", finding{svc: ecrAPI, route: report.RouteNone, resolvers: []string{"10.9.0.2:53"},
+			second:  &report.SecondDNS{Status: checks.Pass, Route: report.RoutePrivate, Addresses: []string{"10.0.1.51"}, Agrees: no()},
 			results: []checks.Result{fail("dns", checks.DNSTimeout), skip("tcp")}},
 			checks.Fail, checks.DNSTimeout, "AmazonProvidedDNS"},
-		{"agreeing second opinion changes nothing", finding{svc: ecrAPI, route: RoutePrivate, addrs: priv,
-			second:  &SecondDNS{Status: checks.Pass, Route: RoutePrivate, Agrees: yes()},
+		{"agreeing second opinion changes nothing", finding{svc: ecrAPI, route: report.RoutePrivate, addrs: priv,
+			second:  &report.SecondDNS{Status: checks.Pass, Route: report.RoutePrivate, Agrees: yes()},
 			results: []checks.Result{dnsOK, pass("tcp"), pass("tls"), pass("http")}},
 			checks.Pass, "", ""},
-		{"registry account unknown", finding{svc: ecrAPI, route: RouteNone,
+		{"registry account unknown", finding{svc: ecrAPI, route: report.RouteNone,
 			results: []checks.Result{skip("dns"), skip("tcp")}},
 			checks.Skip, "", ""},
 	}
@@ -140,7 +142,7 @@ func TestJudge(t *testing.T) {
 			}
 			// The endpoint exists when the Amazon-provided resolver sees it privately: the fix
 			// must never tell the user to create it.
-			if s := tt.f.second; s != nil && s.Route == RoutePrivate && tt.f.route != RoutePrivate && strings.Contains(j.remediation, "Create the") {
+			if s := tt.f.second; s != nil && s.Route == report.RoutePrivate && tt.f.route != report.RoutePrivate && strings.Contains(j.remediation, "Create the") {
 				t.Errorf("remediation sends the user to create an existing endpoint: %q", j.remediation)
 			}
 		})

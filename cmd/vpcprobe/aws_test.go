@@ -15,6 +15,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/probe"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // Distinctive credentials, so that finding them anywhere in the output is proof of a leak.
@@ -207,28 +208,28 @@ func TestRunDelivers(t *testing.T) {
 	fake, _, base, getenv := awsWorld(t, nil)
 	args := append(append([]string{}, base...), "--log-group", "/vpcprobe/runs", "--log-stream", "s", "--output", "json", "--run-id", "r-1")
 	code, out, errs := runCmd(t, getenv, args...)
-	var rep probe.Report
+	var rep report.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitOK || errs != "" {
 		t.Fatalf("exit %d, stderr %q, report %v\n%s", code, errs, err, out)
 	}
-	if rep.Delivery.CloudWatch != probe.Delivered || rep.Context.CallerARN == "" {
+	if rep.Delivery.CloudWatch != report.Delivered || rep.Context.CallerARN == "" {
 		t.Errorf("delivery %+v, context %+v", rep.Delivery, rep.Context)
 	}
 	var msgs []string
 	for _, e := range fake.Events("/vpcprobe/runs", "s") {
 		msgs = append(msgs, e.Message)
 	}
-	if got, err := probe.FromEvents("r-1", msgs); err != nil || len(got.Services) != len(rep.Services) {
+	if got, err := report.FromEvents("r-1", msgs); err != nil || len(got.Services) != len(rep.Services) {
 		t.Errorf("delivered report %+v %v", got, err)
 	}
 
 	fake.Configure(func(c *fakeaws.Config) { c.Deny = map[string]bool{"logs:PutLogEvents": true} })
 	code, out, errs = runCmd(t, getenv, args...)
-	rep = probe.Report{}
+	rep = report.Report{}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitFail || errs != "" {
 		t.Fatalf("failed delivery: exit %d, stderr %q, report %v\n%s", code, errs, err, out)
 	}
-	if rep.Verdict != "pass" || rep.Delivery.CloudWatch != probe.Failed || !strings.Contains(rep.Delivery.Error, "logs:PutLogEvents") || len(rep.Services) != 5 {
+	if rep.Verdict != "pass" || rep.Delivery.CloudWatch != report.Failed || !strings.Contains(rep.Delivery.Error, "logs:PutLogEvents") || len(rep.Services) != 5 {
 		t.Errorf("report %+v", rep)
 	}
 }

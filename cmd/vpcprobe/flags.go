@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/probe"
 )
@@ -57,7 +58,7 @@ func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("vpcprobe", pflag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.SortFlags = false
-	fs.StringVar(&o.services, "services", probe.DefaultServices, "service keys to probe, comma-separated; all = "+strings.Join(probe.Keys(), ","))
+	fs.StringVar(&o.services, "services", catalogue.DefaultServices, "service keys to probe, comma-separated; all = "+strings.Join(catalogue.Keys(), ","))
 	fs.StringVar(&o.region, "region", "", "region whose hostnames are probed (default: AWS_REGION, AWS_DEFAULT_REGION, task metadata)")
 	fs.StringVar(&o.account, "account", "", "registry account for ecr.dkr (default: STS caller identity, else the task ARN's)")
 	fs.StringVar(&o.image, "image", "", "ECR image URI whose whole pull path is verified: registry login, manifest, first byte of a layer (adds ecr.api, ecr.dkr and s3)")
@@ -153,7 +154,7 @@ func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAcc
 	if len(o.parameters) > 0 {
 		services += ",ssm"
 	}
-	if c.Services, err = probe.ParseServices(services); err != nil {
+	if c.Services, err = catalogue.ParseServices(services); err != nil {
 		return c, usagef("--services: %v", err)
 	}
 	if o.timeout <= 0 {
@@ -179,12 +180,12 @@ func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAcc
 	if c.Region == "" {
 		return c, usagef("--region: no region known; pass --region or set AWS_REGION")
 	}
-	if !probe.ValidRegion(c.Region) {
+	if !catalogue.ValidRegion(c.Region) {
 		return c, usagef("--region %q: not a region name (example: eu-west-1)", c.Region)
 	}
 
 	c.Account = o.account
-	if c.Account != "" && !probe.ValidAccount(c.Account) {
+	if c.Account != "" && !catalogue.ValidAccount(c.Account) {
 		return c, usagef("--account %q: an account id is 12 digits", c.Account)
 	}
 	// Without --account the probe learns the registry account from STS, else the task ARN

@@ -24,8 +24,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/spf13/pflag"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/launch"
-	"github.com/vpcprobe/vpcprobe/probe"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // launchOptions are launch's command line as given.
@@ -77,7 +78,7 @@ func newLaunchFlags(o *launchOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.logGroup, "log-group", "/vpcprobe", "log group the probes deliver their reports to and the launcher reads them from; empty: exit codes only")
 	fs.StringVar(&o.awslogsPrefix, "awslogs-stream-prefix", "", "the task definition's awslogs-stream-prefix, to read a report from the probe's stdout when its own delivery failed")
 	fs.StringVar(&o.awslogsGrp, "awslogs-group", "", "the task definition's awslogs-group (default: --log-group)")
-	fs.StringVar(&o.services, "services", probe.DefaultServices, "the probe's --services")
+	fs.StringVar(&o.services, "services", catalogue.DefaultServices, "the probe's --services")
 	fs.StringVar(&o.image, "image", "", "the probe's --image")
 	fs.StringVar(&o.account, "account", "", "the probe's --account")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "the probe's --timeout")
@@ -190,7 +191,7 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (launch.Config, error) {
 		return c, usagef("--output %q: must be text or json", o.output)
 	}
 	if c.LaunchID == "" {
-		c.LaunchID = probe.NewRunID()
+		c.LaunchID = report.NewRunID()
 	}
 	if !launchIDRE.MatchString(c.LaunchID) {
 		return c, usagef("--launch-id %q: 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit", c.LaunchID)
@@ -199,7 +200,7 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (launch.Config, error) {
 	// The probe's settings: validated here, so that a mistake is exit 2 now rather than a
 	// task that exits 2 later.
 	if fs.Changed("services") {
-		if _, err := probe.ParseServices(o.services); err != nil {
+		if _, err := catalogue.ParseServices(o.services); err != nil {
 			return c, usagef("--services: %v", err)
 		}
 	}
@@ -209,7 +210,7 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (launch.Config, error) {
 	if o.probeDeadline < o.timeout {
 		return c, usagef("--probe-deadline %s is shorter than --timeout %s: raise --probe-deadline or lower --timeout", o.probeDeadline, o.timeout)
 	}
-	if o.account != "" && !probe.ValidAccount(o.account) {
+	if o.account != "" && !catalogue.ValidAccount(o.account) {
 		return c, usagef("--account %q: an account id is 12 digits", o.account)
 	}
 	for _, name := range []string{"services", "image", "account", "timeout", "probe-deadline", "require-private"} {
@@ -255,7 +256,7 @@ func awsConfig(ctx context.Context, region string, getenv func(string) (string, 
 	if cfg.Region == "" {
 		return cfg, usagef("--region: no region known; pass --region or set AWS_REGION")
 	}
-	if !probe.ValidRegion(cfg.Region) {
+	if !catalogue.ValidRegion(cfg.Region) {
 		return cfg, usagef("--region %q: not a region name (example: eu-west-1)", cfg.Region)
 	}
 	credCtx, cancel := context.WithTimeout(ctx, 15*time.Second)

@@ -19,7 +19,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/launch"
-	"github.com/vpcprobe/vpcprobe/probe"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // fakeAWS serves the fake behind TLS and points the SDK's standard environment at it: endpoint,
@@ -43,10 +43,10 @@ func fakeAWS(t *testing.T) (*fakeaws.Server, *awstest.Server) {
 // probeTask is a task that runs once polled and writes the probe's events under its run id.
 func probeTask(fake *fakeaws.Server, exit int, failed string) fakeaws.TaskScript {
 	return fakeaws.TaskScript{ExitCode: exit, OnRunning: func(task fakeaws.ECSTask) {
-		rep := &probe.Report{Schema: probe.Schema, RunID: task.Env("vpcprobe", "VPCPROBE_RUN_ID"), Verdict: checks.Pass,
-			Delivery: probe.Delivery{CloudWatch: probe.Delivered}}
+		rep := &report.Report{Schema: report.Schema, RunID: task.Env("vpcprobe", "VPCPROBE_RUN_ID"), Verdict: checks.Pass,
+			Delivery: report.Delivery{CloudWatch: report.Delivered}}
 		for _, key := range []string{"ecr.api", "ecr.dkr", "s3"} {
-			sr := probe.ServiceReport{Service: key, Verdict: checks.Pass}
+			sr := report.ServiceReport{Service: key, Verdict: checks.Pass}
 			if key == failed {
 				sr.Verdict, sr.Error, rep.Verdict = checks.Fail, checks.Timeout, checks.Fail
 			}

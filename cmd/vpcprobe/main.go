@@ -19,6 +19,7 @@ import (
 
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/probe"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // version is stamped at build time: -ldflags "-X main.version=v1.2.3".
@@ -133,7 +134,7 @@ var adjustProber func(*probe.Prober)
 
 // probeOnce runs one probe from started and delivers its report when --log-group asks; the
 // caller prints it, with the delivery's outcome in it.
-func probeOnce(p *probe.Prober, started time.Time) *probe.Report {
+func probeOnce(p *probe.Prober, started time.Time) *report.Report {
 	defer p.Close()
 	rep := p.Run(context.Background(), started)
 	p.Deliver(context.Background(), rep, started)
@@ -141,9 +142,9 @@ func probeOnce(p *probe.Prober, started time.Time) *probe.Report {
 }
 
 // outputFor returns the function that prints a report on w, in the format outputMode chooses.
-func outputFor(format string, w io.Writer, getenv func(string) (string, bool)) func(*probe.Report) {
+func outputFor(format string, w io.Writer, getenv func(string) (string, bool)) func(*report.Report) {
 	text, color := outputMode(format, isTerminal(w), getenv)
-	return func(r *probe.Report) {
+	return func(r *report.Report) {
 		if text {
 			w.Write(r.Text(color))
 			return

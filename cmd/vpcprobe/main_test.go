@@ -11,9 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakedns"
-	"github.com/vpcprobe/vpcprobe/probe"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // env is a fake environment for run: only what a test sets exists.
@@ -166,7 +167,7 @@ func TestRunReport(t *testing.T) {
 	if code != exitFail || errs != "" {
 		t.Fatalf("exit %d stderr %q", code, errs)
 	}
-	var rep probe.Report
+	var rep report.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("stdout is not one JSON report: %v\n%s", err, out)
 	}
@@ -176,7 +177,7 @@ func TestRunReport(t *testing.T) {
 	if rep.Context.Region != "ap-southeast-2" || rep.Context.Account != "123456789012" || rep.Context.SubnetCIDR != "10.0.1.0/24" || rep.Context.Cluster != "prod" {
 		t.Errorf("context %+v", rep.Context)
 	}
-	if len(rep.Services) != len(probe.Keys()) || rep.Services[0].Checks[0].Error != "nxdomain" {
+	if len(rep.Services) != len(catalogue.Keys()) || rep.Services[0].Checks[0].Error != "nxdomain" {
 		t.Errorf("services %+v", rep.Services)
 	}
 

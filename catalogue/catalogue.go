@@ -1,7 +1,7 @@
-// Package probe is one vpcprobe run: the service catalogue, the concurrent orchestration of the
-// checks under deadlines, verdicts with their diagnoses and remediations, and the report with the
-// places it is delivered to.
-package probe
+// Package catalogue is what vpcprobe knows of AWS as data: the services a task needs, the host
+// names clients really call, their VPC endpoint service names, and the partitions they live in.
+// It makes no call and holds no state; the probe, launch and inspect all read it.
+package catalogue
 
 import (
 	"fmt"
@@ -51,6 +51,9 @@ func Keys() []string {
 	}
 	return keys
 }
+
+// All returns every known service in catalogue order.
+func All() []Service { return append([]Service(nil), catalogue...) }
 
 // Lookup returns the catalogue entry for key.
 func Lookup(key string) (Service, bool) {

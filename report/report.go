@@ -1,11 +1,12 @@
-package probe
+// Package report is one run's findings as a value, and its views: the JSON document of
+// CONTRACT.md, the text table for a person, and the CloudWatch events with their Embedded
+// Metric Format metrics. Every output of vpcprobe is built from this one value.
+package report
 
 import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/vpcprobe/vpcprobe/checks"
@@ -98,6 +99,13 @@ type Delivery struct {
 	LogStream  string `json:"log_stream,omitempty"`
 }
 
+// Route values of CONTRACT.md.
+const (
+	RoutePrivate = "private" // every address is private: an interface endpoint
+	RoutePublic  = "public"  // a public address: NAT, internet gateway or (S3) a gateway endpoint
+	RouteNone    = "none"    // the name did not resolve
+)
+
 // Delivery states.
 const (
 	Delivered = "delivered"
@@ -105,8 +113,8 @@ const (
 	Disabled  = "disabled"
 )
 
-// checkReport turns a check result into its report form.
-func checkReport(r checks.Result) CheckReport {
+// Check turns a check result into its report form.
+func Check(r checks.Result) CheckReport {
 	return CheckReport{
 		Name: r.Name, Status: r.Status, DurationMS: r.Duration.Milliseconds(),
 		Error: r.Code, Detail: checks.Bound(r.Detail),
@@ -117,7 +125,7 @@ func checkReport(r checks.Result) CheckReport {
 func (r *Report) JSON() []byte {
 	b, err := json.Marshal(r)
 	if err != nil { // only plain values in here; cannot fail
-		panic("probe: marshal report: " + err.Error())
+		panic("report: marshal report: " + err.Error())
 	}
 	return append(b, '\n')
 }
@@ -132,13 +140,13 @@ func NewRunID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// timestamp formats t as CONTRACT.md's started_at: RFC 3339 in UTC, to the millisecond.
-func timestamp(t time.Time) string {
+// Timestamp formats t as CONTRACT.md's started_at: RFC 3339 in UTC, to the millisecond.
+func Timestamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }
 
-// finish sets the counts and the overall verdict from the services.
-func (r *Report) finish() {
+// Finish sets the counts and the overall verdict from the services.
+func (r *Report) Finish() {
 	r.Counts = Counts{}
 	r.Verdict = checks.Pass
 	for _, s := range r.Services {
@@ -162,20 +170,4 @@ func (r *Report) finish() {
 // Failed reports whether the run must exit 1: a service failed, or a requested delivery failed.
 func (r *Report) Failed() bool {
 	return r.Verdict == checks.Fail || r.Delivery.CloudWatch == Failed
-}
-
-// DefaultStream returns the log stream a run writes to when --log-stream is not given: the task
-// id (or the host name) and the start time, in characters CloudWatch accepts.
-func DefaultStream(m Metadata, started time.Time) string {
-	id := ""
-	if i := strings.LastIndex(m.TaskARN, "/"); i >= 0 {
-		id = m.TaskARN[i+1:]
-	}
-	if id == "" {
-		id, _ = os.Hostname()
-	}
-	if id == "" {
-		id = "vpcprobe"
-	}
-	return id + "/" + started.UTC().Format("2006-01-02T15-04-05Z")
 }

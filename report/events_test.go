@@ -1,4 +1,4 @@
-package probe
+package report
 
 import (
 	"encoding/json"
@@ -19,7 +19,7 @@ func sampleReport() *Report {
 			{Service: "s3", Verdict: checks.Fail, Error: checks.Timeout, Route: RoutePublic, Addresses: []string{"52.95.1.1"},
 				Checks: []CheckReport{{Name: "tcp", Status: checks.Fail, Error: checks.Timeout}}, Diagnosis: "d", Remediation: "r"},
 		}}
-	r.finish()
+	r.Finish()
 	return r
 }
 

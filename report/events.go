@@ -1,4 +1,4 @@
-package probe
+package report
 
 import (
 	"encoding/json"
@@ -127,7 +127,7 @@ func (r *Report) Events(now time.Time) [][]byte {
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil { // plain values only
-		panic("probe: marshal event: " + err.Error())
+		panic("report: marshal event: " + err.Error())
 	}
 	return b
 }
