@@ -95,41 +95,6 @@ func ParseServices(list string) ([]Service, error) {
 	return out, nil
 }
 
-// Partition is an AWS partition: its name and the DNS suffix of its service host names.
-type Partition struct {
-	ID        string // aws, aws-cn, aws-us-gov, …
-	DNSSuffix string // amazonaws.com, amazonaws.com.cn, …
-}
-
-// partitions maps region prefixes to partitions, most specific first, as the SDK's partitions.json.
-var partitions = []struct {
-	prefix string
-	p      Partition
-}{
-	{"cn-", Partition{"aws-cn", "amazonaws.com.cn"}},
-	{"us-gov-", Partition{"aws-us-gov", "amazonaws.com"}},
-	{"us-isob-", Partition{"aws-iso-b", "sc2s.sgov.gov"}},
-	{"us-isof-", Partition{"aws-iso-f", "csp.hci.ic.gov"}},
-	{"us-iso-", Partition{"aws-iso", "c2s.ic.gov"}},
-	{"eu-isoe-", Partition{"aws-iso-e", "cloud.adc-e.uk"}},
-	{"eusc-", Partition{"aws-eusc", "amazonaws.eu"}},
-}
-
-// PartitionOf returns the partition a region belongs to.
-func PartitionOf(region string) Partition {
-	for _, e := range partitions {
-		if strings.HasPrefix(region, e.prefix) {
-			return e.p
-		}
-	}
-	return Partition{"aws", "amazonaws.com"}
-}
-
-var regionRE = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
-
-// ValidRegion reports whether region is shaped like an AWS region name (eu-west-1, us-gov-west-1).
-func ValidRegion(region string) bool { return regionRE.MatchString(region) }
-
 var accountRE = regexp.MustCompile(`^[0-9]{12}$`)
 
 // ValidAccount reports whether id is a 12-digit AWS account id.
