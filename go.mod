@@ -5,6 +5,10 @@ go 1.26.0
 // The vpcprobe binary is built with -tags lambda.norpc (Dockerfile, .ci/run, vpclab, README):
 // aws-lambda-go's net/rpc mode reflects over methods by name, which makes the linker keep all of
 // the SDK (+11 MB). TestBinaryDeps (cmd/vpcprobe) builds it that way and holds the 24 MiB budget.
+//
+// github.com/santhosh-tekuri/jsonschema/v6 is for tests only (internal/schematest validates every
+// report against schema/): a full JSON Schema 2020-12 validator is not code to write by hand, and
+// it never reaches the binary (TestBinaryDeps lists what does).
 
 require (
 	github.com/aws/aws-sdk-go-v2 v1.48.0
@@ -20,6 +24,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0
 	github.com/aws/smithy-go v1.28.9
 	github.com/miekg/dns v1.1.73
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/spf13/pflag v1.0.10
 	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0
@@ -39,4 +44,5 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sso v1.39.5 // indirect
 	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.5 // indirect
 	golang.org/x/net v0.57.0 // indirect
+	golang.org/x/text v0.40.0 // indirect
 )
