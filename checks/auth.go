@@ -152,7 +152,7 @@ func Secrets(ctx context.Context, c SecretsAPI, ids []string) Result {
 		wg.Go(func() {
 			t0 := time.Now()
 			// The output holds the value: it is not even assigned.
-			if _, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &id}); err != nil {
+			if _, err := c.GetSecretValue(ctx, secretInput(id)); err != nil {
 				codes[i], details[i] = CallFailure(ctx, action, t0, err)
 			}
 		})

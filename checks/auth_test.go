@@ -187,6 +187,11 @@ func TestSecrets(t *testing.T) {
 		{"by ARN and name", []string{arn, "vpcprobe/other"}, false, ""},
 		{"missing", []string{"vpcprobe/test", "vpcprobe/missing"}, false, NotFound},
 		{"denied", []string{"vpcprobe/test"}, true, AccessDenied},
+		// A task definition's valueFrom, as --for-task-definition passes it on: ECS's
+		// :json-key:version-stage:version-id suffix is not part of the secret's id.
+		{"ECS json key", []string{arn + ":password::"}, false, ""},
+		{"ECS json key and stage", []string{arn + ":username:AWSCURRENT:"}, false, ""},
+		{"ECS stage not there", []string{arn + "::AWSPENDING:"}, false, NotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -198,7 +203,7 @@ func TestSecrets(t *testing.T) {
 			if strings.Contains(r.Detail, "s3cr3t-value") || strings.Contains(r.Detail, "other-value") {
 				t.Errorf("detail holds a secret value: %s", r.Detail)
 			}
-			if tt.code == NotFound && !strings.Contains(r.Detail, "vpcprobe/missing") {
+			if tt.code == NotFound && !strings.Contains(r.Detail, tt.ids[len(tt.ids)-1]) {
 				t.Errorf("detail does not name the missing secret: %s", r.Detail)
 			}
 		})
