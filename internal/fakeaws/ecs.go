@@ -78,6 +78,9 @@ type ECSTask struct {
 	AssignPublicIP   string // ENABLED or DISABLED
 	StartedBy        string
 	Overrides        []ContainerOverride
+	// Group is RunTask's group: service:NAME for a service's task.
+	Group                string
+	EnableExecuteCommand bool
 
 	LastStatus string
 	StopCalled bool   // StopTask was called for it
@@ -109,6 +112,8 @@ type ecsState struct {
 	tasks   []*fakeTask
 	byARN   map[string]*fakeTask
 	byToken map[string][]*fakeTask // RunTask clientToken → the tasks it started (idempotency)
+
+	definitions *ecsDefs // task definitions and services (ecsdefs.go)
 }
 
 // fakeTask is one task and its progress through its script.
@@ -199,6 +204,8 @@ type ecsTaskOut struct {
 	Overrides         ecsOverridesOut    `json:"overrides"`
 	Attachments       []ecsAttachmentOut `json:"attachments"`
 	Version           int                `json:"version"`
+	Group             string             `json:"group,omitempty"`
+	EnableExecCommand bool               `json:"enableExecuteCommand"`
 }
 
 type ecsContainerOut struct {
@@ -262,6 +269,8 @@ func (s *Server) ecsRunTask(c *call) (any, *apiError) {
 		PlatformVersion          string `json:"platformVersion"`
 		StartedBy                string `json:"startedBy"`
 		ClientToken              string `json:"clientToken"`
+		Group                    string `json:"group"`
+		EnableExecuteCommand     bool   `json:"enableExecuteCommand"`
 		CapacityProviderStrategy []struct {
 			CapacityProvider string `json:"capacityProvider"`
 		} `json:"capacityProviderStrategy"`
@@ -315,6 +324,7 @@ func (s *Server) ecsRunTask(c *call) (any, *apiError) {
 		Cluster: cluster, TaskDefinition: in.TaskDefinition, LaunchType: in.LaunchType,
 		PlatformVersion: in.PlatformVersion, Subnets: vpc.Subnets, SecurityGroups: vpc.SecurityGroups,
 		AssignPublicIP: vpc.AssignPublicIP, StartedBy: in.StartedBy,
+		Group: in.Group, EnableExecuteCommand: in.EnableExecuteCommand,
 	}
 	if len(in.CapacityProviderStrategy) > 0 {
 		base.CapacityProvider = in.CapacityProviderStrategy[0].CapacityProvider
@@ -568,6 +578,7 @@ func (s *Server) ecsOut(t *fakeTask) ecsTaskOut {
 		DesiredStatus: "RUNNING", LaunchType: t.LaunchType, CapacityProvider: t.CapacityProvider,
 		PlatformVersion: t.PlatformVersion, AvailabilityZone: zone, StartedBy: t.StartedBy,
 		CreatedAt: *epoch(t.created), Version: t.polls + 1,
+		Group: t.Group, EnableExecCommand: t.EnableExecuteCommand,
 		Overrides: ecsOverridesOut{ContainerOverrides: []ecsOverrideIn{}},
 	}
 	out.TaskDefinitionArn = t.TaskDefinition
