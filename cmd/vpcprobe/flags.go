@@ -36,6 +36,11 @@ type options struct {
 	every          time.Duration
 	runID          string
 	version        bool
+
+	// forTaskDefinition is --for-task-definition; servicesGiven says whether --services (or its
+	// variable) was given, so that derived services join it instead of the default.
+	forTaskDefinition string
+	servicesGiven     bool
 }
 
 // usageError is bad usage or configuration: exit 2 with one line naming the flag and the fix.
@@ -73,6 +78,7 @@ func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json (default: text on a terminal, else json)")
 	fs.BoolVar(&o.requirePrivate, "require-private", false, "fail a service reached over a public address instead of warning")
 	fs.DurationVar(&o.every, "every", 0, "sidecar mode: probe again every D; SIGTERM ends it after the round in flight")
+	fs.StringVar(&o.forTaskDefinition, "for-task-definition", "", "probe what an application's task definition needs: ARN, family[:revision] (read with ecs:DescribeTaskDefinition) or file://path.json; adds its services, image, secrets and parameters")
 	fs.StringVar(&o.runID, "run-id", "", "identifier of this run in the report and its CloudWatch events (default: random; with --every, suffixed -1, -2, …)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -120,6 +126,8 @@ func parseArgs(args []string, getenv func(string) (string, bool), out io.Writer)
 			envErr = usagef("%s=%q: %v (fix the variable or pass --%s)", envName(f.Name), v, err, f.Name)
 		}
 	})
+	_, servicesEnv := getenv(envName("services"))
+	o.servicesGiven = fs.Changed("services") || servicesEnv
 	return o, envErr
 }
 

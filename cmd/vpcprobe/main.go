@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/probe"
 	"github.com/vpcprobe/vpcprobe/report"
 )
@@ -70,6 +71,13 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 		cancel()
 	}
 	cfg, err := o.config(getenv, meta.Region(), meta.Account())
+	if err == nil && o.forTaskDefinition != "" {
+		cfg, err = o.withTaskDefinition(cfg, getenv, meta.Region(), meta.Account(), stderr)
+	}
+	if errors.Is(err, needs.ErrUnreadable) {
+		fmt.Fprintf(stderr, "vpcprobe: could not test: %v\n", err)
+		return exitUntested
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe: %v\n", err)
 		return exitUsage
