@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/report"
 )
 
@@ -94,6 +95,11 @@ type Config struct {
 	AwslogsPrefix string
 	AwslogsGroup  string
 	Deadline      time.Duration // bound on the wait for every task to stop
+	// ForTask is the application task the launch reproduces (--for-task), and Needs what the
+	// probe was told to test for its task definition (--for-task-definition, --for-task): both
+	// shown in the report beside the live result. Nil when not asked.
+	ForTask *Origin
+	Needs   *needs.Needs
 }
 
 // EnvVar is one environment variable of the probe's container.
@@ -198,6 +204,7 @@ func (l *Launcher) Run(ctx context.Context, c Config) *Report {
 		Schema: Schema, LaunchID: c.LaunchID, Cluster: c.Cluster, TaskDefinition: c.TaskDefinition,
 		LogGroup: c.LogGroup, StartedAt: started.UTC().Format(time.RFC3339),
 		Interrupted: ctx.Err() != nil, // also during the reading of reports
+		ForTask:     c.ForTask, Needs: c.Needs,
 	}
 	for _, r := range runs {
 		rep.Subnets = append(rep.Subnets, judge(c, r, deadline))

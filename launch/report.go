@@ -10,6 +10,7 @@ import (
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/report"
 )
 
@@ -30,6 +31,10 @@ type Report struct {
 	DurationMS     int64          `json:"duration_ms"`
 	Interrupted    bool           `json:"interrupted,omitempty"`
 	Subnets        []SubnetReport `json:"subnets"`
+	// ForTask is the application task the launch reproduces, with its translated stopped
+	// reason; Needs is what was derived from its task definition. Omitted when not asked.
+	ForTask *Origin      `json:"for_task,omitempty"`
+	Needs   *needs.Needs `json:"needs,omitempty"`
 }
 
 // SubnetReport is one subnet's task and what it found. Report is the probe's own report when it
@@ -109,6 +114,7 @@ func (r *Report) Text() []byte {
 	}
 	row("VERDICT", func(s SubnetReport) string { return strings.ToUpper(string(s.Verdict)) })
 	tw.Flush()
+	r.writeOrigin(&b)
 
 	for _, s := range r.Subnets {
 		if len(s.Diagnoses) == 0 {

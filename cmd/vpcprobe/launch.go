@@ -46,6 +46,10 @@ type launchOptions struct {
 	timeout, probeDeadline   time.Duration
 	requirePrivate           bool
 	probeEnv                 []string
+
+	// What to probe for: an application's task definition, or a stopped task (needs.go).
+	forTaskDefinition, forTask string
+	executeCommand             bool
 }
 
 // probeFlags maps the launch flags that are the probe's own settings to the probe's variables.
@@ -84,10 +88,14 @@ func newLaunchFlags(o *launchOptions, out io.Writer) *pflag.FlagSet {
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "the probe's --timeout")
 	fs.DurationVar(&o.probeDeadline, "probe-deadline", 60*time.Second, "the probe's own --deadline")
 	fs.BoolVar(&o.requirePrivate, "require-private", false, "the probe's --require-private")
+	fs.StringVar(&o.forTaskDefinition, "for-task-definition", "", "probe what an application's task definition needs (ARN, family[:revision] or file://path.json): its services, image, secrets and parameters are passed to every probe")
+	fs.StringVar(&o.forTask, "for-task", "", "reproduce a (stopped) application task: its task definition as --for-task-definition, its subnet, its service's security groups and its cluster (default for --cluster); its stopped reason is shown beside the live result")
+	fs.BoolVar(&o.executeCommand, "enable-execute-command", false, "the application's tasks run with ECS Exec (a setting of the task or service): probe ssmmessages too")
 	fs.StringArrayVar(&o.probeEnv, "probe-env", nil, "another setting of the probe as NAME=VALUE (VPCPROBE_ added when missing), repeatable")
 	fs.VisitAll(func(f *pflag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
 	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: vpcprobe launch --cluster C --task-definition TD --subnets s1,s2 [flags]\n\n"+
+		fmt.Fprintf(out, "Usage: vpcprobe launch --cluster C --task-definition TD --subnets s1,s2 [flags]\n"+
+			"       vpcprobe launch --task-definition TD --for-task TASK_ARN [flags]\n\n"+
 			"Runs the probe as one ECS task per subnet, waits for them, reads their reports from CloudWatch Logs\n"+
 			"and prints one combined report; a task that never ran is explained from its stopped reason.\n"+
 			"The probe's settings given here are passed to its container as VPCPROBE_* variables; those not given\n"+
@@ -145,11 +153,11 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (launch.Config, error) {
 		PlatformVersion: o.platformVersion, Container: o.container, Deadline: o.deadline, LogGroup: o.logGroup,
 		AwslogsPrefix: o.awslogsPrefix, AwslogsGroup: o.awslogsGrp, LaunchID: o.launchID}
 	switch {
-	case c.Cluster == "":
+	case c.Cluster == "" && o.forTask == "":
 		return c, usagef("--cluster: required: the cluster to run the probe tasks in")
 	case c.TaskDefinition == "":
 		return c, usagef("--task-definition: required: the probe's task definition (see taskdef/vpcprobe.json)")
-	case len(o.subnets) == 0:
+	case len(o.subnets) == 0 && o.forTask == "":
 		return c, usagef("--subnets: required: the subnets to probe, comma-separated (example: subnet-0a1b2c3d,subnet-0b2c3d4e)")
 	case c.Container == "":
 		return c, usagef("--container: must name the probe's container in the task definition")
@@ -231,7 +239,10 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (launch.Config, error) {
 	}
 	// The launcher reads reports from this group, so the probe must write there.
 	c.Env = append(c.Env, launch.EnvVar{Name: "VPCPROBE_LOG_GROUP", Value: c.LogGroup})
-	if len(c.RunID(c.Subnets[0])) > 128 {
+	if o.forTask != "" && o.forTaskDefinition != "" {
+		return c, usagef("--for-task and --for-task-definition exclude each other: --for-task reads the task's own task definition")
+	}
+	if len(c.Subnets) > 0 && len(c.RunID(c.Subnets[0])) > 128 {
 		return c, usagef("--launch-id %q: too long for the run ids <launch-id>-<subnet>", c.LaunchID)
 	}
 	return c, nil
@@ -288,10 +299,19 @@ func runLaunch(args []string, getenv func(string) (string, bool), stdout, stderr
 	// one, once the first has been noticed, ends the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if o.region == "" {
+		o.region = taskRegion(o.forTask) // the task's own region unless told otherwise
+	}
 	cfg, err := awsConfig(ctx, o.region, getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
 		return exitUsage
+	}
+	if o.forTask != "" || o.forTaskDefinition != "" {
+		if c, err = o.withNeeds(ctx, ecs.NewFromConfig(cfg), cfg.Region, c, fs, stderr); err != nil {
+			fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
+			return needsExit(err)
+		}
 	}
 	go func() {
 		<-ctx.Done()

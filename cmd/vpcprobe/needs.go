@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -13,7 +14,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/spf13/pflag"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
+	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/probe"
 )
@@ -111,4 +115,113 @@ func reportNeeds(w io.Writer, prefix string, n *needs.Needs) {
 	for _, note := range n.Notes {
 		fmt.Fprintf(w, "%s: note %s: %s\n", prefix, note.Code, note.Text)
 	}
+}
+
+// taskRegion is the region in a task's ARN; empty when it is none.
+func taskRegion(taskARN string) string {
+	if _, _, region, _, _, ok := catalogue.ParseARN(taskARN); ok {
+		return region
+	}
+	return ""
+}
+
+// needsExit is the exit status of a launch whose --for-task or --for-task-definition failed:
+// 3 when an ECS call failed (nothing could be tested), 2 otherwise (a flag to fix).
+func needsExit(err error) int {
+	if errors.Is(err, needs.ErrUnreadable) {
+		return exitUntested
+	}
+	return exitUsage
+}
+
+// withNeeds reads --for-task or --for-task-definition with the launcher's own credentials and
+// passes what the task needs to every probe the launch starts, as VPCPROBE_* settings: given
+// settings are joined (--services, --probe-env SECRET and PARAMETER) or win (--image). With
+// --for-task the task's subnet, its service's security groups and its cluster are used.
+func (o *launchOptions) withNeeds(ctx context.Context, client launch.TaskAPI, region string, c launch.Config, fs *pflag.FlagSet, stderr io.Writer) (launch.Config, error) {
+	opts := needs.Options{Region: region, ExecuteCommand: o.executeCommand}
+	var n *needs.Needs
+	var err error
+	if r := taskRegion(o.forTask); r != "" && r != region {
+		return c, usagef("--for-task %s is in %s, not %s: pass --region %s", o.forTask, r, region, r)
+	}
+	if o.forTask != "" {
+		var origin *launch.Origin
+		origin, n, err = launch.DescribeOrigin(ctx, client, o.forTask, o.cluster, opts)
+		switch {
+		case errors.Is(err, launch.ErrTaskNotFound):
+			return c, usagef("--for-task: %v", err)
+		case err != nil && !errors.Is(err, needs.ErrUnreadable):
+			return c, usagef("--for-task: %v", err)
+		case err != nil:
+			return c, fmt.Errorf("--for-task %s: %w", o.forTask, err)
+		}
+		if err := c.UseOrigin(origin, fs.Changed("assign-public-ip")); err != nil {
+			return c, usagef("%v", err)
+		}
+	} else {
+		n, err = needs.Load(ctx, client, o.forTaskDefinition, opts)
+		switch {
+		case errors.Is(err, needs.ErrUnreadable):
+			return c, fmt.Errorf("--for-task-definition %s: %w", o.forTaskDefinition, err)
+		case err != nil:
+			return c, usagef("--for-task-definition %s: %v", o.forTaskDefinition, err)
+		}
+	}
+	if n.Region != region {
+		return c, usagef("the task definition %s is in %s, not %s: pass --region %s", n.TaskDefinition, n.Region, region, n.Region)
+	}
+	c.Needs = n
+	setEnv(&c, "VPCPROBE_SERVICES", mergeServices(o.services, fs.Changed("services"), n))
+	if !fs.Changed("image") && n.Image != "" {
+		setEnv(&c, "VPCPROBE_IMAGE", n.Image)
+	}
+	for name, derived := range map[string][]string{"VPCPROBE_SECRET": n.Secrets, "VPCPROBE_PARAMETER": n.Parameters} {
+		if given := envValue(c, name); given != "" || len(derived) > 0 {
+			// A repeatable setting's variable is a comma-separated list (flags.go).
+			setEnv(&c, name, strings.Join(union(splitList(given), derived), ","))
+		}
+	}
+	for _, s := range c.Subnets {
+		if !subnetRE.MatchString(s) {
+			return c, usagef("--for-task: the task's subnet %q is not a subnet id", s)
+		}
+	}
+	if len(c.RunID(c.Subnets[0])) > 128 {
+		return c, usagef("--launch-id %q: too long for the run ids <launch-id>-<subnet>", c.LaunchID)
+	}
+	reportNeeds(stderr, "vpcprobe launch", n)
+	return c, nil
+}
+
+// setEnv sets the probe's variable name in c, replacing a given value.
+func setEnv(c *launch.Config, name, value string) {
+	for i := range c.Env {
+		if c.Env[i].Name == name {
+			c.Env[i].Value = value
+			return
+		}
+	}
+	c.Env = append(c.Env, launch.EnvVar{Name: name, Value: value})
+}
+
+// envValue is the value c gives the probe's variable name; empty when none.
+func envValue(c launch.Config, name string) string {
+	for _, e := range c.Env {
+		if e.Name == name {
+			return e.Value
+		}
+	}
+	return ""
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
