@@ -15,6 +15,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
+	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/needs"
 )
@@ -106,6 +107,14 @@ func TestLaunchForTask(t *testing.T) {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
 	}
+	// for_task and needs match the shipped schema (the subnets' reports are this test's
+	// stand-ins for the probe's, not real ones: they are left out).
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("stdout is not the report: %v\n%s", err, out)
+	}
+	doc["subnets"] = []any{}
+	schematest.Check(t, must(json.Marshal(doc)))
 	var rep launch.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("stdout is not the report: %v\n%s", err, out)
