@@ -43,6 +43,19 @@ var catalogue = []Service{
 // logs path and STS.
 const DefaultServices = "ecr.api,ecr.dkr,s3,logs,sts"
 
+// groups are the names --services accepts for a set of keys: what one kind of machine needs.
+var groups = map[string][]string{
+	// What an ECS container instance needs to register and run tasks: the agent's own path
+	// (ecs, and the hosts ecs:DiscoverPollEndpoint names) and the image pull and awslogs path.
+	"ec2-instance": {"ecs", "ecs-agent", "ecs-telemetry", "ecr.api", "ecr.dkr", "s3", "logs"},
+}
+
+// Group returns the keys of the --services group name.
+func Group(name string) ([]string, bool) {
+	keys, ok := groups[name]
+	return slices.Clone(keys), ok
+}
+
 // Keys returns every known service key in catalogue order.
 func Keys() []string {
 	keys := make([]string, len(catalogue))
@@ -66,7 +79,8 @@ func Lookup(key string) (Service, bool) {
 }
 
 // ParseServices turns a --services value into catalogue entries, in catalogue order without
-// duplicates. "all" selects every key. An unknown key is an error naming the known ones.
+// duplicates. "all" selects every key, a group name (ec2-instance) its keys. An unknown key is
+// an error naming the known ones.
 func ParseServices(list string) ([]Service, error) {
 	var want []string
 	for _, k := range strings.Split(list, ",") {
@@ -76,9 +90,11 @@ func ParseServices(list string) ([]Service, error) {
 			continue
 		case k == "all":
 			want = append(want, Keys()...)
+		case groups[k] != nil:
+			want = append(want, groups[k]...)
 		default:
 			if _, ok := Lookup(k); !ok {
-				return nil, fmt.Errorf("unknown service %q (known: all, %s)", k, strings.Join(Keys(), ", "))
+				return nil, fmt.Errorf("unknown service %q (known: all, ec2-instance, %s)", k, strings.Join(Keys(), ", "))
 			}
 			want = append(want, k)
 		}

@@ -113,6 +113,8 @@ func TestParseServices(t *testing.T) {
 		{in: "sts, logs ,sts", want: "logs,sts"},
 		{in: "all", want: strings.Join(Keys(), ",")},
 		{in: "ECR.API", want: "ecr.api"},
+		{in: "ec2-instance", want: "ecr.api,ecr.dkr,s3,logs,ecs,ecs-agent,ecs-telemetry"},
+		{in: "ec2-instance,sts", want: "ecr.api,ecr.dkr,s3,logs,sts,ecs,ecs-agent,ecs-telemetry"},
 		{in: "ecr", wantErr: true},
 		{in: "", wantErr: true},
 		{in: " , ", wantErr: true},
@@ -131,6 +133,10 @@ func TestParseServices(t *testing.T) {
 				t.Errorf("got %s, want %s", got, tt.want)
 			}
 		})
+	}
+	// CONTRACT.md's group ec2-instance: what an ECS container instance needs.
+	if keys, ok := Group("ec2-instance"); !ok || strings.Join(keys, ",") != "ecs,ecs-agent,ecs-telemetry,ecr.api,ecr.dkr,s3,logs" {
+		t.Errorf("group ec2-instance = %v, %v", keys, ok)
 	}
 	for _, key := range []string{"ecr.api", "ecr.dkr", "s3", "logs", "sts", "secretsmanager", "ssm", "ssmmessages", "kms", "ecs", "ecs-agent", "ecs-telemetry"} {
 		if _, ok := Lookup(key); !ok {
