@@ -45,6 +45,10 @@ type Config struct {
 	// Parameters maps an SSM parameter name to its value.
 	Parameters map[string]string
 
+	// MissingClusters are ECS cluster names that do not exist: ecs:DescribeClusters answers
+	// them as MISSING failures (every other name exists).
+	MissingClusters []string
+
 	// LayerDelay holds every layer-bucket GET this long before the first byte, to simulate a
 	// slow path to S3; the request's context cuts it short.
 	LayerDelay time.Duration
@@ -176,6 +180,7 @@ func copyConfig(cfg Config) Config {
 	cfg.Images = copyMap(cfg.Images)
 	cfg.Secrets = copyMap(cfg.Secrets)
 	cfg.Parameters = copyMap(cfg.Parameters)
+	cfg.MissingClusters = append([]string(nil), cfg.MissingClusters...)
 	return cfg
 }
 
