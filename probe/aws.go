@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -53,6 +54,7 @@ type awsRun struct {
 	ecr     checks.ECRAPI
 	secrets checks.SecretsAPI
 	ssm     checks.SSMAPI
+	ecs     checks.ECSAgentAPI
 	logs    LogsAPI
 	image   *checks.ImageRef
 
@@ -63,7 +65,8 @@ type awsRun struct {
 	identity shared[identityAnswer]
 	token    shared[tokenAnswer]
 	layer    shared[layerAnswer]
-	haveKeys shared[error] // the run's one credential retrieval: nil when there are credentials
+	agent    shared[agentAnswer] // the hosts ecs:DiscoverPollEndpoint names (agent.go)
+	haveKeys shared[error]       // the run's one credential retrieval: nil when there are credentials
 }
 
 type identityAnswer struct {
@@ -92,7 +95,8 @@ type layerAnswer struct {
 func (p *Prober) UseAWS(ctx context.Context, getenv func(string) (string, bool)) {
 	p.init()
 	a := &awsRun{p: p, conns: &connSet{}, identity: newShared[identityAnswer](),
-		token: newShared[tokenAnswer](), layer: newShared[layerAnswer](), haveKeys: newShared[error]()}
+		token: newShared[tokenAnswer](), layer: newShared[layerAnswer](), haveKeys: newShared[error](),
+		agent: newShared[agentAnswer]()}
 	if p.Image != "" {
 		if ref, err := checks.ParseImage(p.Image); err == nil {
 			a.image = &ref
@@ -104,11 +108,13 @@ func (p *Prober) UseAWS(ctx context.Context, getenv func(string) (string, bool))
 	a.ecr = ecr.NewFromConfig(cfg)
 	a.secrets = secretsmanager.NewFromConfig(cfg)
 	a.ssm = ssm.NewFromConfig(cfg)
+	a.ecs = ecs.NewFromConfig(cfg)
 	a.logs = cloudwatchlogs.NewFromConfig(cfg)
 	p.aws = a
 	p.Steps = a.steps
 	p.Identity = a.identityOf
 	p.Done = a.done
+	p.LearnHost = a.learnHost
 }
 
 // Close ends the connections the run's SDK clients opened: a sidecar probing every few seconds
@@ -272,6 +278,8 @@ func (a *awsRun) steps(svc catalogue.Service) []Step {
 		if len(a.p.Parameters) > 0 {
 			return []Step{{Name: "auth", Run: a.fetchParameters}}
 		}
+	case "ecs":
+		return []Step{{Name: "auth", Run: a.ecsAuth}}
 	}
 	return nil
 }
@@ -453,6 +461,10 @@ func (a *awsRun) fetchParameters(ctx context.Context, _ Target) checks.Result {
 
 // done releases the layer check when ecr.dkr ended without a manifest check that passed.
 func (a *awsRun) done(svc catalogue.Service, results []checks.Result) {
+	if svc.Key == "ecs" {
+		a.ecsDone(results)
+		return
+	}
 	if svc.Key != "ecr.dkr" {
 		return
 	}

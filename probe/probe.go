@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"net"
@@ -30,6 +31,7 @@ type Config struct {
 	LogGroup       string
 	LogStream      string
 	RequirePrivate bool
+	ECSCluster     string // the cluster the ECS agent joins (ECS_CLUSTER of /etc/ecs/ecs.config); empty: unknown, "default" is asked
 	RunID          string // identifier of the run; empty: a random one
 	Version        string
 }
@@ -59,6 +61,17 @@ type Prober struct {
 	// Done, when set, is called as each service's checks end, with its results: checks of other
 	// services that wait for this one's (the layer check waits for the manifest) learn it.
 	Done func(svc catalogue.Service, results []checks.Result)
+
+	// LearnHost, when set, returns the host of a service whose host another check learns —
+	// ecs-agent and ecs-telemetry probe the hosts ecs:DiscoverPollEndpoint names — waiting
+	// until ctx ends; an empty host comes with why none is known, and the service is skipped.
+	// Nil (no AWS half): the catalogue's regional name.
+	LearnHost func(ctx context.Context, svc catalogue.Service) (host, why string)
+
+	// Instance, when set, reads EC2 instance metadata (FetchInstance). Run asks it in the
+	// background from its start, bounded by InstanceBudget, and fills the report's context
+	// with the answer. Nil: task metadata describes the task, or AWS_EC2_METADATA_DISABLED.
+	Instance func(ctx context.Context) (Instance, error)
 
 	pins *pinDialer
 	aws  *awsRun // the SDK clients and per-run shared calls of UseAWS; nil without
@@ -118,6 +131,7 @@ func (p *Prober) init() {
 type state struct {
 	svc  catalogue.Service
 	host string
+	skip string // why none of the service's checks can run (its host is unknown); empty: they run
 
 	mu      sync.Mutex
 	plan    []string        // check names, in order
@@ -151,8 +165,20 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *report.Report {
 	if rep.RunID == "" {
 		rep.RunID = report.NewRunID()
 	}
-	own := p.ownPrefixes()
 	account := p.account()
+	var inst Instance
+	var instErr error
+	instDone := make(chan struct{})
+	if p.Instance != nil {
+		go func() {
+			defer close(instDone)
+			ictx, cancel := context.WithTimeout(ctx, InstanceBudget(p.Timeout))
+			defer cancel()
+			inst, instErr = p.Instance(ictx)
+		}()
+	} else {
+		close(instDone)
+	}
 
 	states := make([]*state, len(p.Services))
 	done := make(chan struct{})
@@ -175,6 +201,12 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *report.Report {
 				st.host = svc.Host(p.Region, acct)
 				st.mu.Unlock()
 			}
+			if learnt(svc.Key) && p.LearnHost != nil {
+				host, why := p.LearnHost(ctx, svc)
+				st.mu.Lock()
+				st.host, st.skip = host, why
+				st.mu.Unlock()
+			}
 			p.probe(ctx, st, acct)
 		}()
 	}
@@ -189,8 +221,11 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *report.Report {
 		}
 	}
 
+	<-instDone // bounded by InstanceBudget and the run's ctx
+	p.withInstance(&rep.Context, inst, instErr)
+	own := p.ownPrefixes(inst)
 	for _, st := range states {
-		rep.Services = append(rep.Services, p.serviceReport(st, own))
+		rep.Services = append(rep.Services, p.serviceReport(st, own, inst))
 	}
 	if p.Identity != nil {
 		ended, cancel := context.WithCancel(ctx)
@@ -238,8 +273,11 @@ func (p *Prober) probe(ctx context.Context, st *state, account string) {
 		}()
 	}
 	if st.svc.Key == "ecr.dkr" && account == "" {
+		st.skip = "registry account unknown"
+	}
+	if st.skip != "" {
 		for _, name := range st.plan {
-			st.add(checks.Skipped(name, "registry account unknown"))
+			st.add(checks.Skipped(name, st.skip))
 		}
 		return
 	}
@@ -343,9 +381,14 @@ func (p *Prober) account() string {
 	return p.Metadata.Account()
 }
 
-// ownPrefixes returns the task's own subnet, whose addresses count as private.
-func (p *Prober) ownPrefixes() []netip.Prefix {
-	if pfx, err := netip.ParsePrefix(p.Metadata.SubnetCIDR); err == nil {
+// ownPrefixes returns the task's (or the instance's) own subnet, whose addresses count as
+// private.
+func (p *Prober) ownPrefixes(inst Instance) []netip.Prefix {
+	cidr := p.Metadata.SubnetCIDR
+	if cidr == "" {
+		cidr = inst.SubnetCIDR
+	}
+	if pfx, err := netip.ParsePrefix(cidr); err == nil {
 		return []netip.Prefix{pfx.Masked()}
 	}
 	return nil
@@ -390,7 +433,7 @@ func (p *Prober) proxyInUse() string {
 
 // serviceReport snapshots a service's progress into its report, calling checks that had not
 // finished when the deadline fell "deadline", and judges it.
-func (p *Prober) serviceReport(st *state, own []netip.Prefix) report.ServiceReport {
+func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) report.ServiceReport {
 	st.mu.Lock()
 	results := append([]checks.Result(nil), st.results...)
 	second := st.second
@@ -429,8 +472,9 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix) report.ServiceRepo
 	}
 	j := judge(finding{
 		svc: st.svc, host: host, region: p.Region, route: sr.Route, addrs: addrs,
-		results: results, second: sr.AmazonDNS, subnet: p.Metadata.SubnetCIDR,
+		results: results, second: sr.AmazonDNS, subnet: cmp.Or(p.Metadata.SubnetCIDR, inst.SubnetCIDR),
 		resolvers: p.Resolvers, requirePrivate: p.RequirePrivate, deadline: p.Deadline,
+		cluster: cmp.Or(p.ECSCluster, "default"),
 	})
 	sr.Verdict, sr.Error, sr.Diagnosis, sr.Remediation = j.verdict, j.code, j.diagnosis, j.remediation
 	return sr

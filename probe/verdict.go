@@ -32,6 +32,7 @@ type finding struct {
 	resolvers      []string
 	requirePrivate bool
 	deadline       time.Duration
+	cluster        string // the cluster the ECS agent joins, for the ecs diagnoses (ec2.go)
 }
 
 // judgement is a service's verdict with the reason a person reads.
@@ -61,6 +62,7 @@ func judge(f finding) judgement {
 		if r, ok := first(f.results, st); ok {
 			j = judgement{verdict: st, code: r.Code}
 			j.diagnosis, j.remediation = f.explain(r)
+			j.diagnosis, j.remediation = f.agentPath(r, j.diagnosis, j.remediation)
 			break
 		}
 	}

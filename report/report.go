@@ -55,6 +55,25 @@ type Context struct {
 	AmazonDNS        string   `json:"amazon_dns,omitempty"`
 	Proxy            string   `json:"proxy,omitempty"`
 	MetadataError    string   `json:"metadata_error,omitempty"`
+
+	// On an EC2 container instance (no task metadata), what instance metadata says, and the
+	// outcome of reading it.
+	Runner           string        `json:"runner,omitempty"` // "ec2-instance" when instance metadata described the machine
+	InstanceID       string        `json:"instance_id,omitempty"`
+	VPCID            string        `json:"vpc_id,omitempty"`
+	SubnetID         string        `json:"subnet_id,omitempty"`
+	VPCCIDR          string        `json:"vpc_cidr,omitempty"`
+	InstanceMetadata *ContextCheck `json:"instance_metadata,omitempty"`
+}
+
+// ContextCheck is the outcome of reading where the probe runs (instance metadata): not a
+// service, but a finding with its own diagnosis. A warn or fail raises the report's verdict.
+type ContextCheck struct {
+	Status      checks.Status `json:"status"`
+	Error       checks.Code   `json:"error,omitempty"`
+	Detail      string        `json:"detail,omitempty"`
+	Diagnosis   string        `json:"diagnosis,omitempty"`
+	Remediation string        `json:"remediation,omitempty"`
 }
 
 // ServiceReport is one service's findings.
@@ -163,6 +182,14 @@ func (r *Report) Finish() {
 			r.Verdict = checks.Fail
 		case checks.Skip:
 			r.Counts.Skip++
+		}
+	}
+	if im := r.Context.InstanceMetadata; im != nil {
+		switch {
+		case im.Status == checks.Fail:
+			r.Verdict = checks.Fail
+		case im.Status == checks.Warn && r.Verdict == checks.Pass:
+			r.Verdict = checks.Warn
 		}
 	}
 }

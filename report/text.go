@@ -28,7 +28,20 @@ func (r *Report) Text(color bool) []byte {
 	if c.SubnetCIDR != "" {
 		fmt.Fprintf(&b, "  subnet %s", c.SubnetCIDR)
 	}
-	fmt.Fprintf(&b, "  resolvers %s\n\n", orUnknown(strings.Join(c.Resolvers, ",")))
+	fmt.Fprintf(&b, "  resolvers %s\n", orUnknown(strings.Join(c.Resolvers, ",")))
+	if c.InstanceID != "" {
+		fmt.Fprintf(&b, "instance %s  vpc %s  subnet %s  cluster %s\n", c.InstanceID, orUnknown(c.VPCID), orUnknown(c.SubnetID), orUnknown(c.Cluster))
+	}
+	if im := c.InstanceMetadata; im != nil && im.Status != checks.Pass {
+		fmt.Fprintf(&b, "%s instance metadata: %s: %s\n", paint(im.Status, strings.ToUpper(string(im.Status)), color), im.Error, im.Detail)
+		if im.Diagnosis != "" {
+			fmt.Fprintf(&b, "  why: %s\n", im.Diagnosis)
+		}
+		if im.Remediation != "" {
+			fmt.Fprintf(&b, "  fix: %s\n", im.Remediation)
+		}
+	}
+	b.WriteByte('\n')
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVICE\tROUTE\tDNS\tTCP\tTLS\tHTTP\tAUTH\tVERDICT")
