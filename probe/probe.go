@@ -401,7 +401,7 @@ func (p *Prober) context() report.Context {
 		Region:           p.Region,
 		Partition:        catalogue.PartitionOf(p.Region).ID,
 		Account:          p.account(),
-		Cluster:          m.Cluster,
+		Cluster:          cmp.Or(m.Cluster, p.ECSCluster),
 		TaskARN:          m.TaskARN,
 		LaunchType:       m.LaunchType,
 		AvailabilityZone: m.AvailabilityZone,

@@ -35,6 +35,7 @@ type options struct {
 	requirePrivate bool
 	every          time.Duration
 	runID          string
+	ecsConfig      string
 	version        bool
 
 	// forTaskDefinition is --for-task-definition; servicesGiven says whether --services (or its
@@ -63,7 +64,7 @@ func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("vpcprobe", pflag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.SortFlags = false
-	fs.StringVar(&o.services, "services", catalogue.DefaultServices, "service keys to probe, comma-separated; all = "+strings.Join(catalogue.Keys(), ","))
+	fs.StringVar(&o.services, "services", catalogue.DefaultServices, "service keys to probe, comma-separated; all = "+strings.Join(catalogue.Keys(), ",")+"; ec2-instance = what an ECS container instance needs")
 	fs.StringVar(&o.region, "region", "", "region whose hostnames are probed (default: AWS_REGION, AWS_DEFAULT_REGION, task metadata)")
 	fs.StringVar(&o.account, "account", "", "registry account for ecr.dkr (default: STS caller identity, else the task ARN's)")
 	fs.StringVar(&o.image, "image", "", "ECR image URI whose whole pull path is verified: registry login, manifest, first byte of a layer (adds ecr.api, ecr.dkr and s3)")
@@ -80,6 +81,7 @@ func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
 	fs.DurationVar(&o.every, "every", 0, "sidecar mode: probe again every D; SIGTERM ends it after the round in flight")
 	fs.StringVar(&o.forTaskDefinition, "for-task-definition", "", "probe what an application's task definition needs: ARN, family[:revision] (read with ecs:DescribeTaskDefinition) or file://path.json; adds its services, image, secrets and parameters")
 	fs.StringVar(&o.runID, "run-id", "", "identifier of this run in the report and its CloudWatch events (default: random; with --every, suffixed -1, -2, …)")
+	fs.StringVar(&o.ecsConfig, "ecs-config", probe.DefaultECSConfig, "the ECS agent's configuration on a container instance, read for ECS_CLUSTER when there is no task metadata")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.VisitAll(func(f *pflag.Flag) {
 		if f.Name != "version" {

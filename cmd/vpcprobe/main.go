@@ -70,9 +70,18 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 		meta, metaErr = probe.FetchMetadata(ctx, &http.Client{Transport: &http.Transport{}}, uri)
 		cancel()
 	}
-	cfg, err := o.config(getenv, meta.Region(), meta.Account())
+	// Without task metadata this may be an ECS container instance: its agent's cluster, and
+	// instance metadata (instance.go).
+	var cluster string
+	var instance func(context.Context) (probe.Instance, error)
+	metaRegion := meta.Region()
+	if meta.TaskARN == "" && metaErr == nil {
+		cluster, _ = probe.ReadECSConfig(o.ecsConfig)
+		instance, metaRegion = instanceSource(getenv, o, metaRegion)
+	}
+	cfg, err := o.config(getenv, metaRegion, meta.Account())
 	if err == nil && o.forTaskDefinition != "" {
-		cfg, err = o.withTaskDefinition(cfg, getenv, meta.Region(), meta.Account(), stderr)
+		cfg, err = o.withTaskDefinition(cfg, getenv, metaRegion, meta.Account(), stderr)
 	}
 	if errors.Is(err, needs.ErrUnreadable) {
 		fmt.Fprintf(stderr, "vpcprobe: could not test: %v\n", err)
@@ -82,6 +91,7 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "vpcprobe: %v\n", err)
 		return exitUsage
 	}
+	cfg.ECSCluster = cluster
 	cfg.Version = version
 	if cfg.LogGroup != "" && cfg.LogStream == "" {
 		cfg.LogStream = probe.DefaultStream(meta, started)
@@ -94,7 +104,7 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 	}
 	proxy := proxyFrom(getenv)
 	newProber := func() *probe.Prober {
-		p := &probe.Prober{Config: cfg, Roots: roots, Proxy: proxy, Metadata: meta, MetaErr: metaErr}
+		p := &probe.Prober{Config: cfg, Roots: roots, Proxy: proxy, Metadata: meta, MetaErr: metaErr, Instance: instance}
 		if adjustProber != nil {
 			adjustProber(p)
 		}
