@@ -252,6 +252,9 @@ func (l *Lab) buildNetwork(ctx context.Context) error {
 	for _, a := range []string{ResolverIP, AmazonDNSIP, CustomDNSIP, MetadataIP} {
 		vpc = append(vpc, "addr add "+a+"/32 dev lo")
 	}
+	if l.Scenario.Instance {
+		vpc = append(vpc, "addr add "+IMDSIP+"/32 dev lo")
+	}
 	for _, k := range n.Endpoints {
 		enis := ENIs(k)
 		vpc = append(vpc, "addr add "+enis[0].String()+"/24 dev t0", "addr add "+enis[1].String()+"/32 dev lo")

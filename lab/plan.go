@@ -96,6 +96,7 @@ func certNames() []string {
 	names := []string{"ecr." + Region + ".amazonaws.com", "s3." + Region + ".amazonaws.com"}
 	for _, k := range catalogue.Keys() {
 		names = append(names, Host(k), zoneName(k))
+		names = append(names, agentNames(k)...)
 	}
 	slices.Sort(names)
 	return slices.Compact(names)

@@ -26,6 +26,11 @@ type Scenario struct {
 	// small enough to keep the suite fast, large enough for a loaded CI machine.
 	Timeout, Deadline time.Duration
 
+	// Instance runs the probe as on an ECS container instance instead of in a task: no task
+	// metadata, instance metadata (IMDSv2) at 169.254.169.254 inside the VPC namespace, and
+	// the agent's ecs.config naming the cluster (instance.go).
+	Instance bool
+
 	Expect Expect
 }
 
@@ -41,6 +46,11 @@ type Network struct {
 	SGNo443  []string // endpoints whose security group does not allow TCP 443 (drops)
 	ZoneDown []string // endpoints whose ENI in the second AZ drops TCP 443 (that subnet's ACL)
 	Silent   []string // endpoints whose ENIs accept TCP and never speak
+
+	// IMDSHopLimit simulates an instance whose http-put-response-hop-limit is 1, seen from a
+	// container in bridge mode: instance metadata accepts connections, and the token PUT's
+	// answer never arrives. Only with Scenario.Instance.
+	IMDSHopLimit bool
 
 	DNS DNSMode // which resolver the task's resolv.conf names
 	// Shadow are records of a hand-made private hosted zone in the VPC resolver: name to
@@ -76,6 +86,9 @@ type Expect struct {
 	Delivery string                   // delivery.cloudwatch; empty means "disabled"
 	Events   int                      // CloudWatch events delivered to the --log-group (0: none)
 	Within   time.Duration            // bound on the probe process's wall time
+	// InstanceMetadata is context.instance_metadata as "<status>" or "<status> <error>"; empty:
+	// not judged (and absent in a task).
+	InstanceMetadata string
 }
 
 // ServiceExpect is what one service's entry must say. Check is the first check with the
@@ -154,6 +167,13 @@ func (sc Scenario) Judge(r Run, events []fakeaws.Event) []Outcome {
 		}
 	}
 	add("delivery", delivery, got)
+	if e.InstanceMetadata != "" {
+		got := "absent"
+		if im := rep.Context.InstanceMetadata; im != nil {
+			got = strings.TrimSpace(string(im.Status) + " " + string(im.Error))
+		}
+		add("instance_metadata", e.InstanceMetadata, got)
+	}
 	if e.Events > 0 || len(events) > 0 {
 		add("events", eventsWant(e.Events), eventsGot(events, rep))
 	}

@@ -157,6 +157,11 @@ func (l *Lab) startServices() error {
 	if err := l.serveMetadata(); err != nil {
 		return err
 	}
+	if l.Scenario.Instance {
+		if err := l.serveInstance(); err != nil {
+			return err
+		}
+	}
 	return l.serveCredentials()
 }
 
@@ -174,6 +179,14 @@ func (l *Lab) zones() (vpc, public *fakedns.Zone) {
 		name := zoneName(k)
 		public.Set(name, PublicAddr(k))
 		enis := ENIs(k)
+		for _, an := range agentNames(k) {
+			public.Set(an, PublicAddr(k))
+			if slices.Contains(n.Endpoints, k) && !slices.Contains(n.PrivateDNSOff, k) {
+				vpc.Set(an, enis[0], enis[1])
+			} else {
+				vpc.Set(an, PublicAddr(k))
+			}
+		}
 		switch {
 		case !slices.Contains(n.Endpoints, k):
 			vpc.Set(name, PublicAddr(k))
@@ -366,7 +379,7 @@ func (l *Lab) CAFile() string { return filepath.Join(l.Dir, "ca.pem") }
 // Env is the probe's whole environment inside the lab: the standard variables a Fargate task
 // has, pointed at the lab, and nothing of the host's (no shared AWS config, no proxy).
 func (l *Lab) Env() []string {
-	return []string{
+	env := []string{
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"HOME=" + l.Dir,
 		"AWS_REGION=" + Region,
@@ -381,6 +394,10 @@ func (l *Lab) Env() []string {
 		"AWS_CA_BUNDLE=" + l.CAFile(),
 		"NO_COLOR=1",
 	}
+	if l.Scenario.Instance {
+		return l.instanceEnv(env)
+	}
+	return env
 }
 
 // Events returns every CloudWatch Logs event the lab received, group by group and stream by
