@@ -31,6 +31,13 @@ func (a *awsRun) callAgent(ctx context.Context) agentAnswer {
 		return checks.AgentEndpoints(c, a.ecs, a.cluster())
 	})
 	v := agentAnswer{res: r, hosts: hosts}
+	if r.Code == checks.AccessDenied && a.p.Metadata.TaskARN != "" {
+		// In a task the caller is the task role, which has no business calling the agent's
+		// API: the instance role does. A denial there says nothing about registration.
+		v.res = checks.Skipped("auth", "ecs:DiscoverPollEndpoint is denied to this task's role, as it should be: only a container instance's role needs it (run the probe on the instance: taskdef/instance)")
+		v.why = "agent hosts unknown: only ecs:DiscoverPollEndpoint names them, and this task's role may not call it"
+		return v
+	}
 	if hosts.Agent == "" {
 		v.why = fmt.Sprintf("agent hosts unknown: ecs failed (its auth check, ecs:DiscoverPollEndpoint: %s)", r.Code)
 	}

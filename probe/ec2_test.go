@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -244,5 +245,53 @@ func TestReadECSConfig(t *testing.T) {
 	}
 	if _, err := ReadECSConfig(filepath.Join(dir, "absent")); err == nil {
 		t.Error("an unreadable file gave a cluster")
+	}
+}
+
+// TestAgentPathInTask: in a task the caller is the task role; a DiscoverPollEndpoint denial is
+// no failure there (only the instance role needs it), and the agent's hosts stay unknown.
+func TestAgentPathInTask(t *testing.T) {
+	w, _ := agentWorld(t, func(c *fakeaws.Config) { c.Deny = map[string]bool{"ecs:DiscoverPollEndpoint": true} })
+	p := awsProber(t, w, "ecs,ecs-agent", func(p *Prober) {
+		p.Metadata = Metadata{TaskARN: "arn:aws:ecs:eu-west-1:123456789012:task/prod/0f9e", LaunchType: "FARGATE"}
+	})
+	rep := p.Run(context.Background(), time.Now())
+	if s := serviceOf(t, rep, "ecs"); s.Verdict != checks.Pass || checkOf(t, s, "auth").Status != checks.Skip {
+		t.Errorf("ecs %s %+v", s.Verdict, s.Checks)
+	}
+	if s := serviceOf(t, rep, "ecs-agent"); s.Verdict != checks.Skip {
+		t.Errorf("ecs-agent %s", s.Verdict)
+	}
+}
+
+// TestAgentDiagnoses: the failures that keep an instance from registering name what to change:
+// the managed policy and the agent's actions, ECS_CLUSTER, or the endpoint.
+func TestAgentDiagnoses(t *testing.T) {
+	ecsSvc, _ := catalogue.Lookup("ecs")
+	tests := []struct {
+		name  string
+		r     checks.Result
+		words []string
+	}{
+		{"denied", checks.Result{Name: "auth", Status: checks.Fail, Code: checks.AccessDenied, Detail: "ecs:DiscoverPollEndpoint denied"},
+			[]string{"AmazonEC2ContainerServiceforEC2Role", "ecs:DiscoverPollEndpoint", "ecs:RegisterContainerInstance", "ecs:Poll", "ecs:StartTelemetrySession", "ecs:Submit*", "attach-role-policy"}},
+		{"cluster missing", checks.Result{Name: "auth", Status: checks.Fail, Code: checks.NotFound, Detail: "cluster typo does not exist"},
+			[]string{"ECS_CLUSTER", "/etc/ecs/ecs.config", "typo", "create-cluster"}},
+		{"no path", checks.Result{Name: "tcp", Status: checks.Fail, Code: checks.Timeout},
+			[]string{"zero container instances", "com.amazonaws.eu-west-1.ecs"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j := judge(finding{svc: ecsSvc, host: "ecs.eu-west-1.amazonaws.com", region: "eu-west-1", route: "public",
+				results: []checks.Result{{Name: "dns", Status: checks.Pass}, tt.r}, cluster: "typo"})
+			if j.verdict != checks.Fail || j.code != tt.r.Code {
+				t.Fatalf("%s %s", j.verdict, j.code)
+			}
+			for _, w := range tt.words {
+				if !strings.Contains(j.diagnosis+" "+j.remediation, w) {
+					t.Errorf("%q missing from:\n%s\n%s", w, j.diagnosis, j.remediation)
+				}
+			}
+		})
 	}
 }
