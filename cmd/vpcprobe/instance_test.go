@@ -12,6 +12,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/internal/fakedns"
+	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/probe"
 	"github.com/vpcprobe/vpcprobe/report"
 )
@@ -59,6 +60,7 @@ func TestRunOnInstance(t *testing.T) {
 			if code != exitFail || errb.Len() != 0 {
 				t.Fatalf("exit %d stderr %s", code, errb.String())
 			}
+			schematest.Check(t, out.Bytes())
 			var rep report.Report
 			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 				t.Fatal(err)
