@@ -17,6 +17,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
+	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/report"
 )
 
@@ -61,7 +62,8 @@ func probeReport(runID string, failed ...string) *report.Report {
 	for _, key := range []string{"ecr.api", "ecr.dkr", "s3", "logs", "sts"} {
 		svc, _ := catalogue.Lookup(key)
 		sr := report.ServiceReport{Service: key, Host: svc.Host("eu-west-1", "123456789012"), EndpointService: svc.EndpointService("eu-west-1"),
-			EndpointType: svc.EndpointType(), Verdict: checks.Pass, Route: report.RoutePrivate, Addresses: []string{"10.0.1.5"}}
+			EndpointType: svc.EndpointType(), Verdict: checks.Pass, Route: report.RoutePrivate, Addresses: []string{"10.0.1.5"},
+			Checks: []report.CheckReport{}}
 		for _, f := range failed {
 			if f == key {
 				sr.Verdict, sr.Error = checks.Fail, checks.Timeout
@@ -189,6 +191,10 @@ func TestLaunch(t *testing.T) {
 	if rep.Verdict != checks.Fail || !rep.Failed() || rep.Interrupted {
 		t.Errorf("launch verdict %s, interrupted %v", rep.Verdict, rep.Interrupted)
 	}
+	if s := find(t, rep, "subnet-auth"); len(s.Diagnoses) == 0 || len(s.Diagnoses[0].Next) != 3 {
+		t.Errorf("the registry-login diagnosis names no next hops: %+v", s.Diagnoses)
+	}
+	schematest.Check(t, rep.JSON()) // route, address and next hops included
 	if s := find(t, rep, "subnet-pull"); s.StoppedReason == "" || s.ExitCode != nil || s.LastStatus != "STOPPED" || s.TaskARN == "" {
 		t.Errorf("never-ran subnet: %+v", s)
 	}

@@ -425,7 +425,7 @@ func translateReason(reason, region, account string) (Diagnosis, bool) {
 // interfaces, memory, a container that would not start.
 func explainFixed(d Diagnosis, f *facts, r reasonRule) Diagnosis {
 	d.Error = r.code
-	d.Diagnosis = fmt.Sprintf("%s: %s.", r.means, f.raw)
+	d.Diagnosis = fmt.Sprintf("%s: %s.", r.means, strings.TrimSuffix(f.raw, "."))
 	d.Remediation = r.fix
 	if r.cause == CauseStart && f.errRule == "platform" {
 		d.Error = TaskConfig
