@@ -120,7 +120,8 @@ var ErrNoTask = errors.New("no task in the document")
 
 // describeTasksDocument is the part of `aws ecs describe-tasks` output (the DescribeTasks
 // response as JSON) the translation reads. A small struct rather than the SDK's types: those
-// decode timestamps and enums strictly, and the CLI's timestamp format depends on its settings.
+// are not made for JSON (their time.Time fields reject the epoch seconds the CLI prints under
+// cli_timestamp_format=none), and the translation needs six fields.
 type describeTasksDocument struct {
 	Tasks []struct {
 		TaskArn       string `json:"taskArn"`
