@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
 )
 
@@ -58,35 +60,118 @@ func Explain(ctx context.Context, client ECS, cluster, task string) (*Explanatio
 		return nil, fmt.Errorf("%s in cluster %s (%s): %w", task, cluster, reason, ErrTaskNotFound)
 	}
 	t := taskFacts(&out.Tasks[0])
+	statuses := make([]string, len(out.Tasks[0].Containers))
+	for i, c := range out.Tasks[0].Containers {
+		statuses[i] = aws.ToString(c.LastStatus)
+	}
+	return explainTask(cluster, t, statuses), nil
+}
+
+// explainTask translates one task as ECS described it; statuses are its containers' last
+// statuses, in order.
+func explainTask(cluster string, t Task, statuses []string) *Explanation {
 	e := &Explanation{Schema: ExplainSchema, Cluster: cluster, TaskARN: t.ARN, LastStatus: t.LastStatus,
 		StopCode: t.StopCode, StoppedReason: redact(t.StoppedReason), Containers: []ContainerState{},
 		Diagnoses: []Diagnosis{}}
 	for i, c := range t.Containers {
-		e.Containers = append(e.Containers, ContainerState{Name: c.Name, LastStatus: aws.ToString(out.Tasks[0].Containers[i].LastStatus),
+		e.Containers = append(e.Containers, ContainerState{Name: c.Name, LastStatus: statuses[i],
 			ExitCode: c.ExitCode, Reason: redact(c.Reason)})
 	}
 	if t.LastStatus != "STOPPED" {
 		// Still starting: container reasons (a pull being retried) may already say why.
-		e.Diagnoses = append(e.Diagnoses, Translate(Task{ARN: t.ARN, Containers: t.Containers})...)
+		e.Diagnoses = append(e.Diagnoses, Translate(Task{ARN: t.ARN, Region: t.Region, Containers: t.Containers})...)
 		e.Verdict = checks.Skip
 		if len(e.Diagnoses) > 0 {
 			e.Verdict = checks.Fail
 		}
-		return e, nil
+		return e
 	}
 	e.Diagnoses = append(e.Diagnoses, Translate(t)...)
+	exits := false
 	if len(e.Diagnoses) == 0 {
 		for _, c := range t.Containers {
+			exits = exits || c.ExitCode != nil
 			if c.ExitCode != nil && *c.ExitCode != 0 {
 				e.Diagnoses = append(e.Diagnoses, containerExit(c))
 			}
 		}
 	}
-	e.Verdict = checks.Pass
-	if len(e.Diagnoses) > 0 {
+	switch {
+	case len(e.Diagnoses) > 0:
 		e.Verdict = checks.Fail
+	case !exits:
+		// Nothing measured is not a pass: a reason that only says a container exited, with no
+		// exit code to read (explain-stopped --reason), tells nothing either way.
+		e.Verdict = checks.Skip
+	default:
+		e.Verdict = checks.Pass
 	}
-	return e, nil
+	return e
+}
+
+// ExplainReason translates one stopped or container reason given as text, offline: region,
+// when known, names the endpoints in its partition where the reason names no host of its own.
+func ExplainReason(reason, region string) *Explanation {
+	return explainTask("", Task{LastStatus: "STOPPED", StoppedReason: reason, Region: region}, nil)
+}
+
+// ErrNoTask is ExplainDocument's error for a document that describes no task.
+var ErrNoTask = errors.New("no task in the document")
+
+// describeTasksDocument is the part of `aws ecs describe-tasks` output (the DescribeTasks
+// response as JSON) the translation reads. A small struct rather than the SDK's types: those
+// are not made for JSON (their time.Time fields reject the epoch seconds the CLI prints under
+// cli_timestamp_format=none), and the translation needs six fields.
+type describeTasksDocument struct {
+	Tasks []struct {
+		TaskArn       string `json:"taskArn"`
+		ClusterArn    string `json:"clusterArn"`
+		LastStatus    string `json:"lastStatus"`
+		StopCode      string `json:"stopCode"`
+		StoppedReason string `json:"stoppedReason"`
+		Containers    []struct {
+			Name       string `json:"name"`
+			LastStatus string `json:"lastStatus"`
+			Reason     string `json:"reason"`
+			ExitCode   *int32 `json:"exitCode"`
+		} `json:"containers"`
+	} `json:"tasks"`
+	Failures []struct {
+		Arn    string `json:"arn"`
+		Reason string `json:"reason"`
+	} `json:"failures"`
+}
+
+// ExplainDocument translates every task of a describe-tasks JSON document, offline, in the
+// document's order. Each task's ARN gives its region and account; region stands in for a task
+// whose ARN is missing. A document with no task is ErrNoTask, naming its failures.
+func ExplainDocument(doc []byte, region string) ([]*Explanation, error) {
+	var d describeTasksDocument
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return nil, fmt.Errorf("read describe-tasks JSON: %w", err)
+	}
+	if len(d.Tasks) == 0 {
+		var failures []string
+		for _, f := range d.Failures {
+			failures = append(failures, f.Arn+": "+f.Reason)
+		}
+		return nil, fmt.Errorf("%w (failures: %s)", ErrNoTask, orNone(strings.Join(failures, "; ")))
+	}
+	var out []*Explanation
+	for _, dt := range d.Tasks {
+		t := Task{ARN: dt.TaskArn, LastStatus: dt.LastStatus, StopCode: dt.StopCode, StoppedReason: dt.StoppedReason, Region: region}
+		var statuses []string
+		for _, c := range dt.Containers {
+			t.Containers = append(t.Containers, Container{Name: c.Name, Reason: c.Reason, ExitCode: c.ExitCode})
+			statuses = append(statuses, c.LastStatus)
+		}
+		cluster := dt.ClusterArn
+		if _, _, _, _, res, ok := catalogue.ParseARN(cluster); ok {
+			cluster = strings.TrimPrefix(res, "cluster/")
+		}
+		out = append(out, explainTask(cluster, t, statuses))
+	}
+	return out, nil
 }
 
 // containerExit explains a container that ran and exited non-zero: the platform started it, so
@@ -119,7 +204,11 @@ func (e *Explanation) JSON() []byte {
 // Text renders the explanation for a person.
 func (e *Explanation) Text() []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "task %s  %s", e.TaskARN, e.LastStatus)
+	if e.TaskARN == "" {
+		fmt.Fprintf(&b, "reason given on the command line")
+	} else {
+		fmt.Fprintf(&b, "task %s  %s", e.TaskARN, e.LastStatus)
+	}
 	if e.StopCode != "" {
 		fmt.Fprintf(&b, " (%s)", e.StopCode)
 	}
@@ -147,7 +236,11 @@ func (e *Explanation) Text() []byte {
 	}
 	switch e.Verdict {
 	case checks.Skip:
-		fmt.Fprintf(&b, "\nverdict skip: the task is %s; nothing to explain until it stops\n", e.LastStatus)
+		if e.LastStatus == "STOPPED" {
+			fmt.Fprintf(&b, "\nverdict skip: the reason only says a container exited; its exit code tells the rest\n")
+		} else {
+			fmt.Fprintf(&b, "\nverdict skip: the task is %s; nothing to explain until it stops\n", e.LastStatus)
+		}
 	default:
 		fmt.Fprintf(&b, "\nverdict %s\n", e.Verdict)
 	}

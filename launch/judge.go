@@ -107,10 +107,13 @@ func exitDiagnoses(c Config, r *run, code int32) []Diagnosis {
 	}
 	switch code {
 	case 0:
-		// Exit 0 is CONTRACT.md's "passed or warned": the subnet passes, with this note.
-		return []Diagnosis{{Verdict: checks.Pass, Error: NoReport, Cause: CauseNoReport, Source: "exit_code", Raw: note,
-			Diagnosis:   fmt.Sprintf("The probe exited 0: every service passed or warned and its report was delivered, but the report of run %s was not read from %s (%s); the verdict comes from the exit code alone.", r.runID, where, note),
-			Remediation: "Make --log-group name the group the probe writes to (its VPCPROBE_LOG_GROUP), and let the launcher call logs:FilterLogEvents on it.",
+		// Exit 0 is CONTRACT.md's "passed or warned", but nothing here was measured by the
+		// launcher: without the report it cannot tell which services passed, so the subnet
+		// warns (never passes) and says where the report should have been.
+		return []Diagnosis{{Verdict: checks.Warn, Error: NoReport, Cause: CauseNoReport, Source: "exit_code", Raw: note,
+			Diagnosis: fmt.Sprintf("No report: the probe exited 0 (every service passed or warned, by its own account), but the report of run %s was not read from %s (%s), so nothing it measured is known here.", r.runID, where, note),
+			Remediation: fmt.Sprintf("Look for run id %s in %s (aws logs filter-log-events --log-group-name %s --filter-pattern '\"%s\"'); make --log-group name the group the probe writes to (its VPCPROBE_LOG_GROUP), and let the launcher call logs:FilterLogEvents and logs:GetLogEvents on it; with an awslogs task definition the probe's stdout, report included, is in its awslogs stream (give --awslogs-stream-prefix to read it from there).",
+				r.runID, where, orText(c.LogGroup, "<log-group>"), r.runID),
 		}}
 	case 1:
 		d := Diagnosis{Verdict: checks.Fail, Error: NoReport, Cause: CauseNoReport, Source: "exit_code", Raw: note,

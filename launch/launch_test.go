@@ -17,6 +17,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
+	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/report"
 )
 
@@ -61,7 +62,8 @@ func probeReport(runID string, failed ...string) *report.Report {
 	for _, key := range []string{"ecr.api", "ecr.dkr", "s3", "logs", "sts"} {
 		svc, _ := catalogue.Lookup(key)
 		sr := report.ServiceReport{Service: key, Host: svc.Host("eu-west-1", "123456789012"), EndpointService: svc.EndpointService("eu-west-1"),
-			EndpointType: svc.EndpointType(), Verdict: checks.Pass, Route: report.RoutePrivate, Addresses: []string{"10.0.1.5"}}
+			EndpointType: svc.EndpointType(), Verdict: checks.Pass, Route: report.RoutePrivate, Addresses: []string{"10.0.1.5"},
+			Checks: []report.CheckReport{}}
 		for _, f := range failed {
 			if f == key {
 				sr.Verdict, sr.Error = checks.Fail, checks.Timeout
@@ -189,6 +191,10 @@ func TestLaunch(t *testing.T) {
 	if rep.Verdict != checks.Fail || !rep.Failed() || rep.Interrupted {
 		t.Errorf("launch verdict %s, interrupted %v", rep.Verdict, rep.Interrupted)
 	}
+	if s := find(t, rep, "subnet-auth"); len(s.Diagnoses) == 0 || len(s.Diagnoses[0].Next) != 3 {
+		t.Errorf("the registry-login diagnosis names no next hops: %+v", s.Diagnoses)
+	}
+	schematest.Check(t, rep.JSON()) // route, address and next hops included
 	if s := find(t, rep, "subnet-pull"); s.StoppedReason == "" || s.ExitCode != nil || s.LastStatus != "STOPPED" || s.TaskARN == "" {
 		t.Errorf("never-ran subnet: %+v", s)
 	}
@@ -214,7 +220,8 @@ func TestLaunch(t *testing.T) {
 }
 
 // TestLaunchNoReport covers probes that ran but whose report is not in CloudWatch Logs: the
-// verdict falls back to the exit code, and the diagnosis says so.
+// verdict falls back to the exit code, and the diagnosis says so. Exit 0 with no report is warn
+// "no report", never pass: nothing was measured (issue 10, item 8).
 func TestLaunchNoReport(t *testing.T) {
 	w := newWorld(t, fakeaws.DefaultConfig())
 	w.fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
@@ -232,7 +239,7 @@ func TestLaunchNoReport(t *testing.T) {
 		service string
 		code    checks.Code
 	}{
-		{"subnet-0", checks.Pass, "", NoReport},
+		{"subnet-0", checks.Warn, "", NoReport},
 		{"subnet-1", checks.Fail, "logs", NoReport},
 		{"subnet-2", checks.Fail, "", TaskConfig},
 		{"subnet-139", checks.Fail, "", ExitCode},
@@ -250,6 +257,33 @@ func TestLaunchNoReport(t *testing.T) {
 	}
 	if rep.Verdict != checks.Fail {
 		t.Errorf("verdict %s", rep.Verdict)
+	}
+}
+
+// TestLaunchExitZeroNoReportWarns: a probe that exited 0 and left no report measured nothing the
+// launcher can see: the subnet and the launch warn with "no report", whether the group was
+// searched or --log-group was empty, and the diagnosis names the run id and the group.
+func TestLaunchExitZeroNoReportWarns(t *testing.T) {
+	for _, group := range []string{"/vpcprobe", ""} {
+		t.Run("log-group="+group, func(t *testing.T) {
+			w := newWorld(t, fakeaws.DefaultConfig())
+			w.fake.ScriptTasks(func(fakeaws.ECSTask) fakeaws.TaskScript {
+				return fakeaws.TaskScript{Running: 1, ExitCode: 0} // runs, writes nothing
+			})
+			c := config("subnet-0")
+			c.LogGroup = group
+			rep := w.l.Run(context.Background(), c)
+			s := find(t, rep, "subnet-0")
+			if s.Verdict != checks.Warn || rep.Verdict != checks.Warn || rep.Failed() {
+				t.Fatalf("subnet verdict %s, launch verdict %s: want warn", s.Verdict, rep.Verdict)
+			}
+			if len(s.Diagnoses) != 1 || s.Diagnoses[0].Error != NoReport || s.Diagnoses[0].Verdict != checks.Warn {
+				t.Fatalf("diagnoses %+v", s.Diagnoses)
+			}
+			if d := s.Diagnoses[0]; !strings.Contains(d.Diagnosis+d.Remediation, s.RunID) {
+				t.Errorf("the diagnosis does not name run id %s: %+v", s.RunID, d)
+			}
+		})
 	}
 }
 
@@ -409,9 +443,9 @@ func TestLaunchManySubnets(t *testing.T) {
 		subnets = append(subnets, fmt.Sprintf("subnet-%03d", i))
 	}
 	c := config(subnets...)
-	c.LogGroup = "" // exit codes only
+	c.LogGroup = "" // exit codes only: each subnet warns "no report" (nothing measured is not a pass)
 	rep := w.l.Run(context.Background(), c)
-	if len(rep.Subnets) != 105 || rep.Verdict != checks.Pass {
+	if len(rep.Subnets) != 105 || rep.Verdict != checks.Warn {
 		t.Errorf("%d subnets, verdict %s", len(rep.Subnets), rep.Verdict)
 	}
 	for _, s := range rep.Subnets {

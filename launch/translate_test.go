@@ -4,142 +4,155 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // taskARN places the tasks of the table in eu-west-1, account 123456789012: where a reason
 // names no host, the catalogue's host and endpoint service come from it.
 const taskARN = "arn:aws:ecs:eu-west-1:123456789012:task/prod/0123456789abcdef0123456789abcdef"
 
-// TestTranslateRealReasons translates stopped and container reasons as ECS wrote them. Every
-// string was seen in public material, named on its line; IP addresses and ids are as published
-// (or as anonymised there). The assertions are on service, error code and cause, never on text.
+// realReasons are stopped and container reasons as ECS wrote them. Every string was seen in
+// public material, named on its line; IP addresses and ids are as published (or as anonymised
+// there). TestTranslateRealReasons asserts service, error code and cause, never text;
+// TestRuleTableCovered that every rule of the table explains at least one of them.
+var realReasons = []struct {
+	name     string
+	stopCode string
+	reason   string // stoppedReason; also the container's reason unless container is set
+	service  string
+	code     checks.Code
+	cause    string
+}{
+	// doctorray117/minecraft-ondemand#74 (the address was anonymised by its author; here a documentation one).
+	{"ecr api timeout, Fargate 1.4", "TaskFailedToStart",
+		`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed caused by: Post "https://api.ecr.us-east-2.amazonaws.com/": dial tcp 198.51.100.10:443: i/o timeout. Please check your task network configuration.`,
+		"ecr.api", checks.Timeout, CauseRegistryAuth},
+	// aws/containers-roadmap#2287: the newer wording.
+	{"ecr api timeout, connection issue wording", "TaskFailedToStart",
+		`ResourceInitializationError: unable to pull secrets or registry auth: The task cannot pull registry auth from Amazon ECR: There is a connection issue between the task and Amazon ECR. Check your task network configuration. operation error ECR: GetAuthorizationToken, exceeded maximum number of attempts, 3, https response error StatusCode: 0, RequestID: , request send failed, Post "https://api.ecr.eu-west-3.amazonaws.com/": dial tcp 35.180.244.40:443: i/o timeout.`,
+		"ecr.api", checks.Timeout, CauseRegistryAuth},
+	// aws/aws-app-mesh-examples#413: truncated by the console.
+	{"ecr api, truncated", "TaskFailedToStart",
+		`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 5 time(s): RequestError: send request failed caused by: Post https://api.ecr....`,
+		"ecr.api", checks.Timeout, CauseRegistryAuth},
+	// A runbook's table of stopped reasons (public repository), elision as published.
+	{"ecr api access denied", "TaskFailedToStart",
+		`CannotPullContainerError: ... is not authorized to perform: ecr:GetAuthorizationToken`,
+		"ecr.api", checks.AccessDenied, CauseRegistryAuth},
+	// A published Secrets Manager timeout (CloudFormation WordPress example).
+	{"secrets manager timeout", "TaskFailedToStart",
+		`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 5 time(s): failed to fetch secret arn:aws:secretsmanager:eu-west-1:463621272105:secret:rds-db-credentials/wordpress-ecs-b2fPcF from secrets manager: RequestCanceled: request context canceled caused by: context deadline exceeded. Please check your task network configuration`,
+		"secretsmanager", checks.Timeout, CauseSecrets},
+	{"secrets manager access denied", "TaskFailedToStart",
+		`ResourceInitializationError: unable to retrieve secret from asm: AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/devpolaris-orders-ecs-execution/ecs-task is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/orders/DATABASE_URL-a1b2c3`,
+		"secretsmanager", checks.AccessDenied, CauseSecrets},
+	{"secrets manager json key", "TaskFailedToStart",
+		`ResourceInitializationError: unable to retrieve secret from asm: retrieved secret from Secrets Manager did not contain json key connectionString`,
+		"secretsmanager", TaskConfig, CauseSecrets},
+	// umotif-public/terraform-aws-ecs-fargate#50 (full form as in other reports of the same error).
+	{"ssm timeout", "TaskFailedToStart",
+		`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 5 time(s): RequestCanceled: request context canceled caused by: context deadline exceeded. Please check your task network configuration.`,
+		"ssm", checks.Timeout, CauseSecrets},
+	{"ssm timeout, connection issue wording", "TaskFailedToStart",
+		`ResourceInitializationError: unable to pull secrets or registry auth: unable to retrieve secrets from ssm: The task cannot pull secrets from AWS Systems Manager. There is a connection issue between the task and AWS Systems Manager Parameter Store. Check your task network configuration. ... operation error SSM: GetParameters, https response error StatusCode: 0, RequestID: , canceled, context deadline exceeded`,
+		"ssm", checks.Timeout, CauseSecrets},
+	{"ssm access denied", "TaskFailedToStart",
+		`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 1 time(s): AccessDeniedException: User: arn:aws:sts::471112983866:assumed-role/ecsTaskExecutionRole/17cbd22653424f62971b13fffcf6113e is not authorized to perform: ssm:GetParameters on resource: arn:aws:ssm:ap-northeast-2:471112983866:parameter/JobSyncHub/email/AWS_SES_SENDER because no identity-based policy allows the ssm:GetParameters action`,
+		"ssm", checks.AccessDenied, CauseSecrets},
+	{"ssm parameter missing", "TaskFailedToStart",
+		`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 1 time(s): invalid ssm parameters: /wishkit/parsing-engine/gemini-api-key`,
+		"ssm", checks.NotFound, CauseSecrets},
+	// A WordPress-on-Fargate write-up: the logs path, in the newer wording.
+	{"logger killed", "TaskFailedToStart",
+		`ResourceInitializationError: failed to validate logger args: The task cannot find the Amazon CloudWatch log group defined in the task definition. There is a connection issue between the task and Amazon CloudWatch. Check your network configuration. signal: killed`,
+		"logs", checks.Timeout, CauseLogger},
+	{"logger group missing", "TaskFailedToStart",
+		`ResourceInitializationError: failed to validate logger args: failed to create CloudWatch log stream: ResourceNotFoundException: The specified log group does not exist.`,
+		"logs", checks.NotFound, CauseLogger},
+	{"logger access denied", "TaskFailedToStart",
+		`ResourceInitializationError: failed to validate logger args: ... AccessDeniedException: ... not authorized to perform: logs:CreateLogGroup`,
+		"logs", checks.AccessDenied, CauseLogger},
+	{"logger region missing", "TaskFailedToStart",
+		`ResourceInitializationError: failed to validate logger args: unable to get awslogs driver arguments: awslogs-region is required`,
+		"logs", TaskConfig, CauseLogger},
+	{"logger, truncated", "TaskFailedToStart",
+		`ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to create Cloudwatch log`,
+		"logs", Unknown, CauseLogger},
+	// aws/amazon-ecs-agent#1128 (Fargate 1.3 wording).
+	{"registry timeout, Fargate 1.3", "TaskFailedToStart",
+		`CannotPullContainerError: API error (500): Get https://XXX.dkr.ecr.us-east-1.amazonaws.com/v2/: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)`,
+		"ecr.dkr", checks.Timeout, CauseImagePull},
+	// A Japanese write-up: the layer download (52.219.x.x is S3), the presigned URL replaced
+	// by the image reference as the agent redacts it.
+	{"layer download timeout", "TaskFailedToStart",
+		`CannotPullContainerError: ref pull has been retried 5 time(s): failed to copy: httpReadSeeker: failed open: failed to do request: Get 626394096352.dkr.ecr.ap-northeast-1.amazonaws.com/ma-kuramochiku-ecs-helloworld:0.0.1: dial tcp 52.219.199.138:443: i/o timeout`,
+		"s3", checks.Timeout, CauseLayerDownload},
+	// aws/amazon-ecs-agent, dockerapi errors_test.go: before and after the agent's redaction.
+	{"layer bucket url", "TaskFailedToStart",
+		`ref pull has been retried 5 time(s): failed to copy: httpReadSeeker: failed open: failed to do request: Get "https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/d1d1d1-222222222222-11d11d1d-4444-aaaa-bbbb-e4444gg4g4g4/9s9s9s9s9s-2b2b-a2a2-dddd-gg99gg99gg99?X-Amz-Security-Token=mysup3rs3cr3ttok3n"`,
+		"s3", checks.Timeout, CauseLayerDownload},
+	{"layer bucket redacted", "TaskFailedToStart",
+		`ref pull has been retried 5 time(s): failed to copy: httpReadSeeker: failed open: failed to do request: Get REDACTED ECR URL related to 111111111111.dkr.ecr.us-east-1.amazonaws.com/myapp`,
+		"s3", checks.Timeout, CauseLayerDownload},
+	{"pull denied by IAM", "TaskFailedToStart",
+		`Error response from daemon: pull access denied for 111111111111.dkr.ecr.us-west-2.amazonaws.com/myapp, repository does not exist or may require 'docker login': denied: User: arn:aws:sts::111111111111:assumed-role/ecsInstanceRole/i-01a01a01a01a01a01a is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-west-2:111111111111:repository/myapp because no resource-based policy allows the ecr:BatchGetImage action`,
+		"ecr.dkr", checks.AccessDenied, CauseImagePull},
+	// aws/aws-cdk#14457.
+	{"manifest 403", "TaskFailedToStart",
+		`CannotPullContainerError: inspect image has been retried 1 time(s): failed to resolve ref "xxxxx.xxx": unexpected status code [manifests 6981141]: 403 Forbidden`,
+		"", checks.AccessDenied, CauseImagePull},
+	// The ECS developer guide, CannotPullContainer task errors (placeholders as printed).
+	{"guide: connection issue with ECR", "TaskFailedToStart",
+		`The task cannot pull 'image-name' from the Amazon ECR repository 'repository URI'. There is a connection issue between the task and Amazon ECR. Check your task network configuration.`,
+		"ecr.dkr", checks.Timeout, CauseImagePull},
+	{"guide: no host named", "TaskFailedToStart",
+		"The task can\u2019t pull the image. Check your network configuration",
+		"", checks.Timeout, CauseImagePull},
+	{"guide: layer copy status", "TaskFailedToStart",
+		`ref pull has been retried 1 time(s): failed to copy: httpReaderSeeker: failed open: unexpected status code`,
+		"s3", checks.HTTPError, CauseLayerDownload},
+	{"platform mismatch", "TaskFailedToStart",
+		`Manifest does not contain descriptor matching platform 'linux/amd64'`,
+		"", TaskConfig, CauseImagePull},
+	// Both a Python ECS runner's tests and a troubleshooting page.
+	{"network interface provisioning", "TaskFailedToStart",
+		`Timeout waiting for network interface provisioning to complete.`,
+		"", NetworkInterface, CauseENI},
+	// A Terraform module's comments, quoting a service event.
+	{"eni placement", "",
+		`service qa-web-app-service was unable to place a task because no container instance met all of its requirements. The closest matching container-instance ... encountered error "RESOURCE:ENI". For more information, see the Troubleshooting section.`,
+		"", NetworkInterface, CauseENI},
+	// The ECS service event messages page; RunTask answers it in failures[].
+	{"fargate capacity", "",
+		`Capacity is unavailable at this time. Please try again later or in a different availability zone`,
+		"", Capacity, CauseCapacity},
+	{"ec2 memory", "", `RESOURCE:MEMORY`, "", Capacity, CauseCapacity},
+	// A public test of ECS stop reasons (the developer guide's OutOfMemoryError page titles it
+	// "Container killed due to memory usage").
+	{"out of memory", "EssentialContainerExited",
+		`OutOfMemoryError: Container killed due to memory`,
+		"", OutOfMemory, CauseMemory},
+	// aws/amazon-ecs-cli#752: the log driver of an EC2 task could not get credentials.
+	{"logging driver credentials", "TaskFailedToStart",
+		`CannotStartContainerError: Error response from daemon: failed to initialize logging driver: CredentialsEndpointError: failed to load credentials caused by: RequestError: send request failed caused by: Get http://169.254.170.2/v2/credentials/`,
+		"logs", Unknown, CauseLogger},
+	// A pastebin of Elastic Beanstalk's ECS log: "Task failed to start".
+	{"task failed to start", "TaskFailedToStart", `Task failed to start`, "", Unknown, CauseFailedToStart},
+	// The OCI runtime's words for a command it cannot execute, as public reports quote them.
+	{"container command not executable", "EssentialContainerExited",
+		`CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "/app/start.sh": permission denied: unknown`,
+		"", StartFailed, CauseStart},
+	// The EFS mount helper's error through ECS (the ECS troubleshooting page for EFS volumes).
+	{"efs volume", "TaskFailedToStart",
+		`ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr: Failed to resolve "fs-0123456789abcdef0.efs.us-east-1.amazonaws.com" - check that your file system ID is correct`,
+		"", Unknown, CauseResourceInit},
+}
+
+// TestTranslateRealReasons translates the real reasons.
 func TestTranslateRealReasons(t *testing.T) {
-	tests := []struct {
-		name     string
-		stopCode string
-		reason   string // stoppedReason; also the container's reason unless container is set
-		service  string
-		code     checks.Code
-		cause    string
-	}{
-		// doctorray117/minecraft-ondemand#74 (the address was anonymised by its author; here a documentation one).
-		{"ecr api timeout, Fargate 1.4", "TaskFailedToStart",
-			`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed caused by: Post "https://api.ecr.us-east-2.amazonaws.com/": dial tcp 192.0.2.10:443: i/o timeout. Please check your task network configuration.`,
-			"ecr.api", checks.Timeout, CauseRegistryAuth},
-		// aws/containers-roadmap#2287: the newer wording.
-		{"ecr api timeout, connection issue wording", "TaskFailedToStart",
-			`ResourceInitializationError: unable to pull secrets or registry auth: The task cannot pull registry auth from Amazon ECR: There is a connection issue between the task and Amazon ECR. Check your task network configuration. operation error ECR: GetAuthorizationToken, exceeded maximum number of attempts, 3, https response error StatusCode: 0, RequestID: , request send failed, Post "https://api.ecr.eu-west-3.amazonaws.com/": dial tcp 35.180.244.40:443: i/o timeout.`,
-			"ecr.api", checks.Timeout, CauseRegistryAuth},
-		// aws/aws-app-mesh-examples#413: truncated by the console.
-		{"ecr api, truncated", "TaskFailedToStart",
-			`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 5 time(s): RequestError: send request failed caused by: Post https://api.ecr....`,
-			"ecr.api", checks.Timeout, CauseRegistryAuth},
-		// A runbook's table of stopped reasons (public repository), elision as published.
-		{"ecr api access denied", "TaskFailedToStart",
-			`CannotPullContainerError: ... is not authorized to perform: ecr:GetAuthorizationToken`,
-			"ecr.api", checks.AccessDenied, CauseRegistryAuth},
-		// A published Secrets Manager timeout (CloudFormation WordPress example).
-		{"secrets manager timeout", "TaskFailedToStart",
-			`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 5 time(s): failed to fetch secret arn:aws:secretsmanager:eu-west-1:463621272105:secret:rds-db-credentials/wordpress-ecs-b2fPcF from secrets manager: RequestCanceled: request context canceled caused by: context deadline exceeded. Please check your task network configuration`,
-			"secretsmanager", checks.Timeout, CauseSecrets},
-		{"secrets manager access denied", "TaskFailedToStart",
-			`ResourceInitializationError: unable to retrieve secret from asm: AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/devpolaris-orders-ecs-execution/ecs-task is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/orders/DATABASE_URL-a1b2c3`,
-			"secretsmanager", checks.AccessDenied, CauseSecrets},
-		{"secrets manager json key", "TaskFailedToStart",
-			`ResourceInitializationError: unable to retrieve secret from asm: retrieved secret from Secrets Manager did not contain json key connectionString`,
-			"secretsmanager", TaskConfig, CauseSecrets},
-		// umotif-public/terraform-aws-ecs-fargate#50 (full form as in other reports of the same error).
-		{"ssm timeout", "TaskFailedToStart",
-			`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 5 time(s): RequestCanceled: request context canceled caused by: context deadline exceeded. Please check your task network configuration.`,
-			"ssm", checks.Timeout, CauseSecrets},
-		{"ssm timeout, connection issue wording", "TaskFailedToStart",
-			`ResourceInitializationError: unable to pull secrets or registry auth: unable to retrieve secrets from ssm: The task cannot pull secrets from AWS Systems Manager. There is a connection issue between the task and AWS Systems Manager Parameter Store. Check your task network configuration. ... operation error SSM: GetParameters, https response error StatusCode: 0, RequestID: , canceled, context deadline exceeded`,
-			"ssm", checks.Timeout, CauseSecrets},
-		{"ssm access denied", "TaskFailedToStart",
-			`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 1 time(s): AccessDeniedException: User: arn:aws:sts::471112983866:assumed-role/ecsTaskExecutionRole/17cbd22653424f62971b13fffcf6113e is not authorized to perform: ssm:GetParameters on resource: arn:aws:ssm:ap-northeast-2:471112983866:parameter/JobSyncHub/email/AWS_SES_SENDER because no identity-based policy allows the ssm:GetParameters action`,
-			"ssm", checks.AccessDenied, CauseSecrets},
-		{"ssm parameter missing", "TaskFailedToStart",
-			`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 1 time(s): invalid ssm parameters: /wishkit/parsing-engine/gemini-api-key`,
-			"ssm", checks.NotFound, CauseSecrets},
-		// A WordPress-on-Fargate write-up: the logs path, in the newer wording.
-		{"logger killed", "TaskFailedToStart",
-			`ResourceInitializationError: failed to validate logger args: The task cannot find the Amazon CloudWatch log group defined in the task definition. There is a connection issue between the task and Amazon CloudWatch. Check your network configuration. signal: killed`,
-			"logs", checks.Timeout, CauseLogger},
-		{"logger group missing", "TaskFailedToStart",
-			`ResourceInitializationError: failed to validate logger args: failed to create CloudWatch log stream: ResourceNotFoundException: The specified log group does not exist.`,
-			"logs", checks.NotFound, CauseLogger},
-		{"logger access denied", "TaskFailedToStart",
-			`ResourceInitializationError: failed to validate logger args: ... AccessDeniedException: ... not authorized to perform: logs:CreateLogGroup`,
-			"logs", checks.AccessDenied, CauseLogger},
-		{"logger region missing", "TaskFailedToStart",
-			`ResourceInitializationError: failed to validate logger args: unable to get awslogs driver arguments: awslogs-region is required`,
-			"logs", TaskConfig, CauseLogger},
-		{"logger, truncated", "TaskFailedToStart",
-			`ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to create Cloudwatch log`,
-			"logs", Unknown, CauseLogger},
-		// aws/amazon-ecs-agent#1128 (Fargate 1.3 wording).
-		{"registry timeout, Fargate 1.3", "TaskFailedToStart",
-			`CannotPullContainerError: API error (500): Get https://XXX.dkr.ecr.us-east-1.amazonaws.com/v2/: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)`,
-			"ecr.dkr", checks.Timeout, CauseImagePull},
-		// A Japanese write-up: the layer download (52.219.x.x is S3), the presigned URL replaced
-		// by the image reference as the agent redacts it.
-		{"layer download timeout", "TaskFailedToStart",
-			`CannotPullContainerError: ref pull has been retried 5 time(s): failed to copy: httpReadSeeker: failed open: failed to do request: Get 626394096352.dkr.ecr.ap-northeast-1.amazonaws.com/ma-kuramochiku-ecs-helloworld:0.0.1: dial tcp 52.219.199.138:443: i/o timeout`,
-			"s3", checks.Timeout, CauseLayerDownload},
-		// aws/amazon-ecs-agent, dockerapi errors_test.go: before and after the agent's redaction.
-		{"layer bucket url", "TaskFailedToStart",
-			`ref pull has been retried 5 time(s): failed to copy: httpReadSeeker: failed open: failed to do request: Get "https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/d1d1d1-222222222222-11d11d1d-4444-aaaa-bbbb-e4444gg4g4g4/9s9s9s9s9s-2b2b-a2a2-dddd-gg99gg99gg99?X-Amz-Security-Token=mysup3rs3cr3ttok3n"`,
-			"s3", checks.Timeout, CauseLayerDownload},
-		{"layer bucket redacted", "TaskFailedToStart",
-			`ref pull has been retried 5 time(s): failed to copy: httpReadSeeker: failed open: failed to do request: Get REDACTED ECR URL related to 111111111111.dkr.ecr.us-east-1.amazonaws.com/myapp`,
-			"s3", checks.Timeout, CauseLayerDownload},
-		{"pull denied by IAM", "TaskFailedToStart",
-			`Error response from daemon: pull access denied for 111111111111.dkr.ecr.us-west-2.amazonaws.com/myapp, repository does not exist or may require 'docker login': denied: User: arn:aws:sts::111111111111:assumed-role/ecsInstanceRole/i-01a01a01a01a01a01a is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-west-2:111111111111:repository/myapp because no resource-based policy allows the ecr:BatchGetImage action`,
-			"ecr.dkr", checks.AccessDenied, CauseImagePull},
-		// aws/aws-cdk#14457.
-		{"manifest 403", "TaskFailedToStart",
-			`CannotPullContainerError: inspect image has been retried 1 time(s): failed to resolve ref "xxxxx.xxx": unexpected status code [manifests 6981141]: 403 Forbidden`,
-			"", checks.AccessDenied, CauseImagePull},
-		// The ECS developer guide, CannotPullContainer task errors (placeholders as printed).
-		{"guide: connection issue with ECR", "TaskFailedToStart",
-			`The task cannot pull 'image-name' from the Amazon ECR repository 'repository URI'. There is a connection issue between the task and Amazon ECR. Check your task network configuration.`,
-			"ecr.dkr", checks.Timeout, CauseImagePull},
-		{"guide: no host named", "TaskFailedToStart",
-			"The task can\u2019t pull the image. Check your network configuration",
-			"", checks.Timeout, CauseImagePull},
-		{"guide: layer copy status", "TaskFailedToStart",
-			`ref pull has been retried 1 time(s): failed to copy: httpReaderSeeker: failed open: unexpected status code`,
-			"s3", checks.HTTPError, CauseLayerDownload},
-		{"platform mismatch", "TaskFailedToStart",
-			`Manifest does not contain descriptor matching platform 'linux/amd64'`,
-			"", TaskConfig, CauseImagePull},
-		// Both a Python ECS runner's tests and a troubleshooting page.
-		{"network interface provisioning", "TaskFailedToStart",
-			`Timeout waiting for network interface provisioning to complete.`,
-			"", NetworkInterface, CauseENI},
-		// A Terraform module's comments, quoting a service event.
-		{"eni placement", "",
-			`service qa-web-app-service was unable to place a task because no container instance met all of its requirements. The closest matching container-instance ... encountered error "RESOURCE:ENI". For more information, see the Troubleshooting section.`,
-			"", NetworkInterface, CauseENI},
-		// The ECS service event messages page; RunTask answers it in failures[].
-		{"fargate capacity", "",
-			`Capacity is unavailable at this time. Please try again later or in a different availability zone`,
-			"", Capacity, CauseCapacity},
-		{"ec2 memory", "", `RESOURCE:MEMORY`, "", Capacity, CauseCapacity},
-		// A public test of ECS stop reasons (the developer guide's OutOfMemoryError page titles it
-		// "Container killed due to memory usage").
-		{"out of memory", "EssentialContainerExited",
-			`OutOfMemoryError: Container killed due to memory`,
-			"", OutOfMemory, CauseMemory},
-		// aws/amazon-ecs-cli#752: the log driver of an EC2 task could not get credentials.
-		{"logging driver credentials", "TaskFailedToStart",
-			`CannotStartContainerError: Error response from daemon: failed to initialize logging driver: CredentialsEndpointError: failed to load credentials caused by: RequestError: send request failed caused by: Get http://169.254.170.2/v2/credentials/`,
-			"logs", Unknown, CauseLogger},
-		// A pastebin of Elastic Beanstalk's ECS log: "Task failed to start".
-		{"task failed to start", "TaskFailedToStart", `Task failed to start`, "", Unknown, CauseFailedToStart},
-	}
-	for _, tt := range tests {
+	for _, tt := range realReasons {
 		t.Run(tt.name, func(t *testing.T) {
 			ds := Translate(Task{ARN: taskARN, LastStatus: "STOPPED", StopCode: tt.stopCode, StoppedReason: tt.reason,
 				Containers: []Container{{Name: "app", Reason: tt.reason}}})
@@ -248,4 +261,290 @@ func TestRedact(t *testing.T) {
 	if !strings.Contains(out, "prod-eu-west-1-starport-layer-bucket.s3.eu-west-1.amazonaws.com/a/b") {
 		t.Errorf("redact removed the host and path: %q", out)
 	}
+}
+
+// TestRuleTableCovered: the stopped-reason table is data with a stable shape (a name, a
+// pattern, a step, what it means, a way to explain it), each name once, and every rule explains
+// at least one real reason; the error and host tables likewise name each rule once.
+func TestRuleTableCovered(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range reasonRules {
+		if r.name == "" || r.pattern == nil || r.cause == "" || r.means == "" || r.explain == nil || seen[r.name] {
+			t.Errorf("rule %q: incomplete or repeated", r.name)
+		}
+		if _, ok := catalogue.Lookup(r.service); r.service != "" && !ok {
+			t.Errorf("rule %q: service %q is not in the catalogue", r.name, r.service)
+		}
+		seen[r.name] = true
+	}
+	errNames := map[string]bool{}
+	for _, r := range errorRules {
+		if r.name == "" || r.pattern == nil || r.code == "" || errNames[r.name] {
+			t.Errorf("error rule %q: incomplete or repeated", r.name)
+		}
+		errNames[r.name] = true
+	}
+	hit := map[string]bool{}
+	for _, tt := range realReasons {
+		if r, ok := matchRule(readReason(tt.reason, "eu-west-1", "123456789012")); ok {
+			hit[r.name] = true
+		}
+	}
+	for _, r := range reasonRules {
+		if !hit[r.name] {
+			t.Errorf("rule %q explains none of the real reasons: add the real string it is for", r.name)
+		}
+	}
+}
+
+// TestServiceOfHost: the host a call went to decides the service, FIPS, dual-stack and numbered
+// agent hosts and China's suffix included; hosts outside AWS never name a service.
+func TestServiceOfHost(t *testing.T) {
+	tests := []struct{ host, service string }{
+		{"api.ecr.eu-west-1.amazonaws.com", "ecr.api"},
+		{"api.ecr-fips.us-gov-west-1.amazonaws.com", "ecr.api"},
+		{"ecr-fips.us-east-1.amazonaws.com", "ecr.api"},
+		{"ecr.eu-west-1.amazonaws.com", "ecr.api"},
+		{"api.ecr.cn-north-1.amazonaws.com.cn", "ecr.api"},
+		{"123456789012.dkr.ecr.eu-west-1.amazonaws.com", "ecr.dkr"},
+		{"123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com", "ecr.dkr"},
+		{"123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn", "ecr.dkr"},
+		{"123456789012.dkr-ecr.eu-west-1.on.aws", "ecr.dkr"},
+		{"prod-eu-west-1-starport-layer-bucket.s3.eu-west-1.amazonaws.com", "s3"},
+		{"prod-cn-north-1-starport-layer-bucket.s3.cn-north-1.amazonaws.com.cn", "s3"},
+		{"s3.eu-west-1.amazonaws.com", "s3"},
+		{"s3-fips.us-gov-west-1.amazonaws.com", "s3"},
+		{"logs.eu-west-1.amazonaws.com", "logs"},
+		{"logs-fips.us-gov-west-1.amazonaws.com", "logs"},
+		{"secretsmanager.eu-west-1.amazonaws.com", "secretsmanager"},
+		{"secretsmanager-fips.us-east-1.amazonaws.com", "secretsmanager"},
+		{"ssm.eu-west-1.amazonaws.com", "ssm"},
+		{"ssm-fips.us-gov-west-1.amazonaws.com", "ssm"},
+		{"ssmmessages.eu-west-1.amazonaws.com", "ssmmessages"},
+		{"kms.eu-west-1.amazonaws.com", "kms"},
+		{"sts.cn-north-1.amazonaws.com.cn", "sts"},
+		{"ecs.eu-west-1.amazonaws.com", "ecs"},
+		{"ecs-fips.us-gov-west-1.amazonaws.com", "ecs"},
+		{"ecs-a-3.eu-west-1.amazonaws.com", "ecs-agent"},
+		{"ecs-a.eu-west-1.amazonaws.com", "ecs-agent"},
+		{"ecs-t-12.us-gov-west-1.amazonaws.com", "ecs-telemetry"},
+		{"fs-0123456789abcdef0.efs.us-east-1.amazonaws.com", ""},
+		{"registry-1.docker.io", ""},
+		{"logs.example.com", ""},
+		{"api.ecr.eu-west-1.amazonaws.com.example.net", ""},
+	}
+	for _, tt := range tests {
+		if got := serviceOfHost(tt.host); got != tt.service {
+			t.Errorf("serviceOfHost(%s) = %q, want %q", tt.host, got, tt.service)
+		}
+	}
+}
+
+// TestTranslateHostDecides: a reason whose words name no step precisely (a generic
+// ResourceInitializationError, a pull) is about the service of the host it names; words inside
+// an image name (a repository awslogs-router or secretsmanager-sync) name nothing.
+func TestTranslateHostDecides(t *testing.T) {
+	tests := []struct {
+		name, reason, service, cause string
+	}{
+		{"registry login through the FIPS host",
+			`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: service call has been retried 3 time(s): RequestError: send request failed caused by: Post "https://api.ecr-fips.us-gov-west-1.amazonaws.com/": dial tcp 10.0.1.5:443: i/o timeout`,
+			"ecr.api", CauseRegistryAuth},
+		{"logs host in a resource error",
+			`ResourceInitializationError: service call has been retried 3 time(s): RequestError: send request failed caused by: Post "https://logs.eu-west-1.amazonaws.com/": dial tcp 10.0.2.7:443: i/o timeout`,
+			"logs", CauseLogger},
+		{"secrets manager host",
+			`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: RequestError: send request failed caused by: Post "https://secretsmanager.eu-west-1.amazonaws.com/": dial tcp 52.94.1.1:443: i/o timeout`,
+			"secretsmanager", CauseSecrets},
+		{"ssm FIPS host",
+			`ResourceInitializationError: unable to pull secrets or registry auth: RequestError: send request failed caused by: Post "https://ssm-fips.us-east-1.amazonaws.com/": dial tcp 10.0.4.4:443: i/o timeout`,
+			"ssm", CauseSecrets},
+		{"registry API host in a pull",
+			`CannotPullContainerError: Error response from daemon: Get "https://api.ecr.eu-west-1.amazonaws.com/": dial tcp 10.0.1.9:443: i/o timeout`,
+			"ecr.api", CauseRegistryAuth},
+		{"layer bucket host in a pull",
+			`CannotPullContainerError: error pulling image: Get "https://prod-eu-west-1-starport-layer-bucket.s3.eu-west-1.amazonaws.com/abc": dial tcp 52.218.1.1:443: i/o timeout`,
+			"s3", CauseLayerDownload},
+		{"repository named awslogs-router",
+			`CannotPullContainerError: failed to resolve ref 123456789012.dkr.ecr.eu-west-1.amazonaws.com/awslogs-router:latest: failed to do request: Head "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/v2/awslogs-router/manifests/latest": dial tcp 10.0.3.12:443: i/o timeout`,
+			"ecr.dkr", CauseImagePull},
+		{"repository named secretsmanager-sync",
+			`CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.eu-west-1.amazonaws.com/secretsmanager-sync:latest: failed to do request: Head "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/v2/secretsmanager-sync/manifests/latest": dial tcp 10.0.3.12:443: i/o timeout`,
+			"ecr.dkr", CauseImagePull},
+		{"Docker Hub image with ecr in no word",
+			`CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref docker.io/library/secretary:1: failed to do request: Head "https://registry-1.docker.io/v2/library/secretary/manifests/1": dial tcp 54.1.2.3:443: i/o timeout`,
+			"", CauseImagePull},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ds := Translate(Task{ARN: taskARN, StopCode: "TaskFailedToStart", StoppedReason: tt.reason})
+			if len(ds) != 1 || ds[0].Service != tt.service || ds[0].Cause != tt.cause || ds[0].Error != checks.Timeout {
+				t.Fatalf("diagnoses %+v, want %s %s timeout", ds, tt.service, tt.cause)
+			}
+		})
+	}
+}
+
+// TestTranslateAddress: the address a reason dialled says whether the endpoint exists. A
+// private one (RFC 1918, 100.64/10) is a security group or network ACL on the way, with both
+// groups named and no "create the endpoint"; a public one is no interface endpoint answering
+// for the name (or, for S3, no gateway route).
+func TestTranslateAddress(t *testing.T) {
+	auth := `ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed caused by: Post "https://api.ecr.eu-west-1.amazonaws.com/": dial tcp %s:443: i/o timeout`
+	tests := []struct {
+		name, reason, service, route string
+		create                       bool // the fix creates an endpoint rather than opening security groups
+	}{
+		{"private endpoint", strings.ReplaceAll(auth, "%s", "10.0.1.5"), "ecr.api", report.RoutePrivate, false},
+		{"private in 100.64/10", strings.ReplaceAll(auth, "%s", "100.64.3.4"), "ecr.api", report.RoutePrivate, false},
+		{"private in 172.16/12", strings.ReplaceAll(auth, "%s", "172.31.9.9"), "ecr.api", report.RoutePrivate, false},
+		{"public address", strings.ReplaceAll(auth, "%s", "35.180.244.40"), "ecr.api", report.RoutePublic, true},
+		{"registry, private", `CannotPullContainerError: failed to resolve ref 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1: failed to do request: Head "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/v2/app/manifests/1": dial tcp 10.0.3.12:443: i/o timeout`,
+			"ecr.dkr", report.RoutePrivate, false},
+		{"layer bucket, public", `CannotPullContainerError: ref pull has been retried 5 time(s): failed to copy: httpReadSeeker: failed open: failed to do request: Get 626394096352.dkr.ecr.eu-west-1.amazonaws.com/app:1: dial tcp 52.219.199.138:443: i/o timeout`,
+			"s3", report.RoutePublic, true},
+		{"secrets, no address", `ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 5 time(s): RequestCanceled: request context canceled caused by: context deadline exceeded.`,
+			"ssm", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ds := Translate(Task{ARN: taskARN, StopCode: "TaskFailedToStart", StoppedReason: tt.reason})
+			if len(ds) != 1 {
+				t.Fatalf("diagnoses %+v", ds)
+			}
+			d := ds[0]
+			if d.Service != tt.service || d.Route != tt.route || d.Error != checks.Timeout {
+				t.Fatalf("service %q route %q error %q, want %q %q timeout", d.Service, d.Route, d.Error, tt.service, tt.route)
+			}
+			creates := strings.HasPrefix(d.Remediation, "Create ")
+			if creates != tt.create {
+				t.Errorf("creates an endpoint: %v, want %v: %s", creates, tt.create, d.Remediation)
+			}
+			if tt.route == report.RoutePrivate && (!strings.Contains(d.Remediation, "security group of the interface endpoint "+d.EndpointService) ||
+				!strings.Contains(d.Remediation, "in the task's security group") || !strings.Contains(d.Remediation, "network ACLs")) {
+				t.Errorf("a private-address timeout must name the endpoint's group, the task's group and the ACLs: %s", d.Remediation)
+			}
+		})
+	}
+}
+
+// TestTranslateNextHops: a diagnosis names every hop of the start the task still needs, with
+// its endpoint in the region's partition (a registry-login timeout in an isolated subnet means
+// ecr.dkr, S3 and logs come next), and none where the region is unknown.
+func TestTranslateNextHops(t *testing.T) {
+	authTimeout := `ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed caused by: Post "https://api.ecr.%s/": dial tcp 10.0.1.5:443: i/o timeout`
+	tests := []struct {
+		name   string
+		task   Task
+		next   []string // service=endpoint service
+		nohops bool
+	}{
+		{"registry login, eu-west-1", Task{ARN: taskARN, StoppedReason: strings.ReplaceAll(authTimeout, "%s", "eu-west-1.amazonaws.com")},
+			[]string{"ecr.dkr=com.amazonaws.eu-west-1.ecr.dkr", "s3=com.amazonaws.eu-west-1.s3", "logs=com.amazonaws.eu-west-1.logs"}, false},
+		{"registry login, cn-north-1", Task{ARN: "arn:aws-cn:ecs:cn-north-1:123456789012:task/prod/0123", StoppedReason: strings.ReplaceAll(authTimeout, "%s", "cn-north-1.amazonaws.com.cn")},
+			[]string{"ecr.dkr=cn.com.amazonaws.cn-north-1.ecr.dkr", "s3=cn.com.amazonaws.cn-north-1.s3", "logs=com.amazonaws.cn-north-1.logs"}, false},
+		{"registry login, us-gov-west-1", Task{ARN: "arn:aws-us-gov:ecs:us-gov-west-1:123456789012:task/prod/0123", StoppedReason: strings.ReplaceAll(authTimeout, "%s", "us-gov-west-1.amazonaws.com")},
+			[]string{"ecr.dkr=com.amazonaws.us-gov-west-1.ecr.dkr", "s3=com.amazonaws.us-gov-west-1.s3", "logs=com.amazonaws.us-gov-west-1.logs"}, false},
+		{"registry login, region unknown", Task{StoppedReason: `unable to retrieve ecr registry auth: RequestCanceled: request context canceled caused by: context deadline exceeded`},
+			[]string{"ecr.dkr=", "s3=", "logs="}, false},
+		{"manifest", Task{ARN: taskARN, StoppedReason: `CannotPullContainerError: API error (500): Get https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/v2/: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)`},
+			[]string{"s3=com.amazonaws.eu-west-1.s3", "logs=com.amazonaws.eu-west-1.logs"}, false},
+		{"layers", Task{ARN: taskARN, StoppedReason: `ref pull has been retried 5 time(s): failed to copy: httpReadSeeker: failed open: failed to do request: Get REDACTED ECR URL related to 123456789012.dkr.ecr.eu-west-1.amazonaws.com/myapp`},
+			[]string{"logs=com.amazonaws.eu-west-1.logs"}, false},
+		{"logs", Task{ARN: taskARN, StoppedReason: `ResourceInitializationError: failed to validate logger args: The task cannot find the Amazon CloudWatch log group defined in the task definition. There is a connection issue between the task and Amazon CloudWatch. Check your network configuration. signal: killed`},
+			[]string{"ecr.api=com.amazonaws.eu-west-1.ecr.api", "ecr.dkr=com.amazonaws.eu-west-1.ecr.dkr", "s3=com.amazonaws.eu-west-1.s3"}, false},
+		{"secrets", Task{ARN: taskARN, StoppedReason: `ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 5 time(s): RequestCanceled: request context canceled caused by: context deadline exceeded.`},
+			[]string{"ecr.api=com.amazonaws.eu-west-1.ecr.api", "ecr.dkr=com.amazonaws.eu-west-1.ecr.dkr", "s3=com.amazonaws.eu-west-1.s3", "logs=com.amazonaws.eu-west-1.logs"}, false},
+		{"capacity", Task{ARN: taskARN, StoppedReason: `Capacity is unavailable at this time. Please try again later or in a different availability zone`}, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ds := Translate(tt.task)
+			if len(ds) != 1 {
+				t.Fatalf("diagnoses %+v", ds)
+			}
+			var got []string
+			for _, h := range ds[0].Next {
+				got = append(got, h.Service+"="+h.EndpointService)
+				if h.EndpointType == "" {
+					t.Errorf("hop %s without endpoint type", h.Service)
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(tt.next, " ") {
+				t.Errorf("next hops %v, want %v", got, tt.next)
+			}
+			for _, h := range ds[0].Next {
+				if h.EndpointService != "" && !strings.Contains(ds[0].Remediation, h.EndpointService) {
+					t.Errorf("the remediation does not name %s: %s", h.EndpointService, ds[0].Remediation)
+				}
+			}
+		})
+	}
+}
+
+// TestTranslatePartitions: names follow the task's partition (cn. endpoint services and
+// arn:aws-cn in China, arn:aws-us-gov in GovCloud); with no region anywhere, no name is built
+// with an empty region and the remediation says to give --region.
+func TestTranslatePartitions(t *testing.T) {
+	layerDenied := `CannotPullContainerError: ref pull has been retried 1 time(s): failed to copy: httpReaderSeeker: failed open: unexpected status code https://prod-%s-starport-layer-bucket.s3.%s/abc: 403 Forbidden`
+	noHost := "The task can\u2019t pull the image. Check your network configuration"
+	authTimeout := `unable to retrieve ecr registry auth: RequestCanceled: request context canceled caused by: context deadline exceeded`
+	tests := []struct {
+		name, region, suffix, arnPrefix, endpoint string
+	}{
+		{"china", "cn-north-1", "cn-north-1.amazonaws.com.cn", "arn:aws-cn:", "cn.com.amazonaws.cn-north-1."},
+		{"govcloud", "us-gov-west-1", "us-gov-west-1.amazonaws.com", "arn:aws-us-gov:", "com.amazonaws.us-gov-west-1."},
+		{"commercial", "eu-west-1", "eu-west-1.amazonaws.com", "arn:aws:", "com.amazonaws.eu-west-1."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			task := Task{Region: tt.region, StopCode: "TaskFailedToStart"}
+			task.StoppedReason = strings.ReplaceAll(strings.Replace(layerDenied, "%s", tt.region, 1), "%s", tt.suffix)
+			d := Translate(task)[0]
+			if d.Service != "s3" || d.Error != checks.AccessDenied || d.EndpointService != tt.endpoint+"s3" {
+				t.Fatalf("layer denial: %+v", d)
+			}
+			if !strings.Contains(d.Remediation, tt.arnPrefix+"s3:::prod-"+tt.region+"-starport-layer-bucket/*") {
+				t.Errorf("the layer bucket ARN is not in %s: %s", tt.arnPrefix, d.Remediation)
+			}
+			if tt.arnPrefix != "arn:aws:" && strings.Contains(d.Diagnosis+d.Remediation, "arn:aws:") {
+				t.Errorf("arn:aws: in %s: %s", tt.region, d.Diagnosis+d.Remediation)
+			}
+			task.StoppedReason = noHost
+			d = Translate(task)[0]
+			for _, key := range []string{"ecr.api", "ecr.dkr"} {
+				if !strings.Contains(d.Remediation, tt.endpoint+key) {
+					t.Errorf("no %s%s in %s", tt.endpoint, key, d.Remediation)
+				}
+			}
+			task.StoppedReason = authTimeout
+			d = Translate(task)[0]
+			if d.EndpointService != tt.endpoint+"ecr.api" || d.Host != "api.ecr."+tt.suffix {
+				t.Errorf("registry login: endpoint %q host %q", d.EndpointService, d.Host)
+			}
+		})
+	}
+	t.Run("no region", func(t *testing.T) {
+		for _, reason := range []string{layerDenied, noHost, authTimeout} {
+			reason = strings.ReplaceAll(reason, "https://prod-%s-starport-layer-bucket.s3.%s/abc", "REDACTED ECR URL")
+			ds := Translate(Task{StopCode: "TaskFailedToStart", StoppedReason: reason})
+			if len(ds) != 1 {
+				t.Fatalf("diagnoses %+v", ds)
+			}
+			d := ds[0]
+			all := d.Host + d.EndpointService + d.Diagnosis + d.Remediation
+			if d.EndpointService != "" || strings.Contains(all, "com.amazonaws.") || strings.Contains(all, "..") || strings.Contains(all, "prod--") {
+				t.Errorf("a name built with no region: %+v", d)
+			}
+			if !strings.Contains(d.Remediation, "--region") {
+				t.Errorf("the remediation does not say the region is unknown: %s", d.Remediation)
+			}
+		}
+	})
+	t.Run("unsupported partition", func(t *testing.T) {
+		d := Translate(Task{Region: "us-iso-east-1", StoppedReason: authTimeout})[0]
+		if d.EndpointService != "" || strings.Contains(d.Remediation, "com.amazonaws.") {
+			t.Errorf("an ISO endpoint name vpcprobe cannot verify: %+v", d)
+		}
+	})
 }

@@ -355,66 +355,174 @@ func launchFormat(output string, w io.Writer) string {
 // explainOptions are explain-stopped's command line.
 type explainOptions struct {
 	cluster, task, region, output string
+	reason, file                  string
 }
 
+// explainStdin is what "explain-stopped -" (or --file -) reads; tests replace it.
+var explainStdin io.Reader = os.Stdin
+
+// maxExplainInput bounds a describe-tasks document read offline: 100 tasks of the largest
+// kind are far below it.
+const maxExplainInput = 16 << 20
+
 // runExplain is "vpcprobe explain-stopped": exit 0 when the task ran and its containers exited
-// 0 (or it has not stopped yet), 1 when it never ran or a container failed, 2 on bad usage or a
-// task that cannot be found.
+// 0 (or nothing can be judged yet), 1 when it never ran or a container failed, 2 on bad usage,
+// an unreadable document or a task that cannot be found. With --task it describes the task
+// through ECS; with --reason, --file or "-" it works offline, from text or the JSON of
+// `aws ecs describe-tasks`.
 func runExplain(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
 	o := &explainOptions{}
 	fs := pflag.NewFlagSet("vpcprobe explain-stopped", pflag.ContinueOnError)
 	fs.SetOutput(stdout)
 	fs.SortFlags = false
-	fs.StringVar(&o.cluster, "cluster", "", "cluster of the task (required)")
-	fs.StringVar(&o.task, "task", "", "the task's ARN or id (required)")
-	fs.StringVar(&o.region, "region", "", "region of the cluster (default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
-	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json (default: text on a terminal, else json)")
+	fs.StringVar(&o.cluster, "cluster", "", "cluster of the task (required with --task)")
+	fs.StringVar(&o.task, "task", "", "the task's ARN or id: describe it through ECS (ecs:DescribeTasks)")
+	fs.StringVar(&o.reason, "reason", "", "explain this stopped or container reason, offline (no AWS call)")
+	fs.StringVar(&o.file, "file", "", "explain the tasks of this `aws ecs describe-tasks` JSON document, offline; - (or a lone -) reads stdin")
+	fs.StringVar(&o.region, "region", "", "region of the cluster; offline, the region of the endpoints to name when neither a task ARN nor the reason says it (with --task, default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
+	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json, one JSON document per task and line (default: text on a terminal, else json)")
 	fs.VisitAll(func(f *pflag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
 	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: vpcprobe explain-stopped --cluster C --task ARN [flags]\n\n"+
+		fmt.Fprintf(stdout, "Usage: vpcprobe explain-stopped --cluster C --task ARN [flags]\n"+
+			"       vpcprobe explain-stopped --reason TEXT [--region R] [flags]\n"+
+			"       aws ecs describe-tasks ... | vpcprobe explain-stopped - [--region R] [flags]\n\n"+
 			"Translates why an ECS task stopped (stopped reason, stop code, container reasons and exit codes) into\n"+
-			"the service, error code, diagnosis and remediation vpcprobe reports.\n\nFlags:\n%s", fs.FlagUsages())
+			"the service, error code, diagnosis and remediation vpcprobe reports, and the services the task still\n"+
+			"needs after the failing one. --reason and --file work offline, with no AWS call.\n\nFlags:\n%s", fs.FlagUsages())
 	}
-	err := parseFlags(fs, args, getenv)
+	// A lone "-" is the document on stdin, as --file -.
+	var rest []string
+	for i, a := range args {
+		if a == "-" && o.file == "" && (i == 0 || !takesValue(fs, args[i-1])) {
+			o.file = "-"
+			continue
+		}
+		rest = append(rest, a)
+	}
+	stdinArg := o.file
+	err := parseFlags(fs, rest, getenv)
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK
 	}
+	if stdinArg != "" && fs.Changed("file") {
+		err = usagef("give the document once: --file or a lone -")
+	}
+	modes := 0
+	for _, m := range []string{o.task, o.reason, o.file} {
+		if m != "" {
+			modes++
+		}
+	}
 	switch {
 	case err != nil:
-	case o.cluster == "":
-		err = usagef("--cluster: required: the cluster of the task")
-	case o.task == "":
-		err = usagef("--task: required: the task's ARN or id")
+	case modes == 0:
+		err = usagef("--task (with --cluster), --reason or --file: say which task or reason to explain")
+	case modes > 1:
+		err = usagef("--task, --reason and --file exclude each other: give one")
+	case o.task != "" && o.cluster == "":
+		err = usagef("--cluster: required with --task: the cluster of the task")
+	case o.task == "" && o.cluster != "":
+		err = usagef("--cluster: only with --task; offline, the task ARN in the document names its cluster")
 	case o.output != "" && o.output != "text" && o.output != "json":
 		err = usagef("--output %q: must be text or json", o.output)
+	case o.task == "" && o.region != "":
+		if rerr := catalogue.CheckRegion(o.region); rerr != nil {
+			err = usagef("--region: %v", rerr)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe explain-stopped: %v\n", err)
 		return exitUsage
 	}
+	var es []*launch.Explanation
+	if o.task != "" {
+		e, code := explainTask(o, getenv, stderr)
+		if e == nil {
+			return code
+		}
+		es = append(es, e)
+	} else if o.reason != "" {
+		es = append(es, launch.ExplainReason(o.reason, o.region))
+	} else {
+		es, err = explainFile(o.file, o.region)
+		if err != nil {
+			fmt.Fprintf(stderr, "vpcprobe explain-stopped: %v\n", err)
+			return exitUsage
+		}
+	}
+	text := launchFormat(o.output, stdout) == "text"
+	failed := false
+	for i, e := range es {
+		if text {
+			if i > 0 {
+				fmt.Fprintln(stdout)
+			}
+			stdout.Write(e.Text())
+		} else {
+			stdout.Write(e.JSON())
+		}
+		failed = failed || e.Verdict == "fail"
+	}
+	if failed {
+		return exitFail
+	}
+	return exitOK
+}
+
+// takesValue reports whether arg is a flag of fs written without "=" and waiting for its value.
+func takesValue(fs *pflag.FlagSet, arg string) bool {
+	name, ok := strings.CutPrefix(arg, "--")
+	if !ok || strings.Contains(name, "=") {
+		return false
+	}
+	f := fs.Lookup(name)
+	return f != nil && f.Value.Type() != "bool"
+}
+
+// explainTask describes one task through ECS; on failure it returns the exit code, the reason
+// printed.
+func explainTask(o *explainOptions, getenv func(string) (string, bool), stderr io.Writer) (*launch.Explanation, int) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg, err := awsConfig(ctx, o.region, getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe explain-stopped: %v\n", err)
-		return exitUsage
+		return nil, exitUsage
 	}
 	e, err := launch.Explain(ctx, ecs.NewFromConfig(cfg), o.cluster, o.task)
 	switch {
 	case errors.Is(err, launch.ErrTaskNotFound):
 		fmt.Fprintf(stderr, "vpcprobe explain-stopped: --task: %v (ECS keeps stopped tasks for about an hour)\n", err)
-		return exitUsage
+		return nil, exitUsage
 	case err != nil:
 		fmt.Fprintf(stderr, "vpcprobe explain-stopped: %v\n", err)
-		return exitFail
+		return nil, exitFail
 	}
-	if launchFormat(o.output, stdout) == "text" {
-		stdout.Write(e.Text())
-	} else {
-		stdout.Write(e.JSON())
+	return e, exitOK
+}
+
+// explainFile reads a describe-tasks document from name ("-": stdin) and explains its tasks.
+func explainFile(name, region string) ([]*launch.Explanation, error) {
+	r := explainStdin
+	flag := "stdin"
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("--file: %w", err)
+		}
+		defer f.Close()
+		r, flag = f, "--file "+name
 	}
-	if e.Verdict == "fail" {
-		return exitFail
+	doc, err := io.ReadAll(io.LimitReader(r, maxExplainInput+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
-	return exitOK
+	if len(doc) > maxExplainInput {
+		return nil, fmt.Errorf("%s: larger than %d MiB: not a describe-tasks document", flag, maxExplainInput>>20)
+	}
+	es, err := launch.ExplainDocument(doc, region)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (give the output of aws ecs describe-tasks --output json)", flag, err)
+	}
+	return es, nil
 }

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/internal/awstest"
+	"github.com/vpcprobe/vpcprobe/launch"
+)
+
+// offlineDoc is a describe-tasks document of two tasks: one in China that never ran (registry
+// login timed out), one that exited 0.
+const offlineDoc = `{"tasks": [
+ {"taskArn": "arn:aws-cn:ecs:cn-north-1:123456789012:task/prod/0123456789abcdef", "clusterArn": "arn:aws-cn:ecs:cn-north-1:123456789012:cluster/prod",
+  "lastStatus": "STOPPED", "stopCode": "TaskFailedToStart", "stoppedAt": 1763690460.5,
+  "stoppedReason": "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed caused by: Post \"https://api.ecr.cn-north-1.amazonaws.com.cn/\": dial tcp 10.0.1.5:443: i/o timeout",
+  "containers": [{"name": "app", "lastStatus": "STOPPED"}]},
+ {"taskArn": "arn:aws:ecs:eu-west-1:123456789012:task/batch/1111", "lastStatus": "STOPPED", "stopCode": "EssentialContainerExited",
+  "stoppedReason": "Essential container in task exited", "containers": [{"name": "job", "lastStatus": "STOPPED", "exitCode": 0}]}
+], "failures": []}`
+
+// withStdin makes explain-stopped read s as its standard input.
+func withStdin(t *testing.T, s string) {
+	t.Helper()
+	old := explainStdin
+	explainStdin = strings.NewReader(s)
+	t.Cleanup(func() { explainStdin = old })
+}
+
+// explanations decodes explain-stopped's JSON lines.
+func explanations(t *testing.T, out string) []launch.Explanation {
+	t.Helper()
+	var es []launch.Explanation
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var e launch.Explanation
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		es = append(es, e)
+	}
+	return es
+}
+
+// TestExplainStoppedOffline: --reason, --file and stdin explain with no AWS call (no
+// credentials, no endpoint: a call would be exit 2), in the task's partition or --region's, and
+// with no endpoint name when no region is known.
+func TestExplainStoppedOffline(t *testing.T) {
+	awstest.IsolateSDK(t)
+	file := filepath.Join(t.TempDir(), "tasks.json")
+	if err := os.WriteFile(file, []byte(offlineDoc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secrets := `ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 5 time(s): RequestCanceled: request context canceled caused by: context deadline exceeded.`
+	tests := []struct {
+		name     string
+		args     []string
+		stdin    string
+		exit     int
+		verdicts []checks.Status
+		endpoint string // the first diagnosis's endpoint service
+		service  string
+	}{
+		{"reason, region given", []string{"--reason", secrets, "--region", "cn-north-1"}, "", exitFail, []checks.Status{checks.Fail}, "com.amazonaws.cn-north-1.ssm", "ssm"},
+		{"reason, region from the env var", []string{"--reason", secrets}, "", exitFail, []checks.Status{checks.Fail}, "", "ssm"},
+		{"reason, no region", []string{"--reason", secrets}, "", exitFail, []checks.Status{checks.Fail}, "", "ssm"},
+		{"reason, only an exit", []string{"--reason", "Essential container in task exited"}, "", exitOK, []checks.Status{checks.Skip}, "", ""},
+		{"file", []string{"--file", file}, "", exitFail, []checks.Status{checks.Fail, checks.Pass}, "cn.com.amazonaws.cn-north-1.ecr.api", "ecr.api"},
+		{"stdin as -", []string{"-"}, offlineDoc, exitFail, []checks.Status{checks.Fail, checks.Pass}, "cn.com.amazonaws.cn-north-1.ecr.api", "ecr.api"},
+		{"stdin as --file -", []string{"--file", "-", "--region", "us-gov-west-1"}, offlineDoc, exitFail, []checks.Status{checks.Fail, checks.Pass}, "cn.com.amazonaws.cn-north-1.ecr.api", "ecr.api"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			withStdin(t, tt.stdin)
+			getenv := env()
+			if strings.Contains(tt.name, "env var") {
+				getenv = env("VPCPROBE_REGION", "cn-north-1")
+				tt.endpoint = "com.amazonaws.cn-north-1.ssm"
+			}
+			code, out, errs := launchCmd(t, getenv, append([]string{"explain-stopped", "--output", "json"}, tt.args...)...)
+			if code != tt.exit {
+				t.Fatalf("exit %d, want %d; stderr %q", code, tt.exit, errs)
+			}
+			es := explanations(t, out)
+			if len(es) != len(tt.verdicts) {
+				t.Fatalf("%d explanations, want %d", len(es), len(tt.verdicts))
+			}
+			for i, e := range es {
+				if e.Verdict != tt.verdicts[i] {
+					t.Errorf("explanation %d: verdict %s, want %s", i, e.Verdict, tt.verdicts[i])
+				}
+			}
+			if tt.service == "" {
+				return
+			}
+			if d := es[0].Diagnoses[0]; d.Service != tt.service || d.EndpointService != tt.endpoint {
+				t.Errorf("service %q endpoint %q, want %q %q", d.Service, d.EndpointService, tt.service, tt.endpoint)
+			}
+		})
+	}
+	t.Run("text", func(t *testing.T) {
+		code, out, _ := launchCmd(t, env(), "explain-stopped", "--output", "text", "--reason", secrets, "--region", "eu-west-1")
+		if code != exitFail || !strings.Contains(out, "com.amazonaws.eu-west-1.ssm") {
+			t.Errorf("exit %d, text %q", code, out)
+		}
+	})
+}
+
+// TestExplainStoppedOfflineUsage: every offline mistake is exit 2 with one line naming the flag
+// or the input, and nothing on stdout.
+func TestExplainStoppedOfflineUsage(t *testing.T) {
+	awstest.IsolateSDK(t)
+	tests := []struct {
+		name  string
+		args  []string
+		stdin string
+		want  string
+	}{
+		{"nothing to explain", []string{"--region", "eu-west-1"}, "", "--reason"},
+		{"two modes", []string{"--reason", "x", "--task", "abc"}, "", "exclude"},
+		{"cluster offline", []string{"--reason", "x", "--cluster", "prod"}, "", "--cluster"},
+		{"ISO region", []string{"--reason", "x", "--region", "us-iso-east-1"}, "", "aws-iso"},
+		{"not a region", []string{"--reason", "x", "--region", "europe"}, "", "--region"},
+		{"missing file", []string{"--file", "/nonexistent/tasks.json"}, "", "--file"},
+		{"stdin not JSON", []string{"-"}, "Task failed to start", "stdin"},
+		{"no task", []string{"-"}, `{"tasks": [], "failures": [{"arn": "arn:aws:ecs:eu-west-1:123456789012:task/prod/0", "reason": "MISSING"}]}`, "MISSING"},
+		{"document twice", []string{"-", "--file", "x.json"}, "", "once"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			withStdin(t, tt.stdin)
+			code, out, errs := launchCmd(t, env(), append([]string{"explain-stopped"}, tt.args...)...)
+			if code != exitUsage || out != "" || !strings.Contains(errs, tt.want) || strings.Count(errs, "\n") != 1 {
+				t.Errorf("exit %d, stdout %q, stderr %q: want exit 2 naming %q", code, out, errs, tt.want)
+			}
+		})
+	}
+}
