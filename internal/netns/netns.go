@@ -104,8 +104,12 @@ func Delete(name string) error {
 	var errs []error
 	if _, err := os.Stat(filepath.Join(Dir, name)); err == nil {
 		// A background context: a cleanup must finish even when the run's context is cancelled.
+		// Another process cleaning leftovers may delete the same namespace between the Stat and
+		// the delete: a namespace that is gone afterwards is deleted, whoever did it.
 		if err := ip(context.Background(), "netns", "delete", name); err != nil {
-			errs = append(errs, err)
+			if _, serr := os.Stat(filepath.Join(Dir, name)); !errors.Is(serr, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
 		}
 	}
 	if err := os.RemoveAll(filepath.Join(ConfDir, name)); err != nil {

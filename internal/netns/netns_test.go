@@ -213,3 +213,26 @@ func TestBatchAndSysctl(t *testing.T) {
 		t.Fatalf("root ip_forward changed from %q to %q (%v)", before, after, err)
 	}
 }
+
+// TestDeleteConcurrently: two processes removing leftovers may delete the same namespace at
+// once; neither may report the other's success as its own failure.
+func TestDeleteConcurrently(t *testing.T) {
+	if err := Check(); err != nil {
+		t.Fatalf("netns tests need root: %v", err)
+	}
+	for round := range 10 {
+		n := fmt.Sprintf("nstest-%d-race", os.Getpid())
+		if err := Create(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() { errs <- Delete(n) }()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: concurrent delete: %v", round, err)
+			}
+		}
+	}
+}
