@@ -38,6 +38,7 @@ func testMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	defer closeMoto()
 	return m.Run()
 }
 
