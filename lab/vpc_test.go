@@ -279,3 +279,116 @@ func noRoute(t *testing.T, v VPCView, ids VPCIDs, dst string) {
 		}
 	}
 }
+
+// TestDescribeScenarios describes every scenario's network and checks that the configuration
+// says what the lab's packet filter does: one endpoint per interface service plus the gateway,
+// private DNS off exactly for PrivateDNSOff, 443 allowed in exactly where SGNo443 does not drop
+// it, the NAT route exactly with NAT. The figures (-v) are describe's time per scenario.
+func TestDescribeScenarios(t *testing.T) {
+	for _, sc := range Scenarios() {
+		t.Run(sc.Name, func(t *testing.T) {
+			start := time.Now()
+			ids, v := describeT(t, sc.Net)
+			t.Logf("describe and read back: %s", time.Since(start).Round(time.Millisecond))
+			n := sc.Net
+			want := len(n.Endpoints)
+			if n.S3Gateway {
+				want++
+			}
+			if len(v.Endpoints) != want {
+				t.Errorf("%d endpoints, want %d", len(v.Endpoints), want)
+			}
+			for _, k := range n.Endpoints {
+				e := endpoint(t, v, ids, k)
+				if e.PrivateDNS == slices.Contains(n.PrivateDNSOff, k) {
+					t.Errorf("%s: private DNS %t, PrivateDNSOff %v", k, e.PrivateDNS, n.PrivateDNSOff)
+				}
+				g, _ := v.Group(ids.EndpointGroups[k])
+				if slices.Contains(g.Rules, "in tcp 443 from "+TaskSubnet) == slices.Contains(n.SGNo443, k) {
+					t.Errorf("%s: group rules %v, SGNo443 %v", k, g.Rules, n.SGNo443)
+				}
+			}
+			rt := routeTable(t, v, ids)
+			if hasNAT := slices.Contains(rt.Routes, "0.0.0.0/0 -> "+ids.NAT+" active"); hasNAT != n.NAT {
+				t.Errorf("routes %v, NAT %t", rt.Routes, n.NAT)
+			}
+		})
+	}
+}
+
+// TestStartWithEC2 starts labs that serve their VPC's configuration: in the test binary's shared
+// moto_server, or in one of the lab's own that Close stops; without the option there is none.
+func TestStartWithEC2(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	t.Run("shared", func(t *testing.T) {
+		// The live run and the configuration tell the same story: ecr.api warns (its second zone
+		// times out), and its AZB ENI sits in a subnet whose ACL denies 443 from the task.
+		sc, err := Lookup("eni-zone-down")
+		if err != nil {
+			t.Fatal(err)
+		}
+		url := sharedMoto(t).URL()
+		l := startLab(t, sc, WithEC2(url))
+		if l.EC2Endpoint() != url {
+			t.Errorf("EC2Endpoint = %q, want the shared %q", l.EC2Endpoint(), url)
+		}
+		if !slices.Contains(l.AWSEnv(), "AWS_ENDPOINT_URL_EC2="+url) {
+			t.Errorf("AWSEnv = %v, want AWS_ENDPOINT_URL_EC2=%s", l.AWSEnv(), url)
+		}
+		ids := l.VPCIDs()
+		v, err := l.ReadVPC(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := endpoint(t, v, ids, "ecr.api"); !slices.Contains(e.Subnets, ids.ZoneDownSubnet) {
+			t.Errorf("ecr.api subnets %v, want %s", e.Subnets, ids.ZoneDownSubnet)
+		}
+		if acl, ok := v.ACL(ids.NetworkACL); !ok || !slices.Contains(acl.Entries, "in 90 deny tcp 443-443 "+TaskSubnet) {
+			t.Errorf("ACL %s: %+v, want 443 from the task denied", ids.NetworkACL, acl)
+		}
+		r, err := l.RunProbe(ctx, probeBin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range sc.Judge(r, l.Events()) {
+			if !o.OK {
+				t.Errorf("%s: want %s, got %s", o.What, o.Want, o.Got)
+			}
+		}
+	})
+
+	t.Run("own", func(t *testing.T) {
+		sc, _ := Lookup("nat-only")
+		l := startLab(t, sc, WithEC2(""))
+		if l.EC2Endpoint() == "" || motoServer != nil && l.EC2Endpoint() == motoServer.URL() {
+			t.Fatalf("EC2Endpoint = %q, want a moto_server of the lab's own", l.EC2Endpoint())
+		}
+		client := ec2.NewFromConfig(moto.Config(l.EC2Endpoint()))
+		v, err := ReadVPC(ctx, client, l.VPCIDs().VPC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(v.NATs, []string{l.VPCIDs().NAT + " in " + l.VPCIDs().PublicSubnet + " available"}) {
+			t.Errorf("NATs %v, want %s", v.NATs, l.VPCIDs().NAT)
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := client.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}); err == nil {
+			t.Error("the lab's moto_server still answers after Close")
+		}
+	})
+
+	t.Run("without", func(t *testing.T) {
+		sc, _ := Lookup("isolated")
+		l := startLab(t, sc)
+		if l.EC2Endpoint() != "" || l.AWSEnv() != nil || l.VPCIDs().VPC != "" {
+			t.Errorf("EC2Endpoint %q, AWSEnv %v, VPC %q: want none without WithEC2", l.EC2Endpoint(), l.AWSEnv(), l.VPCIDs().VPC)
+		}
+		if _, err := l.ReadVPC(ctx); err == nil {
+			t.Error("ReadVPC without WithEC2 succeeded")
+		}
+	})
+}
