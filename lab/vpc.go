@@ -56,28 +56,28 @@ type EC2API interface {
 // VPCIDs are the ids of what Describe created: what inspect is pointed at (the task subnet and
 // group) and what its findings must name.
 type VPCIDs struct {
-	VPC            string
-	TaskSubnet     string // TaskSubnet in AZ: the task's subnet, --subnet of inspect and launch
-	EndpointSubnet string // EndpointSubnetB in AZB
-	ZoneDownSubnet string // ZoneDownSubnet in AZB; "" when no endpoint has a zone down
-	PublicSubnet   string // PublicSubnet in AZ, with the NAT gateway; "" without NAT
-	TaskGroup      string // the task's security group, --security-groups of inspect and launch
-	RouteTable     string // the task subnet's route table (explicitly associated)
-	PrefixList     string // the S3 prefix list (com.amazonaws.<region>.s3) the gateway route names
-	NAT            string // the NAT gateway; "" without NAT
-	InternetGW     string // the internet gateway of the public subnet; "" without NAT
-	DHCPOptions    string // the custom DNS option set; "" with the Amazon-provided resolver
-	NetworkACL     string // the zone-down subnet's ACL denying 443; "" without ZoneDown
+	VPC            string `json:"vpc"`
+	TaskSubnet     string `json:"task_subnet"`                // TaskSubnet in AZ: the task's subnet, --subnet of inspect and launch
+	EndpointSubnet string `json:"endpoint_subnet"`            // EndpointSubnetB in AZB
+	ZoneDownSubnet string `json:"zone_down_subnet,omitempty"` // ZoneDownSubnet in AZB; "" when no endpoint has a zone down
+	PublicSubnet   string `json:"public_subnet,omitempty"`    // PublicSubnet in AZ, with the NAT gateway; "" without NAT
+	TaskGroup      string `json:"task_group"`                 // the task's security group, --security-groups of inspect and launch
+	RouteTable     string `json:"route_table"`                // the task subnet's route table (explicitly associated)
+	PrefixList     string `json:"prefix_list,omitempty"`      // the S3 prefix list (com.amazonaws.<region>.s3) the gateway route names
+	NAT            string `json:"nat,omitempty"`              // the NAT gateway; "" without NAT
+	InternetGW     string `json:"internet_gateway,omitempty"` // the internet gateway of the public subnet; "" without NAT
+	DHCPOptions    string `json:"dhcp_options,omitempty"`     // the custom DNS option set; "" with the Amazon-provided resolver
+	NetworkACL     string `json:"network_acl,omitempty"`      // the zone-down subnet's ACL denying 443; "" without ZoneDown
 
 	// Endpoints are the VPC endpoint ids by catalogue key (s3 for the gateway endpoint), and
 	// EndpointGroups the security group of each interface endpoint.
-	Endpoints      map[string]string
-	EndpointGroups map[string]string
+	Endpoints      map[string]string `json:"endpoints"`
+	EndpointGroups map[string]string `json:"endpoint_groups"`
 
 	// Unexplained lists what the Network does that is not in the configuration (see Describe):
 	// a live failure caused by one of these is one inspect cannot explain, and the join must
 	// say so. Empty when the configuration is the whole story.
-	Unexplained []string
+	Unexplained []string `json:"unexplained,omitempty"`
 }
 
 // Describe creates through the EC2 API the resources a real VPC of n's shape has, so that what

@@ -31,51 +31,62 @@ type EC2Reader interface {
 // each rule, route and ACL entry is one line in a fixed form, so `vpclab describe` prints it and
 // tests compare it.
 type VPCView struct {
-	VPC          string
-	CIDR         string
-	DNSSupport   bool
-	DNSHostnames bool
-	DHCPServers  []string // domain-name-servers of the VPC's option set
+	VPC          string   `json:"vpc"`
+	CIDR         string   `json:"cidr"`
+	DNSSupport   bool     `json:"enable_dns_support"`
+	DNSHostnames bool     `json:"enable_dns_hostnames"`
+	DHCPServers  []string `json:"dns_servers,omitempty"` // domain-name-servers of the VPC's option set
 
-	Subnets     []SubnetView
-	Endpoints   []EndpointView
-	Groups      []GroupView
-	RouteTables []RouteTableView
-	ACLs        []ACLView
-	NATs        []string // "nat-… in subnet-… available"
+	Subnets     []SubnetView     `json:"subnets"`
+	Endpoints   []EndpointView   `json:"endpoints"`
+	Groups      []GroupView      `json:"security_groups"`
+	RouteTables []RouteTableView `json:"route_tables"`
+	ACLs        []ACLView        `json:"network_acls"`
+	NATs        []string         `json:"nat_gateways,omitempty"` // "nat-… in subnet-… available"
 }
 
 // SubnetView is one subnet.
-type SubnetView struct{ ID, CIDR, AZ, Name string }
+type SubnetView struct {
+	ID   string `json:"id"`
+	CIDR string `json:"cidr"`
+	AZ   string `json:"az"`
+	Name string `json:"name"`
+}
 
 // EndpointView is one VPC endpoint.
 type EndpointView struct {
-	ID, Service, Type, State string
-	PrivateDNS               bool
-	Subnets, Groups, Tables  []string
+	ID         string   `json:"id"`
+	Service    string   `json:"service"`
+	Type       string   `json:"type"`
+	State      string   `json:"state"`
+	PrivateDNS bool     `json:"private_dns"`
+	Subnets    []string `json:"subnets,omitempty"`
+	Groups     []string `json:"groups,omitempty"`
+	Tables     []string `json:"route_tables,omitempty"`
 }
 
 // GroupView is one security group and its rules: "in tcp 443 from 10.0.1.0/24", "out tcp 443
 // to pl-…", "out all to 0.0.0.0/0".
 type GroupView struct {
-	ID, Name string
-	Rules    []string
+	ID    string   `json:"id"`
+	Name  string   `json:"name"`
+	Rules []string `json:"rules"`
 }
 
 // RouteTableView is one route table: its subnets, and routes as "0.0.0.0/0 -> nat-… active".
 type RouteTableView struct {
-	ID      string
-	Main    bool
-	Subnets []string
-	Routes  []string
+	ID      string   `json:"id"`
+	Main    bool     `json:"main"`
+	Subnets []string `json:"subnets"`
+	Routes  []string `json:"routes"`
 }
 
 // ACLView is one network ACL: its subnets and entries as "in 90 deny tcp 443-443 10.0.1.0/24".
 type ACLView struct {
-	ID      string
-	Default bool
-	Subnets []string
-	Entries []string
+	ID      string   `json:"id"`
+	Default bool     `json:"default"`
+	Subnets []string `json:"subnets"`
+	Entries []string `json:"entries"`
 }
 
 // Endpoint returns the view of the endpoint with id, or false.
