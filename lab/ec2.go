@@ -33,14 +33,14 @@ func WithEC2(endpoint string) StartOption {
 func (l *Lab) describeVPC(ctx context.Context, o startOptions) error {
 	endpoint := o.endpoint
 	if endpoint == "" {
-		s, err := moto.Start(ctx)
+		s, err := moto.Run(ctx)
 		if err != nil {
 			return fmt.Errorf("lab: %w", err)
 		}
 		l.onClose(s.Close)
-		endpoint = s.URL()
+		endpoint = s.URL
 	}
-	ids, err := Describe(ctx, ec2.NewFromConfig(moto.Config(endpoint)), l.Scenario.Net)
+	ids, err := Describe(ctx, ec2.NewFromConfig(moto.ConfigFor(endpoint, nil)), l.Scenario.Net)
 	if err != nil {
 		return err
 	}
@@ -71,5 +71,5 @@ func (l *Lab) ReadVPC(ctx context.Context) (VPCView, error) {
 	if l.ec2Endpoint == "" {
 		return VPCView{}, fmt.Errorf("lab %s: started without WithEC2: no VPC configuration", l.ID)
 	}
-	return ReadVPC(ctx, ec2.NewFromConfig(moto.Config(l.ec2Endpoint)), l.vpcIDs.VPC)
+	return ReadVPC(ctx, ec2.NewFromConfig(moto.ConfigFor(l.ec2Endpoint, nil)), l.vpcIDs.VPC)
 }

@@ -25,7 +25,7 @@ var (
 // sharedMoto returns the test binary's moto_server, started on first use; TestMain closes it.
 func sharedMoto(t *testing.T) *moto.Server {
 	t.Helper()
-	motoOnce.Do(func() { motoServer, motoErr = moto.Start(context.Background()) })
+	motoOnce.Do(func() { motoServer, motoErr = moto.Run(context.Background()) })
 	if motoErr != nil {
 		t.Fatalf("moto_server: %v", motoErr)
 	}
@@ -41,7 +41,7 @@ func closeMoto() {
 // describeT describes n in the shared moto and reads it back.
 func describeT(t *testing.T, n Network) (VPCIDs, VPCView) {
 	t.Helper()
-	client := ec2.NewFromConfig(sharedMoto(t).Config())
+	client := ec2.NewFromConfig(sharedMoto(t).Config(nil))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	ids, err := Describe(ctx, client, n)
@@ -200,7 +200,7 @@ func TestDescribe(t *testing.T) {
 
 // TestDescribeRejects: a network naming an unknown service creates nothing.
 func TestDescribeRejects(t *testing.T) {
-	client := ec2.NewFromConfig(sharedMoto(t).Config())
+	client := ec2.NewFromConfig(sharedMoto(t).Config(nil))
 	ids, err := Describe(context.Background(), client, Network{Endpoints: []string{"nosuch"}})
 	if err == nil || ids.VPC != "" {
 		t.Fatalf("Describe: ids %+v, err %v; want an error before any call", ids, err)
@@ -329,7 +329,7 @@ func TestStartWithEC2(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		url := sharedMoto(t).URL()
+		url := sharedMoto(t).URL
 		l := startLab(t, sc, WithEC2(url))
 		if l.EC2Endpoint() != url {
 			t.Errorf("EC2Endpoint = %q, want the shared %q", l.EC2Endpoint(), url)
@@ -362,10 +362,10 @@ func TestStartWithEC2(t *testing.T) {
 	t.Run("own", func(t *testing.T) {
 		sc, _ := Lookup("nat-only")
 		l := startLab(t, sc, WithEC2(""))
-		if l.EC2Endpoint() == "" || motoServer != nil && l.EC2Endpoint() == motoServer.URL() {
+		if l.EC2Endpoint() == "" || motoServer != nil && l.EC2Endpoint() == motoServer.URL {
 			t.Fatalf("EC2Endpoint = %q, want a moto_server of the lab's own", l.EC2Endpoint())
 		}
-		client := ec2.NewFromConfig(moto.Config(l.EC2Endpoint()))
+		client := ec2.NewFromConfig(moto.ConfigFor(l.EC2Endpoint(), nil))
 		v, err := ReadVPC(ctx, client, l.VPCIDs().VPC)
 		if err != nil {
 			t.Fatal(err)

@@ -20,13 +20,13 @@ import (
 // configuration, and the view. It needs no namespace, so no root.
 func describe(ctx context.Context, sc lab.Scenario, asJSON bool, stdout, stderr io.Writer) int {
 	start := time.Now()
-	srv, err := moto.Start(ctx)
+	srv, err := moto.Run(ctx)
 	if err != nil {
 		return failed(ctx, err, stderr)
 	}
 	defer srv.Close()
 	started := time.Since(start)
-	client := ec2.NewFromConfig(srv.Config())
+	client := ec2.NewFromConfig(srv.Config(nil))
 
 	start = time.Now()
 	ids, err := lab.Describe(ctx, client, sc.Net)

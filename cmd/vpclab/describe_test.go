@@ -111,7 +111,7 @@ func TestUpEC2(t *testing.T) {
 		}
 	}
 	url, subnet, group := m[1], m[2], m[3]
-	client := ec2.NewFromConfig(moto.Config(url))
+	client := ec2.NewFromConfig(moto.ConfigFor(url, nil))
 	sub, err := client.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{subnet}})
 	if err != nil || len(sub.Subnets) != 1 || aws.ToString(sub.Subnets[0].CidrBlock) != lab.TaskSubnet {
 		t.Errorf("DescribeSubnets %s: %+v, %v; want the task subnet %s", subnet, sub, err, lab.TaskSubnet)

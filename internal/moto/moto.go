@@ -1,7 +1,7 @@
 // Package moto runs Python moto's server (moto_server) as a child process on a loopback port: a
 // real emulator of the EC2, Route 53 Resolver, ECS and Lambda control-plane APIs, speaking their
-// wire protocols, for tests and for vpclab. Start it, point SDK clients at URL (Config does), and
-// Close it; Reset empties it between uses.
+// wire protocols, for tests and for vpclab. A test calls Start(t); other code (vpclab) calls Run
+// and Close. Point SDK clients at URL (Config does); Reset empties the server between uses.
 //
 // It never talks to AWS: moto answers every call itself, and the SDK configuration it hands out
 // has static test credentials and no way to reach instance metadata.
@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,32 +41,47 @@ const (
 	SecretKey = "secret"
 )
 
-// Budgets of Start and Close.
+// Budgets of Run, Close and Config's client.
 const (
 	// startTimeout bounds moto_server's start: it imports every moto backend (about 0.5 s on an
 	// idle machine, seconds on a shared 2-core one), so it is generous.
 	startTimeout = 30 * time.Second
-	// pollInterval is how often Start asks whether the server answers yet.
+	// pollInterval is how often Run asks whether the server answers yet.
 	pollInterval = 50 * time.Millisecond
 	// pollTimeout bounds one readiness request, well inside startTimeout.
 	pollTimeout = time.Second
 	// stopTimeout is how long Close waits after SIGTERM before SIGKILL: werkzeug stops at once.
 	stopTimeout = 3 * time.Second
-	// startAttempts: the free port Start picks may be taken by another process before moto binds
+	// clientTimeout bounds one call of Config's default client: moto answers in milliseconds,
+	// its first EC2 call (loading the backend) in a few seconds on a busy machine.
+	clientTimeout = 30 * time.Second
+	// startAttempts: the free port Run picks may be taken by another process before moto binds
 	// it; a server that exits at once is started again on another port.
 	startAttempts = 3
 )
 
 // knownPaths are where moto_server is installed on the project's machines when it is not on
 // PATH (pyenv's shims directory is on root's login PATH only).
-var knownPaths = []string{"/root/.pyenv/shims/moto_server"}
+var knownPaths = pyenvShims()
 
-// ErrNotFound is returned by Start when moto_server is neither on PATH nor in a known place.
+func pyenvShims() []string {
+	paths := []string{"/root/.pyenv/shims/moto_server"}
+	if home, err := os.UserHomeDir(); err == nil && home != "/root" {
+		paths = append([]string{filepath.Join(home, ".pyenv/shims/moto_server")}, paths...)
+	}
+	return paths
+}
+
+// ErrNotFound is returned by Binary and Run when moto_server is neither on PATH nor in a known
+// place.
 var ErrNotFound = errors.New("moto_server not found: " + Install)
 
 // Server is a running moto_server.
 type Server struct {
-	url  string
+	// URL is the server's endpoint, http://127.0.0.1:PORT: the BaseEndpoint of every SDK
+	// client, or AWS_ENDPOINT_URL_EC2 of a program.
+	URL string
+
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited and waitErr is set
 	out  *tail         // the end of the server's output, for errors
@@ -74,8 +90,9 @@ type Server struct {
 	closeOnce sync.Once
 }
 
-// Path returns the moto_server executable Start runs, or ErrNotFound.
-func Path() (string, error) {
+// Binary returns the moto_server executable Run starts: PATH first, then pyenv's shims; or
+// ErrNotFound.
+func Binary() (string, error) {
 	if p, err := exec.LookPath("moto_server"); err == nil {
 		return p, nil
 	}
@@ -87,10 +104,10 @@ func Path() (string, error) {
 	return "", ErrNotFound
 }
 
-// Start runs moto_server on a free loopback port and returns once it answers. The caller must
+// Run starts moto_server on a free loopback port and returns once it answers. The caller must
 // Close it. ctx bounds the start only, not the server's life.
-func Start(ctx context.Context) (*Server, error) {
-	path, err := Path()
+func Run(ctx context.Context) (*Server, error) {
+	path, err := Binary()
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +134,7 @@ func start(ctx context.Context, path string) (*Server, error) {
 		return nil, fmt.Errorf("moto: %w", err)
 	}
 	s := &Server{
-		url:  "http://127.0.0.1:" + strconv.Itoa(port),
+		URL:  "http://127.0.0.1:" + strconv.Itoa(port),
 		done: make(chan struct{}),
 		out:  &tail{max: 4096},
 	}
@@ -149,7 +166,7 @@ func (s *Server) wait(ctx context.Context) error {
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/moto-api/", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/moto-api/", nil)
 		if resp, err := client.Do(req); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -160,15 +177,11 @@ func (s *Server) wait(ctx context.Context) error {
 		case <-s.done:
 			return fmt.Errorf("moto: moto_server exited before answering (%v): %s", s.waitErr, s.out.String())
 		case <-ctx.Done():
-			return fmt.Errorf("moto: moto_server did not answer on %s within %s: %w", s.url, startTimeout, ctx.Err())
+			return fmt.Errorf("moto: moto_server did not answer on %s within %s: %w", s.URL, startTimeout, ctx.Err())
 		case <-tick.C:
 		}
 	}
 }
-
-// URL returns the server's endpoint, http://127.0.0.1:PORT: the BaseEndpoint of every SDK
-// client, or AWS_ENDPOINT_URL_EC2 of a program.
-func (s *Server) URL() string { return s.url }
 
 // Close stops the server's process group (SIGTERM, then SIGKILL after stopTimeout) and waits for
 // it. It is safe to call more than once. It returns nil: how a test server dies is no error.
@@ -177,7 +190,7 @@ func (s *Server) Close() error {
 		pgid := s.cmd.Process.Pid
 		select {
 		case <-s.done:
-			return // it already exited; Start reports why
+			return // it already exited; Run reports why
 		default:
 		}
 		_ = syscall.Kill(-pgid, syscall.SIGTERM)
@@ -196,7 +209,7 @@ func (s *Server) Close() error {
 // Reset empties every backend of the server (POST /moto-api/reset): the next caller sees a new
 // account with only moto's defaults (the default VPC, AWS's prefix lists, …).
 func (s *Server) Reset(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url+"/moto-api/reset", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/moto-api/reset", nil)
 	if err != nil {
 		return fmt.Errorf("moto: reset: %w", err)
 	}
@@ -213,23 +226,26 @@ func (s *Server) Reset(ctx context.Context) error {
 	return nil
 }
 
-// Config returns an SDK configuration for clients of the server at url: Region, the static test
-// credentials, BaseEndpoint url, and an HTTP client that uses no proxy. Built by hand rather than
-// by config.LoadDefaultConfig, so nothing of the machine's AWS setup (profiles, instance
-// metadata, AWS_ENDPOINT_URL) is read.
-func Config(url string) aws.Config {
+// ConfigFor returns an SDK configuration for clients of the moto_server at url: Region, the
+// static test credentials, BaseEndpoint url, and client as the HTTP client (nil: one that uses no
+// proxy). Built by hand rather than by config.LoadDefaultConfig, so nothing of the machine's AWS
+// setup (profiles, instance metadata, AWS_ENDPOINT_URL) is read.
+func ConfigFor(url string, client aws.HTTPClient) aws.Config {
+	if client == nil {
+		client = &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: clientTimeout}
+	}
 	return aws.Config{
 		Region:       Region,
 		Credentials:  credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""),
 		BaseEndpoint: aws.String(url),
-		HTTPClient:   &http.Client{Transport: &http.Transport{Proxy: nil}},
+		HTTPClient:   client,
 		// Moto answers at once or not at all: one retry covers a dropped connection.
 		RetryMaxAttempts: 2,
 	}
 }
 
-// Config returns Config(s.URL()).
-func (s *Server) Config() aws.Config { return Config(s.url) }
+// Config returns ConfigFor(s.URL, client).
+func (s *Server) Config(client aws.HTTPClient) aws.Config { return ConfigFor(s.URL, client) }
 
 // Env returns the environment a program (vpcprobe inspect, launch) needs to call this server's
 // EC2 and Route 53 Resolver APIs with the test credentials and nothing of the machine's AWS
@@ -248,7 +264,7 @@ func Env(url string) []string {
 }
 
 // serverEnv is moto_server's environment: ours without proxies or AWS settings, which it has no
-// use for.
+// use for, and refusing regions that do not exist.
 func serverEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -258,7 +274,7 @@ func serverEnv() []string {
 		}
 		env = append(env, kv)
 	}
-	return env
+	return append(env, "MOTO_ALLOW_NONEXISTENT_REGION=false")
 }
 
 // freePort returns a loopback TCP port nobody listens on right now.

@@ -14,21 +14,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-
-	"github.com/vpcprobe/vpcprobe/internal/awstest"
 )
 
 // TestServer starts moto_server, creates a VPC through the EC2 API, resets the server (the VPC
-// is gone) and closes it (its whole process group is gone and the port refuses).
+// is gone) and closes it (its whole process group is gone and the port refuses). Start(t) cuts
+// the test's SDK off from the machine.
 func TestServer(t *testing.T) {
-	awstest.IsolateSDK(t)
+	s := Start(t)
+	if os.Getenv("AWS_EC2_METADATA_DISABLED") != "true" || os.Getenv("AWS_REGION") != Region ||
+		os.Getenv("AWS_ACCESS_KEY_ID") != AccessKey {
+		t.Errorf("the SDK is not isolated: AWS_EC2_METADATA_DISABLED=%q AWS_REGION=%q AWS_ACCESS_KEY_ID=%q",
+			os.Getenv("AWS_EC2_METADATA_DISABLED"), os.Getenv("AWS_REGION"), os.Getenv("AWS_ACCESS_KEY_ID"))
+	}
 	// Config must not read the machine's settings: a global endpoint here would send the calls
 	// elsewhere.
 	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
-	s := StartT(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	client := ec2.NewFromConfig(s.Config())
+	client := ec2.NewFromConfig(s.Config(nil))
 
 	out, err := client.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.9.0.0/16")})
 	if err != nil {
@@ -87,15 +90,15 @@ type recorder struct {
 
 func (r *recorder) Fatalf(format string, args ...any) {
 	r.fatal = fmt.Sprintf(format, args...)
-	panic(r) // Fatalf must not return; StartT's caller never sees its result
+	panic(r) // Fatalf must not return; Start's caller never sees its result
 }
 
-// TestAbsent: without moto_server, Start says ErrNotFound and StartT fails (never skips) with
+// TestAbsent: without moto_server, Run says ErrNotFound and Start(t) fails (never skips) with
 // the install command.
 func TestAbsent(t *testing.T) {
 	withPath(t, t.TempDir(), filepath.Join(t.TempDir(), "moto_server"))
-	if _, err := Start(context.Background()); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("Start: %v, want ErrNotFound", err)
+	if _, err := Run(context.Background()); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Run: %v, want ErrNotFound", err)
 	}
 	r := &recorder{TB: t}
 	func() {
@@ -104,13 +107,13 @@ func TestAbsent(t *testing.T) {
 				panic(p)
 			}
 		}()
-		StartT(r)
+		Start(r)
 	}()
 	if r.fatal != ErrNotFound.Error() {
-		t.Errorf("StartT failed with %q, want %q", r.fatal, ErrNotFound.Error())
+		t.Errorf("Start(t) failed with %q, want %q", r.fatal, ErrNotFound.Error())
 	}
 	if r.Skipped() {
-		t.Error("StartT skipped")
+		t.Error("Start(t) skipped")
 	}
 }
 
@@ -123,14 +126,14 @@ func TestExitsEarly(t *testing.T) {
 		t.Fatal(err)
 	}
 	withPath(t, "/usr/bin:/bin", script)
-	_, err := Start(context.Background())
+	_, err := Run(context.Background())
 	if err == nil {
-		t.Fatal("Start succeeded")
+		t.Fatal("Run succeeded")
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Start waited out its budget: %v", err)
+		t.Fatalf("Run waited out its budget: %v", err)
 	}
 	if !strings.Contains(err.Error(), "No module named moto") {
-		t.Errorf("Start: %v: the server's output is missing", err)
+		t.Errorf("Run: %v: the server's output is missing", err)
 	}
 }
