@@ -56,6 +56,9 @@ type Lab struct {
 	taskID    string // the task's id in its ARN
 	credToken string // what the credentials endpoint expects in Authorization
 
+	ec2Endpoint string // WithEC2: the EC2 API holding the VPC's configuration
+	vpcIDs      VPCIDs // WithEC2: the ids of the VPC described there
+
 	mu      sync.Mutex
 	closers []func() error
 	closed  bool
@@ -139,11 +142,16 @@ func RemoveLeftovers(all bool) ([]string, error) {
 	return removed, errors.Join(errs...)
 }
 
-// Start builds the scenario's VPC and starts its services. On error everything already built
-// is removed. The caller must Close the lab, also when a test fails (t.Cleanup).
-func Start(ctx context.Context, sc Scenario) (l *Lab, err error) {
+// Start builds the scenario's VPC and starts its services; opts add more (WithEC2). On error
+// everything already built is removed. The caller must Close the lab, also when a test fails
+// (t.Cleanup).
+func Start(ctx context.Context, sc Scenario, opts ...StartOption) (l *Lab, err error) {
 	if err := sc.validate(); err != nil {
 		return nil, err
+	}
+	var o startOptions
+	for _, opt := range opts {
+		opt(&o)
 	}
 	if err := netns.Check(); err != nil {
 		return nil, err
@@ -185,6 +193,11 @@ func Start(ctx context.Context, sc Scenario) (l *Lab, err error) {
 	}
 	if err := l.startServices(); err != nil {
 		return l, err
+	}
+	if o.ec2 {
+		if err := l.describeVPC(ctx, o); err != nil {
+			return l, err
+		}
 	}
 	return l, nil
 }

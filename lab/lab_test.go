@@ -38,18 +38,19 @@ func testMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	defer closeMoto()
 	return m.Run()
 }
 
 // startLab starts sc's lab and removes it when the test ends, passed or not.
-func startLab(t *testing.T, sc Scenario) *Lab {
+func startLab(t *testing.T, sc Scenario, opts ...StartOption) *Lab {
 	t.Helper()
 	if err := netns.Check(); err != nil {
 		t.Fatalf("the lab needs root: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	l, err := Start(ctx, sc)
+	l, err := Start(ctx, sc, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

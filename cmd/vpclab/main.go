@@ -6,6 +6,7 @@
 //	sudo go run ./cmd/vpclab run isolated [-- probe flags]
 //	sudo go run ./cmd/vpclab up custom-dns      (then, in another terminal, vpclab down)
 //	sudo go run ./cmd/vpclab bench -n 20 healthy isolated
+//	go run ./cmd/vpclab describe eni-zone-down    (the VPC as the EC2 API shows it; no root)
 //
 // It needs root (or CAP_NET_ADMIN and CAP_SYS_ADMIN), iproute2 and iptables. Everything it
 // creates is named vpclab-…; it is removed on exit and on Ctrl-C, and after a crash the next run
@@ -49,10 +50,15 @@ Commands:
   down                              remove every vpclab namespace (stops a running "up")
   bench [-n N] [SCENARIO...]        run the probe N times per scenario (default: healthy isolated);
                                     print wall time, CPU, peak RSS and the stripped binary size
+  describe SCENARIO                 build the scenario's VPC through the EC2 API of a moto_server
+                                    and print its ids and what the Describe calls show (no root)
 
 Flags of run, up and bench:
   --probe PATH   a vpcprobe binary to run (default: build ./cmd/vpcprobe stripped, as it ships)
-  --json         run: print the probe's JSON report instead of its text
+  --json         run: print the probe's JSON report instead of its text;
+                 describe: print the ids and the Describe calls' view as JSON
+  --ec2          up: also serve the VPC's configuration through the EC2 API (a moto_server), for
+                 vpcprobe inspect and launch
 
 run, up, down and bench need root (or CAP_NET_ADMIN and CAP_SYS_ADMIN).
 `
@@ -83,6 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	probePath := fs.String("probe", "", "vpcprobe binary to run")
 	asJSON := fs.Bool("json", false, "print the probe's JSON report")
 	n := fs.IntP("n", "n", 20, "runs per scenario")
+	withEC2 := fs.Bool("ec2", false, "up: serve the VPC's configuration through the EC2 API")
 	if err := fs.Parse(rest); err != nil {
 		fmt.Fprintf(stderr, "vpclab %s: %v (see vpclab --help)\n", cmd, err)
 		return exitUsage
@@ -95,7 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "list":
 		return list(stdout)
-	case "run", "up":
+	case "run", "up", "describe":
 		if len(operands) != 1 {
 			fmt.Fprintf(stderr, "vpclab %s: name one scenario (vpclab list shows them)\n", cmd)
 			return exitUsage
@@ -118,6 +125,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		scs = append(scs, sc)
+	}
+	if cmd == "describe" {
+		return describe(ctx, scs[0], *asJSON, stdout, stderr)
 	}
 	if err := checkPrivilege(); err != nil {
 		if errors.Is(err, netns.ErrPrivilege) {
@@ -160,7 +170,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "run":
 		return runOnce(ctx, scs[0], bin, probeArgs, *asJSON, stdout, stderr)
 	case "up":
-		return up(ctx, scs[0], bin, stdout, stderr)
+		return up(ctx, scs[0], bin, *withEC2, stdout, stderr)
 	}
 	if len(scs) == 0 {
 		for _, name := range []string{"healthy", "isolated"} {
@@ -268,8 +278,12 @@ func failed(ctx context.Context, err error, stderr io.Writer) int {
 }
 
 // up builds sc's lab and keeps it until Ctrl-C, SIGTERM or `vpclab down` removes it.
-func up(ctx context.Context, sc lab.Scenario, bin string, stdout, stderr io.Writer) int {
-	l, err := lab.Start(ctx, sc)
+func up(ctx context.Context, sc lab.Scenario, bin string, withEC2 bool, stdout, stderr io.Writer) int {
+	var opts []lab.StartOption
+	if withEC2 {
+		opts = append(opts, lab.WithEC2(""))
+	}
+	l, err := lab.Start(ctx, sc, opts...)
 	if err != nil {
 		return failed(ctx, err, stderr)
 	}
@@ -283,7 +297,15 @@ func up(ctx context.Context, sc lab.Scenario, bin string, stdout, stderr io.Writ
 	fmt.Fprintf(stdout, "  run the probe:   sudo %s --output text   (the probe's own flags work)\n", script)
 	fmt.Fprintf(stdout, "  task shell:      sudo ip netns exec %s bash\n", l.TaskNS)
 	fmt.Fprintf(stdout, "  router filters:  sudo ip netns exec %s iptables-save\n", l.VPCNS)
-	fmt.Fprintf(stdout, "  remove it:       Ctrl-C here, or sudo vpclab down\n\n")
+	fmt.Fprintf(stdout, "  remove it:       Ctrl-C here, or sudo vpclab down\n")
+	if withEC2 {
+		ids := l.VPCIDs()
+		fmt.Fprintf(stdout, "  EC2 API:         %s (moto_server; the VPC's configuration)\n", l.EC2Endpoint())
+		fmt.Fprintf(stdout, "  inspect it:      env %s vpcprobe inspect --subnet %s --security-groups %s\n",
+			strings.Join(l.AWSEnv(), " "), ids.TaskSubnet, ids.TaskGroup)
+		writeIDs(stdout, ids)
+	}
+	fmt.Fprintln(stdout)
 	fmt.Fprintf(stdout, "router packet filter:\n%s\n", indent(l.Rules(ctx)))
 
 	tick := time.NewTicker(500 * time.Millisecond)
