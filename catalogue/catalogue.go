@@ -18,6 +18,9 @@ type Service struct {
 	NeededBy string // what breaks without it, for diagnoses
 	Path     string // path of the unsigned HTTP check; empty: no unsigned request tells this endpoint apart
 	EC2Only  bool   // only the EC2 launch type needs it (the ECS agent's own endpoints)
+	// OnlyWhen, for a service a task itself never needs, says when it is needed after all: its
+	// diagnoses say it, so that nobody builds an endpoint the workload never calls.
+	OnlyWhen string
 }
 
 // catalogue lists every known service in report order. Host names are derived by Host, exactly
@@ -27,11 +30,13 @@ var catalogue = []Service{
 	{Key: "ecr.dkr", NeededBy: "image pulls (the registry's /v2/ API)", Path: "/v2/"},
 	{Key: "s3", Gateway: true, NeededBy: "image pulls (ECR keeps image layers in S3)", Path: "/"},
 	{Key: "logs", NeededBy: "the awslogs log driver and this report", Path: "/"},
-	{Key: "sts", NeededBy: "role assumption and caller identity", Path: "/"},
+	{Key: "sts", NeededBy: "role assumption and caller identity", Path: "/",
+		OnlyWhen: "A task never needs STS for its own credentials (ECS serves them at 169.254.170.2): an STS endpoint matters only when the application calls STS itself (AssumeRole, AssumeRoleWithWebIdentity, GetCallerIdentity)."},
 	{Key: "secretsmanager", NeededBy: "secrets from Secrets Manager in task definitions", Path: "/"},
 	{Key: "ssm", NeededBy: "secrets from SSM Parameter Store in task definitions", Path: "/"},
 	{Key: "ssmmessages", NeededBy: "ECS Exec", Path: "/"},
-	{Key: "kms", NeededBy: "secrets encrypted with a customer managed key", Path: "/"},
+	{Key: "kms", NeededBy: "the application's own KMS calls", Path: "/",
+		OnlyWhen: "Secrets Manager and SSM decrypt on the server side, so task secrets never need a KMS endpoint: it matters only when the application calls KMS itself (Decrypt, GenerateDataKey)."},
 	{Key: "ecs", EC2Only: true, NeededBy: "the ECS agent (EC2 launch type): DiscoverPollEndpoint", Path: "/"},
 	// The agent's control and telemetry channels are websockets whose answer to a plain GET is
 	// not documented: their http check is skipped and the verified certificate is the proof.
@@ -39,9 +44,10 @@ var catalogue = []Service{
 	{Key: "ecs-telemetry", EC2Only: true, NeededBy: "the ECS agent's telemetry (EC2 launch type)"},
 }
 
-// DefaultServices is the --services default of CONTRACT.md: what every image pull needs, the
-// logs path and STS.
-const DefaultServices = "ecr.api,ecr.dkr,s3,logs,sts"
+// DefaultServices is the --services default of CONTRACT.md: what every Fargate task that pulls
+// from ECR and logs with awslogs needs, and nothing more. STS is not in it: tasks take their
+// credentials from 169.254.170.2, and only an application that calls STS itself needs it.
+const DefaultServices = "ecr.api,ecr.dkr,s3,logs"
 
 // groups are the names --services accepts for a set of keys: what one kind of machine needs.
 var groups = map[string][]string{

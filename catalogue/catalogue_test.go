@@ -109,7 +109,7 @@ func TestParseServices(t *testing.T) {
 		want    string
 		wantErr bool
 	}{
-		{in: DefaultServices, want: "ecr.api,ecr.dkr,s3,logs,sts"},
+		{in: DefaultServices, want: "ecr.api,ecr.dkr,s3,logs"},
 		{in: "sts, logs ,sts", want: "logs,sts"},
 		{in: "all", want: strings.Join(Keys(), ",")},
 		{in: "ECR.API", want: "ecr.api"},

@@ -38,3 +38,35 @@ func RouteOf(addrs []netip.Addr, own []netip.Prefix) string {
 	}
 	return report.RoutePrivate
 }
+
+// Where an answer leads, for comparing two resolvers' answers (STYLE.md habit 14).
+const (
+	placeNone      = "none"            // no address
+	placePublic    = "public"          // out of the VPC: NAT, internet gateway, S3 gateway route
+	placeHere      = "private, here"   // an endpoint with an address in the task's own subnet
+	placeElsewhere = "private, beyond" // private, none of it in the task's subnet: another subnet, or a hub VPC
+	placePrivate   = "private"         // private, and the task's subnet is unknown
+)
+
+// placeOf says where an answer leads: what it means, not its bytes. Answers rotate (S3 hands out
+// a different subset on almost every query, and base + 2 and 169.254.169.253 are the same Route
+// 53 Resolver), so two answers agree when they lead to the same place, never by their sets.
+func placeOf(addrs []netip.Addr, own []netip.Prefix) string {
+	switch RouteOf(addrs, own) {
+	case report.RouteNone:
+		return placeNone
+	case report.RoutePublic:
+		return placePublic
+	}
+	if len(own) == 0 {
+		return placePrivate
+	}
+	for _, a := range addrs {
+		for _, p := range own {
+			if p.Contains(a.Unmap()) {
+				return placeHere
+			}
+		}
+	}
+	return placeElsewhere
+}

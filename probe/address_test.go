@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/report"
 )
 
@@ -58,5 +59,39 @@ func TestRouteOf(t *testing.T) {
 		if got := RouteOf(tt.addrs, nil); got != tt.want {
 			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestSecondOpinionAgreement: two answers agree when they lead to the same place, never by their
+// sets (issue 10, item 1): S3's rotating public subsets and an endpoint's ENIs listed in another
+// order or subset are healthy; private against public, or the task's subnet against a hub, are not.
+func TestSecondOpinionAgreement(t *testing.T) {
+	own := []netip.Prefix{netip.MustParsePrefix("10.0.1.0/24")}
+	tests := []struct {
+		name               string
+		configured, amazon []string
+		own                []netip.Prefix
+		agrees             bool
+	}{
+		{"s3 rotating public subsets", []string{"52.218.1.10", "52.218.7.22"}, []string{"3.5.64.9", "52.92.17.3", "52.218.1.10"}, own, true},
+		{"endpoint ENIs, other subset", []string{"10.0.1.51", "10.0.2.51"}, []string{"10.0.1.51"}, own, true},
+		{"endpoint ENIs, subnet unknown", []string{"10.0.1.51"}, []string{"10.0.2.51", "10.0.3.51"}, nil, true},
+		{"custom DNS misses the private zone", []string{"52.95.110.1"}, []string{"10.0.1.51", "10.0.2.51"}, own, false},
+		{"hub endpoint against a local one", []string{"10.200.0.9"}, []string{"10.0.1.51"}, own, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var conf, amz []netip.Addr
+			for _, s := range tt.configured {
+				conf = append(conf, netip.MustParseAddr(s))
+			}
+			for _, s := range tt.amazon {
+				amz = append(amz, netip.MustParseAddr(s))
+			}
+			s := secondOpinion(checks.Result{Name: "dns", Status: checks.Pass, Addrs: amz}, conf, tt.own)
+			if s.Agrees == nil || *s.Agrees != tt.agrees {
+				t.Fatalf("agrees %v, want %v", s.Agrees, tt.agrees)
+			}
+		})
 	}
 }

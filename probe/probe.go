@@ -489,31 +489,16 @@ func hasDeadline(rs []checks.Result) bool {
 	return false
 }
 
-// secondOpinion compares the Amazon-provided resolver's answer with the configured one's.
+// secondOpinion compares the Amazon-provided resolver's answer with the configured one's: they
+// agree when they lead to the same place (placeOf), whatever addresses each picked.
 func secondOpinion(r checks.Result, configured []netip.Addr, own []netip.Prefix) *report.SecondDNS {
 	s := &report.SecondDNS{Status: r.Status, Error: r.Code, Route: RouteOf(r.Addrs, own), Addresses: []string{}}
 	for _, a := range r.Addrs {
 		s.Addresses = append(s.Addresses, a.String())
 	}
 	if r.Status == checks.Pass { // only an answer can agree or disagree
-		agrees := sameSet(r.Addrs, configured)
+		agrees := placeOf(r.Addrs, own) == placeOf(configured, own)
 		s.Agrees = &agrees
 	}
 	return s
-}
-
-func sameSet(a, b []netip.Addr) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	seen := map[netip.Addr]bool{}
-	for _, x := range a {
-		seen[x] = true
-	}
-	for _, y := range b {
-		if !seen[y] {
-			return false
-		}
-	}
-	return true
 }

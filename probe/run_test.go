@@ -157,16 +157,23 @@ func TestRunCaptivePage(t *testing.T) {
 	}
 }
 
+// TestRunSecondOpinion: the Amazon-provided resolver's answer is compared by what it means. A
+// different set of private addresses is the same endpoint (pass, no resolver-mismatch); a public
+// answer where the configured resolver gives a private one is a disagreement.
 func TestRunSecondOpinion(t *testing.T) {
 	w := newWorld(t, nil)
 	amazon := fakedns.NewZone()
-	amazon.Set("sts.eu-west-1.amazonaws.com", netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.9"))
-	p := w.prober("sts,logs", time.Second, 5*time.Second)
+	amazon.Set("sts.eu-west-1.amazonaws.com", netip.MustParseAddr("198.51.100.9"))
+	amazon.Set(catalogue.LayerBucket(testRegion)+".s3.eu-west-1.amazonaws.com", netip.MustParseAddr("127.0.0.9"), netip.MustParseAddr("127.0.0.1"))
+	p := w.prober("s3,sts,logs", time.Second, 5*time.Second)
 	p.AmazonDNS = awstest.Resolver(t, amazon)
 	rep := p.Run(context.Background(), time.Now())
 	sts := serviceOf(t, rep, "sts")
 	if sts.Verdict != checks.Warn || sts.Error != ResolverMismatch || sts.AmazonDNS == nil || *sts.AmazonDNS.Agrees {
 		t.Fatalf("sts: %+v", sts)
+	}
+	if s3 := serviceOf(t, rep, "s3"); s3.Verdict != checks.Pass || s3.Error != "" || s3.AmazonDNS == nil || !*s3.AmazonDNS.Agrees {
+		t.Fatalf("s3 with another subset of the same addresses: %+v", s3)
 	}
 	if logs := serviceOf(t, rep, "logs"); logs.AmazonDNS == nil || logs.AmazonDNS.Error != checks.NXDomain || logs.AmazonDNS.Agrees != nil {
 		t.Fatalf("logs second opinion: %+v", logs.AmazonDNS)

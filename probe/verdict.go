@@ -78,7 +78,11 @@ func judge(f finding) judgement {
 			j.diagnosis += " --require-private makes that a failure."
 		}
 	}
-	return f.layerMismatch(j)
+	j = f.layerMismatch(j)
+	if j.verdict != checks.Pass && j.verdict != checks.Skip && f.svc.OnlyWhen != "" {
+		j.diagnosis += " " + f.svc.OnlyWhen
+	}
+	return j
 }
 
 // layerMismatch explains a disagreement between the configured resolver and the Amazon-provided
@@ -100,12 +104,19 @@ func (f finding) layerMismatch(j judgement) judgement {
 		f.host, catalogue.PartitionOf(f.region).DNSSuffix)
 	shadowed := f.second.Route == report.RoutePrivate && f.route != report.RoutePrivate
 	switch {
-	case len(f.addrs) == 0 && j.code != checks.Deadline:
+	case len(f.addrs) == 0:
 		// The configured resolver failed where the Amazon-provided one answered: it is down,
-		// unreachable or broken, whatever it would have said.
+		// unreachable or broken, whatever it would have said. One cause, one fix, also when the
+		// run's deadline is what finally cut the wait short: a resolver silent for the whole run
+		// is down, and "raise --deadline" would send the user the wrong way.
+		what := fmt.Sprintf("gave no address for %s (%s)", f.host, j.code)
+		state := "down, unreachable or failing"
+		if silentDNS(j.code) {
+			what, state = fmt.Sprintf("did not answer for %s", f.host), "down or unreachable"
+		}
 		return judgement{verdict: checks.Fail, code: j.code,
-			diagnosis: fmt.Sprintf("The configured resolver %s gave no address for %s (%s), but the Amazon-provided resolver answers %s addresses (%s): the custom DNS server is down, unreachable or failing.",
-				strings.Join(f.resolvers, ", "), f.host, j.code, f.second.Route, strings.Join(f.second.Addresses, ", ")),
+			diagnosis: fmt.Sprintf("The configured resolver %s %s, but the Amazon-provided resolver answers %s addresses (%s): the custom DNS server is %s.",
+				strings.Join(f.resolvers, ", "), what, f.second.Route, strings.Join(f.second.Addresses, ", "), state),
 			remediation: fmt.Sprintf("Repair the custom DNS server, allow UDP and TCP 53 to it from %s, and make it forward %s to the VPC resolver (VPC CIDR base + 2) — or set the VPC's DHCP options back to AmazonProvidedDNS.",
 				f.from(), catalogue.PartitionOf(f.region).DNSSuffix)}
 	case shadowed && j.verdict == checks.Fail && j.code != checks.Deadline:
@@ -128,9 +139,13 @@ func (f finding) layerMismatch(j judgement) judgement {
 	return j
 }
 
+// silentDNS reports whether a DNS failure code means no server answered at all: within its
+// --timeout, or before the run's deadline cut the wait short.
+func silentDNS(c checks.Code) bool { return c == checks.DNSTimeout || c == checks.Deadline }
+
 // explain returns the diagnosis and remediation of one failed or warning check.
 func (f finding) explain(r checks.Result) (string, string) {
-	if r.Code == checks.Deadline {
+	if r.Code == checks.Deadline && r.Name != "dns" {
 		return fmt.Sprintf("The %s check of %s did not finish before the run's --deadline (%s).", r.Name, f.host, f.deadline),
 			"Raise --deadline or lower --timeout; if a single step hangs, the checks before it show where."
 	}
@@ -164,8 +179,10 @@ func (f finding) explainDNS(r checks.Result) (string, string) {
 	case checks.NoAnswer:
 		return fmt.Sprintf("%s exists but has no address record at %s.", f.host, who),
 			fmt.Sprintf("A private hosted zone or Resolver rule overrides %s without A records: delete it and enable private DNS on the endpoint %s instead.", f.host, es)
-	case checks.DNSTimeout:
-		return fmt.Sprintf("No DNS server answered for %s (asked %s): %s.", f.host, who, r.Detail),
+	case checks.DNSTimeout, checks.Deadline:
+		// A resolver still silent when the run's deadline fell is down or unreachable, like
+		// one silent for a --timeout: one diagnosis and one fix, not a deadline's as well.
+		return fmt.Sprintf("No DNS server answered for %s (asked %s): it is down or unreachable (%s).", f.host, who, r.Detail),
 			fmt.Sprintf("Turn on enableDnsSupport for this VPC; if the resolvers are custom DNS servers, allow UDP and TCP 53 to them from %s in security groups and network ACLs.", f.from())
 	default: // servfail and anything a resolver may say
 		return fmt.Sprintf("The resolver failed to answer for %s: %s.", f.host, r.Detail),
@@ -181,12 +198,17 @@ func (f finding) explainTCP(r checks.Result) (string, string) {
 			fmt.Sprintf("Check the network ACL and route table of the subnet holding %s, and the security group of the endpoint %s; or remove the endpoint from that subnet.", list(silent), es)
 	}
 	switch {
+	case r.Code == checks.Timeout && f.route == report.RoutePrivate && f.beyond():
+		// Centralised endpoints: a hub VPC's endpoint, its private hosted zone shared over a
+		// transit gateway or peering. The endpoint exists; "create it here" is the wrong fix.
+		return fmt.Sprintf("%s resolves to private addresses outside %s (%s) and TCP 443 timed out: the endpoint lives in another subnet or in a hub VPC (centralised endpoints over a transit gateway or peering), and a route, security group or network ACL on the way drops it.", f.host, f.from(), list(f.addrs)),
+			fmt.Sprintf("If %s is in a hub VPC, give this subnet's route table a route to %s through the transit gateway or peering connection (and the hub's route back); allow inbound TCP 443 from %s in the security group of that endpoint %s; allow outbound TCP 443 to %s in the task's security group; let the network ACLs pass TCP 443 out and ports 1024-65535 back.", list(f.addrs), list(f.addrs), f.from(), es, list(f.addrs))
 	case r.Code == checks.Timeout && f.route == report.RoutePrivate:
 		return fmt.Sprintf("%s resolves to the interface endpoint (%s) but TCP 443 timed out: a security group or network ACL drops it.", f.host, list(f.addrs)),
-			fmt.Sprintf("Allow inbound TCP 443 from %s in the security group of the endpoint %s, and let the network ACLs pass TCP 443 out and ports 1024-65535 back.", f.from(), es)
+			fmt.Sprintf("Allow inbound TCP 443 from %s in the security group of the endpoint %s, and outbound TCP 443 to %s in the task's security group; let the network ACLs pass TCP 443 out and ports 1024-65535 back.", f.from(), es, list(f.addrs))
 	case r.Code == checks.Timeout && f.svc.Gateway:
 		return fmt.Sprintf("The ECR layer bucket %s resolves to S3's public addresses and TCP 443 timed out: this subnet's route table has no route to an S3 gateway endpoint (and no NAT), or the task's security group egress does not allow the S3 prefix list.", f.host),
-			fmt.Sprintf("Create the gateway endpoint %s and associate it with this subnet's route table; allow egress TCP 443 to the prefix list %s in the task's security group.", es, es)
+			fmt.Sprintf("Create the gateway endpoint %s and associate it with this subnet's route table; allow outbound TCP 443 to the prefix list %s (pl-…) in the task's security group.", es, es)
 	case r.Code == checks.Timeout:
 		return fmt.Sprintf("%s resolves to public addresses (%s) and TCP 443 timed out: this VPC has no interface endpoint for %s with private DNS enabled, and no NAT route.", f.host, list(f.addrs), f.svc.Key),
 			fmt.Sprintf("Create the interface VPC endpoint %s in this VPC with private DNS enabled (or enable private DNS on the existing one: it needs the VPC's enableDnsSupport and enableDnsHostnames), in this subnet's availability zone, with a security group allowing TCP 443 from %s.", es, f.from())
@@ -194,8 +216,8 @@ func (f finding) explainTCP(r checks.Result) (string, string) {
 		return fmt.Sprintf("%s refused TCP 443: whatever answers at that address is not the AWS endpoint.", list(silent)),
 			fmt.Sprintf("Find what owns %s: a firewall rejecting HTTPS egress, or a DNS record (private hosted zone, Resolver rule) pointing %s at the wrong address.", list(silent), f.host)
 	case r.Code == checks.Unreachable && f.route == report.RoutePrivate:
-		return fmt.Sprintf("There is no route from this subnet to %s.", list(silent)),
-			fmt.Sprintf("The endpoint addresses are outside this VPC's local route: check for a private hosted zone pointing %s elsewhere, and recreate the endpoint %s in this VPC.", f.host, es)
+		return fmt.Sprintf("There is no route from this subnet to %s: the addresses are outside this VPC's local route (a hub VPC's endpoint, or a private hosted zone pointing %s elsewhere).", list(silent), f.host),
+			fmt.Sprintf("If the endpoint %s is centralised in a hub VPC, add a route to %s through the transit gateway or peering connection to this subnet's route table; otherwise find the private hosted zone or Resolver rule that points %s there.", es, list(silent), f.host)
 	case r.Code == checks.Unreachable:
 		return fmt.Sprintf("There is no route from this subnet to %s (public addresses).", list(silent)),
 			fmt.Sprintf("Create the %s endpoint %s (private DNS on), or add a default route to a NAT gateway in this subnet's route table.", f.svc.EndpointType(), es)
@@ -278,7 +300,7 @@ func (f finding) explainManifest(r checks.Result) (string, string) {
 // pull that S3 gateway endpoints and their policies break.
 func (f finding) explainLayer(r checks.Result) (string, string) {
 	es := f.svc.EndpointService(f.region)
-	bucket := "arn:aws:s3:::" + catalogue.LayerBucket(f.region) + "/*"
+	bucket := catalogue.LayerBucketARN(f.region)
 	switch r.Code {
 	case checks.AccessDenied:
 		return fmt.Sprintf("The layer bucket refused the presigned download of an image layer (%s): the S3 gateway endpoint's policy does not allow %s, so every image pull fails.", r.Detail, bucket),
@@ -291,6 +313,16 @@ func (f finding) explainLayer(r checks.Result) (string, string) {
 			"Check the clock, and exempt ." + catalogue.PartitionOf(f.region).DNSSuffix + " from any proxy (NO_PROXY)."
 	}
 	return f.explainCall(r)
+}
+
+// beyond reports whether every address lies outside the task's subnet, when it is known: the
+// endpoint is in another subnet of the VPC or in a hub VPC, never "to be created here".
+func (f finding) beyond() bool {
+	pfx, err := netip.ParsePrefix(f.subnet)
+	if err != nil || len(f.addrs) == 0 {
+		return false
+	}
+	return placeOf(f.addrs, []netip.Prefix{pfx.Masked()}) == placeElsewhere
 }
 
 // from names where the task's traffic comes from, as precisely as metadata allows.

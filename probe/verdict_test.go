@@ -148,3 +148,66 @@ func TestJudge(t *testing.T) {
 		})
 	}
 }
+
+// TestJudgeFidelity covers issue 10's wording fixes (items 2 and 7): one cause gets one
+// diagnosis and one fix; a private timeout names both security groups; a centralised endpoint is
+// never "created here"; sts and kms say when they are needed at all.
+func TestJudgeFidelity(t *testing.T) {
+	ecrAPI, _ := catalogue.Lookup("ecr.api")
+	sts, _ := catalogue.Lookup("sts")
+	kms, _ := catalogue.Lookup("kms")
+	amazonSeesIt := &report.SecondDNS{Status: checks.Pass, Route: report.RoutePrivate, Addresses: []string{"10.0.1.51"}, Agrees: no()}
+	tests := []struct {
+		name      string
+		f         finding
+		code      checks.Code
+		want      []string // substrings of diagnosis + remediation
+		forbidden []string
+	}{
+		{"dead resolver cut off by the deadline", finding{svc: ecrAPI, route: report.RouteNone, resolvers: []string{"10.9.0.2:53"}, second: amazonSeesIt, deadline: time.Second,
+			results: []checks.Result{fail("dns", checks.Deadline), skip("tcp")}},
+			checks.Deadline, []string{"down or unreachable", "AmazonProvidedDNS"}, []string{"--deadline", "misforward", "do not see"}},
+		{"dead resolver, no second opinion, deadline", finding{svc: ecrAPI, route: report.RouteNone, resolvers: []string{"10.9.0.2:53"}, deadline: time.Second,
+			results: []checks.Result{fail("dns", checks.Deadline), skip("tcp")}},
+			checks.Deadline, []string{"down or unreachable", "UDP and TCP 53"}, []string{"--deadline"}},
+		{"private timeout names both security groups", finding{svc: ecrAPI, route: report.RoutePrivate, addrs: addrs("10.0.1.51", "10.0.2.51"), subnet: "10.0.1.0/24",
+			results: []checks.Result{pass("dns"), fail("tcp", checks.Timeout), skip("tls")}},
+			checks.Timeout, []string{"security group of the endpoint com.amazonaws.eu-west-1.ecr.api", "outbound TCP 443 to 10.0.1.51 and 10.0.2.51 in the task's security group"}, nil},
+		{"centralised endpoint timeout", finding{svc: ecrAPI, route: report.RoutePrivate, addrs: addrs("10.200.0.9", "10.200.1.9"), subnet: "10.0.1.0/24",
+			results: []checks.Result{pass("dns"), fail("tcp", checks.Timeout), skip("tls")}},
+			checks.Timeout, []string{"transit gateway", "hub", "task's security group", "security group of that endpoint"}, []string{"Create", "create"}},
+		{"centralised endpoint unreachable", finding{svc: ecrAPI, route: report.RoutePrivate, addrs: addrs("10.200.0.9"), subnet: "10.0.1.0/24",
+			results: []checks.Result{pass("dns"), {Name: "tcp", Status: checks.Fail, Code: checks.Unreachable, Peers: []checks.Peer{{Addr: netip.MustParseAddr("10.200.0.9"), Code: checks.Unreachable}}}}},
+			checks.Unreachable, []string{"transit gateway"}, []string{"recreate", "Create"}},
+		{"sts says when it is needed", finding{svc: sts, route: report.RoutePublic, addrs: addrs("52.95.110.1"),
+			results: []checks.Result{pass("dns"), fail("tcp", checks.Timeout)}},
+			checks.Timeout, []string{"169.254.170.2", "calls STS itself"}, nil},
+		{"kms says when it is needed", finding{svc: kms, route: report.RoutePublic, addrs: addrs("52.95.110.1"),
+			results: []checks.Result{pass("dns"), pass("tcp"), pass("tls"), pass("http")}},
+			PublicRoute, []string{"calls KMS itself"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.f.region = "eu-west-1"
+			tt.f.host = tt.f.svc.Host("eu-west-1", "123456789012")
+			j := judge(tt.f)
+			if j.code != tt.code || j.verdict == checks.Pass {
+				t.Fatalf("verdict %s/%s, want code %s", j.verdict, j.code, tt.code)
+			}
+			text := j.diagnosis + "\n" + j.remediation
+			for _, w := range tt.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("lacks %q:\n%s", w, text)
+				}
+			}
+			for _, w := range tt.forbidden {
+				if strings.Contains(text, w) {
+					t.Errorf("holds %q:\n%s", w, text)
+				}
+			}
+			if n := strings.Count(j.remediation, ". "); n > 3 {
+				t.Errorf("remediation stitches %d sentences: %s", n+1, j.remediation)
+			}
+		})
+	}
+}

@@ -190,8 +190,8 @@ func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAcc
 	if c.Region == "" {
 		return c, usagef("--region: no region known; pass --region or set AWS_REGION")
 	}
-	if !catalogue.ValidRegion(c.Region) {
-		return c, usagef("--region %q: not a region name (example: eu-west-1)", c.Region)
+	if err := catalogue.CheckRegion(c.Region); err != nil {
+		return c, usagef("--region: %v", err)
 	}
 
 	c.Account = o.account

@@ -47,6 +47,8 @@ func TestUsageErrors(t *testing.T) {
 		{"bad amazon dns", nil, []string{"--region", "eu-west-1", "--amazon-dns", "x:y:z"}, "--amazon-dns"},
 		{"bad region", nil, []string{"--region", "Ireland"}, "--region"},
 		{"bad region env", []string{"AWS_REGION", "eu-west-1a"}, nil, "--region"},
+		{"iso partition refused", nil, []string{"--region", "us-iso-east-1"}, "aws-iso partition"},
+		{"eusc partition refused", nil, []string{"--region", "eusc-de-east-1"}, "aws-eusc partition"},
 		{"no region", nil, nil, "--region"},
 		{"bad account", nil, []string{"--region", "eu-west-1", "--account", "12345"}, "--account"},
 		{"bad output", nil, []string{"--region", "eu-west-1", "--output", "yaml"}, "--output"},
@@ -88,7 +90,7 @@ func TestHelpAndVersion(t *testing.T) {
 	if !strings.Contains(out, "launch") || !strings.Contains(out, "explain-stopped") {
 		t.Errorf("--help does not name the subcommands")
 	}
-	if !strings.Contains(out, "ecr.api,ecr.dkr,s3,logs,sts") || !strings.Contains(out, "169.254.169.253") {
+	if !strings.Contains(out, "ecr.api,ecr.dkr,s3,logs ") || strings.Contains(out, "ecr.api,ecr.dkr,s3,logs,sts") || !strings.Contains(out, "169.254.169.253") {
 		t.Errorf("--help lacks defaults:\n%s", out)
 	}
 	code, out, _ = runCmd(t, env(), "--version")
