@@ -231,7 +231,7 @@ func TestRunDelivers(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitFail || errs != "" {
 		t.Fatalf("failed delivery: exit %d, stderr %q, report %v\n%s", code, errs, err, out)
 	}
-	if rep.Verdict != "pass" || rep.Delivery.CloudWatch != report.Failed || !strings.Contains(rep.Delivery.Error, "logs:PutLogEvents") || len(rep.Services) != 5 {
+	if rep.Verdict != "pass" || rep.Delivery.CloudWatch != report.Failed || !strings.Contains(rep.Delivery.Error, "logs:PutLogEvents") || len(rep.Services) != 4 {
 		t.Errorf("report %+v", rep)
 	}
 }

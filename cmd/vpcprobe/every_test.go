@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/internal/fakedns"
@@ -224,7 +225,7 @@ func everyRounds(t *testing.T, bin string) {
 	var prev time.Time
 	for i := range 4 {
 		r := p.next(t, 10*time.Second)
-		if why := r.complete(5); why != "" {
+		if why := r.complete(defaultCount); why != "" {
 			t.Fatalf("round %d: %s", i, why)
 		}
 		if r.Verdict != "fail" || r.Services[0].Checks[0].Error != "nxdomain" {
@@ -251,7 +252,7 @@ func everyRounds(t *testing.T, bin string) {
 		t.Errorf("%d reports after SIGTERM, want at most the round in flight", len(rest))
 	}
 	for _, r := range rest {
-		if why := r.complete(5); why != "" || seen[r.RunID] {
+		if why := r.complete(defaultCount); why != "" || seen[r.RunID] {
 			t.Errorf("report after SIGTERM: %s (run_id %s)", why, r.RunID)
 		}
 	}
@@ -283,7 +284,7 @@ func everySIGTERMFinishesRoundInFlight(t *testing.T, bin string) {
 		"--account", "123456789012", "--output", "json", "--timeout", "1s", "--deadline", "4s")
 
 	first := p.next(t, 15*time.Second)
-	if why := first.complete(5); why != "" {
+	if why := first.complete(defaultCount); why != "" {
 		t.Fatalf("first round: %s", why)
 	}
 	// A round outlasts --every, so the next one started as the first ended; a moment later it is
@@ -301,7 +302,7 @@ func everySIGTERMFinishesRoundInFlight(t *testing.T, bin string) {
 		t.Fatalf("%d reports after SIGTERM (at %s), want exactly the round that was in flight", len(rest), signalled.UTC().Format(time.RFC3339Nano))
 	}
 	r := rest[0]
-	if why := r.complete(5); why != "" {
+	if why := r.complete(defaultCount); why != "" {
 		t.Errorf("round in flight: %s", why)
 	}
 	if r.RunID == first.RunID || !r.started(t).Before(signalled) {
@@ -331,7 +332,7 @@ func everyMemoryFlat(t *testing.T, bin string) {
 	seen := map[string]bool{}
 	for i := 1; i <= rounds; i++ {
 		r := p.next(t, 15*time.Second)
-		if why := r.complete(5); why != "" || r.Verdict != "pass" || seen[r.RunID] {
+		if why := r.complete(defaultCount); why != "" || r.Verdict != "pass" || seen[r.RunID] {
 			t.Fatalf("round %d: verdict %q, %s, run_id %s (repeated: %v)", i, r.Verdict, why, r.RunID, seen[r.RunID])
 		}
 		seen[r.RunID] = true
@@ -399,3 +400,6 @@ func everyFDs(t *testing.T, pid int) int {
 	}
 	return len(entries)
 }
+
+// defaultCount is how many services a run with the default --services reports.
+var defaultCount = len(strings.Split(catalogue.DefaultServices, ","))
