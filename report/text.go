@@ -45,30 +45,58 @@ func (r *Report) Text(color bool) []byte {
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVICE\tROUTE\tDNS\tTCP\tTLS\tHTTP\tAUTH\tVERDICT")
+	disagree := false
 	for _, s := range r.Services {
 		fmt.Fprintf(tw, "%s\t%s", s.Service, s.Route)
 		for _, name := range tableChecks {
-			fmt.Fprintf(tw, "\t%s", cell(s.Checks, name))
+			v := cell(s.Checks, name)
+			if name == "dns" && s.AmazonDNS != nil && s.AmazonDNS.Agrees != nil && !*s.AmazonDNS.Agrees {
+				v += disagreeMark
+				disagree = true
+			}
+			fmt.Fprintf(tw, "\t%s", v)
 		}
 		fmt.Fprintf(tw, "\t%s\n", paint(s.Verdict, strings.ToUpper(string(s.Verdict)), color))
 	}
 	tw.Flush()
+	if disagree {
+		fmt.Fprintf(&b, "%s the Amazon-provided resolver (%s) answers otherwise: it leads somewhere else\n", disagreeMark, orUnknown(c.AmazonDNS))
+	}
 
-	for _, s := range r.Services {
-		if s.Verdict == checks.Pass {
-			continue
+	for _, g := range groups(r.Services) {
+		first := g[0]
+		names := make([]string, len(g))
+		for i, s := range g {
+			names[i] = s.Service
 		}
-		fmt.Fprintf(&b, "\n%s %s (%s)\n", paint(s.Verdict, strings.ToUpper(string(s.Verdict)), color), s.Service, s.Host)
-		for _, ch := range s.Checks {
-			if ch.Status == checks.Fail || ch.Status == checks.Warn {
-				fmt.Fprintf(&b, "  %s %s: %s\n", ch.Name, ch.Error, ch.Detail)
+		head := paint(first.Verdict, strings.ToUpper(string(first.Verdict)), color)
+		if len(g) == 1 {
+			fmt.Fprintf(&b, "\n%s %s (%s)\n", head, first.Service, first.Host)
+		} else {
+			fmt.Fprintf(&b, "\n%s %s: one cause\n", head, strings.Join(names, ", "))
+		}
+		for _, s := range g {
+			for _, ch := range s.Checks {
+				if ch.Status != checks.Fail && ch.Status != checks.Warn {
+					continue
+				}
+				line := "  "
+				if len(g) > 1 {
+					line += s.Service + " (" + s.Host + ") "
+				}
+				line += ch.Name + " " + string(ch.Error)
+				// The diagnosis often quotes the check's detail: say it once, in the why.
+				if ch.Detail != "" && !strings.Contains(s.Diagnosis, ch.Detail) {
+					line += ": " + ch.Detail
+				}
+				fmt.Fprintln(&b, line)
 			}
 		}
-		if s.Diagnosis != "" {
-			fmt.Fprintf(&b, "  why: %s\n", s.Diagnosis)
+		if why := groupWhy(g); why != "" {
+			fmt.Fprintf(&b, "  why: %s\n", why)
 		}
-		if s.Remediation != "" {
-			fmt.Fprintf(&b, "  fix: %s\n", s.Remediation)
+		if first.Remediation != "" {
+			fmt.Fprintf(&b, "  fix: %s\n", first.Remediation)
 		}
 	}
 
@@ -80,6 +108,43 @@ func (r *Report) Text(color bool) []byte {
 	}
 	b.WriteByte('\n')
 	return b.Bytes()
+}
+
+// disagreeMark follows the DNS cell of a service whose configured resolver and Amazon-provided
+// resolver lead to different places (the check alone would read "pass").
+const disagreeMark = "≠"
+
+// groups returns the services that did not pass, in report order, with the services that share
+// a verdict, a reason code and a fix in one group: many services failing for one cause (a dead
+// resolver, a subnet's missing route) read as one paragraph with one fix.
+func groups(services []ServiceReport) [][]ServiceReport {
+	var out [][]ServiceReport
+	at := map[string]int{}
+	for _, s := range services {
+		if s.Verdict == checks.Pass {
+			continue
+		}
+		key := string(s.Verdict) + "\x00" + string(s.Error) + "\x00" + s.Remediation
+		if i, ok := at[key]; ok && s.Remediation != "" {
+			out[i] = append(out[i], s)
+			continue
+		}
+		at[key] = len(out)
+		out = append(out, []ServiceReport{s})
+	}
+	return out
+}
+
+// groupWhy is a group's one diagnosis: the diagnosis when all say the same, else the first's with
+// its host named as every host of the group.
+func groupWhy(g []ServiceReport) string {
+	why := g[0].Diagnosis
+	for _, s := range g[1:] {
+		if s.Diagnosis != why {
+			return strings.ReplaceAll(why, g[0].Host, "each host above")
+		}
+	}
+	return why
 }
 
 // cell is a check's table cell: its status, or its reason code when it did not pass.
