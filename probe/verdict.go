@@ -115,7 +115,7 @@ func (f finding) layerMismatch(j judgement) judgement {
 			what, state = fmt.Sprintf("did not answer for %s", f.host), "down or unreachable"
 		}
 		return judgement{verdict: checks.Fail, code: j.code,
-			diagnosis: fmt.Sprintf("The configured resolver %s %s, but the Amazon-provided resolver answers %s addresses (%s): the custom DNS server is %s.",
+			diagnosis: fmt.Sprintf("The configured resolver %s %s, while the Amazon-provided resolver answers it (%s addresses %s): the custom DNS server is %s.",
 				strings.Join(f.resolvers, ", "), what, f.second.Route, strings.Join(f.second.Addresses, ", "), state),
 			remediation: fmt.Sprintf("Repair the custom DNS server, allow UDP and TCP 53 to it from %s, and make it forward %s to the VPC resolver (VPC CIDR base + 2) — or set the VPC's DHCP options back to AmazonProvidedDNS.",
 				f.from(), catalogue.PartitionOf(f.region).DNSSuffix)}

@@ -3,6 +3,8 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -75,21 +77,40 @@ func (r *Report) Text(color bool) []byte {
 		} else {
 			fmt.Fprintf(&b, "\n%s %s: one cause\n", head, strings.Join(names, ", "))
 		}
-		for _, s := range g {
+		lines := make([][]string, len(g))
+		same := true
+		for i, s := range g {
 			for _, ch := range s.Checks {
 				if ch.Status != checks.Fail && ch.Status != checks.Warn {
 					continue
 				}
-				line := "  "
-				if len(g) > 1 {
-					line += s.Service + " (" + s.Host + ") "
-				}
-				line += ch.Name + " " + string(ch.Error)
+				line := ch.Name + " " + string(ch.Error)
 				// The diagnosis often quotes the check's detail: say it once, in the why.
 				if ch.Detail != "" && !strings.Contains(s.Diagnosis, ch.Detail) {
 					line += ": " + ch.Detail
 				}
-				fmt.Fprintln(&b, line)
+				lines[i] = append(lines[i], line)
+			}
+			same = same && slices.Equal(lines[i], lines[0])
+		}
+		switch {
+		case len(g) > 1 && same:
+			for _, l := range lines[0] {
+				fmt.Fprintf(&b, "  %s\n", l)
+			}
+			hosts := make([]string, len(g))
+			for i, s := range g {
+				hosts[i] = s.Host
+			}
+			fmt.Fprintf(&b, "  hosts: %s\n", strings.Join(hosts, ", "))
+		default:
+			for i, s := range g {
+				for _, l := range lines[i] {
+					if len(g) > 1 {
+						l = s.Service + " (" + s.Host + ") " + l
+					}
+					fmt.Fprintf(&b, "  %s\n", l)
+				}
 			}
 		}
 		if why := groupWhy(g); why != "" {
@@ -135,13 +156,16 @@ func groups(services []ServiceReport) [][]ServiceReport {
 	return out
 }
 
-// groupWhy is a group's one diagnosis: the diagnosis when all say the same, else the first's with
-// its host named as every host of the group.
+// addrList is a parenthesised list of addresses in a diagnosis: one service's answer.
+var addrList = regexp.MustCompile(` \((?:[a-z]+ addresses )?[0-9a-f]*[.:][0-9a-f.:]+(?:(?:, | and )[0-9a-f]*[.:][0-9a-f.:]+)*\)`)
+
+// groupWhy is a group's one diagnosis: the diagnosis when all say the same, else the first's
+// with its host named as every host of the group and without the addresses only it was given.
 func groupWhy(g []ServiceReport) string {
 	why := g[0].Diagnosis
 	for _, s := range g[1:] {
 		if s.Diagnosis != why {
-			return strings.ReplaceAll(why, g[0].Host, "each host above")
+			return addrList.ReplaceAllString(strings.ReplaceAll(why, g[0].Host, "each host above"), "")
 		}
 	}
 	return why
