@@ -136,12 +136,13 @@ func RegistryLogin(ctx context.Context, hc *http.Client, registryURL string, tok
 	return failed("auth", code, "registry login: "+detail, start)
 }
 
-// Secrets fetches every secret in ids (names or ARNs) with secretsmanager:GetSecretValue, as
-// ECS does for a task definition's secrets, concurrently. Only the outcome is kept: the value
-// is dropped at once. It passes when every secret was fetched; otherwise the code is the first
+// Secrets fetches every secret in ids (names, ARNs, or ARNs with ECS's
+// ":json-key:version-stage:version-id" suffix: ParseSecretRef) with
+// secretsmanager:GetSecretValue, as the ECS agent does for a task definition's secrets,
+// concurrently; a named JSON key must be in the JSON SecretString. Only the outcome is kept: the
+// value is dropped at once. It passes when every secret was fetched; otherwise the code is the first
 // failure's, in the order of ids.
 func Secrets(ctx context.Context, c SecretsAPI, ids []string) Result {
-	const action = "secretsmanager:GetSecretValue"
 	start := time.Now()
 	if len(ids) == 0 {
 		return Skipped("auth", "no secret named")
@@ -151,14 +152,49 @@ func Secrets(ctx context.Context, c SecretsAPI, ids []string) Result {
 	for i, id := range ids {
 		wg.Go(func() {
 			t0 := time.Now()
-			// The output holds the value: it is not even assigned.
-			if _, err := c.GetSecretValue(ctx, secretInput(id)); err != nil {
-				codes[i], details[i] = CallFailure(ctx, action, t0, err)
+			ref, err := ParseSecretRef(id)
+			if err != nil {
+				codes[i], details[i] = NotFound, Bound(err.Error())
+				return
 			}
+			codes[i], details[i] = fetchSecret(ctx, c, ref, t0)
 		})
 	}
 	wg.Wait()
 	return fetched("secret", ids, codes, details, start)
+}
+
+// fetchSecret fetches one secret as the ECS agent does: GetSecretValue with the secret, its
+// version stage and version id, then, when a JSON key is named, that key of the JSON
+// SecretString. It returns the reason code and detail of a failure ("" when fetched); the value
+// never leaves this function.
+func fetchSecret(ctx context.Context, c SecretsAPI, ref SecretRef, t0 time.Time) (Code, string) {
+	const action = "secretsmanager:GetSecretValue"
+	in := &secretsmanager.GetSecretValueInput{SecretId: &ref.SecretID}
+	if ref.VersionStage != "" {
+		in.VersionStage = &ref.VersionStage
+	}
+	if ref.VersionID != "" {
+		in.VersionId = &ref.VersionID
+	}
+	out, err := c.GetSecretValue(ctx, in)
+	if err != nil {
+		return CallFailure(ctx, action, t0, err)
+	}
+	if ref.JSONKey == "" {
+		return "", ""
+	}
+	if out.SecretString == nil {
+		return NotFound, fmt.Sprintf("the secret has no SecretString, so ECS cannot read its JSON key %q", ref.JSONKey)
+	}
+	var doc map[string]json.RawMessage
+	if json.Unmarshal([]byte(*out.SecretString), &doc) != nil {
+		return NotFound, fmt.Sprintf("the SecretString is not a JSON object, so ECS cannot read its key %q", ref.JSONKey)
+	}
+	if _, ok := doc[ref.JSONKey]; !ok {
+		return NotFound, fmt.Sprintf("the SecretString has no JSON key %q: ECS would stop the task (ResourceInitializationError)", ref.JSONKey)
+	}
+	return "", ""
 }
 
 // Parameters fetches every parameter in names with ssm:GetParameters and decryption, as ECS

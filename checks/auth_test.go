@@ -173,10 +173,12 @@ func TestRegistryToken(t *testing.T) {
 func TestSecrets(t *testing.T) {
 	f := newFakeAWS(t, func(c *fakeaws.Config) {
 		c.Secrets["vpcprobe/other"] = "other-value"
+		c.Secrets["app/db"] = `{"username":"app","password":"hunter2-value"}`
 		c.Deny = map[string]bool{}
 	})
 	c := secretsmanager.NewFromConfig(f.cfg)
 	arn := "arn:aws:secretsmanager:eu-west-1:123456789012:secret:vpcprobe/test"
+	dbARN := "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/db"
 	tests := []struct {
 		name string
 		ids  []string
@@ -187,11 +189,17 @@ func TestSecrets(t *testing.T) {
 		{"by ARN and name", []string{arn, "vpcprobe/other"}, false, ""},
 		{"missing", []string{"vpcprobe/test", "vpcprobe/missing"}, false, NotFound},
 		{"denied", []string{"vpcprobe/test"}, true, AccessDenied},
-		// A task definition's valueFrom, as --for-task-definition passes it on: ECS's
-		// :json-key:version-stage:version-id suffix is not part of the secret's id.
-		{"ECS json key", []string{arn + ":password::"}, false, ""},
-		{"ECS json key and stage", []string{arn + ":username:AWSCURRENT:"}, false, ""},
-		{"ECS stage not there", []string{arn + "::AWSPENDING:"}, false, NotFound},
+		// ECS's valueFrom syntax (as --secret and --for-task-definition pass it on):
+		// ARN:json-key:version-stage:version-id; the suffix is not part of the secret's id, and
+		// a JSON key must be in the JSON SecretString, as the agent reads it.
+		{"ecs json key", []string{dbARN + ":password::"}, false, ""},
+		{"ecs json key and stage", []string{dbARN + ":password:AWSCURRENT:"}, false, ""},
+		{"ecs stage only", []string{arn + "::AWSCURRENT"}, false, ""},
+		{"ecs json key missing", []string{dbARN + ":token::"}, false, NotFound},
+		{"ecs json key of a plain string", []string{arn + ":password::"}, false, NotFound},
+		{"ecs unknown stage", []string{dbARN + ":password:AWSPREVIOUS:"}, false, NotFound},
+		{"ecs stage not there", []string{arn + "::AWSPENDING:"}, false, NotFound},
+		{"ecs unknown version id", []string{dbARN + "::" + ":00000000-0000-0000-0000-000000000000"}, false, NotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,7 +208,7 @@ func TestSecrets(t *testing.T) {
 			if r.Code != tt.code || r.Name != "auth" {
 				t.Fatalf("%+v", r)
 			}
-			if strings.Contains(r.Detail, "s3cr3t-value") || strings.Contains(r.Detail, "other-value") {
+			if strings.Contains(r.Detail, "s3cr3t-value") || strings.Contains(r.Detail, "other-value") || strings.Contains(r.Detail, "hunter2") {
 				t.Errorf("detail holds a secret value: %s", r.Detail)
 			}
 			if tt.code == NotFound && !strings.Contains(r.Detail, tt.ids[len(tt.ids)-1]) {
@@ -270,5 +278,37 @@ func TestClassifyCalls(t *testing.T) {
 		if got := HTTPAnswer(tt.status, tt.code); got != tt.want {
 			t.Errorf("HTTPAnswer(%d, %q) = %s, want %s", tt.status, tt.code, got, tt.want)
 		}
+	}
+}
+
+func TestParseSecretRef(t *testing.T) {
+	const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/db-AbCdEf"
+	tests := []struct {
+		in      string
+		want    SecretRef
+		wantErr bool
+	}{
+		{"app/db", SecretRef{SecretID: "app/db"}, false},
+		{arn, SecretRef{SecretID: arn}, false},
+		{arn + ":password::", SecretRef{SecretID: arn, JSONKey: "password"}, false},
+		{arn + ":password:AWSPREVIOUS:", SecretRef{SecretID: arn, JSONKey: "password", VersionStage: "AWSPREVIOUS"}, false},
+		{arn + "::AWSCURRENT:v-1", SecretRef{SecretID: arn, VersionStage: "AWSCURRENT", VersionID: "v-1"}, false},
+		{arn + ":password", SecretRef{SecretID: arn, JSONKey: "password"}, false},
+		{"arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:x", SecretRef{SecretID: "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:x"}, false},
+		{arn + ":a:b:c:d", SecretRef{}, true},
+		{"arn:aws:ssm:eu-west-1:123456789012:parameter/x", SecretRef{}, true},
+		{"app/db:password", SecretRef{}, true},
+		{"arn:aws:secretsmanager:eu-west-1:123456789012:other:x", SecretRef{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseSecretRef(tt.in)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Fatalf("got %+v, %v; want %+v (error %v)", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+	if _, err := ParseSecretRef("arn:aws:ssm:eu-west-1:123456789012:parameter/x"); !errors.Is(err, ErrNotSecretsManager) {
+		t.Errorf("an SSM ARN: %v", err)
 	}
 }

@@ -245,6 +245,9 @@ func TestImageFlags(t *testing.T) {
 		{[]string{"--image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"}, "--region us-east-1"},
 		{[]string{"--image", testImage, "--account", "210987654321"}, "--account"},
 		{[]string{"--secret", "a b"}, "--secret"},
+		{[]string{"--secret", "app/db:password"}, "--secret"},
+		{[]string{"--secret", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db:k:s:v:extra"}, "--secret"},
+		{[]string{"--secret", "arn:aws:s3:::bucket/key"}, "--secret"},
 		{[]string{"--parameter", ""}, "--parameter"},
 	}
 	for _, tt := range tests {
@@ -253,7 +256,7 @@ func TestImageFlags(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 naming %s", tt.args, code, errs, tt.want)
 		}
 	}
-	o, err := parseArgs(nil, env("VPCPROBE_SECRET", "a, arn:aws:secretsmanager:eu-west-1:123456789012:secret:b", "VPCPROBE_PARAMETER", "/p/1,/p/2",
+	o, err := parseArgs(nil, env("VPCPROBE_SECRET", "a, arn:aws:secretsmanager:eu-west-1:123456789012:secret:b:password:AWSCURRENT:, arn:aws:ssm:eu-west-1:123456789012:parameter/p/3", "VPCPROBE_PARAMETER", "/p/1,/p/2",
 		"VPCPROBE_IMAGE", testImage, "VPCPROBE_SERVICES", "logs"), &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
@@ -266,7 +269,7 @@ func TestImageFlags(t *testing.T) {
 	for _, s := range c.Services {
 		keys = append(keys, s.Key)
 	}
-	if len(c.Secrets) != 2 || len(c.Parameters) != 2 || c.Account != "123456789012" ||
+	if len(c.Secrets) != 2 || len(c.Parameters) != 3 || c.Account != "123456789012" ||
 		strings.Join(keys, ",") != "ecr.api,ecr.dkr,s3,logs,secretsmanager,ssm" {
 		t.Errorf("config %+v, services %v", c, keys)
 	}

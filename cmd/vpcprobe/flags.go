@@ -68,7 +68,7 @@ func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.region, "region", "", "region whose hostnames are probed (default: AWS_REGION, AWS_DEFAULT_REGION, task metadata)")
 	fs.StringVar(&o.account, "account", "", "registry account for ecr.dkr (default: STS caller identity, else the task ARN's)")
 	fs.StringVar(&o.image, "image", "", "ECR image URI whose whole pull path is verified: registry login, manifest, first byte of a layer (adds ecr.api, ecr.dkr and s3)")
-	fs.StringArrayVar(&o.secrets, "secret", nil, "Secrets Manager secret (ARN or name) fetched as a task's secrets are, repeatable; the value is dropped (adds secretsmanager)")
+	fs.StringArrayVar(&o.secrets, "secret", nil, "a task definition's secret as valueFrom names it, fetched as the ECS agent does, repeatable: a Secrets Manager name or ARN, optionally ARN:json-key:version-stage:version-id (adds secretsmanager), or an SSM parameter ARN (adds ssm); the value is dropped")
 	fs.StringArrayVar(&o.parameters, "parameter", nil, "SSM parameter (name or ARN) fetched with decryption as a task's secrets are, repeatable; the value is dropped (adds ssm)")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "bound on each network step (one DNS query, connect, handshake or call)")
 	fs.DurationVar(&o.deadline, "deadline", 60*time.Second, "bound on the whole probe, delivery included")
@@ -153,15 +153,42 @@ func resolverAddr(flag, s string) (string, error) {
 func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAccount string) (probe.Config, error) {
 	var c probe.Config
 	var err error
+	// --secret takes what a task definition's secrets[].valueFrom holds: a Secrets Manager
+	// secret (name, ARN, or ARN:json-key:version-stage:version-id) or an SSM parameter's ARN,
+	// which is fetched as --parameter is.
+	for _, s := range o.secrets {
+		s = strings.TrimSpace(s)
+		if s == "" || strings.ContainsAny(s, " \t\n") {
+			return c, usagef("--secret %q: a secret's ARN or name, without spaces", s)
+		}
+		_, err := checks.ParseSecretRef(s)
+		switch {
+		case errors.Is(err, checks.ErrNotSecretsManager):
+			if _, svc, _, _, _, _ := catalogue.ParseARN(s); svc != "ssm" {
+				return c, usagef("--secret %q: neither a Secrets Manager secret nor an SSM parameter ARN", s)
+			}
+			c.Parameters = append(c.Parameters, s)
+		case err != nil:
+			return c, usagef("--secret %v", err)
+		default:
+			c.Secrets = append(c.Secrets, s)
+		}
+	}
+	for _, s := range o.parameters {
+		if s = strings.TrimSpace(s); s == "" || strings.ContainsAny(s, " \t\n") {
+			return c, usagef("--parameter %q: a parameter's name or ARN, without spaces", s)
+		}
+		c.Parameters = append(c.Parameters, s)
+	}
 	// What --image, --secret and --parameter check needs its services probed.
 	services := o.services
 	if o.image != "" {
 		services += ",ecr.api,ecr.dkr,s3"
 	}
-	if len(o.secrets) > 0 {
+	if len(c.Secrets) > 0 {
 		services += ",secretsmanager"
 	}
-	if len(o.parameters) > 0 {
+	if len(c.Parameters) > 0 {
 		services += ",ssm"
 	}
 	if c.Services, err = catalogue.ParseServices(services); err != nil {
@@ -211,18 +238,6 @@ func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAcc
 			return c, usagef("--image %q: its registry account %s is not --account %s; drop --account", o.image, img.Account, c.Account)
 		}
 		c.Image, c.Account = o.image, img.Account
-	}
-	for _, s := range o.secrets {
-		if s = strings.TrimSpace(s); s == "" || strings.ContainsAny(s, " \t\n") {
-			return c, usagef("--secret %q: a secret's ARN or name, without spaces", s)
-		}
-		c.Secrets = append(c.Secrets, s)
-	}
-	for _, s := range o.parameters {
-		if s = strings.TrimSpace(s); s == "" || strings.ContainsAny(s, " \t\n") {
-			return c, usagef("--parameter %q: a parameter's name or ARN, without spaces", s)
-		}
-		c.Parameters = append(c.Parameters, s)
 	}
 
 	for _, r := range o.resolvers {
