@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -133,6 +134,10 @@ func (p *Prober) Close() {
 func (a *awsRun) config(ctx context.Context, getenv func(string) (string, bool)) aws.Config {
 	p := a.p
 	step := p.Timeout - transportSlack(p.Timeout)
+	// Each attempt is bounded (attemptBound, below) so that both attempts fit in one step; the
+	// transport's own timeouts fire a little before the attempt's, keeping the real cause.
+	attempt := sdkAttemptTimeout(p.Timeout)
+	attemptIO := attempt - transportSlack(attempt)
 	roots := p.Roots
 	if roots == nil {
 		roots, _ = x509.SystemCertPool()
@@ -143,7 +148,7 @@ func (a *awsRun) config(ctx context.Context, getenv func(string) (string, bool))
 		roots = roots.Clone()
 	}
 	dial := a.conns.track(func(ctx context.Context, network, addr string) (net.Conn, error) {
-		dctx, cancel := context.WithTimeout(ctx, step)
+		dctx, cancel := context.WithTimeout(ctx, attemptIO)
 		defer cancel()
 		return p.pins.DialContext(dctx, network, addr)
 	})
@@ -151,8 +156,8 @@ func (a *awsRun) config(ctx context.Context, getenv func(string) (string, bool))
 		tr.Proxy = p.Proxy
 		tr.DialContext = dial
 		tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
-		tr.TLSHandshakeTimeout = step
-		tr.ResponseHeaderTimeout = step
+		tr.TLSHandshakeTimeout = attemptIO
+		tr.ResponseHeaderTimeout = attemptIO
 		tr.ExpectContinueTimeout = time.Second
 		tr.IdleConnTimeout = 30 * time.Second
 	})
@@ -164,7 +169,7 @@ func (a *awsRun) config(ctx context.Context, getenv func(string) (string, bool))
 	}}
 	retryer := func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts, o.MaxBackoff = sdkAttempts, sdkMaxBackoff
+			o.MaxAttempts, o.MaxBackoff = sdkAttempts, sdkBackoff(p.Timeout)
 			o.RateLimiter = ratelimit.None // a probe makes a handful of calls; no retry quota
 		})
 	}
@@ -183,6 +188,8 @@ func (a *awsRun) config(ctx context.Context, getenv func(string) (string, bool))
 		cfg = aws.Config{Region: p.Region, HTTPClient: client, Retryer: retryer, DisableClockSkewCorrection: true,
 			Logger: logging.Nop{}, Credentials: failing{fmt.Errorf("loading the AWS configuration: %w", err)}}
 	}
+	// After loading: AWS_CA_BUNDLE needs the buildable client itself.
+	cfg.HTTPClient = attemptBound{next: cfg.HTTPClient, limit: attempt}
 	switch {
 	case noTaskRole(getenv):
 		cfg.Credentials = failing{errNoTaskRole}
@@ -191,6 +198,38 @@ func (a *awsRun) config(ctx context.Context, getenv func(string) (string, bool))
 	}
 	cfg.Credentials = markCredentials(cfg.Credentials)
 	return cfg
+}
+
+// attemptBound bounds each attempt of an SDK call, request and response body, by limit. The SDK
+// has no per-attempt timeout of its own: without one, a silent endpoint's first attempt takes
+// the whole step and the retry never gets a chance.
+type attemptBound struct {
+	next  aws.HTTPClient
+	limit time.Duration
+}
+
+// Do sends one attempt under its own bound, released when the response body is closed.
+func (c attemptBound) Do(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(req.Context(), c.limit)
+	resp, err := c.next.Do(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelOnClose is a response body that releases its attempt's context when closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // markCredentials caches a credential provider and marks its failures (markCredentials'

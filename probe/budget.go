@@ -1,10 +1,16 @@
 package probe
 
-import "time"
+import (
+	"time"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+)
 
 // The run's time budgets. Everything nests inside --deadline: metadata and the checks get the
 // probe budget, CloudWatch delivery gets its own slice after it, and the report is printed in
-// what is left. TestBudgetsFit proves the pieces add up for every legal flag combination.
+// what is left. Inside one step (one --timeout) the inner bounds are derived from it here:
+// dnsQueryTimeout, sdkAttemptTimeout. budget_test.go proves each inner bound fits its step by
+// running it against servers that never answer.
 const (
 	// cancelGrace is how long the run waits, once its probe budget is spent, for checks to
 	// notice the cancellation and return their own "deadline" result before it reports them
@@ -56,4 +62,29 @@ func Plan(timeout, deadline time.Duration, deliver bool) Budget {
 // a tenth of the step, at most maxTransportSlack.
 func transportSlack(timeout time.Duration) time.Duration {
 	return min(timeout/10, maxTransportSlack)
+}
+
+// dnsQueryTimeout is how long one DNS query to one server may take within the DNS step of one
+// --timeout: A and AAAA are asked concurrently, each of them asking the servers in turn, so that
+// servers silent one after the other still end within the step, not one step per server.
+func dnsQueryTimeout(step time.Duration, servers int) time.Duration {
+	return (step - transportSlack(step)) / time.Duration(max(servers, 1))
+}
+
+// dnsResolver is the configured resolvers with the per-query bound of one DNS step.
+func dnsResolver(servers []string, step time.Duration) checks.Resolver {
+	return checks.Resolver{Servers: servers, Timeout: dnsQueryTimeout(step, len(servers))}
+}
+
+// sdkAttemptTimeout bounds one attempt of an SDK call (dial, TLS, request and response) so
+// that sdkAttempts of them and the pause between them fit in one step, with the transport's
+// slack to spare: the retry gets a real chance instead of the last few milliseconds.
+func sdkAttemptTimeout(step time.Duration) time.Duration {
+	return (step - transportSlack(step) - sdkBackoff(step)) / sdkAttempts
+}
+
+// sdkBackoff is the longest pause between an SDK call's attempts in a step: sdkMaxBackoff, or a
+// tenth of a short step.
+func sdkBackoff(step time.Duration) time.Duration {
+	return min(sdkMaxBackoff, step/10)
 }

@@ -123,7 +123,7 @@ func (p *Prober) init() {
 		p.Dialer = d
 	}
 	p.pins = &pinDialer{dialer: d, port: port,
-		resolver: checks.Resolver{Servers: p.Resolvers, Timeout: p.Timeout}}
+		resolver: dnsResolver(p.Resolvers, p.Timeout)}
 }
 
 // state is one service's progress. The run's deadline may fall while it is being written, so
@@ -294,8 +294,10 @@ func (p *Prober) probe(ctx context.Context, st *state, account string) {
 	}
 	defer second.Wait()
 
-	resolver := checks.Resolver{Servers: p.Resolvers, Timeout: p.Timeout}
-	dnsRes := checks.DNS(ctx, resolver, st.host)
+	// One step for the whole DNS check, whatever the number of resolvers (dnsResolver).
+	dctx, cancel := context.WithTimeout(ctx, p.Timeout)
+	dnsRes := checks.DNS(dctx, dnsResolver(p.Resolvers, p.Timeout), st.host)
+	cancel()
 	st.add(dnsRes)
 	if dnsRes.Status == checks.Fail {
 		p.skipRest(st, "dns failed")
