@@ -135,6 +135,14 @@ var scenarios = []Scenario{
 				with("ecs-agent", skip()).with("ecs-telemetry", skip())},
 	},
 	{
+		Name:    "isolated-delivery",
+		Summary: "as isolated-all, with --log-group: delivery fails with the probes, still one --timeout in all",
+		Net:     Network{},
+		Args:    []string{"--services", "all", "--log-group", LogGroup},
+		Expect: Expect{Exit: 1, Verdict: checks.Fail, Within: blackHole, Delivery: report.Failed,
+			Services: each(catalogue.Keys(), fail(public, "tcp", checks.Timeout))},
+	},
+	{
 		Name:    "no-s3-gateway",
 		Summary: "every interface endpoint, but no S3 gateway on the route table: layers cannot download",
 		Net:     Network{Endpoints: interfaceKeys()},
@@ -232,7 +240,7 @@ var scenarios = []Scenario{
 		Net:     withNet(allEndpoints(), func(n *Network) { n.Endpoints = except(interfaceKeys(), "logs") }),
 		Args:    []string{"--log-group", LogGroup},
 		Expect: Expect{Exit: 1, Verdict: checks.Fail, Delivery: report.Failed, Events: 0,
-			Within:   5 * DefaultTimeout, // the tcp check, then delivery's share of the deadline, and slack
+			Within:   blackHole, // delivery uses the logs check's own result: no second --timeout
 			Services: healthy(defaultKeys).with("logs", fail(public, "tcp", checks.Timeout))},
 	},
 	{

@@ -68,6 +68,12 @@ type awsRun struct {
 	layer    shared[layerAnswer]
 	agent    shared[agentAnswer] // the hosts ecs:DiscoverPollEndpoint names (agent.go)
 	haveKeys shared[error]       // the run's one credential retrieval: nil when there are credentials
+
+	// logsReady is the delivery's log group and stream, created while the probes run: nil
+	// when ready.
+	logsReady      shared[error]
+	prepareOnce    sync.Once
+	cancelDelivery context.CancelFunc
 }
 
 type identityAnswer struct {
@@ -97,7 +103,7 @@ func (p *Prober) UseAWS(ctx context.Context, getenv func(string) (string, bool))
 	p.init()
 	a := &awsRun{p: p, conns: &connSet{}, identity: newShared[identityAnswer](),
 		token: newShared[tokenAnswer](), layer: newShared[layerAnswer](), haveKeys: newShared[error](),
-		agent: newShared[agentAnswer]()}
+		agent: newShared[agentAnswer](), logsReady: newShared[error]()}
 	if p.Image != "" {
 		if ref, err := checks.ParseImage(p.Image); err == nil {
 			a.image = &ref
@@ -123,6 +129,9 @@ func (p *Prober) UseAWS(ctx context.Context, getenv func(string) (string, bool))
 func (p *Prober) Close() {
 	if p.aws == nil {
 		return
+	}
+	if p.aws.cancelDelivery != nil {
+		p.aws.cancelDelivery()
 	}
 	p.aws.conns.closeAll()
 	p.aws.credsHTTP.CloseIdleConnections()

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -47,6 +49,11 @@ const (
 // missing, and records the outcome in rep.Delivery (a failure makes rep.Failed true). It does
 // nothing without --log-group. It ends by --deadline less outputReserve from started, whatever
 // CloudWatch does, so that the report is still printed in time.
+//
+// Delivery costs no extra --timeout in a subnet that cannot reach CloudWatch Logs: when the run
+// probed logs and its network checks failed, delivery fails at once with that cause; and the
+// group and stream are created while the probes run (Run starts prepareDelivery), so that only
+// PutLogEvents is left for after them.
 func (p *Prober) Deliver(ctx context.Context, rep *report.Report, started time.Time) {
 	if p.LogGroup == "" {
 		return
@@ -56,15 +63,64 @@ func (p *Prober) Deliver(ctx context.Context, rep *report.Report, started time.T
 		rep.Delivery.Error = "no CloudWatch Logs client"
 		return
 	}
+	if why := logsDown(rep); why != "" {
+		rep.Delivery.Error = checks.Bound(why)
+		return
+	}
 	dctx, cancel := context.WithDeadlineCause(ctx, started.Add(p.Deadline-outputReserve), checks.ErrDeadline)
 	defer cancel()
-	now := p.now()
-	d := delivery{logs: p.aws.logs, group: p.LogGroup, stream: p.LogStream, step: p.Timeout}
-	if err := d.run(dctx, rep.Events(now), now); err != nil {
+	p.prepareDelivery(started)
+	err, ok := p.aws.logsReady.wait(dctx)
+	if !ok {
+		err = &deliveryError{code: checks.Deadline, detail: "the log group and stream were not ready before the run's deadline"}
+	}
+	if err == nil {
+		now := p.now()
+		err = p.delivery().put(dctx, rep.Events(now), now)
+	}
+	if err != nil {
 		rep.Delivery.Error = checks.Bound(err.Error())
 		return
 	}
 	rep.Delivery.CloudWatch = report.Delivered
+}
+
+// prepareDelivery starts creating the log group and stream, once per run, bounded by the run's
+// --deadline less outputReserve: they do not depend on the report, so they go with the probes.
+func (p *Prober) prepareDelivery(started time.Time) {
+	if p.LogGroup == "" || p.aws == nil {
+		return
+	}
+	a := p.aws
+	a.prepareOnce.Do(func() {
+		ctx, cancel := context.WithDeadlineCause(context.Background(), started.Add(p.Deadline-outputReserve), checks.ErrDeadline)
+		a.cancelDelivery = cancel
+		a.logsReady.start(ctx, func(ctx context.Context) error { return p.delivery().prepare(ctx) })
+	})
+}
+
+func (p *Prober) delivery() delivery {
+	return delivery{logs: p.aws.logs, group: p.LogGroup, stream: p.LogStream, step: p.Timeout}
+}
+
+// networkChecks are the checks whose failure means the host cannot be reached at all.
+var networkChecks = []string{"dns", "tcp", "tls", "http"}
+
+// logsDown returns why delivery cannot succeed when the run's own logs service says the endpoint
+// is out of reach (a network check failed for a reason other than the run's deadline), and ""
+// otherwise: the delivery's calls would take that same path and fail the same way.
+func logsDown(rep *report.Report) string {
+	for _, s := range rep.Services {
+		if s.Service != "logs" {
+			continue
+		}
+		for _, c := range s.Checks {
+			if c.Status == checks.Fail && c.Error != checks.Deadline && slices.Contains(networkChecks, c.Name) {
+				return fmt.Sprintf("%s: CloudWatch Logs (%s) is out of reach from here: its %s check failed (%s); see the logs service", c.Error, s.Host, c.Name, c.Detail)
+			}
+		}
+	}
+	return ""
 }
 
 // delivery is one report's way to one log stream.
@@ -74,28 +130,45 @@ type delivery struct {
 	step          time.Duration // bound on each call
 }
 
-// run creates the group and stream (an existing one is success) and puts the events in as
-// few batches as the limits allow. A group it may not create may still exist (a role with only
-// logs:CreateLogStream and logs:PutLogEvents is common), so that failure counts only when the
-// stream cannot be created either.
-func (d delivery) run(ctx context.Context, messages [][]byte, now time.Time) error {
+// prepare creates the group and stream (an existing one is success). A group it may not create
+// may still exist (a role with only logs:CreateLogStream and logs:PutLogEvents is common), so
+// that failure counts only when the stream cannot be created either; a group call that got no
+// answer at all is the cause at once, since the stream's would take the same path.
+func (d delivery) prepare(ctx context.Context) error {
 	groupErr := d.call(ctx, "logs:CreateLogGroup", func(ctx context.Context) error {
 		_, err := d.logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &d.group})
 		return err
 	})
+	var de *deliveryError
+	if errors.As(groupErr, &de) && unreachable(de.code) {
+		return groupErr
+	}
 	streamErr := d.call(ctx, "logs:CreateLogStream", func(ctx context.Context) error {
 		_, err := d.logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: &d.group, LogStreamName: &d.stream})
 		return err
 	})
 	if streamErr != nil {
-		var de *deliveryError
 		if groupErr != nil && errors.As(streamErr, &de) && de.code == checks.NotFound {
 			// No group, and it could not be created: that is the cause.
 			return groupErr
 		}
 		return streamErr
 	}
+	return nil
+}
 
+// unreachable reports whether a call's code means it got no answer from the service at all.
+func unreachable(c checks.Code) bool {
+	switch c {
+	case checks.Timeout, checks.Refused, checks.Unreachable, checks.Deadline, checks.TLSHandshake,
+		checks.TLSUntrusted, checks.TLSHostname, checks.NXDomain, checks.ServFail, checks.DNSTimeout, checks.NoAnswer:
+		return true
+	}
+	return false
+}
+
+// put writes the events in as few batches as the limits allow.
+func (d delivery) put(ctx context.Context, messages [][]byte, now time.Time) error {
 	ts := now.UnixMilli()
 	fitted := make([][]byte, len(messages))
 	for i, m := range messages {

@@ -235,3 +235,33 @@ func TestFitEvent(t *testing.T) {
 		t.Errorf("skeleton %s", out)
 	}
 }
+
+// TestDeliveryCostsNoExtraTimeout (issue 10, item 9): in a black-holed subnet, a run with
+// --log-group ends within one --timeout plus half a second, whatever the number of services and
+// whether logs is among them: delivery uses the logs service's own result, or the group and
+// stream calls that went out with the probes.
+func TestDeliveryCostsNoExtraTimeout(t *testing.T) {
+	for _, services := range []string{"all", "ecr.api,ecr.dkr,s3,logs", "ecr.api,ecr.dkr"} {
+		t.Run(services, func(t *testing.T) {
+			w, fake := awsWorld(t, nil)
+			step := time.Second
+			p := awsProber(t, w, services, func(p *Prober) {
+				p.LogGroup, p.LogStream = testGroup, testStream
+				p.Timeout, p.Deadline = step, 30*time.Second
+				p.Dialer = blackhole{}
+			})
+			started := time.Now()
+			rep := p.Run(context.Background(), started)
+			p.Deliver(context.Background(), rep, started)
+			if took := time.Since(started); took > step+500*time.Millisecond {
+				t.Errorf("a black-holed run with --log-group took %s, beyond one --timeout plus half a second", took)
+			}
+			if rep.Delivery.CloudWatch != report.Failed || !strings.HasPrefix(rep.Delivery.Error, string(checks.Timeout)+":") {
+				t.Errorf("delivery %+v", rep.Delivery)
+			}
+			if n := len(fake.Requests()); n != 0 {
+				t.Errorf("%d requests reached the fake through a black hole", n)
+			}
+		})
+	}
+}

@@ -179,6 +179,7 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *report.Report {
 	} else {
 		close(instDone)
 	}
+	p.prepareDelivery(started)
 
 	states := make([]*state, len(p.Services))
 	done := make(chan struct{})
