@@ -18,6 +18,10 @@ type Service struct {
 	NeededBy string // what breaks without it, for diagnoses
 	Path     string // path of the unsigned HTTP check; empty: no unsigned request tells this endpoint apart
 	EC2Only  bool   // only the EC2 launch type needs it (the ECS agent's own endpoints)
+	// Platform: the ECS platform (Fargate) or agent calls it itself — image pulls, awslogs,
+	// secrets, the agent's channels — and ignores the task's HTTPS_PROXY (the agent on EC2 uses
+	// a proxy only when /etc/ecs/ecs.config sets one). The probe takes the direct path for these.
+	Platform bool
 	// OnlyWhen, for a service a task itself never needs, says when it is needed after all: its
 	// diagnoses say it, so that nobody builds an endpoint the workload never calls.
 	OnlyWhen string
@@ -26,22 +30,22 @@ type Service struct {
 // catalogue lists every known service in report order. Host names are derived by Host, exactly
 // as the SDK's endpoint resolvers do (a test compares the two for every region family).
 var catalogue = []Service{
-	{Key: "ecr.api", NeededBy: "image pulls (ecr:GetAuthorizationToken, BatchGetImage)", Path: "/"},
-	{Key: "ecr.dkr", NeededBy: "image pulls (the registry's /v2/ API)", Path: "/v2/"},
-	{Key: "s3", Gateway: true, NeededBy: "image pulls (ECR keeps image layers in S3)", Path: "/"},
-	{Key: "logs", NeededBy: "the awslogs log driver and this report", Path: "/"},
+	{Key: "ecr.api", Platform: true, NeededBy: "image pulls (ecr:GetAuthorizationToken, BatchGetImage)", Path: "/"},
+	{Key: "ecr.dkr", Platform: true, NeededBy: "image pulls (the registry's /v2/ API)", Path: "/v2/"},
+	{Key: "s3", Platform: true, Gateway: true, NeededBy: "image pulls (ECR keeps image layers in S3)", Path: "/"},
+	{Key: "logs", Platform: true, NeededBy: "the awslogs log driver and this report", Path: "/"},
 	{Key: "sts", NeededBy: "role assumption and caller identity", Path: "/",
 		OnlyWhen: "A task never needs STS for its own credentials (ECS serves them at 169.254.170.2): an STS endpoint matters only when the application calls STS itself (AssumeRole, AssumeRoleWithWebIdentity, GetCallerIdentity)."},
-	{Key: "secretsmanager", NeededBy: "secrets from Secrets Manager in task definitions", Path: "/"},
-	{Key: "ssm", NeededBy: "secrets from SSM Parameter Store in task definitions", Path: "/"},
+	{Key: "secretsmanager", Platform: true, NeededBy: "secrets from Secrets Manager in task definitions", Path: "/"},
+	{Key: "ssm", Platform: true, NeededBy: "secrets from SSM Parameter Store in task definitions", Path: "/"},
 	{Key: "ssmmessages", NeededBy: "ECS Exec", Path: "/"},
 	{Key: "kms", NeededBy: "the application's own KMS calls", Path: "/",
 		OnlyWhen: "Secrets Manager and SSM decrypt on the server side, so task secrets never need a KMS endpoint: it matters only when the application calls KMS itself (Decrypt, GenerateDataKey)."},
-	{Key: "ecs", EC2Only: true, NeededBy: "the ECS agent (EC2 launch type): DiscoverPollEndpoint", Path: "/"},
+	{Key: "ecs", Platform: true, EC2Only: true, NeededBy: "the ECS agent (EC2 launch type): DiscoverPollEndpoint", Path: "/"},
 	// The agent's control and telemetry channels are websockets whose answer to a plain GET is
 	// not documented: their http check is skipped and the verified certificate is the proof.
-	{Key: "ecs-agent", EC2Only: true, NeededBy: "the ECS agent's control channel (EC2 launch type)"},
-	{Key: "ecs-telemetry", EC2Only: true, NeededBy: "the ECS agent's telemetry (EC2 launch type)"},
+	{Key: "ecs-agent", Platform: true, EC2Only: true, NeededBy: "the ECS agent's control channel (EC2 launch type)"},
+	{Key: "ecs-telemetry", Platform: true, EC2Only: true, NeededBy: "the ECS agent's telemetry (EC2 launch type)"},
 }
 
 // DefaultServices is the --services default of CONTRACT.md: what every Fargate task that pulls

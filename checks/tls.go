@@ -20,6 +20,12 @@ import (
 // failure tls-handshake — including a peer that accepts and never speaks, which runs into ctx's
 // deadline: the TCP connect worked, so that is not a connect timeout.
 func TLS(ctx context.Context, d Dialer, addr netip.AddrPort, host string, roots *x509.CertPool) Result {
+	return TLSVia(ctx, d, addr.String(), host, roots)
+}
+
+// TLSVia is TLS to an address given as a string: a Dialer that reaches host another way (a
+// proxy's tunnel: TunnelDialer) takes addr only as the name its messages use.
+func TLSVia(ctx context.Context, d Dialer, addr, host string, roots *x509.CertPool) Result {
 	start := time.Now()
 	res := Result{Name: "tls"}
 	finish := func(code Code, detail string) Result {
@@ -30,7 +36,7 @@ func TLS(ctx context.Context, d Dialer, addr netip.AddrPort, host string, roots 
 		return res
 	}
 
-	raw, err := d.DialContext(ctx, "tcp", addr.String())
+	raw, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		code := ClassifyIn(ctx, err)
 		return finish(code, fmt.Sprintf("connect to %s: %s", addr, code))

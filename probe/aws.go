@@ -162,7 +162,7 @@ func (a *awsRun) config(ctx context.Context, getenv func(string) (string, bool))
 		return p.pins.DialContext(dctx, network, addr)
 	})
 	client := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-		tr.Proxy = p.Proxy
+		tr.Proxy = p.pathProxy
 		tr.DialContext = dial
 		tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 		tr.TLSHandshakeTimeout = attemptIO

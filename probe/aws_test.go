@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -426,10 +427,16 @@ func (c *connectProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
-	w.WriteHeader(http.StatusOK)
+	// Hijack first, then answer on the raw connection, as real proxies do: a 200 written through
+	// the ResponseWriter before Hijack may sit in its buffer.
 	down, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		up.Close()
+		return
+	}
+	if _, err := io.WriteString(down, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
+		up.Close()
+		down.Close()
 		return
 	}
 	go func() { io.Copy(up, down); up.Close() }()
@@ -449,8 +456,12 @@ func (c *connectProxy) asked(host string) int {
 	return n
 }
 
-// TestRunThroughProxy: with a proxy configured (HTTPS_PROXY), the unsigned HTTP check and the
-// SDK's calls go through it, and the report names the proxy without its credentials.
+// TestRunThroughProxy (issue 10, item 5): with a proxy configured (HTTPS_PROXY), every check of
+// a service takes one path and the report names it. sts, which only the application calls, goes
+// through the proxy: its tcp check is the CONNECT tunnel (its own address is black-holed here,
+// so a direct connect would time out), tls runs over the tunnel, http and the SDK call take the
+// proxy. logs and ecr.api, which the platform calls itself and which never use the task's proxy,
+// go direct, SDK calls included. The report names the proxy without its credentials.
 func TestRunThroughProxy(t *testing.T) {
 	w, _ := awsWorld(t, nil)
 	proxy := &connectProxy{target: w.front.Addr}
@@ -458,24 +469,45 @@ func TestRunThroughProxy(t *testing.T) {
 	t.Cleanup(srv.Close)
 	proxyURL, _ := url.Parse(srv.URL)
 	proxyURL.User = url.UserPassword("proxyuser", "proxysecret")
-	p := awsProber(t, w, "sts", func(p *Prober) { p.Proxy = http.ProxyURL(proxyURL) })
+	dark := netip.MustParseAddr("127.0.0.3")
+	w.zone.Set("sts.eu-west-1.amazonaws.com", dark)
+	p := awsProber(t, w, "sts,ecr.api,logs", func(p *Prober) {
+		p.Proxy = http.ProxyURL(proxyURL)
+		p.Dialer = blackhole{only: dark}
+	})
 	rep := p.Run(context.Background(), time.Now())
 	s := serviceOf(t, rep, "sts")
-	if s.Verdict != checks.Pass {
+	if s.Verdict != checks.Pass || s.Path != "proxy "+srv.URL {
 		t.Fatalf("sts through the proxy: %+v", s)
 	}
-	// One CONNECT for the unsigned check, one for GetCallerIdentity: both went through it.
-	if n := proxy.asked("sts.eu-west-1.amazonaws.com:443"); n < 2 {
-		t.Errorf("the proxy saw %d CONNECTs for sts, want the http check's and the SDK call's", n)
+	for _, name := range []string{"tcp", "tls", "http", "auth"} {
+		if c := checkOf(t, s, name); c.Status != checks.Pass {
+			t.Errorf("sts %s through the proxy: %+v", name, c)
+		}
+	}
+	// The tcp check's tunnel, the tls check's, the unsigned check's and GetCallerIdentity's.
+	if n := proxy.asked("sts.eu-west-1.amazonaws.com:443"); n < 4 {
+		t.Errorf("the proxy saw %d CONNECTs for sts, want the tcp, tls, http checks' and the SDK call's", n)
+	}
+	for _, key := range []string{"ecr.api", "logs"} {
+		s := serviceOf(t, rep, key)
+		if s.Verdict != checks.Pass || s.Path != PathDirect {
+			t.Errorf("%s: %+v", key, s)
+		}
+		if n := proxy.asked(s.Host + ":443"); n != 0 {
+			t.Errorf("the platform's %s went through the proxy %d times", key, n)
+		}
 	}
 	if rep.Context.Proxy != srv.URL || strings.Contains(string(rep.JSON()), "proxysecret") {
 		t.Errorf("context.proxy %q (want %q, without credentials)", rep.Context.Proxy, srv.URL)
 	}
 
-	// Without a proxy nothing goes to it.
+	// Without a proxy nothing goes to it, and every path is direct.
 	before := proxy.asked("sts.eu-west-1.amazonaws.com:443")
+	w.zone.Set("sts.eu-west-1.amazonaws.com", netip.MustParseAddr("127.0.0.1"))
 	p = awsProber(t, w, "sts", nil)
-	if rep := p.Run(context.Background(), time.Now()); rep.Context.Proxy != "" || proxy.asked("sts.eu-west-1.amazonaws.com:443") != before {
+	rep = p.Run(context.Background(), time.Now())
+	if rep.Context.Proxy != "" || proxy.asked("sts.eu-west-1.amazonaws.com:443") != before || serviceOf(t, rep, "sts").Path != PathDirect {
 		t.Errorf("a run without a proxy used it (context.proxy %q)", rep.Context.Proxy)
 	}
 }

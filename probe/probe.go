@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/x509"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -73,8 +74,13 @@ type Prober struct {
 	// with the answer. Nil: task metadata describes the task, or AWS_EC2_METADATA_DISABLED.
 	Instance func(ctx context.Context) (Instance, error)
 
-	pins *pinDialer
-	aws  *awsRun // the SDK clients and per-run shared calls of UseAWS; nil without
+	pins   *pinDialer
+	aws    *awsRun     // the SDK clients and per-run shared calls of UseAWS; nil without
+	direct directHosts // the platform's hosts: never through the proxy (path.go)
+
+	// sdkHost, set by UseAWS, is the host the SDK calls for a service with the loaded
+	// configuration (FIPS, dual-stack, AWS_ENDPOINT_URL_*); "" leaves the catalogue's.
+	sdkHost func(svc catalogue.Service, account string) string
 }
 
 // Step is one check of a service that runs after the network checks passed.
@@ -105,7 +111,7 @@ func (p *Prober) now() time.Time {
 // the SDK's own, on the same pinned dialer).
 func (p *Prober) Transport() *http.Transport {
 	p.init()
-	return newTransport(p.pins, p.Roots, p.Proxy, p.Timeout)
+	return newTransport(p.pins, p.Roots, p.pathProxy, p.Timeout)
 }
 
 func (p *Prober) init() {
@@ -132,6 +138,7 @@ type state struct {
 	svc  catalogue.Service
 	host string
 	skip string // why none of the service's checks can run (its host is unknown); empty: they run
+	path string // PathDirect or "proxy URL": the path every check of the service takes
 
 	mu      sync.Mutex
 	plan    []string        // check names, in order
@@ -179,13 +186,14 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *report.Report {
 	} else {
 		close(instDone)
 	}
+	p.markPlatform(account)
 	p.prepareDelivery(started)
 
 	states := make([]*state, len(p.Services))
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	for i, svc := range p.Services {
-		st := &state{svc: svc, host: svc.Host(p.Region, account)}
+		st := &state{svc: svc, host: p.hostOf(svc, account)}
 		st.plan = p.plan(svc)
 		states[i] = st
 		wg.Add(1)
@@ -199,14 +207,18 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *report.Report {
 			if svc.Key == "ecr.dkr" && account == "" && p.Identity != nil {
 				acct = p.learnAccount(ctx, account)
 				st.mu.Lock()
-				st.host = svc.Host(p.Region, acct)
+				st.host = p.hostOf(svc, acct)
 				st.mu.Unlock()
+				p.markPlatform(acct)
 			}
 			if learnt(svc.Key) && p.LearnHost != nil {
 				host, why := p.LearnHost(ctx, svc)
 				st.mu.Lock()
 				st.host, st.skip = host, why
 				st.mu.Unlock()
+				if svc.Platform && host != "" {
+					p.direct.add(host) // the agent's own channel: never through the task's proxy
+				}
 			}
 			p.probe(ctx, st, acct)
 		}()
@@ -295,16 +307,29 @@ func (p *Prober) probe(ctx context.Context, st *state, account string) {
 	}
 	defer second.Wait()
 
+	proxy := p.proxyFor(st.svc, st.host)
+	st.mu.Lock()
+	st.path = pathName(proxy)
+	st.mu.Unlock()
+
 	// One step for the whole DNS check, whatever the number of resolvers (dnsResolver).
 	dctx, cancel := context.WithTimeout(ctx, p.Timeout)
 	dnsRes := checks.DNS(dctx, dnsResolver(p.Resolvers, p.Timeout), st.host)
 	cancel()
+	if dnsRes.Status == checks.Fail && proxy != nil && dnsRes.Code != checks.Deadline {
+		// The proxy resolves the name on this path: what the resolver here says is not measured
+		// on it.
+		dnsRes = checks.Result{Name: "dns", Status: checks.Skip, Duration: dnsRes.Duration, Resolver: dnsRes.Resolver,
+			Detail: checks.Bound(fmt.Sprintf("the proxy resolves %s on this path; the resolver here: %s (%s)", st.host, dnsRes.Code, dnsRes.Detail))}
+	}
 	st.add(dnsRes)
 	if dnsRes.Status == checks.Fail {
 		p.skipRest(st, "dns failed")
 		return
 	}
-	p.pins.pin(st.host, dnsRes.Addrs)
+	if dnsRes.Status == checks.Pass {
+		p.pins.pin(st.host, dnsRes.Addrs)
+	}
 
 	step := func(f func(context.Context) checks.Result) checks.Result {
 		sctx, cancel := context.WithTimeout(ctx, p.Timeout)
@@ -313,23 +338,36 @@ func (p *Prober) probe(ctx context.Context, st *state, account string) {
 		st.add(r)
 		return r
 	}
-	tcp := step(func(c context.Context) checks.Result { return checks.TCP(c, p.Dialer, dnsRes.Addrs, p.Port) })
-	if len(tcp.Addrs) == 0 {
-		p.skipRest(st, "tcp failed")
-		return
+	var tcp, tlsRes checks.Result
+	if proxy != nil {
+		target := net.JoinHostPort(st.host, "443")
+		tcp = step(func(c context.Context) checks.Result { return checks.Tunnel(c, p.Dialer, proxy, target) })
+		if tcp.Status == checks.Fail {
+			p.skipRest(st, "tcp failed")
+			return
+		}
+		tunnel := checks.TunnelDialer{Dialer: p.Dialer, Proxy: proxy, Target: target}
+		tlsRes = step(func(c context.Context) checks.Result {
+			return checks.TLSVia(c, tunnel, target+" through "+checks.ProxyName(proxy), st.host, p.Roots)
+		})
+	} else {
+		tcp = step(func(c context.Context) checks.Result { return checks.TCP(c, p.Dialer, dnsRes.Addrs, p.Port) })
+		if len(tcp.Addrs) == 0 {
+			p.skipRest(st, "tcp failed")
+			return
+		}
+		answering := tcp.Addrs
+		p.pins.pin(st.host, answering)
+		tlsRes = step(func(c context.Context) checks.Result {
+			return checks.TLS(c, p.Dialer, netip.AddrPortFrom(answering[0], p.Port), st.host, p.Roots)
+		})
 	}
-	answering := tcp.Addrs
-	p.pins.pin(st.host, answering)
-
-	tlsRes := step(func(c context.Context) checks.Result {
-		return checks.TLS(c, p.Dialer, netip.AddrPortFrom(answering[0], p.Port), st.host, p.Roots)
-	})
 	if tlsRes.Status == checks.Fail {
 		p.skipRest(st, "tls failed")
 		return
 	}
 
-	tr := newTransport(p.pins, p.Roots, p.Proxy, p.Timeout)
+	tr := newTransport(p.pins, p.Roots, p.pathProxy, p.Timeout)
 	// Every connection ends with the service's checks: closing idle ones is not enough, since a
 	// connection whose body was just closed returns to the pool a moment later, and a sidecar
 	// probing every few seconds would keep them.
@@ -441,7 +479,11 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 	results := append([]checks.Result(nil), st.results...)
 	second := st.second
 	host := st.host
+	path := st.path
 	st.mu.Unlock()
+	if path == "" { // not started: the path it would have taken
+		path = pathName(p.proxyFor(st.svc, host))
+	}
 	for i := len(results); i < len(st.plan); i++ {
 		if i == len(results) && !hasDeadline(results) {
 			results = append(results, checks.Result{Name: st.plan[i], Status: checks.Fail,
@@ -454,6 +496,7 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 	sr := report.ServiceReport{
 		Service:         st.svc.Key,
 		Host:            host,
+		Path:            path,
 		EndpointService: st.svc.EndpointService(p.Region),
 		EndpointType:    st.svc.EndpointType(),
 		Route:           report.RouteNone,
@@ -478,6 +521,7 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 		results: results, second: sr.AmazonDNS, subnet: cmp.Or(p.Metadata.SubnetCIDR, inst.SubnetCIDR),
 		resolvers: p.Resolvers, requirePrivate: p.RequirePrivate, deadline: p.Deadline,
 		cluster: cmp.Or(p.ECSCluster, "default"),
+		proxy:   proxyOfPath(path),
 	})
 	sr.Verdict, sr.Error, sr.Diagnosis, sr.Remediation = j.verdict, j.code, j.diagnosis, j.remediation
 	return sr

@@ -33,6 +33,7 @@ type finding struct {
 	requirePrivate bool
 	deadline       time.Duration
 	cluster        string // the cluster the ECS agent joins, for the ecs diagnoses (ec2.go)
+	proxy          string // the proxy every check went through (its URL); "" on the direct path
 }
 
 // judgement is a service's verdict with the reason a person reads.
@@ -66,7 +67,7 @@ func judge(f finding) judgement {
 			break
 		}
 	}
-	if j.verdict == checks.Pass && f.route == report.RoutePublic && !f.svc.Gateway {
+	if j.verdict == checks.Pass && f.route == report.RoutePublic && !f.svc.Gateway && f.proxy == "" {
 		j = judgement{verdict: checks.Warn, code: PublicRoute,
 			diagnosis: fmt.Sprintf("%s is reached over public addresses (%s): the traffic leaves the VPC through a NAT or internet gateway, is billed per GB ($0.045/GB on a NAT gateway), and breaks when that egress is removed.",
 				f.host, list(f.addrs)),
@@ -153,6 +154,11 @@ func (f finding) explain(r checks.Result) (string, string) {
 	case "dns":
 		return f.explainDNS(r)
 	case "tcp":
+		if f.proxy != "" {
+			return fmt.Sprintf("The proxy %s did not open a tunnel to %s:443 (%s): %s.", f.proxy, f.host, r.Code, r.Detail),
+				fmt.Sprintf("Let %s reach the proxy %s and the proxy allow CONNECT to %s:443; or, to go without it, add %s to NO_PROXY and give this subnet an endpoint %s.",
+					f.from(), f.proxy, f.host, f.host, f.svc.EndpointService(f.region))
+		}
 		return f.explainTCP(r)
 	case "tls":
 		return f.explainTLS(r)

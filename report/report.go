@@ -80,6 +80,7 @@ type ContextCheck struct {
 type ServiceReport struct {
 	Service         string        `json:"service"`
 	Host            string        `json:"host"`
+	Path            string        `json:"path,omitempty"` // "direct" or "proxy URL": the path every check of the service took
 	EndpointService string        `json:"endpoint_service"`
 	EndpointType    string        `json:"endpoint_type"`
 	Verdict         checks.Status `json:"verdict"`
