@@ -147,6 +147,77 @@ func (s Service) Host(region, account string) string {
 	return s.Key + "." + region + "." + suffix
 }
 
+// Variant is the endpoint variant a client's configuration asks for: AWS_USE_FIPS_ENDPOINT and
+// AWS_USE_DUALSTACK_ENDPOINT (or use_fips_endpoint and use_dualstack_endpoint in a profile).
+type Variant struct {
+	FIPS      bool
+	DualStack bool
+}
+
+// dualStackSuffix is the DNS suffix of a partition's dual-stack API names.
+var dualStackSuffix = map[string]string{"aws": "api.aws", "aws-us-gov": "api.aws", "aws-cn": "api.amazonwebservices.com.cn"}
+
+// fipsByDefault lists, per partition, the services whose standard IPv4 name is already their
+// FIPS endpoint: the SDK asked for FIPS there keeps the standard name (not the dual-stack one).
+var fipsByDefault = map[string][]string{"aws-us-gov": {"logs", "sts", "ssm"}}
+
+// noDualStack lists, per partition, the services without dual-stack names (the SDK keeps the
+// IPv4 ones); dualStackWithFIPS, those that have them only together with FIPS.
+var (
+	noDualStack       = map[string][]string{"aws": {"secretsmanager"}, "aws-us-gov": {"secretsmanager"}, "aws-cn": {"secretsmanager"}}
+	dualStackWithFIPS = map[string][]string{"aws-cn": {"secretsmanager"}}
+)
+
+// HostFor returns the host a client in region connects to for s with variant v, as the SDK's
+// endpoint resolvers derive it (a test compares the two for every key, partition and variant);
+// "" when the SDK refuses the combination (S3 FIPS in China). For ecr.dkr it needs the
+// registry's account. The agent's hosts (ecs-agent, ecs-telemetry) have no variant names here:
+// the agent learns them from DiscoverPollEndpoint.
+func (s Service) HostFor(region, account string, v Variant) string {
+	if v == (Variant{}) {
+		return s.Host(region, account)
+	}
+	part := PartitionOf(region)
+	suffix := part.DNSSuffix
+	if slices.Contains(noDualStack[part.ID], s.Key) && !(v.FIPS && slices.Contains(dualStackWithFIPS[part.ID], s.Key)) {
+		v.DualStack = false
+	}
+	if !v.DualStack && slices.Contains(fipsByDefault[part.ID], s.Key) {
+		v.FIPS = false
+	}
+	fips := ""
+	if v.FIPS {
+		fips = "-fips"
+	}
+	ds := dualStackSuffix[part.ID]
+	switch s.Key {
+	case "ecr.api":
+		if v.DualStack {
+			return "ecr" + fips + "." + region + "." + ds
+		}
+		return "api.ecr" + fips + "." + region + "." + suffix
+	case "ecr.dkr":
+		if v.DualStack { // ECR's dual-stack registry names; PrivateLink does not serve them
+			return account + ".dkr-ecr" + fips + "." + region + ".on.aws"
+		}
+		return account + ".dkr.ecr" + fips + "." + region + "." + suffix
+	case "s3":
+		if v.FIPS && part.ID == "aws-cn" {
+			return ""
+		}
+		if v.DualStack {
+			return LayerBucket(region) + ".s3" + fips + ".dualstack." + region + "." + suffix
+		}
+		return LayerBucket(region) + ".s3" + fips + "." + region + "." + suffix
+	case "ecs-agent", "ecs-telemetry":
+		return s.Host(region, account)
+	}
+	if v.DualStack {
+		return s.Key + fips + "." + region + "." + ds
+	}
+	return s.Key + fips + "." + region + "." + suffix
+}
+
 // LayerBucket returns the name of the S3 bucket ECR serves image layers from in region.
 func LayerBucket(region string) string { return "prod-" + region + "-starport-layer-bucket" }
 

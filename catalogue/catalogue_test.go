@@ -73,6 +73,86 @@ func TestHostsMatchSDK(t *testing.T) {
 	}
 }
 
+// TestHostVariantsMatchSDK: for every key, in every supported partition, with and without FIPS
+// and dual-stack, HostFor is the host the SDK's endpoint resolver gives (or "" where the SDK
+// refuses the combination); keys without an SDK resolver here (the registry, ssmmessages, the
+// agent's hosts) are held to the names AWS documents.
+func TestHostVariantsMatchSDK(t *testing.T) {
+	ctx := context.Background()
+	type resolve func(region string, v Variant) (string, error)
+	sdk := map[string]resolve{
+		"ecr.api": func(r string, v Variant) (string, error) {
+			e, err := ecr.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, ecr.EndpointParameters{Region: &r, UseFIPS: &v.FIPS, UseDualStack: &v.DualStack})
+			return e.URI.Host, err
+		},
+		"logs": func(r string, v Variant) (string, error) {
+			e, err := cloudwatchlogs.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, cloudwatchlogs.EndpointParameters{Region: &r, UseFIPS: &v.FIPS, UseDualStack: &v.DualStack})
+			return e.URI.Host, err
+		},
+		"sts": func(r string, v Variant) (string, error) {
+			e, err := sts.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, sts.EndpointParameters{Region: &r, UseFIPS: &v.FIPS, UseDualStack: &v.DualStack, UseGlobalEndpoint: aws.Bool(false)})
+			return e.URI.Host, err
+		},
+		"secretsmanager": func(r string, v Variant) (string, error) {
+			e, err := secretsmanager.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, secretsmanager.EndpointParameters{Region: &r, UseFIPS: &v.FIPS, UseDualStack: &v.DualStack})
+			return e.URI.Host, err
+		},
+		"ssm": func(r string, v Variant) (string, error) {
+			e, err := ssm.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, ssm.EndpointParameters{Region: &r, UseFIPS: &v.FIPS, UseDualStack: &v.DualStack})
+			return e.URI.Host, err
+		},
+		"kms": func(r string, v Variant) (string, error) {
+			e, err := kms.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, kms.EndpointParameters{Region: &r, UseFIPS: &v.FIPS, UseDualStack: &v.DualStack})
+			return e.URI.Host, err
+		},
+		"ecs": func(r string, v Variant) (string, error) {
+			e, err := ecs.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, ecs.EndpointParameters{Region: &r, UseFIPS: &v.FIPS, UseDualStack: &v.DualStack})
+			return e.URI.Host, err
+		},
+		"s3": func(r string, v Variant) (string, error) {
+			e, err := s3.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, s3.EndpointParameters{
+				Region: &r, UseFIPS: &v.FIPS, UseDualStack: &v.DualStack, Bucket: aws.String(LayerBucket(r)), UseGlobalEndpoint: aws.Bool(false)})
+			return e.URI.Host, err
+		},
+	}
+	documented := map[string]map[Variant]string{ // in eu-west-1, account 123456789012
+		"ecr.dkr": {{}: "123456789012.dkr.ecr.eu-west-1.amazonaws.com", {FIPS: true}: "123456789012.dkr.ecr-fips.eu-west-1.amazonaws.com",
+			{DualStack: true}: "123456789012.dkr-ecr.eu-west-1.on.aws", {FIPS: true, DualStack: true}: "123456789012.dkr-ecr-fips.eu-west-1.on.aws"},
+		"ssmmessages": {{}: "ssmmessages.eu-west-1.amazonaws.com", {FIPS: true}: "ssmmessages-fips.eu-west-1.amazonaws.com",
+			{DualStack: true}: "ssmmessages.eu-west-1.api.aws", {FIPS: true, DualStack: true}: "ssmmessages-fips.eu-west-1.api.aws"},
+		"ecs-agent": {{}: "ecs-a.eu-west-1.amazonaws.com", {FIPS: true}: "ecs-a.eu-west-1.amazonaws.com",
+			{DualStack: true}: "ecs-a.eu-west-1.amazonaws.com", {FIPS: true, DualStack: true}: "ecs-a.eu-west-1.amazonaws.com"},
+		"ecs-telemetry": {{}: "ecs-t.eu-west-1.amazonaws.com", {FIPS: true}: "ecs-t.eu-west-1.amazonaws.com",
+			{DualStack: true}: "ecs-t.eu-west-1.amazonaws.com", {FIPS: true, DualStack: true}: "ecs-t.eu-west-1.amazonaws.com"},
+	}
+	variants := []Variant{{}, {FIPS: true}, {DualStack: true}, {FIPS: true, DualStack: true}}
+	regions := []string{"eu-west-1", "us-east-1", "cn-north-1", "cn-northwest-1", "us-gov-west-1", "us-gov-east-1"}
+	for _, key := range Keys() {
+		svc, _ := Lookup(key)
+		for _, v := range variants {
+			if want, ok := documented[key]; ok {
+				if got := svc.HostFor("eu-west-1", "123456789012", v); got != want[v] {
+					t.Errorf("%s %+v: catalogue says %s, documented %s", key, v, got, want[v])
+				}
+				continue
+			}
+			resolve, ok := sdk[key]
+			if !ok {
+				t.Fatalf("%s: neither an SDK resolver nor documented names to compare with", key)
+			}
+			for _, region := range regions {
+				want, err := resolve(region, v)
+				if err != nil {
+					want = "" // the SDK refuses it
+				}
+				if got := svc.HostFor(region, "123456789012", v); got != want {
+					t.Errorf("%s in %s %+v: catalogue says %q, SDK calls %q (%v)", key, region, v, got, want, err)
+				}
+			}
+		}
+	}
+}
+
 func TestHostsAndEndpointServices(t *testing.T) {
 	tests := []struct {
 		key, region, host, endpoint string

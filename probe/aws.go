@@ -111,12 +111,11 @@ func (p *Prober) UseAWS(ctx context.Context, getenv func(string) (string, bool))
 	}
 	cfg := a.config(ctx, getenv)
 	a.creds = cfg.Credentials
-	a.sts = sts.NewFromConfig(cfg)
-	a.ecr = ecr.NewFromConfig(cfg)
-	a.secrets = secretsmanager.NewFromConfig(cfg)
-	a.ssm = ssm.NewFromConfig(cfg)
-	a.ecs = ecs.NewFromConfig(cfg)
-	a.logs = cloudwatchlogs.NewFromConfig(cfg)
+	c := sdkClients{ecr: ecr.NewFromConfig(cfg), logs: cloudwatchlogs.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg),
+		secrets: secretsmanager.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg), ecs: ecs.NewFromConfig(cfg)}
+	a.sts, a.ecr, a.secrets, a.ssm, a.ecs, a.logs = c.sts, c.ecr, c.secrets, c.ssm, c.ecs, c.logs
+	ends := resolveEndpoints(ctx, cfg, c)
+	p.sdkHost, p.variant = ends.host, ends.variant
 	p.aws = a
 	p.Steps = a.steps
 	p.Identity = a.identityOf

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -509,5 +510,66 @@ func TestRunThroughProxy(t *testing.T) {
 	rep = p.Run(context.Background(), time.Now())
 	if rep.Context.Proxy != "" || proxy.asked("sts.eu-west-1.amazonaws.com:443") != before || serviceOf(t, rep, "sts").Path != PathDirect {
 		t.Errorf("a run without a proxy used it (context.proxy %q)", rep.Context.Proxy)
+	}
+}
+
+// TestSDKHosts (issue 10, item 4): the checks probe the host the run's SDK clients really call
+// with the loaded configuration: FIPS names with AWS_USE_FIPS_ENDPOINT, a configured endpoint
+// URL with AWS_ENDPOINT_URL_<SERVICE>. The DNS, TCP, TLS and HTTP checks and the SDK's calls all
+// go to that one host.
+func TestSDKHosts(t *testing.T) {
+	tests := []struct {
+		name string
+		env  []string
+		want map[string]string
+	}{
+		{"fips", []string{"AWS_USE_FIPS_ENDPOINT", "true"}, map[string]string{
+			"ecr.api": "api.ecr-fips.eu-west-1.amazonaws.com",
+			"ecr.dkr": "123456789012.dkr.ecr-fips.eu-west-1.amazonaws.com",
+			"s3":      "prod-eu-west-1-starport-layer-bucket.s3-fips.eu-west-1.amazonaws.com",
+			"logs":    "logs-fips.eu-west-1.amazonaws.com",
+			"sts":     "sts-fips.eu-west-1.amazonaws.com",
+			"kms":     "kms-fips.eu-west-1.amazonaws.com",
+		}},
+		{"endpoint urls", []string{"AWS_ENDPOINT_URL_STS", "https://sts.vpce.example.internal", "AWS_ENDPOINT_URL_KMS", "https://kms.vpce.example.internal"}, map[string]string{
+			"ecr.api": "api.ecr.eu-west-1.amazonaws.com",
+			"sts":     "sts.vpce.example.internal",
+			"kms":     "kms.vpce.example.internal",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			awstest.StaticCredentials(t)
+			for i := 0; i+1 < len(tt.env); i += 2 {
+				t.Setenv(tt.env[i], tt.env[i+1])
+			}
+			var hosts []string
+			var keys []string
+			for k, h := range tt.want {
+				hosts, keys = append(hosts, h), append(keys, k)
+			}
+			fake := fakeaws.New(fakeaws.DefaultConfig())
+			zone := awstest.Zone(hosts...)
+			w := &world{zone: zone, resolver: awstest.Resolver(t, zone), front: awstest.Front(t, fake, hosts...)}
+			p := w.prober(strings.Join(keys, ","), time.Second, 10*time.Second)
+			p.UseAWS(context.Background(), testEnv())
+			t.Cleanup(p.Close)
+			rep := p.Run(context.Background(), time.Now())
+			for key, want := range tt.want {
+				s := serviceOf(t, rep, key)
+				if s.Host != want || s.Verdict != checks.Pass {
+					t.Errorf("%s: host %s verdict %s, want %s passing\n%s", key, s.Host, s.Verdict, want, rep.Text(false))
+				}
+			}
+			// The authenticated calls went to the same hosts.
+			for _, r := range fake.Requests() {
+				if r.AccessKey != "" && !slices.Contains(hosts, r.Host) {
+					t.Errorf("a signed call went to %s, not a probed host", r.Host)
+				}
+			}
+			if n := count(fake.Requests(), "sts:GetCallerIdentity"); n != 1 {
+				t.Errorf("%d GetCallerIdentity calls", n)
+			}
+		})
 	}
 }

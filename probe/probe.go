@@ -81,6 +81,7 @@ type Prober struct {
 	// sdkHost, set by UseAWS, is the host the SDK calls for a service with the loaded
 	// configuration (FIPS, dual-stack, AWS_ENDPOINT_URL_*); "" leaves the catalogue's.
 	sdkHost func(svc catalogue.Service, account string) string
+	variant catalogue.Variant // the endpoint variant of the loaded configuration (FIPS, dual-stack)
 }
 
 // Step is one check of a service that runs after the network checks passed.
@@ -520,8 +521,9 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 		svc: st.svc, host: host, region: p.Region, route: sr.Route, addrs: addrs,
 		results: results, second: sr.AmazonDNS, subnet: cmp.Or(p.Metadata.SubnetCIDR, inst.SubnetCIDR),
 		resolvers: p.Resolvers, requirePrivate: p.RequirePrivate, deadline: p.Deadline,
-		cluster: cmp.Or(p.ECSCluster, "default"),
-		proxy:   proxyOfPath(path),
+		cluster:   cmp.Or(p.ECSCluster, "default"),
+		proxy:     proxyOfPath(path),
+		dualStack: p.variant.DualStack,
 	})
 	sr.Verdict, sr.Error, sr.Diagnosis, sr.Remediation = j.verdict, j.code, j.diagnosis, j.remediation
 	return sr

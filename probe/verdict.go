@@ -34,6 +34,7 @@ type finding struct {
 	deadline       time.Duration
 	cluster        string // the cluster the ECS agent joins, for the ecs diagnoses (ec2.go)
 	proxy          string // the proxy every check went through (its URL); "" on the direct path
+	dualStack      bool   // the SDK's configuration asks for dual-stack names (AWS_USE_DUALSTACK_ENDPOINT)
 }
 
 // judgement is a service's verdict with the reason a person reads.
@@ -82,6 +83,9 @@ func judge(f finding) judgement {
 	j = f.layerMismatch(j)
 	if j.verdict != checks.Pass && j.verdict != checks.Skip && f.svc.OnlyWhen != "" {
 		j.diagnosis += " " + f.svc.OnlyWhen
+	}
+	if j.verdict != checks.Pass && j.verdict != checks.Skip && f.dualStack && strings.HasPrefix(f.svc.Key, "ecr.") {
+		j.diagnosis += fmt.Sprintf(" Dual-stack endpoints are on (AWS_USE_DUALSTACK_ENDPOINT or use_dualstack_endpoint), so clients call %s, and ECR PrivateLink does not serve the dual-stack names (*.api.aws, *.on.aws): no interface endpoint can carry it. Turn dual-stack off for ECR to use the %s endpoint.", f.host, f.svc.EndpointService(f.region))
 	}
 	return j
 }

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -293,6 +294,7 @@ var isolated = []string{
 	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
 	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
 	"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_CA_BUNDLE", "AWS_ENDPOINT_URL",
+	"AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
 	"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
 }
 
@@ -302,7 +304,13 @@ var isolated = []string{
 // Like t.Setenv, it cannot be used in parallel tests.
 func IsolateSDK(t testing.TB) {
 	t.Helper()
-	for _, k := range isolated {
+	keys := append([]string(nil), isolated...)
+	for _, kv := range os.Environ() { // AWS_ENDPOINT_URL_<SERVICE>: one per service, any service
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_ENDPOINT_URL_") {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
 		t.Setenv(k, "") // restores the variable when the test ends
 		os.Unsetenv(k)
 	}

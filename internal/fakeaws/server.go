@@ -287,9 +287,9 @@ func hostOnly(hostport string) string {
 }
 
 // isRegistryHost reports whether host is an ECR registry: <account>.dkr.ecr.<region>.amazonaws.com
-// (or a partition's variant of it).
+// (or a partition's variant of it, or its FIPS name <account>.dkr.ecr-fips.<region>…).
 func isRegistryHost(host string) bool {
-	return strings.Contains(host, ".dkr.ecr.")
+	return strings.Contains(host, ".dkr.ecr.") || strings.Contains(host, ".dkr.ecr-fips.")
 }
 
 // isS3Host reports whether host is the layer bucket or another S3 name.
