@@ -32,8 +32,9 @@ const (
 	// probe whose checks took 30 ms must not wait a whole --timeout for it.
 	maxSecondOpinion = time.Second
 
-	// deliveryTimeouts is how many --timeout steps CloudWatch delivery may take: group, stream
-	// and events are three calls, but the first two usually answer at once.
+	// deliveryTimeouts is how many --timeout steps CloudWatch delivery may take after the probe:
+	// the group and stream are created while the probes run (prepareDelivery), so what is left
+	// is PutLogEvents, a throttled retry of it, or a slow group or stream call still finishing.
 	deliveryTimeouts = 2
 )
 

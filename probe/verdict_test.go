@@ -214,3 +214,23 @@ func TestJudgeFidelity(t *testing.T) {
 		})
 	}
 }
+
+// TestJudgePartitionARNs (issue 10, item 3): remediations name ARNs in the region's partition.
+func TestJudgePartitionARNs(t *testing.T) {
+	s3, _ := catalogue.Lookup("s3")
+	for region, want := range map[string]string{
+		"eu-west-1":     "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*",
+		"cn-north-1":    "arn:aws-cn:s3:::prod-cn-north-1-starport-layer-bucket/*",
+		"us-gov-west-1": "arn:aws-us-gov:s3:::prod-us-gov-west-1-starport-layer-bucket/*",
+	} {
+		f := finding{svc: s3, region: region, host: s3.Host(region, ""), route: report.RoutePublic, addrs: addrs("52.95.110.1"),
+			results: []checks.Result{pass("dns"), pass("tcp"), pass("tls"), pass("http"), fail("layer", checks.AccessDenied)}}
+		j := judge(f)
+		if j.code != checks.AccessDenied || !strings.Contains(j.remediation, want) {
+			t.Errorf("%s: %s: %q lacks %s", region, j.code, j.remediation, want)
+		}
+		if region != "eu-west-1" && strings.Contains(j.diagnosis+j.remediation, "arn:aws:") {
+			t.Errorf("%s: an aws-partition ARN: %s %s", region, j.diagnosis, j.remediation)
+		}
+	}
+}
