@@ -524,6 +524,7 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 		cluster:   cmp.Or(p.ECSCluster, "default"),
 		proxy:     proxyOfPath(path),
 		dualStack: p.variant.DualStack,
+		vpc:       inst.VPCCIDR,
 	})
 	sr.Verdict, sr.Error, sr.Diagnosis, sr.Remediation = j.verdict, j.code, j.diagnosis, j.remediation
 	return sr

@@ -35,6 +35,7 @@ type finding struct {
 	cluster        string // the cluster the ECS agent joins, for the ecs diagnoses (ec2.go)
 	proxy          string // the proxy every check went through (its URL); "" on the direct path
 	dualStack      bool   // the SDK's configuration asks for dual-stack names (AWS_USE_DUALSTACK_ENDPOINT)
+	vpc            string // the VPC's CIDR when known (instance metadata); "" otherwise
 }
 
 // judgement is a service's verdict with the reason a person reads.
@@ -325,14 +326,21 @@ func (f finding) explainLayer(r checks.Result) (string, string) {
 	return f.explainCall(r)
 }
 
-// beyond reports whether every address lies outside the task's subnet, when it is known: the
-// endpoint is in another subnet of the VPC or in a hub VPC, never "to be created here".
+// beyond reports whether every address lies outside the task's subnet, when it is known, and
+// outside the VPC, when that is known too: the endpoint is in a hub VPC (or, with the VPC
+// unknown, possibly in another subnet of this one), never "to be created here".
 func (f finding) beyond() bool {
 	pfx, err := netip.ParsePrefix(f.subnet)
 	if err != nil || len(f.addrs) == 0 {
 		return false
 	}
-	return placeOf(f.addrs, []netip.Prefix{pfx.Masked()}) == placeElsewhere
+	if placeOf(f.addrs, []netip.Prefix{pfx.Masked()}) != placeElsewhere {
+		return false
+	}
+	if vpc, err := netip.ParsePrefix(f.vpc); err == nil {
+		return placeOf(f.addrs, []netip.Prefix{vpc.Masked()}) == placeElsewhere
+	}
+	return true
 }
 
 // from names where the task's traffic comes from, as precisely as metadata allows.
