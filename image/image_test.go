@@ -545,7 +545,7 @@ func TestImage(t *testing.T) {
 		name    string
 		bundle  []byte
 		tlsErr  string
-		authErr string // the code of the sts and ecr.api auth checks; "" when they are skipped
+		authErr string // the code of the ecr.api auth check; "" when it is skipped
 	}{
 		{"bundled roots", ca.CertPEM(), "", "auth-failed"},
 		{"other roots", other.CertPEM(), "tls-untrusted", ""},
@@ -569,8 +569,8 @@ func TestImage(t *testing.T) {
 			if rep.Schema != "vpcprobe/v1" || !runIDRE.MatchString(rep.RunID) || rep.Version != testVersion || rep.Delivery.CloudWatch != "disabled" {
 				t.Errorf("schema %q, run_id %q, version %q, delivery %q", rep.Schema, rep.RunID, rep.Version, rep.Delivery.CloudWatch)
 			}
-			if rep.Verdict != "fail" || len(rep.Services) != 5 {
-				t.Errorf("verdict %q over %d services, want fail over the 5 default ones:\n%s", rep.Verdict, len(rep.Services), stdout)
+			if rep.Verdict != "fail" || len(rep.Services) != 4 {
+				t.Errorf("verdict %q over %d services, want fail over the 4 default ones:\n%s", rep.Verdict, len(rep.Services), stdout)
 			}
 			for _, s := range rep.Services {
 				var names []string
@@ -607,7 +607,6 @@ func TestImage(t *testing.T) {
 	wantHosts := []string{
 		account + ".dkr.ecr." + region + ".amazonaws.com", "api.ecr." + region + ".amazonaws.com",
 		"logs." + region + ".amazonaws.com", "prod-" + region + "-starport-layer-bucket.s3." + region + ".amazonaws.com",
-		"sts." + region + ".amazonaws.com",
 	}
 	if got := w.ServerNames(); !slices.Equal(got, wantHosts) {
 		t.Errorf("hosts that reached the server: %v, want %v", got, wantHosts)
