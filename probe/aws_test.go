@@ -19,6 +19,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
+	"github.com/vpcprobe/vpcprobe/internal/schematest"
 )
 
 const testRoleARN = "arn:aws:sts::123456789012:assumed-role/vpcprobe-task/0123456789abcdef"
@@ -499,6 +500,7 @@ func TestRunThroughProxy(t *testing.T) {
 			t.Errorf("the platform's %s went through the proxy %d times", key, n)
 		}
 	}
+	schematest.Check(t, rep.JSON())
 	if rep.Context.Proxy != srv.URL || strings.Contains(string(rep.JSON()), "proxysecret") {
 		t.Errorf("context.proxy %q (want %q, without credentials)", rep.Context.Proxy, srv.URL)
 	}
