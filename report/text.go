@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/vpcprobe/vpcprobe/checks"
 )
@@ -113,11 +115,11 @@ func (r *Report) Text(color bool) []byte {
 				}
 			}
 		}
-		if why := groupWhy(g); why != "" {
+		if why := forGroup(g, func(s ServiceReport) string { return s.Diagnosis }); why != "" {
 			fmt.Fprintf(&b, "  why: %s\n", why)
 		}
 		if first.Remediation != "" {
-			fmt.Fprintf(&b, "  fix: %s\n", first.Remediation)
+			fmt.Fprintf(&b, "  fix: %s\n", forGroup(g, func(s ServiceReport) string { return s.Remediation }))
 		}
 	}
 
@@ -137,7 +139,9 @@ const disagreeMark = "≠"
 
 // groups returns the services that did not pass, in report order, with the services that share
 // a verdict, a reason code and a fix in one group: many services failing for one cause (a dead
-// resolver, a subnet's missing route) read as one paragraph with one fix.
+// resolver, an isolated subnet) read as one paragraph with one fix. Fixes that differ only by
+// each service's own name, host and endpoint service ("create the endpoint com.amazonaws.…")
+// are the same fix.
 func groups(services []ServiceReport) [][]ServiceReport {
 	var out [][]ServiceReport
 	at := map[string]int{}
@@ -145,7 +149,7 @@ func groups(services []ServiceReport) [][]ServiceReport {
 		if s.Verdict == checks.Pass {
 			continue
 		}
-		key := string(s.Verdict) + "\x00" + string(s.Error) + "\x00" + s.Remediation
+		key := string(s.Verdict) + "\x00" + string(s.Error) + "\x00" + generic(s, s.Remediation)
 		if i, ok := at[key]; ok && s.Remediation != "" {
 			out[i] = append(out[i], s)
 			continue
@@ -156,19 +160,60 @@ func groups(services []ServiceReport) [][]ServiceReport {
 	return out
 }
 
+// Placeholders generic puts where a sentence names its own service.
+const (
+	phHost     = "\x00host\x00"
+	phEndpoint = "\x00endpoint\x00"
+	phService  = "\x00service\x00"
+)
+
+// generic returns text with s's own host, endpoint service and key replaced by placeholders, and
+// without the addresses only s was given.
+func generic(s ServiceReport, text string) string {
+	if s.Host != "" {
+		text = strings.ReplaceAll(text, s.Host, phHost)
+	}
+	if s.EndpointService != "" {
+		text = strings.ReplaceAll(text, s.EndpointService, phEndpoint)
+	}
+	text = regexp.MustCompile(`(^|[ (])`+regexp.QuoteMeta(s.Service)+`([ ,.:;)]|$)`).ReplaceAllString(text, "${1}"+phService+"${2}")
+	return addrList.ReplaceAllString(text, "")
+}
+
 // addrList is a parenthesised list of addresses in a diagnosis: one service's answer.
 var addrList = regexp.MustCompile(` \((?:[a-z]+ addresses )?[0-9a-f]*[.:][0-9a-f.:]+(?:(?:, | and )[0-9a-f]*[.:][0-9a-f.:]+)*\)`)
 
-// groupWhy is a group's one diagnosis: the diagnosis when all say the same, else the first's
-// with its host named as every host of the group and without the addresses only it was given.
-func groupWhy(g []ServiceReport) string {
-	why := g[0].Diagnosis
+// forGroup writes a group's one sentence from its first service's: the same text when every
+// service says the same, else the generic text with each placeholder naming them all.
+func forGroup(g []ServiceReport, text func(ServiceReport) string) string {
+	first := text(g[0])
+	same := true
 	for _, s := range g[1:] {
-		if s.Diagnosis != why {
-			return addrList.ReplaceAllString(strings.ReplaceAll(why, g[0].Host, "each host above"), "")
-		}
+		same = same && text(s) == first
 	}
-	return why
+	if same {
+		return first
+	}
+	var keys, endpoints []string
+	for _, s := range g {
+		keys, endpoints = append(keys, s.Service), append(endpoints, s.EndpointService)
+	}
+	out := generic(g[0], first)
+	out = strings.ReplaceAll(out, phHost, "each host above")
+	out = strings.ReplaceAll(out, phEndpoint, and(endpoints))
+	out = strings.ReplaceAll(out, phService, and(keys))
+	if r, n := utf8.DecodeRuneInString(out); unicode.IsLower(r) { // "each host above …" starts it
+		out = string(unicode.ToUpper(r)) + out[n:]
+	}
+	return out
+}
+
+// and writes items as "a, b and c".
+func and(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 // cell is a check's table cell: its status, or its reason code when it did not pass.

@@ -65,3 +65,35 @@ func TestTextReadsOnce(t *testing.T) {
 		t.Errorf("%d fix lines for two causes, want 2:\n%s", n, text)
 	}
 }
+
+// TestTextGroupsOneFixForMany: an isolated subnet's services each need their own endpoint, but
+// the cause and the fix are one: one paragraph whose fix names every endpoint service, and whose
+// why names no single host.
+func TestTextGroupsOneFixForMany(t *testing.T) {
+	r := &Report{Context: Context{Region: "eu-west-1"}}
+	for i, k := range []string{"ecr.api", "ecr.dkr", "logs"} {
+		host, es := k+".eu-west-1.example", "com.amazonaws.eu-west-1."+k
+		addr := []string{"198.51.100.11", "198.51.100.12", "198.51.100.14"}[i]
+		r.Services = append(r.Services, ServiceReport{Service: k, Host: host, EndpointService: es,
+			Verdict: checks.Fail, Error: checks.Timeout, Route: RoutePublic,
+			Checks:      []CheckReport{{Name: "tcp", Status: checks.Fail, Error: checks.Timeout, Detail: addr + ":443 did not answer within 1s"}},
+			Diagnosis:   host + " resolves to public addresses (" + addr + ") and TCP 443 timed out: this VPC has no interface endpoint for " + k + " with private DNS enabled, and no NAT route.",
+			Remediation: "Create the interface VPC endpoint " + es + " in this VPC with private DNS enabled.",
+		})
+	}
+	r.Finish()
+	text := string(r.Text(false))
+	if n := strings.Count(text, "fix:"); n != 1 {
+		t.Fatalf("%d fix lines, want one:\n%s", n, text)
+	}
+	for _, k := range []string{"ecr.api", "ecr.dkr", "logs"} {
+		if !strings.Contains(text, "com.amazonaws.eu-west-1."+k) {
+			t.Errorf("the fix does not name the %s endpoint:\n%s", k, text)
+		}
+	}
+	why := text[strings.Index(text, "why:"):]
+	why = why[:strings.Index(why, "\n")]
+	if strings.Contains(why, ".example") || strings.Contains(why, "198.51.100.") {
+		t.Errorf("the group's why names one service's host or address: %s", why)
+	}
+}
