@@ -41,3 +41,21 @@ var (
 	_ EC2API      = (*ec2.Client)(nil)
 	_ ResolverAPI = (*route53resolver.Client)(nil)
 )
+
+// Actions are the IAM actions inspect needs, one per method of EC2API and ResolverAPI; the
+// read-only policy taskdef/iam/inspect-readonly.json allows exactly these (a test of each
+// package holds it so).
+var Actions = []string{
+	"ec2:DescribeDhcpOptions",
+	"ec2:DescribeManagedPrefixLists",
+	"ec2:DescribeNetworkAcls",
+	"ec2:DescribeNetworkInterfaces",
+	"ec2:DescribeRouteTables",
+	"ec2:DescribeSecurityGroups",
+	"ec2:DescribeSubnets",
+	"ec2:DescribeVpcAttribute",
+	"ec2:DescribeVpcEndpoints",
+	"ec2:DescribeVpcs",
+	"route53resolver:GetResolverRule",
+	"route53resolver:ListResolverRuleAssociations",
+}

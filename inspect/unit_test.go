@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"net/netip"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -93,5 +94,23 @@ func TestPolicy(t *testing.T) {
 		if p.fullAccess() != tc.full || p.allows("s3:GetObject", layer) != tc.layers {
 			t.Errorf("%s: full %t layers %t, want %t %t", tc.doc, p.fullAccess(), p.allows("s3:GetObject", layer), tc.full, tc.layers)
 		}
+	}
+}
+
+// TestActions: Actions names exactly one IAM action per method of the client interfaces, so the
+// read-only policy cannot miss a call inspect makes.
+func TestActions(t *testing.T) {
+	var want []string
+	for prefix, typ := range map[string]reflect.Type{
+		"ec2:":             reflect.TypeFor[EC2API](),
+		"route53resolver:": reflect.TypeFor[ResolverAPI](),
+	} {
+		for i := range typ.NumMethod() {
+			want = append(want, prefix+typ.Method(i).Name)
+		}
+	}
+	slices.Sort(want)
+	if !slices.Equal(Actions, want) {
+		t.Errorf("Actions = %v, want %v", Actions, want)
 	}
 }
