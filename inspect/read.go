@@ -87,19 +87,24 @@ func classify(kind, action string, err error) unread {
 	return unread{kind: kind, action: action, denied: denied, err: err}
 }
 
+// maxFilterValues is EC2's limit on the values of one filter: more subnets take more calls.
+const maxFilterValues = 200
+
 // locate reads the given subnets (one DescribeSubnets call) and returns them with their VPCs.
 func locate(ctx context.Context, c EC2API, ids []string) (map[string]subnet, map[string]string, error) {
 	subs := map[string]subnet{}
 	vpcOf := map[string]string{}
-	p := ec2.NewDescribeSubnetsPaginator(c, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: ids}}})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, nil, unreadable(classify("subnets", "ec2:DescribeSubnets", err))
-		}
-		for _, s := range out.Subnets {
-			subs[aws.ToString(s.SubnetId)] = toSubnet(s)
-			vpcOf[aws.ToString(s.SubnetId)] = aws.ToString(s.VpcId)
+	for chunk := range slices.Chunk(ids, maxFilterValues) {
+		p := ec2.NewDescribeSubnetsPaginator(c, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: chunk}}})
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, nil, unreadable(classify("subnets", "ec2:DescribeSubnets", err))
+			}
+			for _, s := range out.Subnets {
+				subs[aws.ToString(s.SubnetId)] = toSubnet(s)
+				vpcOf[aws.ToString(s.SubnetId)] = aws.ToString(s.VpcId)
+			}
 		}
 	}
 	for _, id := range ids {

@@ -114,3 +114,19 @@ func TestActions(t *testing.T) {
 		t.Errorf("Actions = %v, want %v", Actions, want)
 	}
 }
+
+// TestEndpointNotAvailable: moto's endpoints are always available, so a pending one is tested on
+// a read VPC built in memory.
+func TestEndpointNotAvailable(t *testing.T) {
+	sub := subnet{id: "subnet-0a", az: "eu-west-1a", cidr: netip.MustParsePrefix("10.0.1.0/24")}
+	v := &vpc{region: "eu-west-1", id: "vpc-0a", subnets: map[string]subnet{sub.id: sub}, endpointsRead: true,
+		endpoints: []ec2types.VpcEndpoint{{VpcEndpointId: aws.String("vpce-0pending"), VpcEndpointType: "Interface", ServiceName: aws.String("com.amazonaws.eu-west-1.logs"),
+			State: "pendingAcceptance", PrivateDnsEnabled: aws.Bool(true), SubnetIds: []string{sub.id}}}}
+	svcs, _ := catalogue.ParseServices("logs")
+	rep := v.inspect(Target{SubnetID: sub.id}, svcs)
+	if !slices.ContainsFunc(rep.Findings, func(f Finding) bool {
+		return f.Code == CodeEndpointNotAvailable && f.Severity == Fail && slices.Contains(f.Resources, "vpce-0pending")
+	}) {
+		t.Errorf("no fail %s naming vpce-0pending:\n%s", CodeEndpointNotAvailable, rep.Text())
+	}
+}

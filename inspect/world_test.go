@@ -72,6 +72,7 @@ type options struct {
 	s3Table     bool            // put the gateway on a second route table, not the task's
 	endpointSub string          // "other-az": interface endpoints only in zone b
 	noIngress   bool            // the endpoints' group allows nothing in
+	mainTable   bool            // the task subnet has no table of its own: the main table, with the gateway on it
 }
 
 // build makes the healthy VPC AWS documents for Fargate image pulls and logs (ecr.api, ecr.dkr,
@@ -102,11 +103,18 @@ func build(t *testing.T, e *env, o options) *world {
 				UserIdGroupPairs: []ec2types.UserIdGroupPair{{GroupId: aws.String(w.taskSG)}}}}})
 		w.must(err)
 	}
-	rt, err := c.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{VpcId: aws.String(w.vpc)})
-	w.must(err)
-	w.rtb = aws.ToString(rt.RouteTable.RouteTableId)
-	_, err = c.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{RouteTableId: aws.String(w.rtb), SubnetId: aws.String(w.task)})
-	w.must(err)
+	if o.mainTable {
+		main, err := c.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{
+			{Name: aws.String("vpc-id"), Values: []string{w.vpc}}, {Name: aws.String("association.main"), Values: []string{"true"}}}})
+		w.must(err)
+		w.rtb = aws.ToString(main.RouteTables[0].RouteTableId)
+	} else {
+		rt, err := c.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{VpcId: aws.String(w.vpc)})
+		w.must(err)
+		w.rtb = aws.ToString(rt.RouteTable.RouteTableId)
+		_, err = c.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{RouteTableId: aws.String(w.rtb), SubnetId: aws.String(w.task)})
+		w.must(err)
+	}
 	pl, err := c.DescribeManagedPrefixLists(ctx, &ec2.DescribeManagedPrefixListsInput{Filters: []ec2types.Filter{{Name: aws.String("prefix-list-name"), Values: []string{"com.amazonaws." + region + ".s3"}}}})
 	w.must(err)
 	w.s3List = aws.ToString(pl.PrefixLists[0].PrefixListId)
@@ -164,6 +172,18 @@ func (w *world) endpoint(in *ec2.CreateVpcEndpointInput) string {
 	return aws.ToString(out.VpcEndpoint.VpcEndpointId)
 }
 
+// igwRoute sends 0.0.0.0/0 of the task's table to a new internet gateway and returns its id.
+func (w *world) igwRoute() string {
+	c := w.e.ec2
+	igw, err := c.CreateInternetGateway(w.ctx, &ec2.CreateInternetGatewayInput{})
+	w.must(err)
+	_, err = c.AttachInternetGateway(w.ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: igw.InternetGateway.InternetGatewayId, VpcId: aws.String(w.vpc)})
+	w.must(err)
+	_, err = c.CreateRoute(w.ctx, &ec2.CreateRouteInput{RouteTableId: aws.String(w.rtb), DestinationCidrBlock: aws.String("0.0.0.0/0"), GatewayId: igw.InternetGateway.InternetGatewayId})
+	w.must(err)
+	return aws.ToString(igw.InternetGateway.InternetGatewayId)
+}
+
 // natRoute sends 0.0.0.0/0 of the task's table through a new NAT gateway and returns its id.
 func (w *world) natRoute() string {
 	c := w.e.ec2
@@ -182,6 +202,11 @@ func (w *world) natRoute() string {
 
 // taskACL gives the task subnet a new network ACL with entries and returns its id.
 func (w *world) taskACL(entries ...*ec2.CreateNetworkAclEntryInput) string {
+	return w.subnetACL(w.task, entries...)
+}
+
+// subnetACL gives subnet sub a new network ACL with entries and returns its id.
+func (w *world) subnetACL(sub string, entries ...*ec2.CreateNetworkAclEntryInput) string {
 	c := w.e.ec2
 	acl, err := c.CreateNetworkAcl(w.ctx, &ec2.CreateNetworkAclInput{VpcId: aws.String(w.vpc)})
 	w.must(err)
@@ -191,11 +216,11 @@ func (w *world) taskACL(entries ...*ec2.CreateNetworkAclEntryInput) string {
 		_, err := c.CreateNetworkAclEntry(w.ctx, e)
 		w.must(err)
 	}
-	acls, err := c.DescribeNetworkAcls(w.ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{{Name: aws.String("association.subnet-id"), Values: []string{w.task}}}})
+	acls, err := c.DescribeNetworkAcls(w.ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{{Name: aws.String("association.subnet-id"), Values: []string{sub}}}})
 	w.must(err)
 	for _, a := range acls.NetworkAcls {
 		for _, as := range a.Associations {
-			if aws.ToString(as.SubnetId) == w.task {
+			if aws.ToString(as.SubnetId) == sub {
 				_, err := c.ReplaceNetworkAclAssociation(w.ctx, &ec2.ReplaceNetworkAclAssociationInput{AssociationId: as.NetworkAclAssociationId, NetworkAclId: id})
 				w.must(err)
 			}

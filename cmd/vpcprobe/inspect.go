@@ -33,6 +33,12 @@ const exitCannotRead = 3
 // retried by the SDK on throttling; two minutes is ample and still ends a hung run.
 const inspectDeadline = 2 * time.Minute
 
+// inspectServices is CONTRACT.md's --services default: what every Fargate task that pulls from
+// ECR and logs with awslogs needs, so that a VPC with exactly AWS's documented endpoints passes
+// (tasks do not need STS: catalogue.DefaultServices adds it, and a VPC without an STS endpoint
+// and without a NAT would fail inspect for a service it does not need).
+const inspectServices = "ecr.api,ecr.dkr,s3,logs"
+
 var eniRE = regexp.MustCompile(`^eni-[0-9a-f]{8,17}$`)
 
 // inspectOptions are inspect's command line as given.
@@ -48,7 +54,7 @@ func newInspectFlags(o *inspectOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.subnet, "subnet", "", "the task's subnet (required unless --eni)")
 	fs.StringSliceVar(&o.securityGroups, "security-groups", nil, "the task's security groups, comma-separated (default: the VPC's default group)")
 	fs.StringVar(&o.eni, "eni", "", "a running task's network interface: its subnet, groups and address instead of --subnet and --security-groups")
-	fs.StringVar(&o.services, "services", catalogue.DefaultServices, "service keys whose paths to inspect, comma-separated; all = every known key")
+	fs.StringVar(&o.services, "services", inspectServices, "service keys whose paths to inspect, comma-separated; all = every known key")
 	fs.StringVar(&o.region, "region", "", "region of the VPC (default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
 	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json (default: text on a terminal, else json)")
 	fs.StringVar(&o.fixFormat, "fix-format", "", "print instead one snippet creating every missing endpoint and rule: cloudformation or terraform")
