@@ -100,8 +100,8 @@ func (c *check) iface(s catalogue.Service, eps []ec2types.VpcEndpoint) {
 			Command:     fmt.Sprintf("aws ec2 modify-vpc-endpoint --region %s --vpc-endpoint-id %s --add-subnet-ids %s", c.v.region, id, c.sub.id)})
 	}
 	groups := c.endpointGroups(e)
-	c.endpointIngress(s, id, groups)
-	c.taskEgress(s, id, groups, subs)
+	c.endpointIngress(s, id, groups, Fail)
+	c.taskEgress(s, id, groups, subs, Fail)
 	for _, sub := range subs {
 		c.acls(s, id, sub)
 	}
@@ -146,11 +146,16 @@ func (c *check) missing(s catalogue.Service, name string) {
 		c.add(Finding{Service: s.Key, Severity: Fail, Code: CodeEndpointMissing, Resources: nonEmpty(c.v.id, c.sub.id, group), Fix: fix,
 			Diagnosis:   fmt.Sprintf("no interface endpoint for %s in %s and no route out of %s: %s is unreachable, which breaks %s", name, c.v.id, c.sub.id, host, s.NeededBy),
 			Remediation: fmt.Sprintf("create an interface endpoint for %s in %s with private DNS and security group %s", name, c.sub.id, cmpOr(group, "one that allows TCP 443 from "+c.sub.cidr.String()))})
-		// The endpoint to be created must also be reachable: check the group it will get.
-		if group != "" {
-			c.endpointIngress(s, "", []string{group})
-			c.taskEgress(s, "", []string{group}, []subnet{c.sub})
+	}
+	// The endpoint to be created must also be reachable: check the group it will get (a
+	// warning while a NAT or internet gateway still carries the traffic).
+	if group != "" && c.out.kind != exitCentral {
+		sev := Warn
+		if c.out.kind == exitNone {
+			sev = Fail
 		}
+		c.endpointIngress(s, "", []string{group}, sev)
+		c.taskEgress(s, "", []string{group}, []subnet{c.sub}, sev)
 	}
 }
 

@@ -106,14 +106,15 @@ func (f *Fix) key() string {
 	return fmt.Sprintf("%s %s %s%s%s", f.Kind, f.GroupID, f.CIDR, f.PeerGroup, f.PrefixList)
 }
 
-// Fixes returns every fix of the reports' fail findings once, merged: one endpoint per VPC and
-// service with one subnet per zone, one route-table addition per gateway endpoint.
+// Fixes returns every fix of the reports' findings once, merged: one endpoint per VPC and
+// service with one subnet per zone, one route-table addition per gateway endpoint. Warnings'
+// fixes are included: they are the endpoints that take the traffic off a NAT gateway.
 func Fixes(reports ...*Report) []*Fix {
 	var out []*Fix
 	byKey := map[string]*Fix{}
 	for _, r := range reports {
 		for _, f := range r.Findings {
-			if f.Fix == nil || f.Severity != Fail {
+			if f.Fix == nil {
 				continue
 			}
 			k := f.Fix.key()

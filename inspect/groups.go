@@ -20,7 +20,8 @@ func coversPrefix(p, q netip.Prefix) bool {
 // endpointIngress checks that one of the endpoint's groups lets TCP 443 in from the task: from
 // one of its groups, its address, or a CIDR covering its subnet. id is empty for an endpoint
 // still to be created.
-func (c *check) endpointIngress(s catalogue.Service, id string, epGroups []string) {
+// sev is Fail for an endpoint the path needs, Warn for one recommended (the NAT carries it now).
+func (c *check) endpointIngress(s catalogue.Service, id string, epGroups []string, sev Severity) {
 	if c.v.groups == nil || len(epGroups) == 0 {
 		return
 	}
@@ -43,7 +44,7 @@ func (c *check) endpointIngress(s catalogue.Service, id string, epGroups []strin
 	if id == "" {
 		what = "the endpoint to create"
 	}
-	c.add(Finding{Service: s.Key, Severity: Fail, Code: CodeSGEndpointIngress, Resources: nonEmpty(append([]string{id}, epGroups...)...),
+	c.add(Finding{Service: s.Key, Severity: sev, Code: CodeSGEndpointIngress, Resources: nonEmpty(append([]string{id}, epGroups...)...),
 		Diagnosis:   fmt.Sprintf("security group %s of %s does not allow inbound TCP 443 from the task (subnet %s, groups %s): connections to %s time out", strings.Join(epGroups, ", "), what, c.sub.cidr, strings.Join(c.groups, ", "), s.Key),
 		Remediation: fmt.Sprintf("allow inbound TCP 443 from %s on %s", c.sub.cidr, epGroups[0]),
 		Fix:         &Fix{Kind: FixIngress, VPCID: c.v.id, GroupID: epGroups[0], CIDR: c.sub.cidr.String()}})
@@ -51,7 +52,7 @@ func (c *check) endpointIngress(s catalogue.Service, id string, epGroups []strin
 
 // taskEgress checks that the task's groups let TCP 443 out to every subnet of the endpoint (or
 // to one of its groups).
-func (c *check) taskEgress(s catalogue.Service, id string, epGroups []string, subs []subnet) {
+func (c *check) taskEgress(s catalogue.Service, id string, epGroups []string, subs []subnet, sev Severity) {
 	if c.v.groups == nil || len(c.groups) == 0 {
 		return
 	}
@@ -78,7 +79,7 @@ func (c *check) taskEgress(s catalogue.Service, id string, epGroups []string, su
 	if id == "" {
 		what = "the endpoint to create"
 	}
-	c.add(Finding{Service: s.Key, Severity: Fail, Code: CodeSGTaskEgress, Resources: nonEmpty(append(slices.Clone(c.groups), id)...),
+	c.add(Finding{Service: s.Key, Severity: sev, Code: CodeSGTaskEgress, Resources: nonEmpty(append(slices.Clone(c.groups), id)...),
 		Diagnosis:   fmt.Sprintf("the task's security groups %s do not allow outbound TCP 443 to %s (%s): connections to %s time out", strings.Join(c.groups, ", "), what, strings.Join(blocked, ", "), s.Key),
 		Remediation: fmt.Sprintf("allow outbound TCP 443 to %s on %s", peer, c.groups[0]),
 		Fix:         fix})

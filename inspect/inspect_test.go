@@ -58,10 +58,11 @@ func TestInspect(t *testing.T) {
 		want   []want
 		noFail bool     // no fail finding at all
 		absent []string // codes that must not appear
+		fixFor string   // a service whose endpoint Fixes must create
 	}{
 		{name: "healthy: documented endpoints and the S3 gateway", noFail: true,
 			absent: []string{CodeEndpointMissing, CodeS3GatewayMissing, CodeSGEndpointIngress, CodeSGTaskEgress, CodeSGTaskEgressS3, CodePolicyCustom}},
-		{name: "missing endpoints", opts: options{skip: []string{"ecr.api", "logs"}},
+		{name: "missing endpoints", opts: options{skip: []string{"ecr.api", "logs"}}, fixFor: "ecr.api",
 			want: []want{{CodeEndpointMissing, Fail, "ecr.api", vpcID}, {CodeEndpointMissing, Fail, "logs", epSG}}},
 		{name: "missing S3 gateway", opts: options{skip: []string{"s3"}},
 			want: []want{{CodeS3GatewayMissing, Fail, "s3", rtb}}},
@@ -123,7 +124,7 @@ func TestInspect(t *testing.T) {
 		{name: "NAT route and no logs endpoint", opts: options{skip: []string{"logs"}},
 			edit:   func(w *world) string { return w.natRoute() },
 			want:   []want{{CodeRouteNAT, Warn, "", nil}, {CodeEndpointViaNAT, Warn, "logs", nil}},
-			noFail: true},
+			noFail: true, fixFor: "logs"},
 		{name: "transit gateway route and no endpoints: maybe central", opts: options{skip: []string{"ecr.api", "ecr.dkr", "logs"}},
 			edit: func(w *world) string {
 				tgw, err := w.e.ec2.CreateTransitGateway(w.ctx, &ec2.CreateTransitGatewayInput{})
@@ -193,6 +194,9 @@ func TestInspect(t *testing.T) {
 					}) {
 						t.Errorf("no %s %s finding for %q naming %q", wf.severity, wf.code, wf.service, res)
 					}
+				}
+				if tc.fixFor != "" && !slices.ContainsFunc(Fixes(rep), func(f *Fix) bool { return f.Kind == FixEndpoint && f.Service == tc.fixFor }) {
+					t.Errorf("Fixes does not create the %s endpoint", tc.fixFor)
 				}
 				for _, code := range tc.absent {
 					if slices.ContainsFunc(rep.Findings, func(f Finding) bool { return f.Code == code }) {

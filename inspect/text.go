@@ -63,16 +63,24 @@ func (r *Report) Text() []byte {
 		b.WriteString("  " + line + "\n")
 	}
 	fmt.Fprintf(&b, "%d fail, %d warn, %d info\n", fails, warns, len(r.Findings)-fails-warns)
-	var cmds []string
-	for _, f := range r.Findings {
-		if f.Command != "" && f.Severity == Fail && !slices.Contains(cmds, f.Command) {
-			cmds = append(cmds, f.Command)
+	for _, sec := range []struct {
+		sev   Severity
+		title string
+	}{
+		{Fail, "To fix (or --fix-format cloudformation|terraform for one snippet):"},
+		{Warn, "Recommended:"},
+	} {
+		var cmds []string
+		for _, f := range r.Findings {
+			if f.Command != "" && f.Severity == sec.sev && !slices.Contains(cmds, f.Command) {
+				cmds = append(cmds, f.Command)
+			}
 		}
-	}
-	if len(cmds) > 0 {
-		b.WriteString("\nTo fix (or --fix-format cloudformation|terraform for one snippet):\n")
-		for _, c := range cmds {
-			b.WriteString("  " + c + "\n")
+		if len(cmds) > 0 {
+			b.WriteString("\n" + sec.title + "\n")
+			for _, c := range cmds {
+				b.WriteString("  " + c + "\n")
+			}
 		}
 	}
 	b.WriteString("\nFindings:\n")
