@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
+	"github.com/vpcprobe/vpcprobe/internal/schematest"
 )
 
 // want is a finding a scenario must produce: its code, severity, service ("" for VPC-wide) and
@@ -213,6 +214,7 @@ func TestInspect(t *testing.T) {
 				}
 			}
 			check()
+			schematest.Check(t, rep.JSON())
 			if t.Failed() {
 				t.Logf("report:\n%s", rep.Text())
 			}

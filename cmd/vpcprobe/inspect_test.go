@@ -13,6 +13,7 @@ import (
 
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/moto"
+	"github.com/vpcprobe/vpcprobe/internal/schematest"
 )
 
 // TestInspectCommand runs "vpcprobe inspect" against moto_server: a subnet of a VPC with no
@@ -79,6 +80,7 @@ func TestInspectCommand(t *testing.T) {
 				if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
 					t.Errorf("stdout is not one JSON document: %v", err)
 				}
+				schematest.Check(t, stdout.Bytes())
 			}
 		})
 	}
