@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/route53resolver"
 	"github.com/aws/smithy-go"
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
@@ -244,6 +245,19 @@ func (d denyOne) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInp
 	return d.EC2API.DescribeSubnets(ctx, in, o...)
 }
 
+// deniedResolver answers every call as Route 53 Resolver does to an identity without permission.
+type deniedResolver struct{}
+
+var errResolverDenied = &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "User is not authorized"}
+
+func (deniedResolver) ListResolverRuleAssociations(context.Context, *route53resolver.ListResolverRuleAssociationsInput, ...func(*route53resolver.Options)) (*route53resolver.ListResolverRuleAssociationsOutput, error) {
+	return nil, errResolverDenied
+}
+
+func (deniedResolver) GetResolverRule(context.Context, *route53resolver.GetResolverRuleInput, ...func(*route53resolver.Options)) (*route53resolver.GetResolverRuleOutput, error) {
+	return nil, errResolverDenied
+}
+
 // TestMissingPermission: one kind denied is a finding naming the IAM action and the rest is
 // still inspected; the subnets denied is ErrUnreadable naming ec2:DescribeSubnets.
 func TestMissingPermission(t *testing.T) {
@@ -262,6 +276,19 @@ func TestMissingPermission(t *testing.T) {
 	}
 	if !slices.ContainsFunc(rep.Findings, func(f Finding) bool { return f.Code == CodeSGEndpointIngress }) {
 		t.Errorf("the other checks did not run:\n%s", rep.Text())
+	}
+
+	// Route 53 Resolver says AccessDeniedException.
+	c.EC2 = e.ec2
+	c.Resolver = deniedResolver{}
+	rep, err = Subnet(ctx, c, w.task, []string{w.taskSG}, defaultServices(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(rep.Findings, func(f Finding) bool {
+		return f.Code == CodePermission && strings.Contains(f.Diagnosis, "route53resolver:ListResolverRuleAssociations")
+	}) {
+		t.Errorf("no %s finding naming route53resolver:ListResolverRuleAssociations:\n%s", CodePermission, rep.Text())
 	}
 
 	c.EC2 = denyOne{EC2API: e.ec2, op: "DescribeSubnets"}
