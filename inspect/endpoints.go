@@ -62,6 +62,29 @@ func (c *check) plannedGroup() string {
 	return ""
 }
 
+// plannedSubnets are where a new interface endpoint should go: the subnets the VPC's other
+// interface endpoints use (one per zone, as AWS allows), and the task's subnet when none of them
+// is in its zone, so that the endpoint answers in the task's zone.
+func (c *check) plannedSubnets() []subnet {
+	var subs []subnet
+	seen := map[string]bool{}
+	for _, e := range c.v.endpoints {
+		if !strings.EqualFold(string(e.VpcEndpointType), "interface") {
+			continue
+		}
+		for _, id := range e.SubnetIds {
+			if sub, ok := c.v.subnets[id]; ok && !seen[sub.az] {
+				seen[sub.az] = true
+				subs = append(subs, sub)
+			}
+		}
+	}
+	if !seen[c.sub.az] {
+		subs = append(subs, c.sub)
+	}
+	return subs
+}
+
 // iface checks the path to interface endpoint service s through eps (its endpoints here).
 func (c *check) iface(s catalogue.Service, eps []ec2types.VpcEndpoint) {
 	if !c.v.endpointsRead {
@@ -111,9 +134,11 @@ func (c *check) iface(s catalogue.Service, eps []ec2types.VpcEndpoint) {
 // missing reports interface service s without an endpoint here: how its traffic leaves instead,
 // or that it cannot.
 func (c *check) missing(s catalogue.Service, name string) {
-	group := c.plannedGroup()
-	fix := &Fix{Kind: FixEndpoint, VPCID: c.v.id, Service: s.Key, ServiceName: name, EndpointType: "Interface",
-		Subnets: []string{c.sub.id}, AZs: []string{c.sub.az}, Groups: nonEmpty(group)}
+	group, subs := c.plannedGroup(), c.plannedSubnets()
+	fix := &Fix{Kind: FixEndpoint, VPCID: c.v.id, Service: s.Key, ServiceName: name, EndpointType: "Interface", Groups: nonEmpty(group)}
+	for _, sub := range subs {
+		fix.Subnets, fix.AZs = append(fix.Subnets, sub.id), append(fix.AZs, sub.az)
+	}
 	host := s.Host(c.v.region, c.account())
 	switch c.out.kind {
 	case exitUnknown:
@@ -145,7 +170,7 @@ func (c *check) missing(s catalogue.Service, name string) {
 	default:
 		c.add(Finding{Service: s.Key, Severity: Fail, Code: CodeEndpointMissing, Resources: nonEmpty(c.v.id, c.sub.id, group), Fix: fix,
 			Diagnosis:   fmt.Sprintf("no interface endpoint for %s in %s and no route out of %s: %s is unreachable, which breaks %s", name, c.v.id, c.sub.id, host, s.NeededBy),
-			Remediation: fmt.Sprintf("create an interface endpoint for %s in %s with private DNS and security group %s", name, c.sub.id, cmpOr(group, "one that allows TCP 443 from "+c.sub.cidr.String()))})
+			Remediation: fmt.Sprintf("create an interface endpoint for %s in %s with private DNS and security group %s", name, strings.Join(fix.Subnets, ", "), cmpOr(group, "one that allows TCP 443 from "+c.sub.cidr.String()))})
 	}
 	// The endpoint to be created must also be reachable: check the group it will get (a
 	// warning while a NAT or internet gateway still carries the traffic).
@@ -155,7 +180,7 @@ func (c *check) missing(s catalogue.Service, name string) {
 			sev = Fail
 		}
 		c.endpointIngress(s, "", []string{group}, sev)
-		c.taskEgress(s, "", []string{group}, []subnet{c.sub}, sev)
+		c.taskEgress(s, "", []string{group}, subs, sev)
 	}
 }
 

@@ -265,7 +265,7 @@ func TestMissingPermission(t *testing.T) {
 	ctx := context.Background()
 	w := build(t, e, options{noIngress: true})
 	c := e.clients()
-	c.EC2 = denyOne{EC2API: e.ec2, op: "DescribeNetworkAcls"}
+	c.EC2 = denyOne{EC2API: e.reader, op: "DescribeNetworkAcls"}
 	rep, err := Subnet(ctx, c, w.task, []string{w.taskSG}, defaultServices(t))
 	if err != nil {
 		t.Fatal(err)
@@ -279,7 +279,7 @@ func TestMissingPermission(t *testing.T) {
 	}
 
 	// Route 53 Resolver says AccessDeniedException.
-	c.EC2 = e.ec2
+	c.EC2 = e.reader
 	c.Resolver = deniedResolver{}
 	rep, err = Subnet(ctx, c, w.task, []string{w.taskSG}, defaultServices(t))
 	if err != nil {
@@ -291,7 +291,7 @@ func TestMissingPermission(t *testing.T) {
 		t.Errorf("no %s finding naming route53resolver:ListResolverRuleAssociations:\n%s", CodePermission, rep.Text())
 	}
 
-	c.EC2 = denyOne{EC2API: e.ec2, op: "DescribeSubnets"}
+	c.EC2 = denyOne{EC2API: e.reader, op: "DescribeSubnets"}
 	_, err = Subnet(ctx, c, w.task, nil, defaultServices(t))
 	if !errors.Is(err, ErrUnreadable) || !strings.Contains(fmt.Sprint(err), "ec2:DescribeSubnets") {
 		t.Errorf("err = %v, want ErrUnreadable naming ec2:DescribeSubnets", err)

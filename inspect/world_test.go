@@ -28,23 +28,30 @@ func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.next.RoundTrip(r)
 }
 
-// env is one moto_server and clients for it; count counts the EC2 client's calls.
+// env is one moto_server and clients for it: ec2 builds worlds, reader is the client inspect
+// reads with, whose calls count counts.
 type env struct {
-	srv   *moto.Server
-	ec2   *ec2.Client
-	rr    *route53resolver.Client
-	count *counter
+	srv    *moto.Server
+	ec2    *ec2.Client
+	reader *ec2.Client
+	rr     *route53resolver.Client
+	count  *counter
 }
 
 func newEnv(t *testing.T) *env {
 	srv := moto.Start(t)
 	cnt := &counter{next: http.DefaultTransport}
+	// The builder's calls are not idempotent: a retry of a CreateSecurityGroup that moto did
+	// carry out answers InvalidGroup.Duplicate and hides the first error. No retries.
+	build := srv.Config(nil)
+	build.RetryMaxAttempts = 1
 	return &env{srv: srv, count: cnt,
-		ec2: ec2.NewFromConfig(srv.Config(&http.Client{Transport: cnt})),
-		rr:  route53resolver.NewFromConfig(srv.Config(nil))}
+		ec2:    ec2.NewFromConfig(build),
+		reader: ec2.NewFromConfig(srv.Config(&http.Client{Transport: cnt})),
+		rr:     route53resolver.NewFromConfig(srv.Config(nil))}
 }
 
-func (e *env) clients() Clients { return Clients{EC2: e.ec2, Resolver: e.rr, Region: region} }
+func (e *env) clients() Clients { return Clients{EC2: e.reader, Resolver: e.rr, Region: region} }
 
 // world is a VPC built through the EC2 API: a task subnet (10.0.1.0/24, zone a) on its own route
 // table, an endpoint subnet (10.0.2.0/24, zone a), the task's group and the endpoints' group.
