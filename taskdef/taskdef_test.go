@@ -21,6 +21,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/vpcprobe/vpcprobe/inspect"
 )
 
 // The probe's command line, learned from `vpcprobe --help` of the binary built from this tree, so
@@ -142,6 +144,9 @@ var (
 	executionRolePolicy  = "iam/execution-role.json"
 	executionRoleActions = []string{"ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage", "logs:CreateLogStream", "logs:PutLogEvents"}
 	trustPolicy          = "iam/ecs-tasks-trust.json"
+	// inspectPolicy is what "vpcprobe inspect" needs: read-only Describe calls, on "*" because
+	// EC2's Describe actions take no resource-level permissions.
+	inspectPolicy = "iam/inspect-readonly.json"
 )
 
 // taskRoleActions is every action the probe's own calls need (sts:GetCallerIdentity needs no
@@ -166,7 +171,7 @@ func TestEveryFileParsesAndIsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := jsonFiles(t)
-	want := append(append([]string{"template.json", executionRolePolicy, trustPolicy}, taskDefinitionFiles...), keys(taskRolePolicies)...)
+	want := append(append([]string{"template.json", executionRolePolicy, trustPolicy, inspectPolicy}, taskDefinitionFiles...), keys(taskRolePolicies)...)
 	for _, w := range want {
 		if !slices.Contains(files, w) {
 			t.Errorf("%s is missing", w)
@@ -749,6 +754,16 @@ func TestPolicies(t *testing.T) {
 		}
 		if want := sorted(executionRoleActions); !slices.Equal(actions, want) {
 			t.Errorf("actions %v, want exactly %v (AmazonECSTaskExecutionRolePolicy's)", actions, want)
+		}
+	})
+
+	t.Run(inspectPolicy, func(t *testing.T) {
+		_, actions, err := parsePolicy(readSubst(t, inspectPolicy), false, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := sorted(inspect.Actions); !slices.Equal(actions, want) {
+			t.Errorf("actions %v, want exactly what inspect calls: %v", actions, want)
 		}
 	})
 

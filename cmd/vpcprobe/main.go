@@ -45,6 +45,8 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 			return runLaunch(args[1:], getenv, stdout, stderr)
 		case "explain-stopped":
 			return runExplain(args[1:], getenv, stdout, stderr)
+		case "inspect":
+			return runInspect(args[1:], getenv, stdout, stderr) // in inspect.go
 		}
 	}
 	started := time.Now()

@@ -165,12 +165,18 @@ func (s *Server) wait(ctx context.Context) error {
 	defer client.CloseIdleConnections()
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
+	// Until this server says it listens, an answer on its port may come from another server
+	// that took the port first (tests of several packages start servers at once): ask only then.
+	listening := false
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/moto-api/", nil)
-		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
+		listening = listening || strings.Contains(s.out.String(), "Running on "+s.URL)
+		if listening {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/moto-api/", nil)
+			if resp, err := client.Do(req); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return nil
+				}
 			}
 		}
 		select {

@@ -1,0 +1,148 @@
+package inspect
+
+import "slices"
+
+// Severity of a finding: fail (this breaks the path), warn (it works but costs, bypasses the
+// endpoint or could not be checked), info (worth knowing).
+type Severity string
+
+// Severities, as CONTRACT.md spells them.
+const (
+	Fail Severity = "fail"
+	Warn Severity = "warn"
+	Info Severity = "info"
+)
+
+// Finding is one thing in the VPC's configuration that breaks or bypasses a service's path.
+type Finding struct {
+	// Service is the service key the finding is about; empty for a finding about the whole VPC,
+	// whose Services lists the services it affects.
+	Service  string   `json:"service"`
+	Services []string `json:"services,omitempty"`
+	Severity Severity `json:"severity"`
+	// Code is stable: scripts and the live report's join key on it (see Codes).
+	Code      string   `json:"code"`
+	Resources []string `json:"resources"`
+	Diagnosis string   `json:"diagnosis"`
+	// Remediation says what to change; Command, when one command fixes it, is the AWS CLI
+	// command with the real ids, ready to paste.
+	Remediation string `json:"remediation"`
+	Command     string `json:"command,omitempty"`
+	// Fix is the change as data, for the CloudFormation and Terraform snippets; nil when the
+	// fix is not a resource to create.
+	Fix *Fix `json:"-"`
+}
+
+// Affects reports whether the finding bears on service key.
+func (f Finding) Affects(key string) bool {
+	return f.Service == key || slices.Contains(f.Services, key)
+}
+
+// Code describes one finding code: its usual severity and what it means. Severity is the one
+// the code carries when the path has no other way out; some codes drop to warn when a NAT or
+// internet gateway still carries the traffic (see each rule).
+type Code struct {
+	Code     string
+	Severity Severity
+	What     string
+}
+
+// Finding codes. They are stable: add, never rename.
+const (
+	CodeEndpointMissing      = "endpoint-missing"
+	CodeEndpointViaNAT       = "endpoint-missing-nat"
+	CodeEndpointViaIGW       = "endpoint-missing-igw"
+	CodeEndpointCentral      = "endpoint-maybe-central"
+	CodeEndpointNotAvailable = "endpoint-not-available"
+	CodePrivateDNSOff        = "endpoint-private-dns-off"
+	CodeEndpointOtherAZ      = "endpoint-other-az"
+	CodeDNSSupportOff        = "vpc-dns-support-off"
+	CodeDNSHostnamesOff      = "vpc-dns-hostnames-off"
+	CodeDHCPCustomDNS        = "dhcp-custom-dns"
+	CodeResolverForward      = "resolver-forward-rule"
+	CodeSGEndpointIngress    = "sg-endpoint-no-ingress-443"
+	CodeSGTaskEgress         = "sg-task-no-egress-443"
+	CodeSGTaskEgressS3       = "sg-task-no-egress-s3"
+	CodeS3GatewayMissing     = "s3-gateway-missing"
+	CodeS3RouteMissing       = "s3-gateway-route-missing"
+	CodeS3PolicyDenies       = "s3-gateway-policy-denies-layer-bucket"
+	CodePolicyCustom         = "endpoint-policy-custom"
+	CodeRouteNAT             = "route-nat"
+	CodeRouteIGW             = "route-igw"
+	CodeRouteBlackhole       = "route-blackhole"
+	CodeACLTaskOut           = "nacl-task-blocks-443-out"
+	CodeACLTaskIn            = "nacl-task-blocks-ephemeral-in"
+	CodeACLEndpointIn        = "nacl-endpoint-blocks-443-in"
+	CodeACLEndpointOut       = "nacl-endpoint-blocks-ephemeral-out"
+	CodePermission           = "permission-denied"
+	CodeReadFailed           = "read-failed"
+)
+
+// Codes lists every finding code in report order (the order findings are sorted in).
+var Codes = []Code{
+	{CodePermission, Warn, "a kind of configuration could not be read: the IAM action is named; its checks were skipped"},
+	{CodeReadFailed, Warn, "a kind of configuration could not be read (API error); its checks were skipped"},
+	{CodeDNSSupportOff, Fail, "the VPC's enableDnsSupport is off: the Amazon resolver does not answer"},
+	{CodeDNSHostnamesOff, Fail, "the VPC's enableDnsHostnames is off: interface endpoints' private DNS does not work"},
+	{CodeDHCPCustomDNS, Warn, "the DHCP option set names custom DNS servers: they must forward AWS names to the VPC resolver"},
+	{CodeResolverForward, Fail, "a Route 53 Resolver FORWARD rule covers the service's name and wins over the endpoint's private zone"},
+	{CodeEndpointMissing, Fail, "no interface endpoint for the service and no other way out of the subnet"},
+	{CodeEndpointViaNAT, Warn, "no interface endpoint: the traffic leaves through a NAT gateway (paid per GB)"},
+	{CodeEndpointViaIGW, Warn, "no interface endpoint: only a task with a public IP reaches the service (a Lambda function never does)"},
+	{CodeEndpointCentral, Warn, "no endpoint here but a transit gateway or peering route: the endpoint may live in a hub VPC"},
+	{CodeEndpointNotAvailable, Fail, "the interface endpoint exists but is not available"},
+	{CodePrivateDNSOff, Fail, "the interface endpoint has private DNS off: the service name resolves to public addresses"},
+	{CodeEndpointOtherAZ, Warn, "the interface endpoint has no network interface in the task's zone: traffic crosses zones"},
+	{CodeS3GatewayMissing, Fail, "no S3 gateway endpoint: image layers cannot be downloaded privately"},
+	{CodeS3RouteMissing, Fail, "the S3 gateway endpoint is not on the subnet's route table"},
+	{CodeS3PolicyDenies, Fail, "the S3 gateway endpoint's policy does not allow the ECR layer bucket"},
+	{CodePolicyCustom, Info, "the endpoint's policy is not the default full access: what it allows"},
+	{CodeSGEndpointIngress, Fail, "the endpoint's security groups do not allow inbound TCP 443 from the task"},
+	{CodeSGTaskEgress, Fail, "the task's security groups do not allow outbound TCP 443 to the endpoint"},
+	{CodeSGTaskEgressS3, Fail, "the task's security groups do not allow outbound TCP 443 to the S3 prefix list"},
+	{CodeACLTaskOut, Fail, "the task subnet's network ACL blocks outbound TCP 443"},
+	{CodeACLTaskIn, Fail, "the task subnet's network ACL blocks the answers (inbound TCP 1024-65535)"},
+	{CodeACLEndpointIn, Fail, "the endpoint subnet's network ACL blocks inbound TCP 443 from the task"},
+	{CodeACLEndpointOut, Fail, "the endpoint subnet's network ACL blocks the answers (outbound TCP 1024-65535) to the task"},
+	{CodeRouteBlackhole, Fail, "a route of the subnet's table is a blackhole (its target was deleted)"},
+	{CodeRouteNAT, Warn, "0.0.0.0/0 goes through a NAT gateway: AWS traffic without an endpoint pays per GB"},
+	{CodeRouteIGW, Warn, "0.0.0.0/0 goes to an internet gateway: only tasks with a public IP get out"},
+}
+
+// codeRank orders findings as Codes does.
+func codeRank(code string) int {
+	return slices.IndexFunc(Codes, func(c Code) bool { return c.Code == code })
+}
+
+// Report is what inspect says of one subnet: the VPC's configuration as it bears on the paths of
+// the services a task there needs.
+type Report struct {
+	Schema         string    `json:"schema"`
+	Region         string    `json:"region"`
+	VPCID          string    `json:"vpc_id"`
+	SubnetID       string    `json:"subnet_id"`
+	AZ             string    `json:"availability_zone,omitempty"`
+	SubnetCIDR     string    `json:"subnet_cidr,omitempty"`
+	SecurityGroups []string  `json:"security_groups"`
+	Services       []string  `json:"services"`
+	Findings       []Finding `json:"findings"`
+}
+
+// Schema names the JSON document's version.
+const Schema = "vpcprobe-inspect/v1"
+
+// Failed reports whether any finding is a fail.
+func (r *Report) Failed() bool {
+	return slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.Severity == Fail })
+}
+
+// For returns the findings that bear on service key, in report order.
+func (r *Report) For(key string) []Finding {
+	var out []Finding
+	for _, f := range r.Findings {
+		if f.Affects(key) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
