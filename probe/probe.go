@@ -35,6 +35,12 @@ type Config struct {
 	ECSCluster     string // the cluster the ECS agent joins (ECS_CLUSTER of /etc/ecs/ecs.config); empty: unknown, "default" is asked
 	RunID          string // identifier of the run; empty: a random one
 	Version        string
+	// Runner is report.RunnerLambda in a Lambda function (its diagnoses then say what differs
+	// from a task); empty means an ECS task when task metadata names one, else a host.
+	Runner         string
+	FunctionName   string   // the Lambda function's name, with Runner "lambda"
+	SubnetID       string   // the subnet the probe was put in, when the launcher says
+	SecurityGroups []string // its security groups, when the launcher says
 }
 
 // Prober runs probes. Everything it touches in the outside world is a field, so tests and the
@@ -240,6 +246,9 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *report.Report {
 	own := p.ownPrefixes(inst)
 	for _, st := range states {
 		rep.Services = append(rep.Services, p.serviceReport(st, own, inst))
+	}
+	if p.runner() == report.RunnerLambda {
+		asLambda(rep)
 	}
 	if p.Identity != nil {
 		ended, cancel := context.WithCancel(ctx)
@@ -456,6 +465,8 @@ func (p *Prober) context() report.Context {
 	if p.MetaErr != nil {
 		c.MetadataError = checks.Bound(p.MetaErr.Error())
 	}
+	c.Runner, c.FunctionName = p.runner(), p.FunctionName
+	c.SubnetID, c.SecurityGroups = p.SubnetID, append([]string(nil), p.SecurityGroups...)
 	return c
 }
 

@@ -56,14 +56,20 @@ type Context struct {
 	Proxy            string   `json:"proxy,omitempty"`
 	MetadataError    string   `json:"metadata_error,omitempty"`
 
+	// Runner is what the probe ran as: "ecs-task", "lambda", "ec2-instance" (instance metadata
+	// described the machine) or "host". A Lambda function never has a public IP and calls AWS
+	// with its execution role, so its diagnoses say so.
+	Runner string `json:"runner,omitempty"`
+
 	// On an EC2 container instance (no task metadata), what instance metadata says, and the
 	// outcome of reading it.
-	Runner           string        `json:"runner,omitempty"` // "ec2-instance" when instance metadata described the machine
 	InstanceID       string        `json:"instance_id,omitempty"`
 	VPCID            string        `json:"vpc_id,omitempty"`
-	SubnetID         string        `json:"subnet_id,omitempty"`
+	SubnetID         string        `json:"subnet_id,omitempty"` // instance metadata's, or --subnet-id (a launcher's Lambda function)
 	VPCCIDR          string        `json:"vpc_cidr,omitempty"`
 	InstanceMetadata *ContextCheck `json:"instance_metadata,omitempty"`
+	FunctionName     string        `json:"function_name,omitempty"`   // the Lambda function, when Runner is "lambda"
+	SecurityGroups   []string      `json:"security_groups,omitempty"` // --security-groups: the probe's groups, as the launcher gave them
 }
 
 // ContextCheck is the outcome of reading where the probe runs (instance metadata): not a
@@ -75,6 +81,13 @@ type ContextCheck struct {
 	Diagnosis   string        `json:"diagnosis,omitempty"`
 	Remediation string        `json:"remediation,omitempty"`
 }
+
+// Runner values of Context.Runner.
+const (
+	RunnerECSTask = "ecs-task" // an ECS task: task metadata named it
+	RunnerLambda  = "lambda"   // a Lambda function attached to the subnet
+	RunnerHost    = "host"     // anything else: a laptop, a bastion (probe.RunnerEC2Instance: an EC2 container instance)
+)
 
 // ServiceReport is one service's findings.
 type ServiceReport struct {

@@ -42,6 +42,9 @@ type options struct {
 	// variable) was given, so that derived services join it instead of the default.
 	forTaskDefinition string
 	servicesGiven     bool
+
+	// Where the launcher put the probe; a Lambda function has no task metadata to say it.
+	subnetID, subnetCIDR, securityGroups string
 }
 
 // usageError is bad usage or configuration: exit 2 with one line naming the flag and the fix.
@@ -82,6 +85,9 @@ func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.forTaskDefinition, "for-task-definition", "", "probe what an application's task definition needs: ARN, family[:revision] (read with ecs:DescribeTaskDefinition) or file://path.json; adds its services, image, secrets and parameters")
 	fs.StringVar(&o.runID, "run-id", "", "identifier of this run in the report and its CloudWatch events (default: random; with --every, suffixed -1, -2, …)")
 	fs.StringVar(&o.ecsConfig, "ecs-config", probe.DefaultECSConfig, "the ECS agent's configuration on a container instance, read for ECS_CLUSTER when there is no task metadata")
+	fs.StringVar(&o.subnetID, "subnet-id", "", "the subnet the probe runs in, for the report (the launcher passes it to a Lambda function)")
+	fs.StringVar(&o.subnetCIDR, "subnet-cidr", "", "the subnet's IPv4 CIDR block, whose addresses count as private (default: task metadata's)")
+	fs.StringVar(&o.securityGroups, "security-groups", "", "the probe's security groups, comma-separated, for the report and its remediations")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.VisitAll(func(f *pflag.Flag) {
 		if f.Name != "version" {
@@ -270,6 +276,23 @@ func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAcc
 		return c, usagef("--run-id %q: at most 128 characters, no quotes, backslashes or spaces", o.runID)
 	}
 	c.RunID = o.runID
+	if o.subnetID != "" && !subnetRE.MatchString(o.subnetID) {
+		return c, usagef("--subnet-id %q: not a subnet id (example: subnet-0a1b2c3d)", o.subnetID)
+	}
+	c.SubnetID = o.subnetID
+	if o.subnetCIDR != "" {
+		if pfx, err := netip.ParsePrefix(o.subnetCIDR); err != nil || !pfx.Addr().Is4() {
+			return c, usagef("--subnet-cidr %q: not an IPv4 CIDR block (example: 10.0.1.0/24)", o.subnetCIDR)
+		}
+	}
+	for _, g := range strings.Split(o.securityGroups, ",") {
+		if g = strings.TrimSpace(g); g == "" {
+			continue
+		} else if !sgRE.MatchString(g) {
+			return c, usagef("--security-groups: %q is not a security group id (example: sg-0d4e5f6a)", g)
+		}
+		c.SecurityGroups = append(c.SecurityGroups, g)
+	}
 	return c, nil
 }
 

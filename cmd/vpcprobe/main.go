@@ -34,6 +34,10 @@ const (
 )
 
 func main() {
+	if inLambda(envLookup) { // lambda.go: the same binary as a Lambda function's bootstrap
+		runLambda(envLookup)
+		return
+	}
 	os.Exit(run(os.Args[1:], envLookup, os.Stdout, os.Stderr))
 }
 
@@ -71,6 +75,9 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 		// The metadata endpoint is link-local: never through a proxy.
 		meta, metaErr = probe.FetchMetadata(ctx, &http.Client{Transport: &http.Transport{}}, uri)
 		cancel()
+	}
+	if o.subnetCIDR != "" {
+		meta.SubnetCIDR = o.subnetCIDR
 	}
 	// Without task metadata this may be an ECS container instance: its agent's cluster, and
 	// instance metadata (instance.go).

@@ -89,7 +89,7 @@ type Event struct {
 // Request is one request the fake answered, for assertions.
 type Request struct {
 	Host      string // Host header without the port
-	Service   string // "sts", "ecr", "logs", "secretsmanager", "ssm", "registry", "s3", or "" when unrouted
+	Service   string // "sts", "ecr", "logs", "secretsmanager", "ssm", "registry", "s3", "lambda", or "" when unrouted
 	Action    string // IAM-style action ("logs:PutLogEvents") for APIs, "METHOD path" for registry and S3
 	Status    int    // HTTP status answered
 	AccessKey string // the SigV4 access key id presented, if any
@@ -233,6 +233,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case isS3Host(host):
 		rec.Service = "s3"
 		s.serveS3(sw, r, rec)
+	case isLambdaRequest(r): // REST-JSON: routed by path (lambda.go)
+		s.serveLambda(sw, r, rec)
 	case r.Header.Get("X-Amz-Target") != "":
 		s.serveJSON(sw, r, rec)
 	case isQueryRequest(r) || strings.HasPrefix(host, "sts."):
