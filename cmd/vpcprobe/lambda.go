@@ -1,0 +1,207 @@
+package main
+
+// Lambda mode: the same binary as a Lambda function's bootstrap (custom runtime provided.al2023),
+// for the subnets whose tasks cannot pull the probe's image. CONTRACT.md, "Running where the
+// task cannot": the event is a JSON object of flag names (without --) and values, {} means the
+// defaults, the function's VPCPROBE_* variables apply as in a task (the event wins, as a flag
+// does), a bad value is a function error naming the key, and the response is the JSON report.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambda/messages"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/probe"
+	"github.com/vpcprobe/vpcprobe/report"
+)
+
+// lambdaRuntimeVar is set by Lambda in a function's environment: the Runtime API's address.
+const lambdaRuntimeVar = "AWS_LAMBDA_RUNTIME_API"
+
+// lambdaMargin is kept between the end of the run and the invocation's deadline: the report is
+// marshalled and posted to the Runtime API on the sandbox's loopback, which takes milliseconds;
+// the rest is slack for a sandbox starved of CPU at 128 MB.
+const lambdaMargin = 500 * time.Millisecond
+
+// UsageErrorType is the errorType of a function error that rejects the event or the function's
+// VPCPROBE_* variables; the launcher tells it from a crash or a timeout by it.
+const UsageErrorType = "vpcprobe.UsageError"
+
+// lambdaRefused are flags an event may not set: they make no sense for one invocation.
+var lambdaRefused = map[string]string{
+	"every":   "a function answers one invocation; schedule it instead (EventBridge)",
+	"version": "the report carries the version",
+}
+
+// inLambda reports whether the process is a Lambda function's bootstrap.
+func inLambda(getenv func(string) (string, bool)) bool {
+	v, ok := getenv(lambdaRuntimeVar)
+	return ok && v != ""
+}
+
+// runLambda serves invocations until Lambda ends the process; it does not return.
+func runLambda(getenv func(string) (string, bool)) {
+	// A Handler is passed, not a function: aws-lambda-go then calls it without reflection and
+	// posts its bytes as they are, so the response is exactly what --output json prints.
+	lambda.StartWithOptions(lambdaHandler{getenv: getenv})
+}
+
+// lambdaHandler probes once per invocation.
+type lambdaHandler struct {
+	getenv func(string) (string, bool)
+}
+
+// Invoke answers one invocation: the JSON report, or a function error naming the bad key.
+func (h lambdaHandler) Invoke(ctx context.Context, event []byte) ([]byte, error) {
+	started := time.Now()
+	p, err := lambdaProber(ctx, event, h.getenv, started)
+	if err != nil {
+		return nil, messages.InvokeResponse_Error{Type: UsageErrorType, Message: err.Error()}
+	}
+	rep := probeOnce(p, started)
+	return rep.JSON(), nil
+}
+
+// lambdaProber builds the run an event asks for. Lambda has no task metadata: the region is the
+// function's AWS_REGION, the subnet and groups are what the launcher put in the event.
+func lambdaProber(ctx context.Context, event []byte, getenv func(string) (string, bool), started time.Time) (*probe.Prober, error) {
+	o, err := lambdaOptions(event, getenv)
+	if err != nil {
+		return nil, err
+	}
+	meta := probe.Metadata{SubnetCIDR: o.subnetCIDR}
+	cfg, err := o.config(getenv, "", "")
+	if err != nil {
+		return nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		cfg.Timeout, cfg.Deadline = lambdaBudget(cfg.Timeout, cfg.Deadline, time.Until(dl))
+		if cfg.Deadline <= 0 {
+			return nil, usagef("the invocation's deadline leaves no time to probe: raise the function's timeout above --deadline (%s) plus a second", o.deadline)
+		}
+	}
+	cfg.Version = version
+	cfg.Runner = report.RunnerLambda
+	cfg.FunctionName, _ = getenv("AWS_LAMBDA_FUNCTION_NAME")
+	if cfg.LogGroup != "" && cfg.LogStream == "" {
+		id := cfg.FunctionName
+		if id == "" {
+			id = "vpcprobe"
+		}
+		cfg.LogStream = id + "/" + started.UTC().Format("2006-01-02T15-04-05Z")
+	}
+	caBundle, _ := getenv("AWS_CA_BUNDLE")
+	roots, err := checks.LoadRoots(caBundle)
+	if err != nil {
+		return nil, usagef("AWS_CA_BUNDLE: %v", err)
+	}
+	p := &probe.Prober{Config: cfg, Roots: roots, Proxy: proxyFrom(getenv), Metadata: meta}
+	if adjustProber != nil {
+		adjustProber(p)
+	}
+	p.UseAWS(ctx, getenv)
+	return p, nil
+}
+
+// lambdaBudget fits the run into the invocation: --deadline, but no later than the invocation's
+// deadline (left from now) minus lambdaMargin, and --timeout no longer than that.
+func lambdaBudget(timeout, deadline, left time.Duration) (time.Duration, time.Duration) {
+	deadline = min(deadline, left-lambdaMargin)
+	return min(timeout, max(deadline, 0)), deadline
+}
+
+// lambdaOptions parses an event, then the function's VPCPROBE_* variables, as the command line
+// and the environment are parsed.
+func lambdaOptions(event []byte, getenv func(string) (string, bool)) (*options, error) {
+	args, err := eventArgs(event)
+	if err != nil {
+		return nil, err
+	}
+	o, err := parseArgs(args, getenv, io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	if o.output == "text" {
+		return nil, usagef(`event key "output": a function's response is always the JSON report`)
+	}
+	return o, nil
+}
+
+// eventArgs turns an invocation event into command-line arguments: {"services": "s3",
+// "require-private": true} is --services=s3 --require-private=true. Values are strings, or
+// booleans for switches; a repeatable flag also takes an array of strings. An unknown key, a key
+// refused in Lambda mode or a value of the wrong type is an error naming the key.
+func eventArgs(event []byte) ([]string, error) {
+	trimmed := strings.TrimSpace(string(event))
+	if trimmed == "" || trimmed == "null" {
+		return nil, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(event, &m); err != nil {
+		return nil, usagef(`event: a JSON object of flag names and values is expected, like {"services": "ecr.api,s3", "timeout": "3s"}`)
+	}
+	fs := newFlagSet(&options{}, io.Discard)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var args []string
+	for _, key := range keys {
+		raw := m[key]
+		f := fs.Lookup(key)
+		if why, refused := lambdaRefused[key]; refused {
+			return nil, usagef("event key %q: not available in a Lambda function: %s", key, why)
+		}
+		if f == nil || strings.HasPrefix(key, "-") {
+			return nil, usagef("event key %q: not a vpcprobe flag (keys are flag names without --, see vpcprobe --help)", key)
+		}
+		var s string
+		var b bool
+		var list []string
+		switch {
+		case json.Unmarshal(raw, &s) == nil:
+			if f.Value.Type() == "stringArray" {
+				for _, item := range strings.Split(s, ",") {
+					if item = strings.TrimSpace(item); item != "" {
+						args = append(args, "--"+key+"="+item)
+					}
+				}
+				continue
+			}
+			args = append(args, "--"+key+"="+s)
+		case f.Value.Type() == "bool" && json.Unmarshal(raw, &b) == nil:
+			args = append(args, fmt.Sprintf("--%s=%t", key, b))
+		case f.Value.Type() == "stringArray" && json.Unmarshal(raw, &list) == nil:
+			for _, item := range list {
+				args = append(args, "--"+key+"="+item)
+			}
+		default:
+			want := "a string"
+			if f.Value.Type() == "bool" {
+				want = "true or false"
+			}
+			return nil, usagef("event key %q: %s must be %s (example: %s)", key, raw, want, eventExample(f.Value.Type(), key))
+		}
+	}
+	return args, nil
+}
+
+// eventExample shows a key's value as an event carries it.
+func eventExample(typ, key string) string {
+	switch typ {
+	case "bool":
+		return fmt.Sprintf(`{"%s": true}`, key)
+	case "duration":
+		return fmt.Sprintf(`{"%s": "3s"}`, key)
+	}
+	return fmt.Sprintf(`{"%s": "…"}`, key)
+}
