@@ -110,8 +110,9 @@ func (c Config) RunID(subnet string) string { return c.LaunchID + "-" + subnet }
 
 // Launcher runs launches. ECS and Logs are required; zero durations take the defaults.
 type Launcher struct {
-	ECS  ECS
-	Logs Logs
+	ECS    ECS
+	Logs   Logs
+	Lambda Lambda // RunLambda's (lambda.go); Run does not use it
 
 	PollFirst, PollMax time.Duration
 	ReportWait         time.Duration

@@ -23,6 +23,7 @@ const Schema = "vpcprobe-launch/v1"
 type Report struct {
 	Schema         string         `json:"schema"`
 	LaunchID       string         `json:"launch_id"`
+	Runner         string         `json:"runner,omitempty"` // "lambda" for RunLambda; absent for ECS tasks
 	Verdict        checks.Status  `json:"verdict"`
 	Cluster        string         `json:"cluster"`
 	TaskDefinition string         `json:"task_definition"`
@@ -45,6 +46,7 @@ type SubnetReport struct {
 	RunID            string         `json:"run_id"`
 	Verdict          checks.Status  `json:"verdict"`
 	TaskARN          string         `json:"task_arn"`
+	FunctionName     string         `json:"function_name,omitempty"` // the subnet's Lambda function, with --runner lambda
 	AvailabilityZone string         `json:"availability_zone,omitempty"`
 	LastStatus       string         `json:"last_status"`
 	StopCode         string         `json:"stop_code,omitempty"`
@@ -92,7 +94,11 @@ func (r *Report) JSON() []byte {
 // diagnoses with their remediations and ECS's raw reasons.
 func (r *Report) Text() []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "vpcprobe launch %s  cluster %s  task definition %s", r.LaunchID, r.Cluster, r.TaskDefinition)
+	if r.Runner == RunnerLambda {
+		fmt.Fprintf(&b, "vpcprobe launch %s  runner lambda (one function per subnet)", r.LaunchID)
+	} else {
+		fmt.Fprintf(&b, "vpcprobe launch %s  cluster %s  task definition %s", r.LaunchID, r.Cluster, r.TaskDefinition)
+	}
 	if r.Interrupted {
 		b.WriteString("  INTERRUPTED")
 	}
@@ -126,6 +132,9 @@ func (r *Report) Text() []byte {
 		}
 		if s.TaskARN != "" {
 			fmt.Fprintf(&b, "  task %s", s.TaskARN)
+		}
+		if s.FunctionName != "" {
+			fmt.Fprintf(&b, "  function %s", s.FunctionName)
 		}
 		b.WriteByte('\n')
 		for _, d := range s.Diagnoses {
@@ -175,6 +184,8 @@ func (r *Report) serviceRows() []string {
 // taskCell says how far the subnet's task got.
 func taskCell(s SubnetReport) string {
 	switch {
+	case s.FunctionName != "" || s.LastStatus == "NOT_CREATED":
+		return "lambda " + strings.ToLower(strings.ReplaceAll(s.LastStatus, "_", " "))
 	case s.TaskARN == "":
 		return "not started"
 	case s.ExitCode != nil:

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/probe"
 	"github.com/vpcprobe/vpcprobe/report"
 )
@@ -30,10 +31,6 @@ const lambdaRuntimeVar = "AWS_LAMBDA_RUNTIME_API"
 // marshalled and posted to the Runtime API on the sandbox's loopback, which takes milliseconds;
 // the rest is slack for a sandbox starved of CPU at 128 MB.
 const lambdaMargin = 500 * time.Millisecond
-
-// UsageErrorType is the errorType of a function error that rejects the event or the function's
-// VPCPROBE_* variables; the launcher tells it from a crash or a timeout by it.
-const UsageErrorType = "vpcprobe.UsageError"
 
 // lambdaRefused are flags an event may not set: they make no sense for one invocation.
 var lambdaRefused = map[string]string{
@@ -64,7 +61,7 @@ func (h lambdaHandler) Invoke(ctx context.Context, event []byte) ([]byte, error)
 	started := time.Now()
 	p, err := lambdaProber(ctx, event, h.getenv, started)
 	if err != nil {
-		return nil, messages.InvokeResponse_Error{Type: UsageErrorType, Message: err.Error()}
+		return nil, messages.InvokeResponse_Error{Type: launch.UsageErrorType, Message: err.Error()}
 	}
 	rep := probeOnce(p, started)
 	return rep.JSON(), nil

@@ -50,6 +50,9 @@ type launchOptions struct {
 	// What to probe for: an application's task definition, or a stopped task (needs.go).
 	forTaskDefinition, forTask string
 	executeCommand             bool
+
+	// --runner lambda (launch_lambda.go).
+	runner, lambdaRole, lambdaZip, functionName string
 }
 
 // probeFlags maps the launch flags that are the probe's own settings to the probe's variables.
@@ -92,14 +95,18 @@ func newLaunchFlags(o *launchOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.forTask, "for-task", "", "reproduce a (stopped) application task: its task definition as --for-task-definition, its subnet, its service's security groups and its cluster (default for --cluster); its stopped reason is shown beside the live result")
 	fs.BoolVar(&o.executeCommand, "enable-execute-command", false, "the application's tasks run with ECS Exec (a setting of the task or service): probe ssmmessages too")
 	fs.StringArrayVar(&o.probeEnv, "probe-env", nil, "another setting of the probe as NAME=VALUE (VPCPROBE_ added when missing), repeatable")
+	lambdaFlags(fs, o)
 	fs.VisitAll(func(f *pflag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: vpcprobe launch --cluster C --task-definition TD --subnets s1,s2 [flags]\n"+
-			"       vpcprobe launch --task-definition TD --for-task TASK_ARN [flags]\n\n"+
+			"       vpcprobe launch --task-definition TD --for-task TASK_ARN [flags]\n"+
+			"       vpcprobe launch --runner lambda --subnets s1,s2 --security-groups sg-1 --lambda-role ARN [flags]\n\n"+
 			"Runs the probe as one ECS task per subnet, waits for them, reads their reports from CloudWatch Logs\n"+
 			"and prints one combined report; a task that never ran is explained from its stopped reason.\n"+
 			"The probe's settings given here are passed to its container as VPCPROBE_* variables; those not given\n"+
-			"stay as the task definition has them. Exit 0: every subnet passed or warned; 1: a subnet failed; 2: bad usage.\n\nFlags:\n%s", fs.FlagUsages())
+			"stay as the task definition has them. With --runner lambda the probe runs as one Lambda function per subnet\n"+
+			"(no image to pull), its settings go in the invocation's event, and the functions are deleted at the end.\n"+
+			"Exit 0: every subnet passed or warned; 1: a subnet failed; 2: bad usage; 3: nothing could be tested.\n\nFlags:\n%s", fs.FlagUsages())
 	}
 	return fs
 }
@@ -153,6 +160,8 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (launch.Config, error) {
 		PlatformVersion: o.platformVersion, Container: o.container, Deadline: o.deadline, LogGroup: o.logGroup,
 		AwslogsPrefix: o.awslogsPrefix, AwslogsGroup: o.awslogsGrp, LaunchID: o.launchID}
 	switch {
+	case o.runner != "ecs":
+		return c, usagef("--runner %q: must be ecs or lambda", o.runner)
 	case c.Cluster == "" && o.forTask == "":
 		return c, usagef("--cluster: required: the cluster to run the probe tasks in")
 	case c.TaskDefinition == "":
@@ -285,6 +294,9 @@ func runLaunch(args []string, getenv func(string) (string, bool), stdout, stderr
 	err := parseFlags(fs, args, getenv)
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK
+	}
+	if err == nil && o.runner == launch.RunnerLambda {
+		return runLaunchLambda(o, fs, getenv, stdout, stderr)
 	}
 	var c launch.Config
 	if err == nil {

@@ -1,0 +1,207 @@
+package main
+
+// "vpcprobe launch --runner lambda": the probe as one Lambda function per subnet, for subnets
+// whose tasks cannot pull the probe's image (launch/lambda.go runs it).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/spf13/pflag"
+
+	"github.com/vpcprobe/vpcprobe/catalogue"
+	"github.com/vpcprobe/vpcprobe/launch"
+	"github.com/vpcprobe/vpcprobe/report"
+)
+
+// lambdaFlags defines launch's --runner and the Lambda runner's flags.
+func lambdaFlags(fs *pflag.FlagSet, o *launchOptions) {
+	fs.StringVar(&o.runner, "runner", "ecs", "how the probe runs in each subnet: ecs (a task) or lambda (a function: for subnets that cannot pull an image)")
+	fs.StringVar(&o.lambdaRole, "lambda-role", "", "with --runner lambda: the functions' execution role ARN (see taskdef/iam/lambda-execution-role.json); required unless --function-name")
+	fs.StringVar(&o.lambdaZip, "lambda-zip", "", "with --runner lambda: zip holding vpcprobe for linux as bootstrap (default: this executable, when it is a Linux x86_64 or arm64 binary)")
+	fs.StringVar(&o.functionName, "function-name", "", "with --runner lambda: an existing vpcprobe function attached to the one subnet given, used instead of creating one")
+}
+
+// roleARNRE matches an IAM role ARN in any partition.
+var roleARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
+
+// runLaunchLambda is "vpcprobe launch --runner lambda". Exit 0, 1 or 2 as the ECS runner, and 3
+// when nothing could be tested because the launcher was refused.
+func runLaunchLambda(o *launchOptions, fs *pflag.FlagSet, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+	// CONTRACT.md's "could not test"; main.go gains the same constant with the exit-status change.
+	const exitCouldNotTest = 3
+	c, err := o.lambdaConfig(fs)
+	if err != nil {
+		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
+		return exitUsage
+	}
+	// Ctrl-C or SIGTERM ends the launch, which then deletes its functions; a second one, once
+	// the first has been noticed, ends the process at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg, err := awsConfig(ctx, o.region, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
+		return exitUsage
+	}
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	l := &launch.Launcher{Lambda: lambda.NewFromConfig(cfg), Progress: stderr}
+	tuneLauncher(l)
+	rep, err := l.RunLambda(ctx, c)
+	if rep.Interrupted {
+		fmt.Fprintln(stderr, "vpcprobe launch: interrupted; the functions this launch created were deleted")
+	}
+	if launchFormat(o.output, stdout) == "text" {
+		stdout.Write(rep.Text())
+	} else {
+		stdout.Write(rep.JSON())
+	}
+	switch {
+	case errors.Is(err, launch.ErrCouldNotTest):
+		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
+		return exitCouldNotTest
+	case rep.Failed():
+		return exitFail
+	}
+	return exitOK
+}
+
+// lambdaConfig validates the options into a Lambda launch: subnets, groups, role, code, and the
+// probe's settings as event keys.
+func (o *launchOptions) lambdaConfig(fs *pflag.FlagSet) (launch.LambdaConfig, error) {
+	c := launch.LambdaConfig{LaunchID: o.launchID, Role: o.lambdaRole, FunctionName: o.functionName,
+		Deadline: o.deadline, ProbeDeadline: o.probeDeadline, Event: map[string]any{}}
+	for _, name := range []string{"cluster", "task-definition", "launch-type", "capacity-provider", "platform-version", "container", "assign-public-ip", "awslogs-stream-prefix", "awslogs-group"} {
+		if fs.Changed(name) {
+			return c, usagef("--%s: a flag of --runner ecs; a Lambda function has no cluster, task definition or container (drop it)", name)
+		}
+	}
+	switch {
+	case len(o.subnets) == 0:
+		return c, usagef("--subnets: required: the subnets to probe, comma-separated (example: subnet-0a1b2c3d,subnet-0b2c3d4e)")
+	case o.deadline <= 0:
+		return c, usagef("--deadline %s: must be positive (example: 10m)", o.deadline)
+	}
+	for _, s := range o.subnets {
+		s = strings.TrimSpace(s)
+		if !subnetRE.MatchString(s) {
+			return c, usagef("--subnets: %q is not a subnet id (example: subnet-0a1b2c3d)", s)
+		}
+		if !slices.Contains(c.Subnets, s) {
+			c.Subnets = append(c.Subnets, s)
+		}
+	}
+	for _, g := range o.securityGroups {
+		g = strings.TrimSpace(g)
+		if !sgRE.MatchString(g) {
+			return c, usagef("--security-groups: %q is not a security group id (example: sg-0d4e5f6a)", g)
+		}
+		c.SecurityGroups = append(c.SecurityGroups, g)
+	}
+	if len(c.SecurityGroups) > 5 {
+		return c, usagef("--security-groups: %d given, a function takes at most 5", len(c.SecurityGroups))
+	}
+
+	if c.FunctionName != "" {
+		switch {
+		case len(c.Subnets) != 1:
+			return c, usagef("--function-name: one function tests one subnet; give exactly one --subnets (its own), or drop --function-name to create one per subnet")
+		case o.lambdaZip != "" || o.lambdaRole != "":
+			return c, usagef("--function-name: the function exists with its own code and role; drop --lambda-zip and --lambda-role")
+		case fs.Changed("security-groups"):
+			return c, usagef("--function-name: the function's own security groups are used; drop --security-groups")
+		}
+	} else {
+		switch {
+		case len(c.SecurityGroups) == 0:
+			return c, usagef("--security-groups: required with --runner lambda: a function in a VPC needs at least one; give the task's groups")
+		case c.Role == "":
+			return c, usagef("--lambda-role: required with --runner lambda: the functions' execution role ARN (policy: taskdef/iam/lambda-execution-role.json, trust: taskdef/iam/lambda-trust.json)")
+		case !roleARNRE.MatchString(c.Role):
+			return c, usagef("--lambda-role %q: not a role ARN (example: arn:aws:iam::123456789012:role/vpcprobe-lambda)", c.Role)
+		}
+		var err error
+		if o.lambdaZip != "" {
+			if c.Code, err = os.ReadFile(o.lambdaZip); err != nil {
+				return c, usagef("--lambda-zip: %v", err)
+			}
+			if c.Architecture, err = launch.ZipCode(c.Code); err != nil {
+				return c, usagef("--lambda-zip %s: %v (build it as README shows)", o.lambdaZip, err)
+			}
+		} else {
+			exe, err := os.Executable()
+			if err != nil {
+				return c, usagef("--lambda-zip: required: this executable cannot be found (%v)", err)
+			}
+			if c.Code, c.Architecture, err = launch.SelfCode(exe); err != nil {
+				return c, usagef("--lambda-zip: required: this vpcprobe is %s/%s and cannot run in Lambda; build one with GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o bootstrap ./cmd/vpcprobe && zip vpcprobe-arm64.zip bootstrap (%v)",
+					runtime.GOOS, runtime.GOARCH, err)
+			}
+		}
+	}
+	switch o.output {
+	case "", "text", "json":
+	default:
+		return c, usagef("--output %q: must be text or json", o.output)
+	}
+	if c.LaunchID == "" {
+		c.LaunchID = report.NewRunID()
+	}
+	if !launchIDRE.MatchString(c.LaunchID) {
+		return c, usagef("--launch-id %q: 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit", c.LaunchID)
+	}
+
+	// The probe's settings become event keys (flag names); those not given stay the function's.
+	if fs.Changed("services") {
+		if _, err := catalogue.ParseServices(o.services); err != nil {
+			return c, usagef("--services: %v", err)
+		}
+	}
+	if o.timeout <= 0 {
+		return c, usagef("--timeout %s: must be positive (example: 5s)", o.timeout)
+	}
+	if o.probeDeadline < o.timeout {
+		return c, usagef("--probe-deadline %s is shorter than --timeout %s: raise --probe-deadline or lower --timeout", o.probeDeadline, o.timeout)
+	}
+	if o.account != "" && !catalogue.ValidAccount(o.account) {
+		return c, usagef("--account %q: an account id is 12 digits", o.account)
+	}
+	eventKeys := map[string]string{"services": "services", "image": "image", "account": "account", "timeout": "timeout",
+		"probe-deadline": "deadline", "log-group": "log-group"}
+	for flag, key := range eventKeys {
+		if fs.Changed(flag) {
+			c.Event[key] = fs.Lookup(flag).Value.String()
+		}
+	}
+	if !fs.Changed("probe-deadline") { // the function's timeout follows it: say it to the probe too
+		c.Event["deadline"] = o.probeDeadline.String()
+	}
+	if o.requirePrivate {
+		c.Event["require-private"] = true
+	}
+	for _, kv := range o.probeEnv {
+		name, value, ok := strings.Cut(kv, "=")
+		key := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(name)), "VPCPROBE_"), "_", "-"))
+		if !ok || key == "" || key == "run-id" || !envNameRE.MatchString(strings.ToUpper(strings.ReplaceAll(key, "-", "_"))) {
+			return c, usagef("--probe-env %q: must be NAME=VALUE naming a probe setting other than RUN_ID (example: --probe-env SECRET=prod/db)", kv)
+		}
+		c.Event[key] = value
+	}
+	if len(c.RunID(c.Subnets[0])) > 128 {
+		return c, usagef("--launch-id %q: too long for the run ids <launch-id>-<subnet>", c.LaunchID)
+	}
+	return c, nil
+}
