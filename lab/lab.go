@@ -55,6 +55,7 @@ type Lab struct {
 
 	taskID    string // the task's id in its ARN
 	credToken string // what the credentials endpoint expects in Authorization
+	apiURL    string // the AWS APIs on the root namespace's loopback, for a launcher (lambda.go)
 
 	ec2Endpoint string // WithEC2: the EC2 API holding the VPC's configuration
 	vpcIDs      VPCIDs // WithEC2: the ids of the VPC described there

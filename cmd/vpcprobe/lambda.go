@@ -17,7 +17,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/probe"
@@ -83,6 +85,15 @@ func lambdaProber(ctx context.Context, event []byte, getenv func(string) (string
 		cfg.Timeout, cfg.Deadline = lambdaBudget(cfg.Timeout, cfg.Deadline, time.Until(dl))
 		if cfg.Deadline <= 0 {
 			return nil, usagef("the invocation's deadline leaves no time to probe: raise the function's timeout above --deadline (%s) plus a second", o.deadline)
+		}
+	}
+	if cfg.Account == "" {
+		// As a task's ARN does, the function's names its account: the registry's for ecr.dkr
+		// when STS is out of reach (an isolated subnet), without a second --timeout waiting.
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			if parts := strings.Split(lc.InvokedFunctionArn, ":"); len(parts) > 4 && catalogue.ValidAccount(parts[4]) {
+				cfg.Account = parts[4]
+			}
 		}
 	}
 	cfg.Version = version

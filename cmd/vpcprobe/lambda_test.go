@@ -153,8 +153,8 @@ func TestLambdaRuntime(t *testing.T) {
 		if !strings.HasSuffix(string(res.Payload), "}\n") || strings.Count(string(res.Payload), "\n") != 1 {
 			t.Errorf("response is not exactly what --output json prints: %q", res.Payload)
 		}
-		if rep.Context.Runner != report.RunnerLambda || rep.Context.FunctionName != "vpcprobe-test" || rep.Context.Region != "eu-west-1" {
-			t.Errorf("context = %+v, want runner lambda, function vpcprobe-test, region eu-west-1", rep.Context)
+		if c := rep.Context; c.Runner != report.RunnerLambda || c.FunctionName != "vpcprobe-test" || c.Region != "eu-west-1" || c.Account != "123456789012" {
+			t.Errorf("context = %+v, want runner lambda, function vpcprobe-test, region eu-west-1, the function ARN's account", c)
 		}
 		return rep
 	}
