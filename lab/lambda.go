@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
@@ -177,4 +178,78 @@ func Subnets(n int) []string {
 		ids[i] = fmt.Sprintf("subnet-0a1b2c3d%09x", i+1)
 	}
 	return ids
+}
+
+// LambdaBench is the wall time of Lambda launches of one scenario with Subnets subnets each.
+type LambdaBench struct {
+	Scenario string
+	Subnets  int
+	Runs     []LambdaRun
+}
+
+// Wall is the spread of the launches' wall times, in seconds.
+func (b LambdaBench) Wall() Spread {
+	xs := make([]float64, len(b.Runs))
+	for i, r := range b.Runs {
+		xs[i] = r.Wall.Seconds()
+	}
+	return spread(xs)
+}
+
+// BenchLambda starts sc's lab once and runs `launch --runner lambda` rounds times for each
+// subnet count of counts, after one uncounted warm-up launch (it pays for the page cache and the
+// sandbox's first unpacking). Every launch must return a report for every subnet.
+func BenchLambda(ctx context.Context, probePath string, sc Scenario, counts []int, rounds int) ([]LambdaBench, error) {
+	l, err := Start(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	check := func(r LambdaRun, n int) error {
+		if r.Report == nil || len(r.Report.Subnets) != n {
+			return fmt.Errorf("lab: launch of %d subnets gave no report: %s", n, firstLine(r.Stderr))
+		}
+		for _, s := range r.Report.Subnets {
+			if s.Report == nil {
+				return fmt.Errorf("lab: launch of %d subnets: %s has no report", n, s.Subnet)
+			}
+		}
+		return nil
+	}
+	r, err := l.LaunchLambda(ctx, probePath, Subnets(1))
+	if err == nil {
+		err = check(r, 1)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []LambdaBench
+	for _, n := range counts {
+		b := LambdaBench{Scenario: sc.Name, Subnets: n}
+		for i := 0; i < rounds; i++ {
+			r, err := l.LaunchLambda(ctx, probePath, Subnets(n))
+			if err == nil {
+				err = check(r, n)
+			}
+			if err != nil {
+				return out, err
+			}
+			r.Stdout, r.Stderr = nil, nil
+			b.Runs = append(b.Runs, r)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// WriteLambdaBench prints the launches' wall times and each count's median against the first
+// count's: concurrent invokes make N subnets cost about one.
+func WriteLambdaBench(w io.Writer, results []LambdaBench) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "scenario\tsubnets\tlaunches\twall\tvs first")
+	for _, b := range results {
+		ratio := b.Wall().Median / results[0].Wall().Median
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.2f×\n", b.Scenario, b.Subnets, len(b.Runs), seconds(b.Wall()), ratio)
+	}
+	tw.Flush()
 }

@@ -50,6 +50,9 @@ Commands:
   down                              remove every vpclab namespace (stops a running "up")
   bench [-n N] [SCENARIO...]        run the probe N times per scenario (default: healthy isolated);
                                     print wall time, CPU, peak RSS and the stripped binary size
+  bench --runner lambda [--subnets 1,10] [-n N] [SCENARIO]
+                                    time "vpcprobe launch --runner lambda" over 1 and 10 subnets
+                                    (default: isolated, 5 launches each): concurrent invokes
   describe SCENARIO                 build the scenario's VPC through the EC2 API of a moto_server
                                     and print its ids and what the Describe calls show (no root)
 
@@ -89,6 +92,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	probePath := fs.String("probe", "", "vpcprobe binary to run")
 	asJSON := fs.Bool("json", false, "print the probe's JSON report")
 	n := fs.IntP("n", "n", 20, "runs per scenario")
+	runner := fs.String("runner", "task", "bench: task (the probe in the task namespace) or lambda (launch --runner lambda)")
+	subnets := fs.IntSlice("subnets", []int{1, 10}, "bench --runner lambda: subnet counts to compare")
 	withEC2 := fs.Bool("ec2", false, "up: serve the VPC's configuration through the EC2 API")
 	if err := fs.Parse(rest); err != nil {
 		fmt.Fprintf(stderr, "vpclab %s: %v (see vpclab --help)\n", cmd, err)
@@ -108,6 +113,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	case "bench":
+		if *runner != "task" && *runner != "lambda" {
+			fmt.Fprintf(stderr, "vpclab bench: --runner %q: must be task or lambda\n", *runner)
+			return exitUsage
+		}
 		if *n < 1 {
 			fmt.Fprintf(stderr, "vpclab bench: -n %d: must be at least 1\n", *n)
 			return exitUsage
@@ -171,6 +180,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runOnce(ctx, scs[0], bin, probeArgs, *asJSON, stdout, stderr)
 	case "up":
 		return up(ctx, scs[0], bin, *withEC2, stdout, stderr)
+	}
+	if *runner == "lambda" {
+		if !fs.Changed("n") {
+			*n = 5
+		}
+		if len(scs) == 0 {
+			sc, _ := lab.Lookup("isolated")
+			scs = append(scs, sc)
+		}
+		return benchLambda(ctx, scs[0], bin, *subnets, *n, stdout, stderr)
 	}
 	if len(scs) == 0 {
 		for _, name := range []string{"healthy", "isolated"} {
@@ -372,5 +391,17 @@ func bench(ctx context.Context, scs []lab.Scenario, bin string, size int64, buil
 		results = append(results, res)
 	}
 	lab.WriteBench(stdout, results)
+	return exitOK
+}
+
+// benchLambda times Lambda launches of sc over each subnet count.
+func benchLambda(ctx context.Context, sc lab.Scenario, bin string, counts []int, n int, stdout, stderr io.Writer) int {
+	fmt.Fprintf(stdout, "vpcprobe launch --runner lambda in %s: %d launches per subnet count after one warm-up; median (min … max)\n", sc.Name, n)
+	fmt.Fprintf(stdout, "each launch zips the launcher, creates one function per subnet, waits for Active, invokes all at once, deletes them\n\n")
+	results, err := lab.BenchLambda(ctx, bin, sc, counts, n)
+	if err != nil {
+		return failed(ctx, fmt.Errorf("bench --runner lambda %s: %w", sc.Name, err), stderr)
+	}
+	lab.WriteLambdaBench(stdout, results)
 	return exitOK
 }
