@@ -147,7 +147,20 @@ var (
 	// inspectPolicy is what "vpcprobe inspect" needs: read-only Describe calls, on "*" because
 	// EC2's Describe actions take no resource-level permissions.
 	inspectPolicy = "iam/inspect-readonly.json"
+
+	// The Lambda runner's execution role (launch --runner lambda, and the template's variant):
+	// AWSLambdaVPCAccessExecutionRole's network-interface actions, its own logs, and what the
+	// probe calls.
+	lambdaExecutionPolicy = "iam/lambda-execution-role.json"
+	lambdaVPCActions      = []string{"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}
+	lambdaTrustPolicy     = "iam/lambda-trust.json"
 )
+
+// lambdaExecutionActions is every action the Lambda runner's role needs: the VPC attachment,
+// and the probe's own calls.
+func lambdaExecutionActions() []string {
+	return sorted(append(slices.Clone(lambdaVPCActions), taskRoleActions()...))
+}
 
 // taskRoleActions is every action the probe's own calls need (sts:GetCallerIdentity needs no
 // permission, so it is not here).
@@ -171,7 +184,7 @@ func TestEveryFileParsesAndIsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := jsonFiles(t)
-	want := append(append([]string{"template.json", executionRolePolicy, trustPolicy, inspectPolicy}, taskDefinitionFiles...), keys(taskRolePolicies)...)
+	want := append(append([]string{"template.json", executionRolePolicy, trustPolicy, inspectPolicy, lambdaExecutionPolicy, lambdaTrustPolicy}, taskDefinitionFiles...), keys(taskRolePolicies)...)
 	for _, w := range want {
 		if !slices.Contains(files, w) {
 			t.Errorf("%s is missing", w)
@@ -777,6 +790,26 @@ func TestPolicies(t *testing.T) {
 		}
 	})
 
+	t.Run(lambdaExecutionPolicy, func(t *testing.T) {
+		_, actions, err := parsePolicy(readSubst(t, lambdaExecutionPolicy), false, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := lambdaExecutionActions(); !slices.Equal(actions, want) {
+			t.Errorf("actions %v, want exactly %v (the VPC attachment and the probe's calls)", actions, want)
+		}
+	})
+
+	t.Run(lambdaTrustPolicy, func(t *testing.T) {
+		p, actions, err := parsePolicy(readSubst(t, lambdaTrustPolicy), true, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := checkTrust(p, actions, "lambda.amazonaws.com", "123456789012"); err != nil {
+			t.Error(err)
+		}
+	})
+
 	t.Run("logs resources", func(t *testing.T) {
 		// The report's log group, and only it: a typo here shows only as AccessDenied in a task.
 		data := readSubst(t, "iam/task-role-report.json")
@@ -844,6 +877,9 @@ var attributes = map[string][]string{
 	"AWS::ECS::TaskDefinition": {"TaskDefinitionArn"},
 	"AWS::Scheduler::Schedule": {"Arn"},
 	"AWS::CloudWatch::Alarm":   {"Arn"},
+	"AWS::Lambda::Function":    {"Arn"},
+	"AWS::Events::Rule":        {"Arn"},
+	"AWS::Lambda::Permission":  {},
 }
 
 func loadTemplate(t *testing.T) *template {
@@ -1034,7 +1070,8 @@ func TestTemplateContents(t *testing.T) {
 	for _, name := range keys(tpl.Resources) {
 		byType[tpl.Resources[name].Type] = append(byType[tpl.Resources[name].Type], name)
 	}
-	for typ, n := range map[string]int{"AWS::Logs::LogGroup": 1, "AWS::IAM::Role": 3, "AWS::ECS::TaskDefinition": 1, "AWS::Scheduler::Schedule": 1} {
+	for typ, n := range map[string]int{"AWS::Logs::LogGroup": 1, "AWS::IAM::Role": 4, "AWS::ECS::TaskDefinition": 1, "AWS::Scheduler::Schedule": 1,
+		"AWS::Lambda::Function": 1, "AWS::Events::Rule": 1, "AWS::Lambda::Permission": 1} {
 		if len(byType[typ]) != n {
 			t.Errorf("%d resources of type %s, want %d", len(byType[typ]), typ, n)
 		}
@@ -1048,6 +1085,8 @@ func TestTemplateContents(t *testing.T) {
 		"TaskRole":      {"ecs-tasks.amazonaws.com", sorted(append(slices.Clone(taskRolePolicies["iam/task-role-report.json"]), taskRolePolicies["iam/task-role-image.json"]...))},
 		"ExecutionRole": {"ecs-tasks.amazonaws.com", sorted(executionRoleActions)},
 		"SchedulerRole": {"scheduler.amazonaws.com", []string{"ecs:RunTask", "iam:PassRole"}},
+		"LambdaRole": {"lambda.amazonaws.com", sorted(append(append(slices.Clone(lambdaVPCActions),
+			taskRolePolicies["iam/task-role-report.json"]...), taskRolePolicies["iam/task-role-image.json"]...))},
 	}
 	for name, want := range roles {
 		t.Run(name, func(t *testing.T) {
@@ -1126,8 +1165,12 @@ func TestTemplateContents(t *testing.T) {
 			t.Errorf("alarm %s watches %s, which README.md's metric list does not name", name, metric)
 		}
 		dims, _ := json.Marshal(a["Dimensions"])
-		if string(dims) != `[{"Name":"Cluster","Value":{"Ref":"ClusterName"}}]` {
-			t.Errorf("alarm %s: dimensions %s, want the Cluster dimension set", name, dims)
+		want := `[{"Name":"Cluster","Value":{"Ref":"ClusterName"}}]`
+		if tpl.Resources[name].Condition == "HasLambda" {
+			want = `[{"Name":"Cluster","Value":"none"}]` // report.ClusterName outside an ECS task
+		}
+		if string(dims) != want {
+			t.Errorf("alarm %s: dimensions %s, want %s", name, dims, want)
 		}
 		if metric == "ServicesFailed" && a["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" && a["Threshold"] == 1.0 {
 			failed = true
@@ -1176,6 +1219,102 @@ func sampleValue(name string) string {
 		return "ecr.api,ecr.dkr,s3,logs,sts"
 	case "VPCPROBE_REQUIRE_PRIVATE":
 		return "false"
+	case "VPCPROBE_SUBNET_ID":
+		return "subnet-0a1b2c3d"
+	case "VPCPROBE_SECURITY_GROUPS":
+		return "sg-0d4e5f6a,sg-0e5f6a7b"
 	}
 	return "x"
+}
+
+// TestTemplateLambda: the optional Lambda variant of the scheduled check — all of it under one
+// condition, code from the S3 zip, the custom runtime, one subnet (a function with several lets
+// Lambda pick one per invocation), the schedule allowed to invoke it, and an environment the
+// probe accepts.
+func TestTemplateLambda(t *testing.T) {
+	tpl := loadTemplate(t)
+	var lambdaRes []string
+	for _, name := range keys(tpl.Resources) {
+		r := tpl.Resources[name]
+		isLambda := strings.HasPrefix(name, "Lambda")
+		if isLambda != (r.Condition == "HasLambda") {
+			t.Errorf("resource %s: condition %q; every Lambda* resource, and only those, needs HasLambda", name, r.Condition)
+		}
+		if isLambda {
+			lambdaRes = append(lambdaRes, name)
+		}
+	}
+	if cond, _ := json.Marshal(tpl.Conditions["HasLambda"]); string(cond) != `{"Fn::Not":[{"Fn::Equals":[{"Ref":"LambdaCodeBucket"},""]}]}` {
+		t.Errorf("HasLambda = %s, want LambdaCodeBucket set", cond)
+	}
+	if d := tpl.Parameters["LambdaCodeBucket"].Default; d != "" {
+		t.Errorf("LambdaCodeBucket default %v: the variant must be off unless asked for", d)
+	}
+	fn := tpl.Resources["LambdaFunction"].Properties
+	if fn["Runtime"] != "provided.al2023" || fn["Handler"] != "bootstrap" {
+		t.Errorf("function runtime %v handler %v", fn["Runtime"], fn["Handler"])
+	}
+	code, _ := json.Marshal(fn["Code"])
+	if string(code) != `{"S3Bucket":{"Ref":"LambdaCodeBucket"},"S3Key":{"Ref":"LambdaCodeKey"}}` {
+		t.Errorf("code %s", code)
+	}
+	vpc, _ := fn["VpcConfig"].(map[string]any)
+	subnets, _ := json.Marshal(vpc["SubnetIds"])
+	if string(subnets) != `[{"Fn::Select":["0",{"Ref":"Subnets"}]}]` || vpc["SecurityGroupIds"] == nil {
+		t.Errorf("VpcConfig %v: want one subnet and the security groups", vpc)
+	}
+	if timeout, _ := fn["Timeout"].(float64); timeout <= 60 {
+		t.Errorf("function timeout %v s: must exceed the probe's 60s --deadline", fn["Timeout"])
+	}
+	vars, _ := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+	env := map[string]string{}
+	for name, v := range vars {
+		value, literal := v.(string)
+		if !literal {
+			value = sampleValue(name)
+		}
+		env[name] = value
+	}
+	for _, need := range []string{"VPCPROBE_LOG_GROUP", "VPCPROBE_SUBNET_ID", "VPCPROBE_SECURITY_GROUPS", "VPCPROBE_SERVICES"} {
+		if _, ok := env[need]; !ok {
+			t.Errorf("function environment lacks %s", need)
+		}
+	}
+	if _, err := checkProbeEnv(env); err != nil {
+		t.Errorf("function environment: %v", err)
+	}
+	perm := tpl.Resources["LambdaSchedulePermission"].Properties
+	src, _ := json.Marshal(perm["SourceArn"])
+	if perm["Principal"] != "events.amazonaws.com" || perm["Action"] != "lambda:InvokeFunction" || string(src) != `{"Fn::GetAtt":["LambdaScheduleRule","Arn"]}` {
+		t.Errorf("permission %v: want the schedule rule allowed to invoke", perm)
+	}
+	targets, _ := json.Marshal(tpl.Resources["LambdaScheduleRule"].Properties["Targets"])
+	if !strings.Contains(string(targets), `"Fn::GetAtt":["LambdaFunction","Arn"]`) {
+		t.Errorf("schedule targets %s", targets)
+	}
+	if !slices.Contains(lambdaRes, "LambdaFailureAlarm") {
+		t.Errorf("no failure alarm for the Lambda variant")
+	}
+}
+
+// TestTemplateCfnLint runs cfn-lint, which knows every resource type's properties, on the
+// template: errors and warnings fail.
+func TestTemplateCfnLint(t *testing.T) {
+	bin, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		if _, serr := os.Stat("/root/.pyenv/shims/cfn-lint"); serr == nil {
+			bin = "/root/.pyenv/shims/cfn-lint"
+		} else {
+			t.Fatalf("cfn-lint is not installed: pip install cfn-lint (%v)", err)
+		}
+	}
+	out, err := exec.Command(bin, "--format", "parseable", "template.json").CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit) && exit.ExitCode()&(2|4) == 0: // informational findings only
+		t.Logf("cfn-lint:\n%s", out)
+	default:
+		t.Errorf("cfn-lint template.json: %v\n%s", err, out)
+	}
 }
