@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/report"
 )
 
@@ -74,6 +76,11 @@ type LambdaConfig struct {
 	// ProbeDeadline is the probe's --deadline; the function's timeout adds lambdaTimeoutSlack.
 	ProbeDeadline time.Duration
 	Deadline      time.Duration // bound on the whole launch: create, wait, invoke
+
+	// ForTask and Needs are as in Config: the application task reproduced (--for-task) and what
+	// its task definition needs; the report carries them.
+	ForTask *Origin
+	Needs   *needs.Needs
 }
 
 // RunID returns the run id of the probe in subnet.
@@ -132,13 +139,16 @@ func (l *Launcher) RunLambda(ctx context.Context, c LambdaConfig) (*Report, erro
 	l.deleteFunctions(runs)
 
 	rep := &Report{Schema: Schema, LaunchID: c.LaunchID, Runner: RunnerLambda, StartedAt: started.UTC().Format(time.RFC3339),
-		Interrupted: ctx.Err() != nil}
+		Interrupted: ctx.Err() != nil, ForTask: c.ForTask, Needs: c.Needs}
 	var refused []string
 	for _, r := range runs {
 		s := SubnetReport{Subnet: r.subnet, RunID: r.runID, FunctionName: r.function, LastStatus: r.status,
 			Report: r.report, Diagnoses: append([]Diagnosis{}, r.diags...)}
 		if r.report != nil {
 			s.Diagnoses = append(reportDiagnoses(r.report), s.Diagnoses...)
+			if d, ok := publicIPNote(c.ForTask, r.report); ok {
+				s.Diagnoses = append(s.Diagnoses, d)
+			}
 		}
 		s.Verdict = subnetVerdict(s)
 		rep.Subnets = append(rep.Subnets, s)
@@ -370,6 +380,24 @@ func reportDiagnoses(rep *report.Report) []Diagnosis {
 		})
 	}
 	return ds
+}
+
+// publicIPNote warns, when the task the launch reproduces had a public IP, that a public route
+// the function found black-holed may be the task's way out: an internet gateway carries a task
+// with assignPublicIp, never a function.
+func publicIPNote(origin *Origin, rep *report.Report) (Diagnosis, bool) {
+	if origin == nil || origin.AssignPublicIP != string(ecstypes.AssignPublicIpEnabled) {
+		return Diagnosis{}, false
+	}
+	for _, sr := range rep.Services {
+		if sr.Route == report.RoutePublic && sr.Error == checks.Timeout {
+			return Diagnosis{Verdict: checks.Warn, Error: checks.Timeout, Cause: CauseLambda, Source: "launcher",
+				Diagnosis:   fmt.Sprintf("Task %s ran with a public IP (assignPublicIp ENABLED) and the function has none: public routes that timed out here (%s first) may still carry the task through an internet gateway.", origin.TaskARN, sr.Service),
+				Remediation: "Read the public-route timeouts above as what a task without a public IP meets; for the task itself, check that its subnet's route table sends 0.0.0.0/0 to an internet gateway, or add the endpoints and drop the public IP.",
+			}, true
+		}
+	}
+	return Diagnosis{}, false
 }
 
 // CauseLambda is the cause of what the launcher saw of a Lambda function: its creation, its

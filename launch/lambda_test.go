@@ -250,3 +250,29 @@ func TestRunLambdaExistingFunction(t *testing.T) {
 		t.Errorf("the user's function was deleted: %v", left)
 	}
 }
+
+// TestPublicIPNote: a reproduced task with a public IP makes a public-route timeout of the
+// function a warning about the difference, and nothing else does.
+func TestPublicIPNote(t *testing.T) {
+	timedOut := &report.Report{Services: []report.ServiceReport{{Service: "ecr.api", Route: report.RoutePublic, Error: checks.Timeout, Verdict: checks.Fail}}}
+	private := &report.Report{Services: []report.ServiceReport{{Service: "ecr.api", Route: report.RoutePrivate, Error: checks.Timeout, Verdict: checks.Fail}}}
+	tests := []struct {
+		name   string
+		origin *Origin
+		rep    *report.Report
+		want   bool
+	}{
+		{"public task, public timeout", &Origin{TaskARN: "arn:aws:ecs:eu-west-1:123456789012:task/shop/abc", AssignPublicIP: "ENABLED"}, timedOut, true},
+		{"private task", &Origin{AssignPublicIP: "DISABLED"}, timedOut, false},
+		{"private route", &Origin{AssignPublicIP: "ENABLED"}, private, false},
+		{"no task", nil, timedOut, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, ok := publicIPNote(tt.origin, tt.rep)
+			if ok != tt.want || (ok && (d.Verdict != checks.Warn || d.Cause != CauseLambda)) {
+				t.Errorf("publicIPNote = %+v, %v; want %v", d, ok, tt.want)
+			}
+		})
+	}
+}

@@ -38,6 +38,9 @@ const lambdaMargin = 500 * time.Millisecond
 var lambdaRefused = map[string]string{
 	"every":   "a function answers one invocation; schedule it instead (EventBridge)",
 	"version": "the report carries the version",
+	// The function's subnet may not reach the ECS API, and the launcher already read it.
+	"for-task-definition": "the launcher derives what a task definition needs and passes it in the event: vpcprobe launch --runner lambda --for-task-definition …",
+	"ecs-config":          "a function is no container instance",
 }
 
 // inLambda reports whether the process is a Lambda function's bootstrap.

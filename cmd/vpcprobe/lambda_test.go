@@ -45,6 +45,7 @@ func TestEventArgs(t *testing.T) {
 		{"object", `{"services": {"s3": true}}`, nil, "services"},
 		{"switch as number", `{"require-private": 1}`, nil, "require-private"},
 		{"every", `{"every": "1m"}`, nil, "every"},
+		{"task definition", `{"for-task-definition": "app:3"}`, nil, "for-task-definition"},
 		{"not an object", `["services"]`, nil, "event"},
 	}
 	for _, tt := range tests {

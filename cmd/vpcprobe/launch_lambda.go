@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/spf13/pflag"
 
@@ -38,8 +39,6 @@ var roleARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]
 // runLaunchLambda is "vpcprobe launch --runner lambda". Exit 0, 1 or 2 as the ECS runner, and 3
 // when nothing could be tested because the launcher was refused.
 func runLaunchLambda(o *launchOptions, fs *pflag.FlagSet, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
-	// CONTRACT.md's "could not test"; main.go gains the same constant with the exit-status change.
-	const exitCouldNotTest = 3
 	c, err := o.lambdaConfig(fs)
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
@@ -49,10 +48,27 @@ func runLaunchLambda(o *launchOptions, fs *pflag.FlagSet, getenv func(string) (s
 	// the first has been noticed, ends the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if o.region == "" {
+		o.region = taskRegion(o.forTask) // the task's own region unless told otherwise
+	}
 	cfg, err := awsConfig(ctx, o.region, getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
 		return exitUsage
+	}
+	if o.forTask != "" || o.forTaskDefinition != "" {
+		// What the application's task needs, derived as for the ECS runner (needs.go), travels in
+		// the event; --for-task also gives the task's subnet and security groups.
+		lc := launch.Config{LaunchID: c.LaunchID, Cluster: o.cluster, Subnets: c.Subnets, SecurityGroups: c.SecurityGroups, Env: eventEnv(c.Event)}
+		if lc, err = o.withNeeds(ctx, ecs.NewFromConfig(cfg), cfg.Region, lc, fs, stderr); err != nil {
+			fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
+			return needsExit(err)
+		}
+		c.Subnets, c.SecurityGroups, c.ForTask, c.Needs, c.Event = lc.Subnets, lc.SecurityGroups, lc.ForTask, lc.Needs, envEvent(lc.Env)
+		if err := checkLambdaTargets(c); err != nil {
+			fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
+			return exitUsage
+		}
 	}
 	go func() {
 		<-ctx.Done()
@@ -72,7 +88,7 @@ func runLaunchLambda(o *launchOptions, fs *pflag.FlagSet, getenv func(string) (s
 	switch {
 	case errors.Is(err, launch.ErrCouldNotTest):
 		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
-		return exitCouldNotTest
+		return exitUntested
 	case rep.Failed():
 		return exitFail
 	}
@@ -84,14 +100,17 @@ func runLaunchLambda(o *launchOptions, fs *pflag.FlagSet, getenv func(string) (s
 func (o *launchOptions) lambdaConfig(fs *pflag.FlagSet) (launch.LambdaConfig, error) {
 	c := launch.LambdaConfig{LaunchID: o.launchID, Role: o.lambdaRole, FunctionName: o.functionName,
 		Deadline: o.deadline, ProbeDeadline: o.probeDeadline, Event: map[string]any{}}
-	for _, name := range []string{"cluster", "task-definition", "launch-type", "capacity-provider", "platform-version", "container", "assign-public-ip", "awslogs-stream-prefix", "awslogs-group"} {
+	for _, name := range []string{"task-definition", "launch-type", "capacity-provider", "platform-version", "container", "assign-public-ip", "awslogs-stream-prefix", "awslogs-group"} {
 		if fs.Changed(name) {
-			return c, usagef("--%s: a flag of --runner ecs; a Lambda function has no cluster, task definition or container (drop it)", name)
+			return c, usagef("--%s: a flag of --runner ecs; a Lambda function has no task definition or container (drop it)", name)
 		}
 	}
+	if fs.Changed("cluster") && o.forTask == "" {
+		return c, usagef("--cluster: with --runner lambda only the cluster of --for-task's task (a function has none; drop it)")
+	}
 	switch {
-	case len(o.subnets) == 0:
-		return c, usagef("--subnets: required: the subnets to probe, comma-separated (example: subnet-0a1b2c3d,subnet-0b2c3d4e)")
+	case len(o.subnets) == 0 && o.forTask == "":
+		return c, usagef("--subnets: required: the subnets to probe, comma-separated (example: subnet-0a1b2c3d,subnet-0b2c3d4e), or --for-task")
 	case o.deadline <= 0:
 		return c, usagef("--deadline %s: must be positive (example: 10m)", o.deadline)
 	}
@@ -111,12 +130,10 @@ func (o *launchOptions) lambdaConfig(fs *pflag.FlagSet) (launch.LambdaConfig, er
 		}
 		c.SecurityGroups = append(c.SecurityGroups, g)
 	}
-	if len(c.SecurityGroups) > 5 {
-		return c, usagef("--security-groups: %d given, a function takes at most 5", len(c.SecurityGroups))
-	}
-
 	if c.FunctionName != "" {
 		switch {
+		case o.forTask != "" && len(c.Subnets) == 0:
+			return c, usagef("--function-name: give the function's one subnet as --subnets; --for-task's may differ")
 		case len(c.Subnets) != 1:
 			return c, usagef("--function-name: one function tests one subnet; give exactly one --subnets (its own), or drop --function-name to create one per subnet")
 		case o.lambdaZip != "" || o.lambdaRole != "":
@@ -126,8 +143,6 @@ func (o *launchOptions) lambdaConfig(fs *pflag.FlagSet) (launch.LambdaConfig, er
 		}
 	} else {
 		switch {
-		case len(c.SecurityGroups) == 0:
-			return c, usagef("--security-groups: required with --runner lambda: a function in a VPC needs at least one; give the task's groups")
 		case c.Role == "":
 			return c, usagef("--lambda-role: required with --runner lambda: the functions' execution role ARN (policy: taskdef/iam/lambda-execution-role.json, trust: taskdef/iam/lambda-trust.json)")
 		case !roleARNRE.MatchString(c.Role):
@@ -200,8 +215,42 @@ func (o *launchOptions) lambdaConfig(fs *pflag.FlagSet) (launch.LambdaConfig, er
 		}
 		c.Event[key] = value
 	}
-	if len(c.RunID(c.Subnets[0])) > 128 {
-		return c, usagef("--launch-id %q: too long for the run ids <launch-id>-<subnet>", c.LaunchID)
+	if o.forTask != "" { // its subnet and groups are known once the task is read
+		return c, nil
 	}
-	return c, nil
+	return c, checkLambdaTargets(c)
+}
+
+// checkLambdaTargets checks the subnets and groups once --for-task has had its say.
+func checkLambdaTargets(c launch.LambdaConfig) error {
+	switch {
+	case len(c.Subnets) == 0:
+		return usagef("--subnets: required: the subnets to probe, comma-separated (example: subnet-0a1b2c3d,subnet-0b2c3d4e)")
+	case len(c.SecurityGroups) == 0 && c.FunctionName == "":
+		return usagef("--security-groups: required with --runner lambda: a function in a VPC needs at least one; give the task's groups")
+	case len(c.SecurityGroups) > 5:
+		return usagef("--security-groups: %d given, a function takes at most 5", len(c.SecurityGroups))
+	case len(c.RunID(c.Subnets[0])) > 128:
+		return usagef("--launch-id %q: too long for the run ids <launch-id>-<subnet>", c.LaunchID)
+	}
+	return nil
+}
+
+// eventEnv and envEvent turn the probe's settings between event keys ("secret") and the
+// VPCPROBE_* variables (VPCPROBE_SECRET) the derivation from a task definition edits.
+func eventEnv(ev map[string]any) []launch.EnvVar {
+	var env []launch.EnvVar
+	for key, v := range ev {
+		env = append(env, launch.EnvVar{Name: envName(key), Value: fmt.Sprint(v)})
+	}
+	slices.SortFunc(env, func(a, b launch.EnvVar) int { return strings.Compare(a.Name, b.Name) })
+	return env
+}
+
+func envEvent(env []launch.EnvVar) map[string]any {
+	ev := map[string]any{}
+	for _, e := range env {
+		ev[strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(e.Name, envPrefix), "_", "-"))] = e.Value
+	}
+	return ev
 }

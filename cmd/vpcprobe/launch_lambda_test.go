@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -218,5 +219,52 @@ func TestLaunchLambdaInterrupt(t *testing.T) {
 	}
 	if left := fake.Functions(); len(left) != 0 {
 		t.Errorf("functions left behind after the interrupt: %v", left)
+	}
+}
+
+// TestLaunchLambdaForTask: "my task failed" to a live report from its subnet in one command —
+// --for-task gives the function the stopped task's subnet and its service's security groups, and
+// the services its task definition needs travel in the event; the stopped reason is shown beside.
+func TestLaunchLambdaForTask(t *testing.T) {
+	fake, srv := fakeAWS(t)
+	lambdaSandbox(t, fake)
+	fake.AddService(fakeaws.ECSService{Cluster: "shop", Name: "web", Subnets: []string{"subnet-0000000b"},
+		SecurityGroups: []string{"sg-0e1e1e1e"}, AssignPublicIP: "ENABLED"})
+	fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
+		return fakeaws.TaskScript{Pending: 1, NeverRuns: true, StoppedReason: authTimeout}
+	})
+	arn := appTask(t, fake, srv, "subnet-0000000b", "service:web", false)
+	nx := awstest.Resolver(t, fakedns.NewZone())
+	code, out, errs := launchCmd(t, env(), "launch", "--runner", "lambda", "--for-task", arn, "--cluster", "shop",
+		"--lambda-role", testLambdaRole, "--timeout", "1s", "--probe-deadline", "5s",
+		"--probe-env", "RESOLVER="+nx, "--probe-env", "AMAZON_DNS=", "--output", "json")
+	if code != exitFail {
+		t.Fatalf("exit %d, want 1; stderr:\n%s\nstdout:\n%s", code, errs, out)
+	}
+	var rep launch.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("stdout is not the report: %v\n%s", err, out)
+	}
+	if rep.ForTask == nil || rep.ForTask.TaskARN != arn || rep.Needs == nil || len(rep.Subnets) != 1 {
+		t.Fatalf("report: for_task %+v, needs %v, %d subnets", rep.ForTask, rep.Needs != nil, len(rep.Subnets))
+	}
+	s := rep.Subnets[0]
+	if s.Subnet != "subnet-0000000b" || s.Report == nil {
+		t.Fatalf("subnet %s, report %v: want the task's subnet with a report", s.Subnet, s.Report != nil)
+	}
+	if g := s.Report.Context.SecurityGroups; len(g) != 1 || g[0] != "sg-0e1e1e1e" {
+		t.Errorf("the function's groups %v, want the service's", g)
+	}
+	var got []string
+	for _, sr := range s.Report.Services {
+		got = append(got, sr.Service)
+	}
+	for _, key := range rep.Needs.Services {
+		if !slices.Contains(got, key) {
+			t.Errorf("the task definition needs %s; the function probed %v", key, got)
+		}
+	}
+	if left := fake.Functions(); len(left) != 0 {
+		t.Errorf("functions left: %v", left)
 	}
 }
