@@ -16,6 +16,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // The agent's hosts as the fake's DiscoverPollEndpoint names them.
@@ -218,7 +219,7 @@ func TestRunOnInstance(t *testing.T) {
 
 	m.HopLimited = true
 	rep = p.Run(context.Background(), time.Now())
-	if im := rep.Context.InstanceMetadata; im == nil || im.Status != checks.Warn || rep.Verdict != checks.Warn || rep.Context.Runner != "" {
+	if im := rep.Context.InstanceMetadata; im == nil || im.Status != checks.Warn || rep.Verdict != checks.Warn || rep.Context.Runner != report.RunnerHost {
 		t.Errorf("hop-limited: %+v verdict %s", rep.Context.InstanceMetadata, rep.Verdict)
 	}
 }

@@ -67,7 +67,7 @@ func TestRunOnInstance(t *testing.T) {
 			}
 			c := rep.Context
 			if tt.disabled != "" {
-				if m.TokenRequests() != before || c.InstanceMetadata != nil || c.Runner != "" {
+				if m.TokenRequests() != before || c.InstanceMetadata != nil || c.Runner != report.RunnerHost {
 					t.Errorf("instance metadata read although disabled: %+v", c)
 				}
 				return
