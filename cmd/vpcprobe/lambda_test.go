@@ -18,6 +18,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/internal/fakedns"
+	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/report"
 )
@@ -147,6 +148,7 @@ func TestLambdaRuntime(t *testing.T) {
 		if res.FunctionError != "" {
 			t.Fatalf("function error %s: %s\nstderr: %s", res.FunctionError, res.Payload, stderr.String())
 		}
+		schematest.Check(t, res.Payload)
 		var rep report.Report
 		if err := json.Unmarshal(res.Payload, &rep); err != nil || rep.Schema != report.Schema {
 			t.Fatalf("response is not a report (%v): %s", err, res.Payload)

@@ -16,6 +16,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/internal/fakedns"
+	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/report"
 )
@@ -67,6 +68,7 @@ func TestLaunchLambda(t *testing.T) {
 	if code != exitFail { // ecr.api does not resolve: measured, and failed
 		t.Fatalf("exit %d, want 1; stderr:\n%s\nstdout:\n%s", code, errs, out)
 	}
+	schematest.Check(t, []byte(out))
 	var rep launch.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("stdout is not the report: %v\n%s", err, out)
