@@ -12,12 +12,12 @@ import (
 func TestRunner(t *testing.T) {
 	tests := []struct {
 		name string
-		p    Prober
+		p    *Prober
 		want string
 	}{
-		{"lambda", Prober{Config: Config{Runner: report.RunnerLambda, FunctionName: "vpcprobe-x"}}, report.RunnerLambda},
-		{"ecs task", Prober{Metadata: Metadata{TaskARN: "arn:aws:ecs:eu-west-1:123456789012:task/c/abc"}}, report.RunnerECSTask},
-		{"host", Prober{}, report.RunnerHost},
+		{"lambda", &Prober{Config: Config{Runner: report.RunnerLambda, FunctionName: "vpcprobe-x"}}, report.RunnerLambda},
+		{"ecs task", &Prober{Metadata: Metadata{TaskARN: "arn:aws:ecs:eu-west-1:123456789012:task/c/abc"}}, report.RunnerECSTask},
+		{"host", &Prober{}, report.RunnerHost},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
