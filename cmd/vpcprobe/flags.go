@@ -42,6 +42,8 @@ type options struct {
 	// variable) was given, so that derived services join it instead of the default.
 	forTaskDefinition string
 	servicesGiven     bool
+
+	resolvConf string // where the system's resolvers are read from; empty means /etc/resolv.conf
 }
 
 // usageError is bad usage or configuration: exit 2 with one line naming the flag and the fix.
@@ -248,9 +250,13 @@ func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAcc
 		c.Resolvers = append(c.Resolvers, addr)
 	}
 	if len(c.Resolvers) == 0 {
-		rs, err := checks.SystemResolvers(resolvConf)
+		path := o.resolvConf
+		if path == "" {
+			path = defaultResolvConf
+		}
+		rs, err := checks.SystemResolvers(path)
 		if err != nil || len(rs) == 0 {
-			return c, usagef("--resolver: none given and %s names no nameserver; pass --resolver 10.0.0.2", resolvConf)
+			return c, usagef("--resolver: none given and %s names no nameserver; pass --resolver 10.0.0.2", path)
 		}
 		c.Resolvers = rs
 	}
@@ -273,8 +279,8 @@ func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAcc
 	return c, nil
 }
 
-// resolvConf is where the system's resolvers are read from.
-var resolvConf = "/etc/resolv.conf"
+// defaultResolvConf is where the system's resolvers are read from.
+const defaultResolvConf = "/etc/resolv.conf"
 
 // proxyVars are the variables net/http's proxy rules read.
 var proxyVars = []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"}

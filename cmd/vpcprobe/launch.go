@@ -279,7 +279,7 @@ func awsConfig(ctx context.Context, region string, getenv func(string) (string, 
 }
 
 // runLaunch is "vpcprobe launch".
-func runLaunch(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
 	o := &launchOptions{}
 	fs := newLaunchFlags(o, stdout)
 	err := parseFlags(fs, args, getenv)
@@ -322,7 +322,9 @@ func runLaunch(args []string, getenv func(string) (string, bool), stdout, stderr
 		Logs:     cloudwatchlogs.NewFromConfig(cfg),
 		Progress: stderr,
 	}
-	tuneLauncher(l)
+	if w.tuneLauncher != nil {
+		w.tuneLauncher(l)
+	}
 	rep := l.Run(ctx, c)
 	if rep.Interrupted {
 		fmt.Fprintln(stderr, "vpcprobe launch: interrupted; the tasks still running were stopped")
@@ -337,9 +339,6 @@ func runLaunch(args []string, getenv func(string) (string, bool), stdout, stderr
 	}
 	return exitOK
 }
-
-// tuneLauncher adjusts the launcher before it runs: tests shorten its polls and waits.
-var tuneLauncher = func(*launch.Launcher) {}
 
 // launchFormat is --output, else text on a terminal and JSON elsewhere.
 func launchFormat(output string, w io.Writer) string {

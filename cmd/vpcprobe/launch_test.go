@@ -24,7 +24,7 @@ import (
 
 // fakeAWS serves the fake behind TLS and points the SDK's standard environment at it: endpoint,
 // CA bundle, static credentials, region. The launcher polls every millisecond.
-func fakeAWS(t *testing.T) (*fakeaws.Server, *awstest.Server) {
+func fakeAWS(t *testing.T) (*fakeaws.Server, *awstest.Server, world) {
 	t.Helper()
 	awstest.StaticCredentials(t)
 	fake := fakeaws.New(fakeaws.DefaultConfig())
@@ -32,12 +32,10 @@ func fakeAWS(t *testing.T) (*fakeaws.Server, *awstest.Server) {
 	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
 	t.Setenv("AWS_CA_BUNDLE", srv.CAFile)
 	t.Setenv("AWS_REGION", "eu-west-1")
-	old := tuneLauncher
-	tuneLauncher = func(l *launch.Launcher) {
+	w := world{tuneLauncher: func(l *launch.Launcher) {
 		l.PollFirst, l.PollMax, l.ReportWait = time.Millisecond, 5*time.Millisecond, 200*time.Millisecond
-	}
-	t.Cleanup(func() { tuneLauncher = old })
-	return fake, srv
+	}}
+	return fake, srv, w
 }
 
 // probeTask is a task that runs once polled and writes the probe's events under its run id.
@@ -60,10 +58,9 @@ func probeTask(fake *fakeaws.Server, exit int, failed string) fakeaws.TaskScript
 	}}
 }
 
-func launchCmd(t *testing.T, getenv func(string) (string, bool), args ...string) (int, string, string) {
-	t.Helper()
+func launchCmd(w world, getenv func(string) (string, bool), args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
-	code := run(args, getenv, &out, &errb)
+	code := w.run(args, getenv, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -112,7 +109,7 @@ func TestLaunchUsage(t *testing.T) {
 			if len(tt.env) > 0 && tt.env[0] == "AWS_REGION" {
 				t.Setenv("AWS_REGION", tt.env[1]) // the SDK reads the process environment
 			}
-			code, out, errs := launchCmd(t, env(tt.env...), tt.args...)
+			code, out, errs := launchCmd(world{}, env(tt.env...), tt.args...)
 			if code != exitUsage {
 				t.Fatalf("exit %d, want 2; stderr %q", code, errs)
 			}
@@ -127,8 +124,10 @@ func TestLaunchUsage(t *testing.T) {
 }
 
 func TestLaunchHelp(t *testing.T) {
+	t.Parallel()
+	w := world{}
 	for _, sub := range []string{"launch", "explain-stopped"} {
-		code, out, _ := launchCmd(t, env(), sub, "--help")
+		code, out, _ := launchCmd(w, env(), sub, "--help")
 		if code != exitOK || !strings.Contains(out, "Usage: vpcprobe "+sub) || !strings.Contains(out, "$VPCPROBE_CLUSTER") {
 			t.Errorf("%s --help: exit %d\n%s", sub, code, out)
 		}
@@ -138,7 +137,7 @@ func TestLaunchHelp(t *testing.T) {
 // TestLaunchCommand runs "vpcprobe launch" against the fake through the SDK's standard
 // environment: a subnet that passes, one whose probe fails and one whose task never ran.
 func TestLaunchCommand(t *testing.T) {
-	fake, _ := fakeAWS(t)
+	fake, _, w := fakeAWS(t)
 	fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
 		switch task.Subnets[0] {
 		case "subnet-0000000b":
@@ -149,7 +148,7 @@ func TestLaunchCommand(t *testing.T) {
 		}
 		return probeTask(fake, 0, "")
 	})
-	code, out, errs := launchCmd(t, env("VPCPROBE_SECURITY_GROUPS", "sg-0d4e5f6a"),
+	code, out, errs := launchCmd(w, env("VPCPROBE_SECURITY_GROUPS", "sg-0d4e5f6a"),
 		"launch", "--cluster", "prod", "--task-definition", "vpcprobe:3", "--subnets", "subnet-0000000a,subnet-0000000b,subnet-0000000c",
 		"--services", "ecr.api,ecr.dkr,s3", "--require-private", "--launch-id", "build-42", "--output", "json")
 	if code != exitFail {
@@ -192,7 +191,7 @@ func TestLaunchCommand(t *testing.T) {
 	}
 
 	// The same launch where every subnet passes exits 0.
-	code, out, errs = launchCmd(t, env(), "launch", "--cluster", "prod", "--task-definition", "vpcprobe:3",
+	code, out, errs = launchCmd(w, env(), "launch", "--cluster", "prod", "--task-definition", "vpcprobe:3",
 		"--subnets", "subnet-0000000a", "--output", "text")
 	if code != exitOK || !strings.Contains(out, "subnet-0000000a") || !strings.Contains(out, "VERDICT") {
 		t.Errorf("exit %d\n%s\n%s", code, out, errs)
@@ -202,7 +201,7 @@ func TestLaunchCommand(t *testing.T) {
 // TestLaunchInterruptSignal sends the process a real SIGINT while the launch waits for tasks
 // that never leave PENDING: the tasks are stopped and the partial report is printed, exit 1.
 func TestLaunchInterruptSignal(t *testing.T) {
-	fake, _ := fakeAWS(t)
+	fake, _, w := fakeAWS(t)
 	var once sync.Once
 	fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
 		if task.Subnets[0] == "subnet-0000000b" { // the last task started: interrupt the wait
@@ -220,7 +219,7 @@ func TestLaunchInterruptSignal(t *testing.T) {
 	var out, errs string
 	go func() {
 		defer close(done)
-		code, out, errs = launchCmd(t, env(), "launch", "--cluster", "prod", "--task-definition", "vpcprobe",
+		code, out, errs = launchCmd(w, env(), "launch", "--cluster", "prod", "--task-definition", "vpcprobe",
 			"--subnets", "subnet-0000000a,subnet-0000000b", "--output", "json")
 	}()
 	select {
@@ -248,7 +247,7 @@ func TestLaunchInterruptSignal(t *testing.T) {
 
 // TestExplainStopped explains a stopped task of the fake, and refuses an unknown one with exit 2.
 func TestExplainStopped(t *testing.T) {
-	fake, srv := fakeAWS(t)
+	fake, srv, w := fakeAWS(t)
 	reason := `CannotPullContainerError: API error (500): Get https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/v2/: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)`
 	fake.ScriptTasks(func(fakeaws.ECSTask) fakeaws.TaskScript {
 		return fakeaws.TaskScript{NeverRuns: true, StoppedReason: reason}
@@ -266,7 +265,7 @@ func TestExplainStopped(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	code, out, errs := launchCmd(t, env(), "explain-stopped", "--cluster", "prod", "--task", arn, "--output", "json")
+	code, out, errs := launchCmd(w, env(), "explain-stopped", "--cluster", "prod", "--task", arn, "--output", "json")
 	if code != exitFail {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
@@ -277,7 +276,7 @@ func TestExplainStopped(t *testing.T) {
 	if len(e.Diagnoses) != 1 || e.Diagnoses[0].Service != "ecr.dkr" || e.Diagnoses[0].Error != checks.Timeout || e.StoppedReason != reason {
 		t.Errorf("explanation %+v", e)
 	}
-	code, _, errs = launchCmd(t, env(), "explain-stopped", "--cluster", "prod", "--task", "0123456789abcdef")
+	code, _, errs = launchCmd(w, env(), "explain-stopped", "--cluster", "prod", "--task", "0123456789abcdef")
 	if code != exitUsage || !strings.Contains(errs, "--task") {
 		t.Errorf("unknown task: exit %d, stderr %q", code, errs)
 	}

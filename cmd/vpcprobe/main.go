@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/probe"
 	"github.com/vpcprobe/vpcprobe/report"
@@ -37,12 +38,31 @@ func main() {
 	os.Exit(run(os.Args[1:], envLookup, os.Stdout, os.Stderr))
 }
 
-// run is the whole program behind a testable signature.
+// world is what a run takes from its surroundings beyond its arguments and environment: a
+// real run uses the zero value; tests inject their loopback world here instead of patching
+// globals, so that they can run in parallel.
+type world struct {
+	// resolvConf is where the system's resolvers are read from; empty means /etc/resolv.conf.
+	resolvConf string
+	// adjustProber, when set, edits every Prober before it runs: tests point it at their
+	// loopback world (the port of their server).
+	adjustProber func(*probe.Prober)
+	// tuneLauncher, when set, adjusts the launcher before it runs: tests shorten its polls
+	// and waits.
+	tuneLauncher func(*launch.Launcher)
+}
+
+// run is the whole program behind a testable signature, in the real world.
 func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+	return world{}.run(args, getenv, stdout, stderr)
+}
+
+// run is the whole program in world w.
+func (w world) run(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] { // subcommands, in launch.go
 		case "launch":
-			return runLaunch(args[1:], getenv, stdout, stderr)
+			return w.runLaunch(args[1:], getenv, stdout, stderr)
 		case "explain-stopped":
 			return runExplain(args[1:], getenv, stdout, stderr)
 		case "inspect":
@@ -53,6 +73,9 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 	o, err := parseArgs(args, getenv, stdout)
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK
+	}
+	if o != nil {
+		o.resolvConf = w.resolvConf
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe: %v\n", err)
@@ -107,8 +130,8 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 	proxy := proxyFrom(getenv)
 	newProber := func() *probe.Prober {
 		p := &probe.Prober{Config: cfg, Roots: roots, Proxy: proxy, Metadata: meta, MetaErr: metaErr, Instance: instance}
-		if adjustProber != nil {
-			adjustProber(p)
+		if w.adjustProber != nil {
+			w.adjustProber(p)
 		}
 		p.UseAWS(context.Background(), getenv)
 		return p
@@ -147,10 +170,6 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 		started = time.Now()
 	}
 }
-
-// adjustProber, when set, edits every Prober before it runs: tests point it at their loopback
-// world (the port of their server). Nil in a real run.
-var adjustProber func(*probe.Prober)
 
 // probeOnce runs one probe from started and delivers its report when --log-group asks; the
 // caller prints it, with the delivery's outcome in it.

@@ -23,15 +23,23 @@ var env = awstest.Env
 // safe are the flags every test run needs: no second opinion from 169.254.169.253.
 var safe = []string{"--amazon-dns", ""}
 
+// runCmd runs the program in the real world, with the SDK kept off instance metadata.
 func runCmd(t *testing.T, getenv func(string) (string, bool), args ...string) (int, string, string) {
 	t.Helper()
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	return runIn(world{}, getenv, args...)
+}
+
+// runIn runs the program in world w. It leaves the process environment alone: a test whose runs
+// end before any SDK call (usage, help) may be parallel.
+func runIn(w world, getenv func(string) (string, bool), args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
-	code := run(append(append([]string{}, safe...), args...), getenv, &out, &errb)
+	code := w.run(append(append([]string{}, safe...), args...), getenv, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
 func TestUsageErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		env  []string
@@ -59,7 +67,8 @@ func TestUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errs := runCmd(t, env(tt.env...), append([]string{"--resolver", "127.0.0.1:1"}, tt.args...)...)
+			t.Parallel()
+			code, out, errs := runIn(world{}, env(tt.env...), append([]string{"--resolver", "127.0.0.1:1"}, tt.args...)...)
 			if code != exitUsage {
 				t.Fatalf("exit %d, want 2; stderr %q", code, errs)
 			}
@@ -74,7 +83,8 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestHelpAndVersion(t *testing.T) {
-	code, out, _ := runCmd(t, env(), "--help")
+	t.Parallel()
+	code, out, _ := runIn(world{}, env(), "--help")
 	if code != exitOK {
 		t.Fatalf("--help exit %d", code)
 	}
@@ -93,13 +103,14 @@ func TestHelpAndVersion(t *testing.T) {
 	if !strings.Contains(out, `(default "ecr.api,ecr.dkr,s3,logs")`) || !strings.Contains(out, "169.254.169.253") {
 		t.Errorf("--help lacks defaults:\n%s", out)
 	}
-	code, out, _ = runCmd(t, env(), "--version")
+	code, out, _ = runIn(world{}, env(), "--version")
 	if code != exitOK || out != "vpcprobe dev\n" {
 		t.Errorf("--version: %d %q", code, out)
 	}
 }
 
 func TestEnvironment(t *testing.T) {
+	t.Parallel()
 	o, err := parseArgs([]string{"--timeout", "2s"}, env(
 		"VPCPROBE_TIMEOUT", "9s", // the flag wins
 		"VPCPROBE_DEADLINE", "30s",
@@ -134,12 +145,11 @@ func TestEnvironment(t *testing.T) {
 }
 
 func TestResolvConfDefault(t *testing.T) {
-	dir := t.TempDir()
-	old := resolvConf
-	t.Cleanup(func() { resolvConf = old })
-	resolvConf = filepath.Join(dir, "resolv.conf")
+	t.Parallel()
+	resolvConf := filepath.Join(t.TempDir(), "resolv.conf")
 	os.WriteFile(resolvConf, []byte("search ec2.internal\nnameserver 10.0.0.2\n"), 0o644)
 	o, _ := parseArgs(nil, env(), &bytes.Buffer{})
+	o.resolvConf = resolvConf
 	c, err := o.config(env("AWS_REGION", "eu-west-1"), "", "")
 	if err != nil || strings.Join(c.Resolvers, ",") != "10.0.0.2:53" {
 		t.Fatalf("%v %v", c.Resolvers, err)
@@ -212,6 +222,7 @@ func FuzzParseArgs(f *testing.F) {
 // TestOutputMode is CONTRACT.md's --output default: text on a terminal, else JSON; colour only
 // on a terminal and never with NO_COLOR, whatever its value.
 func TestOutputMode(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		format            string
 		tty               bool
@@ -234,6 +245,7 @@ func TestOutputMode(t *testing.T) {
 }
 
 func TestIsTerminal(t *testing.T) {
+	t.Parallel()
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -270,6 +282,7 @@ func TestIsTerminal(t *testing.T) {
 // on; without one, calls go direct and the process environment is not consulted. (That the
 // probe's calls really go through the proxy it is given is TestRunThroughProxy in probe.)
 func TestProxyFrom(t *testing.T) {
+	t.Parallel()
 	if proxyFrom(env("NO_PROXY", ".internal")) != nil {
 		t.Error("a proxy without any proxy variable")
 	}
