@@ -23,6 +23,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/report"
+	"github.com/vpcprobe/vpcprobe/untested"
 )
 
 // ECS is the part of the ECS client the launcher calls; *ecs.Client implements it.
@@ -135,6 +136,9 @@ type run struct {
 	endDiag       []Diagnosis // what the launcher saw: deadline, interrupt, lost task
 	report        *report.Report
 	reportNote    string // why no report was read
+	// untested is why the launcher measured nothing of this subnet: an ECS call (RunTask,
+	// DescribeTasks) that was denied or failed. Nil when the task ran or ECS said why it did not.
+	untested error
 }
 
 func (r *run) status() string {
@@ -147,7 +151,9 @@ func (r *run) status() string {
 func (r *run) stopped() bool { return r.status() == "STOPPED" }
 
 // Run launches the probe in every subnet of c and returns the combined report. It never fails:
-// what goes wrong with a task is that subnet's diagnosis. When ctx ends (an interrupt), the
+// what goes wrong with a task is that subnet's diagnosis; a subnet whose task could not be
+// started or followed (an ECS call denied or failed) is skip, not measured, and when no subnet
+// was measured the report's Err says why (untested.ErrCouldNotTest). When ctx ends (an interrupt), the
 // tasks still running are stopped and the report says so; when c.Deadline falls, the tasks not
 // yet stopped are stopped and diagnosed.
 func (l *Launcher) Run(ctx context.Context, c Config) *Report {
@@ -249,6 +255,7 @@ func (l *Launcher) start(ctx context.Context, c Config, r *run) {
 	}
 	if err != nil {
 		r.startDiag = []Diagnosis{runTaskError(err, c)}
+		r.untested = untested.Call("ecs:RunTask", err)
 		l.progress("%s: RunTask failed: %v", r.subnet, err)
 		return
 	}
@@ -333,6 +340,7 @@ func (l *Launcher) wait(ctx context.Context, c Config, runs []*run) {
 			if failures >= describeAttempts {
 				for _, r := range pending {
 					r.endDiag = append(r.endDiag, describeError(err, c))
+					r.untested = untested.Call("ecs:DescribeTasks", err)
 				}
 				return
 			}

@@ -2,8 +2,8 @@ package main
 
 // The launcher's subcommands: "vpcprobe launch" runs the probe as one ECS task per subnet and
 // prints the combined report; "vpcprobe explain-stopped" translates an existing task's stopped
-// reason. Both take their own flags, each also settable as VPCPROBE_<NAME>, and exit 0, 1 or 2
-// like the probe.
+// reason. Both take their own flags, each also settable as VPCPROBE_<NAME>, and exit 0, 1, 2 or
+// 3 like the probe.
 
 import (
 	"context"
@@ -27,6 +27,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/report"
+	"github.com/vpcprobe/vpcprobe/untested"
 )
 
 // launchOptions are launch's command line as given.
@@ -99,7 +100,8 @@ func newLaunchFlags(o *launchOptions, out io.Writer) *pflag.FlagSet {
 			"Runs the probe as one ECS task per subnet, waits for them, reads their reports from CloudWatch Logs\n"+
 			"and prints one combined report; a task that never ran is explained from its stopped reason.\n"+
 			"The probe's settings given here are passed to its container as VPCPROBE_* variables; those not given\n"+
-			"stay as the task definition has them. Exit 0: every subnet passed or warned; 1: a subnet failed; 2: bad usage.\n\nFlags:\n%s", fs.FlagUsages())
+			"stay as the task definition has them. Exit 0: every subnet passed or warned; 1: a subnet failed; 2: bad usage;\n"+
+			"3: could not test (no credentials, or RunTask/DescribeTasks denied or failing for every subnet).\n\nFlags:\n%s", fs.FlagUsages())
 	}
 	return fs
 }
@@ -249,7 +251,8 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (launch.Config, error) {
 }
 
 // awsConfig loads the SDK's configuration (environment, profile, role) for region and checks
-// that credentials can be had: their absence is a configuration error, exit 2.
+// that credentials can be had: a bad region is a usage error (exit 2), their absence is "could
+// not test" (an *untested.Error, exit 3).
 func awsConfig(ctx context.Context, region string, getenv func(string) (string, bool)) (aws.Config, error) {
 	for _, name := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
 		if region == "" {
@@ -273,7 +276,8 @@ func awsConfig(ctx context.Context, region string, getenv func(string) (string, 
 	credCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if _, err := cfg.Credentials.Retrieve(credCtx); err != nil {
-		return cfg, usagef("AWS credentials: %v (set AWS_PROFILE or AWS_ACCESS_KEY_ID, or run where a role is available)", err)
+		// Nothing can be measured without them: could not test, exit 3.
+		return cfg, untested.NoCredentials(fmt.Errorf("%w (set AWS_PROFILE or AWS_ACCESS_KEY_ID, or run where a role is available)", err))
 	}
 	return cfg, nil
 }
@@ -305,7 +309,7 @@ func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdo
 	cfg, err := awsConfig(ctx, o.region, getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
-		return exitUsage
+		return exitFor(err)
 	}
 	if o.forTask != "" || o.forTaskDefinition != "" {
 		if c, err = o.withNeeds(ctx, ecs.NewFromConfig(cfg), cfg.Region, c, fs, stderr); err != nil {
@@ -334,10 +338,23 @@ func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdo
 	} else {
 		stdout.Write(rep.JSON())
 	}
+	if err := rep.Err(); err != nil { // no subnet measured
+		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
+		return exitFor(err)
+	}
 	if rep.Failed() {
 		return exitFail
 	}
 	return exitOK
+}
+
+// exitFor is the exit status of a run that ended with err before it measured anything: 3 when
+// it could not test (untested.ErrCouldNotTest), 2 for bad usage or configuration.
+func exitFor(err error) int {
+	if errors.Is(err, untested.ErrCouldNotTest) {
+		return exitUntested
+	}
+	return exitUsage
 }
 
 // launchFormat is --output, else text on a terminal and JSON elsewhere.
@@ -366,7 +383,8 @@ const maxExplainInput = 16 << 20
 
 // runExplain is "vpcprobe explain-stopped": exit 0 when the task ran and its containers exited
 // 0 (or nothing can be judged yet), 1 when it never ran or a container failed, 2 on bad usage,
-// an unreadable document or a task that cannot be found. With --task it describes the task
+// an unreadable document or a task that cannot be found, 3 when the task cannot be described
+// (no credentials, DescribeTasks denied or failing). With --task it describes the task
 // through ECS; with --reason, --file or "-" it works offline, from text or the JSON of
 // `aws ecs describe-tasks`.
 func runExplain(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
@@ -486,7 +504,7 @@ func explainTask(o *explainOptions, getenv func(string) (string, bool), stderr i
 	cfg, err := awsConfig(ctx, o.region, getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe explain-stopped: %v\n", err)
-		return nil, exitUsage
+		return nil, exitFor(err)
 	}
 	e, err := launch.Explain(ctx, ecs.NewFromConfig(cfg), o.cluster, o.task)
 	switch {
@@ -495,7 +513,7 @@ func explainTask(o *explainOptions, getenv func(string) (string, bool), stderr i
 		return nil, exitUsage
 	case err != nil:
 		fmt.Fprintf(stderr, "vpcprobe explain-stopped: %v\n", err)
-		return nil, exitFail
+		return nil, exitFor(err)
 	}
 	return e, exitOK
 }

@@ -99,7 +99,6 @@ func TestLaunchUsage(t *testing.T) {
 		{"positional argument", nil, append(base, "now"), "now"},
 		{"no region", nil, base, "--region"},
 		{"bad region", nil, append(base, "--region", "Ireland"), "--region"},
-		{"no credentials", []string{"AWS_REGION", "eu-west-1"}, base, "credentials"},
 		{"explain: no cluster", nil, []string{"explain-stopped", "--task", "abc"}, "--cluster"},
 		{"explain: no task", nil, []string{"explain-stopped", "--cluster", "prod"}, "--task"},
 		{"explain: bad output", nil, []string{"explain-stopped", "--cluster", "prod", "--task", "abc", "--output", "xml"}, "--output"},
@@ -279,5 +278,62 @@ func TestExplainStopped(t *testing.T) {
 	code, _, errs = launchCmd(w, env(), "explain-stopped", "--cluster", "prod", "--task", "0123456789abcdef")
 	if code != exitUsage || !strings.Contains(errs, "--task") {
 		t.Errorf("unknown task: exit %d, stderr %q", code, errs)
+	}
+}
+
+// TestCouldNotTest: when nothing was measured (no credentials, a permission denied, an ECS call
+// failing for every subnet, every service skipped) the exit is 3 with one line naming the cause;
+// a launch where some subnet was measured exits by what was measured.
+func TestCouldNotTest(t *testing.T) {
+	launchArgs := []string{"launch", "--cluster", "prod", "--task-definition", "vpcprobe", "--output", "json"}
+	tests := []struct {
+		name    string
+		deny    string // an IAM action the fake denies
+		reject  string // a subnet whose RunTask the fake rejects
+		creds   bool   // credentials for the SDK
+		args    []string
+		code    int
+		want    string // in the one stderr line, when code is 3
+		verdict checks.Status
+	}{
+		{"launch without credentials", "", "", false, append(launchArgs, "--subnets", "subnet-0000000a"), exitUntested, "credentials", ""},
+		{"launch without iam:PassRole", "iam:PassRole", "", true, append(launchArgs, "--subnets", "subnet-0000000a,subnet-0000000b"), exitUntested, "iam:PassRole", checks.Skip},
+		{"launch without ecs:RunTask", "ecs:RunTask", "", true, append(launchArgs, "--subnets", "subnet-0000000a"), exitUntested, "ecs:RunTask", checks.Skip},
+		{"launch partly measured", "", "subnet-0000000b", true, append(launchArgs, "--subnets", "subnet-0000000a,subnet-0000000b"), exitOK, "", checks.Pass},
+		{"explain without credentials", "", "", false, []string{"explain-stopped", "--cluster", "prod", "--task", "abc"}, exitUntested, "credentials", ""},
+		{"explain without ecs:DescribeTasks", "ecs:DescribeTasks", "", true, []string{"explain-stopped", "--cluster", "prod", "--task", "abc"}, exitUntested, "ecs:DescribeTasks", ""},
+		{"probe with every service skipped", "", "", false, []string{"--amazon-dns", "", "--resolver", "127.0.0.1:1", "--services", "ecr.dkr", "--timeout", "1s"}, exitUntested, "registry account unknown", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake, _, w := fakeAWS(t)
+			if !tt.creds {
+				awstest.IsolateSDK(t)
+				t.Setenv("AWS_REGION", "eu-west-1")
+			}
+			fake.Configure(func(c *fakeaws.Config) { c.Deny = map[string]bool{tt.deny: true} })
+			fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
+				if task.Subnets[0] == tt.reject {
+					return fakeaws.TaskScript{Reject: "The subnet ID '" + tt.reject + "' does not exist"}
+				}
+				return probeTask(fake, 0, "")
+			})
+			code, out, errs := launchCmd(w, env("AWS_REGION", "eu-west-1"), tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr %q", code, tt.code, errs)
+			}
+			if tt.code == exitUntested {
+				last := errs[strings.LastIndex(strings.TrimSuffix(errs, "\n"), "\n")+1:]
+				if !strings.Contains(last, "could not test") || !strings.Contains(last, tt.want) {
+					t.Errorf("last stderr line %q: want could not test naming %q", last, tt.want)
+				}
+			}
+			if tt.verdict != "" {
+				var rep launch.Report
+				if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Verdict != tt.verdict {
+					t.Errorf("report verdict %s (%v), want %s", rep.Verdict, err, tt.verdict)
+				}
+			}
+		})
 	}
 }

@@ -32,6 +32,9 @@ const (
 	exitOK    = 0 // every service passed or warned, and a requested delivery succeeded
 	exitFail  = 1 // a service failed, or a requested delivery failed
 	exitUsage = 2 // bad usage or configuration; no report
+	// exitUntested is "could not test": nothing was measured (a permission or an AWS call
+	// failed first, no credentials, every service skipped); one line names the cause.
+	exitUntested = 3
 )
 
 func main() {
@@ -141,6 +144,10 @@ func (w world) run(args []string, getenv func(string) (string, bool), stdout, st
 	if o.every == 0 {
 		rep := probeOnce(newProber(), started)
 		out(rep)
+		if why := unmeasured(rep); why != "" {
+			fmt.Fprintf(stderr, "vpcprobe: could not test: %s\n", why)
+			return exitUntested
+		}
 		if rep.Failed() {
 			return exitFail
 		}
@@ -178,6 +185,23 @@ func probeOnce(p *probe.Prober, started time.Time) *report.Report {
 	rep := p.Run(context.Background(), started)
 	p.Deliver(context.Background(), rep, started)
 	return rep
+}
+
+// unmeasured says why nothing was measured when every check of every service was skipped (the
+// registry account unknown for an ecr.dkr probed alone, say), and is empty when something was.
+func unmeasured(rep *report.Report) string {
+	why := "no service was probed"
+	for _, s := range rep.Services {
+		for _, c := range s.Checks {
+			if c.Status != checks.Skip {
+				return ""
+			}
+			if why == "no service was probed" && c.Detail != "" {
+				why = s.Service + ": " + c.Detail
+			}
+		}
+	}
+	return why
 }
 
 // outputFor returns the function that prints a report on w, in the format outputMode chooses.
