@@ -307,6 +307,14 @@ func startedBy(launchID string) string {
 
 // wait polls DescribeTasks until every started task has stopped, ctx ends, or DescribeTasks
 // keeps failing. Throttling only slows it down.
+//
+// It is not ecs.NewTasksStoppedWaiter, on purpose: that waiter answers once, when every task
+// has stopped, while the launcher must print each task's status changes as they happen (a
+// person watching a pipeline), keep the latest view of every task so that a deadline or an
+// interrupt stops exactly the ones still running and diagnoses them from their last status,
+// ride out a few DescribeTasks failures and throttling with its own backoff (the waiter ends at
+// the first error the SDK's retries did not absorb), and follow more than the 100 tasks one
+// DescribeTasks call takes.
 func (l *Launcher) wait(ctx context.Context, c Config, runs []*run) {
 	interval := l.pollFirst()
 	failures := 0

@@ -539,7 +539,14 @@ func (p *Prober) probes(key string) bool {
 }
 
 // shared is one call whose answer several checks wait for. The first to need it starts it;
-// each waiter waits until the answer or its own context's end.
+// each waiter waits until the answer or its own context's end. The call runs under the run's
+// context (runOf), never under its first caller's: that caller may be a short step (the wait for
+// ecr.dkr's account is one --timeout) whose end must not become every later waiter's answer. The
+// call bounds its own steps (signed).
+//
+// Neither sync.OnceValue nor singleflight fits: OnceValue's function takes no context and its
+// waiters cannot leave when their own context ends; singleflight forgets an answer once the call
+// returns, so a check asking later would make the call again, and the run makes each call once.
 type shared[T any] struct {
 	once *sync.Once
 	done chan struct{}
@@ -550,14 +557,30 @@ func newShared[T any]() shared[T] {
 	return shared[T]{once: &sync.Once{}, done: make(chan struct{}), val: new(T)}
 }
 
-// start runs call in its own goroutine under ctx, unless it was started or set before.
+// start runs call in its own goroutine under the run's context (runOf(ctx)), unless it was
+// started or set before.
 func (s shared[T]) start(ctx context.Context, call func(context.Context) T) {
 	s.once.Do(func() {
 		go func() {
-			*s.val = call(ctx)
+			*s.val = call(runOf(ctx))
 			close(s.done)
 		}()
 	})
+}
+
+// runKey is the context key under which a run's context holds itself (withRun).
+type runKey struct{}
+
+// withRun marks ctx as the run's context: shared calls started from any context derived from it
+// run under it, bounded by the run's deadline and not by their first caller's step.
+func withRun(ctx context.Context) context.Context { return context.WithValue(ctx, runKey{}, ctx) }
+
+// runOf returns the run's context ctx derives from, or ctx itself outside a run.
+func runOf(ctx context.Context) context.Context {
+	if run, ok := ctx.Value(runKey{}).(context.Context); ok {
+		return run
+	}
+	return ctx
 }
 
 // set gives the answer directly, unless the call was started or set before.

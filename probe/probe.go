@@ -161,6 +161,7 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *report.Report {
 	budget := Plan(p.Timeout, p.Deadline, p.LogGroup != "")
 	ctx, cancel := context.WithDeadlineCause(ctx, started.Add(budget.Probe), checks.ErrDeadline)
 	defer cancel()
+	ctx = withRun(ctx) // the calls several checks share run under it (shared)
 
 	rep := &report.Report{
 		Schema:    report.Schema,
