@@ -77,7 +77,7 @@ func TestExplainStoppedOffline(t *testing.T) {
 			withStdin(t, tt.stdin)
 			getenv := env()
 			if strings.Contains(tt.name, "env var") {
-				getenv = env("VPCPROBE_REGION", "cn-north-1")
+				getenv = env("VPCPROBE_EXPLAIN_STOPPED_REGION", "cn-north-1") // explain-stopped's own, not the probe's VPCPROBE_REGION
 				tt.endpoint = "com.amazonaws.cn-north-1.ssm"
 			}
 			code, out, errs := launchCmd(world{}, getenv, append([]string{"explain-stopped", "--output", "json"}, tt.args...)...)

@@ -43,7 +43,8 @@ type options struct {
 	forTaskDefinition string
 	servicesGiven     bool
 
-	resolvConf string // where the system's resolvers are read from; empty means /etc/resolv.conf
+	resolvConf string         // where the system's resolvers are read from; empty means /etc/resolv.conf
+	fs         *pflag.FlagSet // the parsed flags: which came from the environment (fromEnv)
 }
 
 // usageError is bad usage or configuration: exit 2 with one line naming the flag and the fix.
@@ -85,13 +86,18 @@ func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.runID, "run-id", "", "identifier of this run in the report and its CloudWatch events (default: random; with --every, suffixed -1, -2, …)")
 	fs.StringVar(&o.ecsConfig, "ecs-config", probe.DefaultECSConfig, "the ECS agent's configuration on a container instance, read for ECS_CLUSTER when there is no task metadata")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
-	fs.VisitAll(func(f *pflag.Flag) {
-		if f.Name != "version" {
-			f.Usage += " [$" + envName(f.Name) + "]"
-		}
-	})
+	annotateEnv(fs, "version")
 	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: vpcprobe [flags]\n\nProbes the AWS service endpoints an ECS task needs from this subnet and reports what to fix.\nEvery flag can also be set as VPCPROBE_<NAME>; the flag wins.\n\nSubcommands (each with its own --help):\n  launch           run the probe as an ECS task in each of several subnets and combine the reports\n  explain-stopped  explain why an ECS task stopped, in the probe's terms\n\nFlags:\n%s", fs.FlagUsages())
+		var subs strings.Builder
+		for _, sc := range subcommands() {
+			fmt.Fprintf(&subs, "  %-16s %s\n", sc.name, sc.summary)
+		}
+		fmt.Fprintf(out, "Usage: vpcprobe [flags]\n       vpcprobe SUBCOMMAND [flags]\n       vpcprobe help [SUBCOMMAND]\n\n"+
+			"Probes the AWS service endpoints an ECS task needs from this subnet and reports what to fix.\n"+
+			"Every flag can also be set as VPCPROBE_<NAME>; the flag wins. A subcommand's flags are\n"+
+			"VPCPROBE_<SUBCOMMAND>_<NAME> (VPCPROBE_LAUNCH_DEADLINE). Exit 0: every service passed or warned;\n"+
+			"1: a service or the delivery failed; 2: bad usage; 3: could not test (nothing was measured).\n\n"+
+			"Subcommands (each with its own --help):\n%s\nFlags:\n%s", subs.String(), fs.FlagUsages())
 	}
 	return fs
 }
@@ -101,11 +107,12 @@ func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
 func parseArgs(args []string, getenv func(string) (string, bool), out io.Writer) (*options, error) {
 	o := &options{}
 	fs := newFlagSet(o, out)
+	o.fs = fs
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil, err
 		}
-		return nil, usagef("%v (see --help)", err)
+		return nil, flagError(fs, err)
 	}
 	if fs.NArg() > 0 {
 		return nil, usagef("unexpected argument %q: vpcprobe takes only flags (see --help)", fs.Arg(0))
@@ -120,15 +127,14 @@ func parseArgs(args []string, getenv func(string) (string, bool), out io.Writer)
 			for _, item := range strings.Split(v, ",") {
 				if item = strings.TrimSpace(item); item != "" {
 					if err := f.Value.Set(item); err != nil {
-						envErr = usagef("%s: %v", envName(f.Name), err)
+						envErr = envValueError(fs, f, v)
 					}
 				}
 			}
+			fs.SetAnnotation(f.Name, envAnnotation, []string{v})
 			return
 		}
-		if err := f.Value.Set(strings.TrimSpace(v)); err != nil {
-			envErr = usagef("%s=%q: %v (fix the variable or pass --%s)", envName(f.Name), v, err, f.Name)
-		}
+		envErr = setFromEnv(fs, f, v)
 	})
 	_, servicesEnv := getenv(envName("services"))
 	o.servicesGiven = fs.Changed("services") || servicesEnv

@@ -58,7 +58,7 @@ func newInspectFlags(o *inspectOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.region, "region", "", "region of the VPC (default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
 	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json (default: text on a terminal, else json)")
 	fs.StringVar(&o.fixFormat, "fix-format", "", "print instead one snippet creating every missing endpoint and rule: cloudformation or terraform")
-	fs.VisitAll(func(f *pflag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
+	annotateEnv(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: vpcprobe inspect --subnet subnet-… [--security-groups sg-1,sg-2] [flags]\n\n"+
 			"Reads the VPC's configuration (EC2 and Route 53 Resolver, read-only: taskdef/iam/inspect-readonly.json) and\n"+

@@ -93,33 +93,36 @@ func newLaunchFlags(o *launchOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.forTask, "for-task", "", "reproduce a (stopped) application task: its task definition as --for-task-definition, its subnet, its service's security groups and its cluster (default for --cluster); its stopped reason is shown beside the live result")
 	fs.BoolVar(&o.executeCommand, "enable-execute-command", false, "the application's tasks run with ECS Exec (a setting of the task or service): probe ssmmessages too")
 	fs.StringArrayVar(&o.probeEnv, "probe-env", nil, "another setting of the probe as NAME=VALUE (VPCPROBE_ added when missing), repeatable")
-	fs.VisitAll(func(f *pflag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
+	annotateEnv(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: vpcprobe launch --cluster C --task-definition TD --subnets s1,s2 [flags]\n"+
 			"       vpcprobe launch --task-definition TD --for-task TASK_ARN [flags]\n\n"+
 			"Runs the probe as one ECS task per subnet, waits for them, reads their reports from CloudWatch Logs\n"+
 			"and prints one combined report; a task that never ran is explained from its stopped reason.\n"+
 			"The probe's settings given here are passed to its container as VPCPROBE_* variables; those not given\n"+
-			"stay as the task definition has them. Exit 0: every subnet passed or warned; 1: a subnet failed; 2: bad usage;\n"+
+			"stay as the task definition has them. Every flag can also be set as VPCPROBE_LAUNCH_<NAME> (VPCPROBE_<NAME>\n"+
+			"is the probe's own and is not read here); the flag wins. Exit 0: every subnet passed or warned; 1: a subnet failed; 2: bad usage;\n"+
 			"3: could not test (no credentials, or RunTask/DescribeTasks denied or failing for every subnet).\n\nFlags:\n%s", fs.FlagUsages())
 	}
 	return fs
 }
 
-// parseFlags parses args, then fills every flag not given from its VPCPROBE_* variable.
+// parseFlags parses a subcommand's args, then fills every flag not given from its variable,
+// VPCPROBE_<SUBCOMMAND>_<FLAG> (envNameIn).
 func parseFlags(fs *pflag.FlagSet, args []string, getenv func(string) (string, bool)) error {
+	annotateEnv(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
 		}
-		return usagef("%v (see --help)", err)
+		return flagError(fs, err)
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q (see --help)", fs.Arg(0))
 	}
 	var envErr error
 	fs.VisitAll(func(f *pflag.Flag) {
-		v, ok := getenv(envName(f.Name))
+		v, ok := getenv(envNameIn(fs, f.Name))
 		if !ok || f.Changed || envErr != nil {
 			return
 		}
@@ -129,14 +132,13 @@ func parseFlags(fs *pflag.FlagSet, args []string, getenv func(string) (string, b
 					_ = f.Value.Set(item)
 				}
 			}
+			fs.SetAnnotation(f.Name, envAnnotation, []string{v})
 			f.Changed = true
 			return
 		}
-		if err := f.Value.Set(strings.TrimSpace(v)); err != nil {
-			envErr = usagef("%s=%q: %v (fix the variable or pass --%s)", envName(f.Name), v, err, f.Name)
-			return
+		if envErr = setFromEnv(fs, f, v); envErr == nil {
+			f.Changed = true // a variable is a flag given: the probe's settings are passed on
 		}
-		f.Changed = true // a variable is a flag given: the probe's settings are passed on
 	})
 	return envErr
 }
@@ -293,6 +295,7 @@ func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdo
 	var c launch.Config
 	if err == nil {
 		c, err = o.launchConfig(fs)
+		err = fromEnv(err, fs)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
@@ -381,6 +384,29 @@ var explainStdin io.Reader = os.Stdin
 // kind are far below it.
 const maxExplainInput = 16 << 20
 
+// newExplainFlags defines explain-stopped's flags on a fresh set writing help to out.
+func newExplainFlags(o *explainOptions, out io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("vpcprobe explain-stopped", pflag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.SortFlags = false
+	fs.StringVar(&o.cluster, "cluster", "", "cluster of the task (required with --task)")
+	fs.StringVar(&o.task, "task", "", "the task's ARN or id: describe it through ECS (ecs:DescribeTasks)")
+	fs.StringVar(&o.reason, "reason", "", "explain this stopped or container reason, offline (no AWS call)")
+	fs.StringVar(&o.file, "file", "", "explain the tasks of this `aws ecs describe-tasks` JSON document, offline; - (or a lone -) reads stdin")
+	fs.StringVar(&o.region, "region", "", "region of the cluster; offline, the region of the endpoints to name when neither a task ARN nor the reason says it (with --task, default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
+	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json, one JSON document per task and line (default: text on a terminal, else json)")
+	annotateEnv(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: vpcprobe explain-stopped --cluster C --task ARN [flags]\n"+
+			"       vpcprobe explain-stopped --reason TEXT [--region R] [flags]\n"+
+			"       aws ecs describe-tasks ... | vpcprobe explain-stopped - [--region R] [flags]\n\n"+
+			"Translates why an ECS task stopped (stopped reason, stop code, container reasons and exit codes) into\n"+
+			"the service, error code, diagnosis and remediation vpcprobe reports, and the services the task still\n"+
+			"needs after the failing one. --reason and --file work offline, with no AWS call.\n\nFlags:\n%s", fs.FlagUsages())
+	}
+	return fs
+}
+
 // runExplain is "vpcprobe explain-stopped": exit 0 when the task ran and its containers exited
 // 0 (or nothing can be judged yet), 1 when it never ran or a container failed, 2 on bad usage,
 // an unreadable document or a task that cannot be found, 3 when the task cannot be described
@@ -389,24 +415,7 @@ const maxExplainInput = 16 << 20
 // `aws ecs describe-tasks`.
 func runExplain(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
 	o := &explainOptions{}
-	fs := pflag.NewFlagSet("vpcprobe explain-stopped", pflag.ContinueOnError)
-	fs.SetOutput(stdout)
-	fs.SortFlags = false
-	fs.StringVar(&o.cluster, "cluster", "", "cluster of the task (required with --task)")
-	fs.StringVar(&o.task, "task", "", "the task's ARN or id: describe it through ECS (ecs:DescribeTasks)")
-	fs.StringVar(&o.reason, "reason", "", "explain this stopped or container reason, offline (no AWS call)")
-	fs.StringVar(&o.file, "file", "", "explain the tasks of this `aws ecs describe-tasks` JSON document, offline; - (or a lone -) reads stdin")
-	fs.StringVar(&o.region, "region", "", "region of the cluster; offline, the region of the endpoints to name when neither a task ARN nor the reason says it (with --task, default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
-	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json, one JSON document per task and line (default: text on a terminal, else json)")
-	fs.VisitAll(func(f *pflag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
-	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: vpcprobe explain-stopped --cluster C --task ARN [flags]\n"+
-			"       vpcprobe explain-stopped --reason TEXT [--region R] [flags]\n"+
-			"       aws ecs describe-tasks ... | vpcprobe explain-stopped - [--region R] [flags]\n\n"+
-			"Translates why an ECS task stopped (stopped reason, stop code, container reasons and exit codes) into\n"+
-			"the service, error code, diagnosis and remediation vpcprobe reports, and the services the task still\n"+
-			"needs after the failing one. --reason and --file work offline, with no AWS call.\n\nFlags:\n%s", fs.FlagUsages())
-	}
+	fs := newExplainFlags(o, stdout)
 	// A lone "-" is the document on stdin, as --file -.
 	var rest []string
 	for i, a := range args {

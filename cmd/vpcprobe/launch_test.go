@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -79,17 +80,19 @@ func TestLaunchUsage(t *testing.T) {
 		{"no task definition", nil, []string{"launch", "--cluster", "prod", "--subnets", "subnet-0a1b2c3d"}, "--task-definition"},
 		{"no subnets", nil, []string{"launch", "--cluster", "prod", "--task-definition", "vpcprobe"}, "--subnets"},
 		{"bad subnet", nil, append(base, "--subnets", "subnet-xyz"), "--subnets"},
-		{"bad subnet env", []string{"VPCPROBE_SUBNETS", "subnet-0a1b2c3d,sg-0a1b2c3d"}, []string{"launch", "--cluster", "prod", "--task-definition", "vpcprobe"}, "--subnets"},
+		{"bad subnet env", []string{"VPCPROBE_LAUNCH_SUBNETS", "subnet-0a1b2c3d,sg-0a1b2c3d"}, []string{"launch", "--cluster", "prod", "--task-definition", "vpcprobe"}, "VPCPROBE_LAUNCH_SUBNETS=subnet-0a1b2c3d,sg-0a1b2c3d:"},
 		{"bad security group", nil, append(base, "--security-groups", "default"), "--security-groups"},
 		{"six security groups", nil, append(base, "--security-groups", "sg-0000000a,sg-0000000b,sg-0000000c,sg-0000000d,sg-0000000e,sg-0000000f"), "--security-groups"},
 		{"bad launch type", nil, append(base, "--launch-type", "LAMBDA"), "--launch-type"},
 		{"launch type and capacity provider", nil, append(base, "--launch-type", "EC2", "--capacity-provider", "FARGATE_SPOT"), "--capacity-provider"},
 		{"bad output", nil, append(base, "--output", "yaml"), "--output"},
 		{"bad services", nil, append(base, "--services", "ecr,sts"), "--services"},
-		{"bad services env", []string{"VPCPROBE_SERVICES", "dynamo"}, base, "--services"},
+		{"bad services env", []string{"VPCPROBE_LAUNCH_SERVICES", "dynamo"}, base, "VPCPROBE_LAUNCH_SERVICES=dynamo:"},
 		{"zero timeout", nil, append(base, "--timeout", "0s"), "--timeout"},
 		{"probe deadline under timeout", nil, append(base, "--timeout", "10s", "--probe-deadline", "5s"), "--probe-deadline"},
-		{"bad deadline env", []string{"VPCPROBE_DEADLINE", "soon"}, base, "VPCPROBE_DEADLINE"},
+		{"bad deadline env", []string{"VPCPROBE_LAUNCH_DEADLINE", "soon"}, base, "VPCPROBE_LAUNCH_DEADLINE=soon:"},
+		{"zero timeout env", []string{"VPCPROBE_LAUNCH_TIMEOUT", "0s"}, base, "VPCPROBE_LAUNCH_TIMEOUT=0s:"},
+		{"bad bool flag", nil, append(base, "--assign-public-ip=maybe"), "--assign-public-ip"},
 		{"negative deadline", nil, append(base, "--deadline", "-1m"), "--deadline"},
 		{"bad account", nil, append(base, "--account", "123"), "--account"},
 		{"bad probe env", nil, append(base, "--probe-env", "no-equals"), "--probe-env"},
@@ -118,7 +121,31 @@ func TestLaunchUsage(t *testing.T) {
 			if strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tt.want) {
 				t.Errorf("stderr %q: want one line naming %q", errs, tt.want)
 			}
+			if goInternals.MatchString(errs) {
+				t.Errorf("stderr %q speaks Go, not plain words", errs)
+			}
 		})
+	}
+}
+
+// TestLaunchOwnEnvironment: launch reads VPCPROBE_LAUNCH_<FLAG>, never the probe's own
+// VPCPROBE_<FLAG> (which may be set for a probe on the same host).
+func TestLaunchOwnEnvironment(t *testing.T) {
+	t.Parallel()
+	o := &launchOptions{}
+	fs := newLaunchFlags(o, io.Discard)
+	err := parseFlags(fs, nil, env("VPCPROBE_DEADLINE", "soon", "VPCPROBE_TIMEOUT", "1s", "VPCPROBE_CLUSTER", "other",
+		"VPCPROBE_LAUNCH_DEADLINE", "2m", "VPCPROBE_LAUNCH_CLUSTER", "prod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.deadline != 2*time.Minute || o.timeout != 5*time.Second || o.cluster != "prod" {
+		t.Errorf("deadline %s timeout %s cluster %q: want 2m, the default 5s, prod", o.deadline, o.timeout, o.cluster)
+	}
+	var help bytes.Buffer
+	newLaunchFlags(&launchOptions{}, &help).Usage()
+	if !strings.Contains(help.String(), "$VPCPROBE_LAUNCH_DEADLINE") || strings.Contains(help.String(), "$VPCPROBE_DEADLINE") {
+		t.Errorf("launch --help does not document VPCPROBE_LAUNCH_DEADLINE alone:\n%s", help.String())
 	}
 }
 
@@ -127,7 +154,7 @@ func TestLaunchHelp(t *testing.T) {
 	w := world{}
 	for _, sub := range []string{"launch", "explain-stopped"} {
 		code, out, _ := launchCmd(w, env(), sub, "--help")
-		if code != exitOK || !strings.Contains(out, "Usage: vpcprobe "+sub) || !strings.Contains(out, "$VPCPROBE_CLUSTER") {
+		if code != exitOK || !strings.Contains(out, "Usage: vpcprobe "+sub) || !strings.Contains(out, "$"+envName(sub)+"_CLUSTER") {
 			t.Errorf("%s --help: exit %d\n%s", sub, code, out)
 		}
 	}
@@ -147,7 +174,7 @@ func TestLaunchCommand(t *testing.T) {
 		}
 		return probeTask(fake, 0, "")
 	})
-	code, out, errs := launchCmd(w, env("VPCPROBE_SECURITY_GROUPS", "sg-0d4e5f6a"),
+	code, out, errs := launchCmd(w, env("VPCPROBE_LAUNCH_SECURITY_GROUPS", "sg-0d4e5f6a"),
 		"launch", "--cluster", "prod", "--task-definition", "vpcprobe:3", "--subnets", "subnet-0000000a,subnet-0000000b,subnet-0000000c",
 		"--services", "ecr.api,ecr.dkr,s3", "--require-private", "--launch-id", "build-42", "--output", "json")
 	if code != exitFail {

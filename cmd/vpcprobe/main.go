@@ -38,13 +38,16 @@ const (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], envLookup, os.Stdout, os.Stderr))
+	os.Exit(world{environ: os.Environ}.run(os.Args[1:], envLookup, os.Stdout, os.Stderr))
 }
 
 // world is what a run takes from its surroundings beyond its arguments and environment: a
 // real run uses the zero value; tests inject their loopback world here instead of patching
 // globals, so that they can run in parallel.
 type world struct {
+	// environ lists the environment as NAME=VALUE, for the warning about VPCPROBE_* variables
+	// vpcprobe does not read; nil warns about none.
+	environ func() []string
 	// resolvConf is where the system's resolvers are read from; empty means /etc/resolv.conf.
 	resolvConf string
 	// adjustProber, when set, edits every Prober before it runs: tests point it at their
@@ -55,21 +58,22 @@ type world struct {
 	tuneLauncher func(*launch.Launcher)
 }
 
-// run is the whole program behind a testable signature, in the real world.
+// run is the whole program behind a testable signature, in the real world (but for the
+// environment's listing: see world.environ).
 func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
 	return world{}.run(args, getenv, stdout, stderr)
 }
 
 // run is the whole program in world w.
 func (w world) run(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+	if w.environ != nil {
+		warnUnknownEnv(w.environ(), stderr)
+	}
 	if len(args) > 0 {
-		switch args[0] { // subcommands, in launch.go
-		case "launch":
-			return w.runLaunch(args[1:], getenv, stdout, stderr)
-		case "explain-stopped":
-			return runExplain(args[1:], getenv, stdout, stderr)
-		case "inspect":
-			return runInspect(args[1:], getenv, stdout, stderr) // in inspect.go
+		for _, sc := range subcommands() {
+			if args[0] == sc.name {
+				return sc.run(w, args[1:], getenv, stdout, stderr)
+			}
 		}
 	}
 	started := time.Now()
@@ -116,6 +120,7 @@ func (w world) run(args []string, getenv func(string) (string, bool), stdout, st
 		return exitUntested
 	}
 	if err != nil {
+		err = fromEnv(err, o.fs)
 		fmt.Fprintf(stderr, "vpcprobe: %v\n", err)
 		return exitUsage
 	}
@@ -175,6 +180,34 @@ func (w world) run(args []string, getenv func(string) (string, bool), stdout, st
 		case <-time.After(time.Until(started.Add(o.every))):
 		}
 		started = time.Now()
+	}
+}
+
+// subcommand is one "vpcprobe NAME": a new subcommand registers in subcommands, in one entry.
+type subcommand struct {
+	name    string
+	summary string // one line for the probe's --help
+	// flags returns the subcommand's flag set writing help to out: its variables (for the
+	// unknown-variable warning) and its help.
+	flags func(out io.Writer) *pflag.FlagSet
+	run   func(w world, args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int
+}
+
+// subcommands are vpcprobe's subcommands, in the order --help lists them.
+func subcommands() []subcommand {
+	return []subcommand{
+		{"launch", "run the probe as an ECS task in each of several subnets and combine the reports",
+			func(out io.Writer) *pflag.FlagSet { return newLaunchFlags(&launchOptions{}, out) }, world.runLaunch},
+		{"explain-stopped", "explain why an ECS task stopped, in the probe's terms",
+			func(out io.Writer) *pflag.FlagSet { return newExplainFlags(&explainOptions{}, out) },
+			func(_ world, args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+				return runExplain(args, getenv, stdout, stderr)
+			}},
+		{"inspect", "read the VPC's configuration and say what in it breaks each service's path",
+			func(out io.Writer) *pflag.FlagSet { return newInspectFlags(&inspectOptions{}, out) },
+			func(_ world, args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+				return runInspect(args, getenv, stdout, stderr) // in inspect.go
+			}},
 	}
 }
 

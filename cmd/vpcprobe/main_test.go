@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -48,7 +49,13 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{"unknown service", nil, []string{"--region", "eu-west-1", "--services", "ecr,sts"}, "--services"},
 		{"bad duration flag", nil, []string{"--region", "eu-west-1", "--timeout", "5 parsecs"}, "timeout"},
-		{"bad duration env", []string{"VPCPROBE_DEADLINE", "soon"}, []string{"--region", "eu-west-1"}, "VPCPROBE_DEADLINE"},
+		{"bad duration env", []string{"VPCPROBE_DEADLINE", "soon"}, []string{"--region", "eu-west-1"}, "VPCPROBE_DEADLINE=soon:"},
+		{"duration without unit env", []string{"VPCPROBE_TIMEOUT", "5"}, []string{"--region", "eu-west-1"}, "VPCPROBE_TIMEOUT=5:"},
+		{"zero timeout env", []string{"VPCPROBE_TIMEOUT", "0s"}, []string{"--region", "eu-west-1"}, "VPCPROBE_TIMEOUT=0s:"},
+		{"bad bool env", []string{"VPCPROBE_REQUIRE_PRIVATE", "maybe"}, []string{"--region", "eu-west-1"}, "VPCPROBE_REQUIRE_PRIVATE=maybe:"},
+		{"bad bool flag", nil, []string{"--region", "eu-west-1", "--require-private=maybe"}, "--require-private"},
+		{"bad output env", []string{"VPCPROBE_OUTPUT", "yaml"}, []string{"--region", "eu-west-1"}, "VPCPROBE_OUTPUT=yaml:"},
+		{"bad services env", []string{"VPCPROBE_SERVICES", "ecr"}, []string{"--region", "eu-west-1"}, "VPCPROBE_SERVICES=ecr:"},
 		{"deadline shorter than timeout", nil, []string{"--region", "eu-west-1", "--timeout", "10s", "--deadline", "5s"}, "--deadline"},
 		{"zero timeout", nil, []string{"--region", "eu-west-1", "--timeout", "0s"}, "--timeout"},
 		{"bad resolver", nil, []string{"--region", "eu-west-1", "--resolver", "dns.example.com"}, "--resolver"},
@@ -77,6 +84,49 @@ func TestUsageErrors(t *testing.T) {
 			}
 			if strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tt.want) {
 				t.Errorf("stderr %q: want one line naming %q", errs, tt.want)
+			}
+			if goInternals.MatchString(errs) {
+				t.Errorf("stderr %q speaks Go, not plain words", errs)
+			}
+		})
+	}
+}
+
+// goInternals are what a usage line must never show: Go's own error texts.
+var goInternals = regexp.MustCompile(`strconv\.|time: |invalid argument|ParseBool|ParseDuration|invalid syntax`)
+
+// TestUnknownEnv: a VPCPROBE_* variable no subcommand reads gets one warning line naming the
+// nearest one; those of every subcommand and the documented ones get none.
+func TestUnknownEnv(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		environ []string
+		want    []string // per warning line, what it must name; nil: no warning
+	}{
+		{"typo of a probe flag", []string{"VPCPROBE_SERVICE=all"}, []string{"VPCPROBE_SERVICES (--services)"}},
+		{"typo of a launch flag", []string{"VPCPROBE_LAUNCH_DEADLNE=3m"}, []string{"VPCPROBE_LAUNCH_DEADLINE (launch --deadline)"}},
+		{"launch flag under the probe's prefix", []string{"VPCPROBE_SUBNETS=subnet-0a1b2c3d"}, []string{"VPCPROBE_LAUNCH_SUBNETS"}},
+		{"nothing near", []string{"VPCPROBE_ZZZZZZZZZZZZ=1"}, []string{"VPCPROBE_ZZZZZZZZZZZZ is not"}},
+		{"every kind known", []string{"VPCPROBE_SERVICES=all", "VPCPROBE_LAUNCH_CLUSTER=prod", "VPCPROBE_EXPLAIN_STOPPED_TASK=abc",
+			"VPCPROBE_RUN_ID=x", "VPCPROBE_EVERY=1m", "PATH=/bin", "VPCPROBEX=1"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := world{environ: func() []string { return tt.environ }}
+			_, _, errs := runIn(w, env(), "--version")
+			lines := strings.Split(strings.TrimSpace(errs), "\n")
+			if errs == "" {
+				lines = nil
+			}
+			if len(lines) != len(tt.want) {
+				t.Fatalf("stderr %q: want %d warning lines", errs, len(tt.want))
+			}
+			for i, want := range tt.want {
+				if !strings.Contains(lines[i], "warning") || !strings.Contains(lines[i], want) {
+					t.Errorf("warning %q: want it to name %q", lines[i], want)
+				}
 			}
 		})
 	}

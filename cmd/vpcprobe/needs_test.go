@@ -97,7 +97,7 @@ func TestForTaskDefinitionErrors(t *testing.T) {
 		}
 	})
 	t.Run("unreachable", func(t *testing.T) {
-		fakeAWS(t) // the SDK environment; the world is not needed
+		fakeAWS(t)                                          // the SDK environment; the world is not needed
 		t.Setenv("AWS_ENDPOINT_URL", "https://127.0.0.1:1") // nothing listens: no route to the ECS API
 		_, _, err := forTaskDefinition(t, env(), "--region", "eu-west-1", "--timeout", "2s", "--for-task-definition", "app")
 		if !errors.Is(err, needs.ErrUnreadable) {
