@@ -141,6 +141,24 @@ func parseArgs(args []string, getenv func(string) (string, bool), out io.Writer)
 	return o, envErr
 }
 
+// minEvery is the shortest --every. Every round of a sidecar signs STS and ECR calls, queries
+// DNS, and with --log-group opens a log stream of its own (CreateLogStream is limited to 50
+// calls per second per account and region, shared by every task of every service); a fleet of
+// sidecars probing every second would spend those quotas and fill the group with streams for
+// no gain: a path that breaks is reported within 10s either way, and a round that waits out a
+// black hole already takes about one --timeout. It is a string so that the sidecar tests, which
+// need rounds of milliseconds, can lower it at build time (-ldflags "-X main.minEvery=10ms");
+// a release build never does.
+var minEvery = "10s"
+
+// minEveryDuration is minEvery as a duration (10s if it does not parse).
+func minEveryDuration() time.Duration {
+	if d, err := time.ParseDuration(minEvery); err == nil && d >= 0 {
+		return d
+	}
+	return 10 * time.Second
+}
+
 // resolverAddr turns a host[:port] resolver address into ip:port; resolvers are IP literals,
 // because vpcprobe would need a resolver to find them.
 func resolverAddr(flag, s string) (string, error) {
@@ -210,6 +228,9 @@ func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAcc
 	}
 	if o.every < 0 {
 		return c, usagef("--every %s: must be zero (probe once) or positive", o.every)
+	}
+	if least := minEveryDuration(); o.every > 0 && o.every < least {
+		return c, usagef("--every %s: the minimum is %s (example: --every 5m)", o.every, least)
 	}
 	c.Timeout, c.Deadline = o.timeout, o.deadline
 

@@ -2,8 +2,8 @@ package main
 
 // The launcher's subcommands: "vpcprobe launch" runs the probe as one ECS task per subnet and
 // prints the combined report; "vpcprobe explain-stopped" translates an existing task's stopped
-// reason. Both take their own flags, each also settable as VPCPROBE_<NAME>, and exit 0, 1, 2 or
-// 3 like the probe.
+// reason. Both take their own flags, each also settable as VPCPROBE_<SUBCOMMAND>_<NAME>
+// (VPCPROBE_LAUNCH_DEADLINE), and exit 0, 1, 2 or 3 like the probe.
 
 import (
 	"context"

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -70,6 +72,9 @@ func (w world) run(args []string, getenv func(string) (string, bool), stdout, st
 		warnUnknownEnv(w.environ(), stderr)
 	}
 	if len(args) > 0 {
+		if args[0] == "help" {
+			return w.help(args[1:], getenv, stdout, stderr)
+		}
 		for _, sc := range subcommands() {
 			if args[0] == sc.name {
 				return sc.run(w, args[1:], getenv, stdout, stderr)
@@ -89,7 +94,8 @@ func (w world) run(args []string, getenv func(string) (string, bool), stdout, st
 		return exitUsage
 	}
 	if o.version {
-		fmt.Fprintf(stdout, "vpcprobe %s\n", version)
+		info, _ := debug.ReadBuildInfo()
+		fmt.Fprintf(stdout, "vpcprobe %s\n", versionOf(version, info))
 		return exitOK
 	}
 
@@ -181,6 +187,57 @@ func (w world) run(args []string, getenv func(string) (string, bool), stdout, st
 		}
 		started = time.Now()
 	}
+}
+
+// help is "vpcprobe help [SUBCOMMAND]": the help of the probe or of a subcommand, exit 0.
+func (w world) help(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" {
+		_, err := parseArgs([]string{"--help"}, getenv, stdout)
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	var names []string
+	for _, sc := range subcommands() {
+		if args[0] == sc.name {
+			return sc.run(w, []string{"--help"}, getenv, stdout, stderr)
+		}
+		names = append(names, sc.name)
+	}
+	fmt.Fprintf(stderr, "vpcprobe help: no subcommand %q (subcommands: %s)\n", args[0], strings.Join(names, ", "))
+	return exitUsage
+}
+
+// versionOf is what --version prints: the stamped version, or for a source build ("dev") the
+// VCS revision the build info carries, with "modified" when the tree had uncommitted changes.
+func versionOf(stamped string, info *debug.BuildInfo) string {
+	if stamped != "dev" || info == nil {
+		return stamped
+	}
+	var rev, when string
+	modified := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return stamped
+	}
+	v := stamped + " (" + rev
+	if when != "" {
+		v += " " + when
+	}
+	if modified {
+		v += ", modified"
+	}
+	return v + ")"
 }
 
 // subcommand is one "vpcprobe NAME": a new subcommand registers in subcommands, in one entry.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -68,6 +69,8 @@ func TestUsageErrors(t *testing.T) {
 		{"bad account", nil, []string{"--region", "eu-west-1", "--account", "12345"}, "--account"},
 		{"bad output", nil, []string{"--region", "eu-west-1", "--output", "yaml"}, "--output"},
 		{"negative every", nil, []string{"--region", "eu-west-1", "--every", "-1s"}, "--every"},
+		{"every below the minimum", nil, []string{"--region", "eu-west-1", "--every", "2s"}, "10s"},
+		{"every below the minimum env", []string{"VPCPROBE_EVERY", "1s"}, []string{"--region", "eu-west-1"}, "VPCPROBE_EVERY=1s:"},
 		{"unknown flag", nil, []string{"--regoin", "eu-west-1"}, "regoin"},
 		{"bad run id", nil, []string{"--region", "eu-west-1", "--run-id", "a b"}, "--run-id"},
 		{"positional argument", nil, []string{"--region", "eu-west-1", "probe"}, "probe"},
@@ -154,8 +157,60 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Errorf("--help lacks defaults:\n%s", out)
 	}
 	code, out, _ = runIn(world{}, env(), "--version")
-	if code != exitOK || out != "vpcprobe dev\n" {
+	if code != exitOK || !strings.HasPrefix(out, "vpcprobe dev") || strings.Count(out, "\n") != 1 {
 		t.Errorf("--version: %d %q", code, out)
+	}
+}
+
+// TestHelpCommand: "vpcprobe help" and "vpcprobe help SUBCOMMAND" print the same help as
+// --help, for every registered subcommand; an unknown one is a usage error.
+func TestHelpCommand(t *testing.T) {
+	t.Parallel()
+	code, out, _ := launchCmd(world{}, env(), "help")
+	if code != exitOK || !strings.Contains(out, "Usage: vpcprobe [flags]") {
+		t.Errorf("help: exit %d\n%s", code, out)
+	}
+	for _, sc := range subcommands() {
+		code, out, _ := launchCmd(world{}, env(), "help", sc.name)
+		if code != exitOK || !strings.Contains(out, "Usage: vpcprobe "+sc.name) {
+			t.Errorf("help %s: exit %d\n%s", sc.name, code, out)
+		}
+	}
+	code, out, errs := launchCmd(world{}, env(), "help", "lanch")
+	if code != exitUsage || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "launch") {
+		t.Errorf("help lanch: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}
+
+// TestVersionOf: a stamped version is printed as is; a source build ("dev") shows the VCS
+// revision and whether the tree was modified.
+func TestVersionOf(t *testing.T) {
+	t.Parallel()
+	vcs := func(kv ...string) *debug.BuildInfo {
+		info := &debug.BuildInfo{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			info.Settings = append(info.Settings, debug.BuildSetting{Key: kv[i], Value: kv[i+1]})
+		}
+		return info
+	}
+	rev := "0123456789abcdef0123456789abcdef01234567"
+	tests := []struct {
+		name, stamped string
+		info          *debug.BuildInfo
+		want          string
+	}{
+		{"release", "v1.2.3", vcs("vcs.revision", rev), "v1.2.3"},
+		{"source build", "dev", vcs("vcs.revision", rev, "vcs.time", "2026-11-30T10:00:00Z", "vcs.modified", "false"), "dev (" + rev + " 2026-11-30T10:00:00Z)"},
+		{"modified tree", "dev", vcs("vcs.revision", rev, "vcs.modified", "true"), "dev (" + rev + ", modified)"},
+		{"no VCS information", "dev", vcs(), "dev"},
+		{"no build info", "dev", nil, "dev"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := versionOf(tt.stamped, tt.info); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 
