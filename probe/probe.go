@@ -33,6 +33,7 @@ type Config struct {
 	LogStream      string
 	RequirePrivate bool
 	ECSCluster     string // the cluster the ECS agent joins (ECS_CLUSTER of /etc/ecs/ecs.config); empty: unknown, "default" is asked
+	NoAuth         bool   // --no-auth: the authenticated checks are skipped on purpose
 	RunID          string // identifier of the run; empty: a random one
 	Version        string
 }
@@ -288,7 +289,10 @@ func (p *Prober) probe(ctx context.Context, st *state, account string) {
 		}()
 	}
 	if st.svc.Key == "ecr.dkr" && account == "" {
-		st.skip = "registry account unknown"
+		st.mu.Lock()
+		st.host = "" // without its account there is no registry host: never ".dkr.ecr…"
+		st.mu.Unlock()
+		st.skip = "registry account unknown: pass --account 123456789012 or give the probe credentials"
 	}
 	if st.skip != "" {
 		for _, name := range st.plan {

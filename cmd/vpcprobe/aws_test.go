@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/probe"
@@ -235,6 +236,46 @@ func TestRunDelivers(t *testing.T) {
 	}
 }
 
+// TestNoCredentials: on a host without credentials the authenticated checks are skip, the
+// network verdicts stand (exit 0) and one line says so; --no-auth skips them without that line.
+func TestNoCredentials(t *testing.T) {
+	_, _, w, base, getenv := awsWorld(t, nil)
+	awstest.IsolateSDK(t) // no keys in the process environment either
+	hostEnv := func(name string) (string, bool) {
+		if name == "AWS_ACCESS_KEY_ID" {
+			return "", false
+		}
+		return getenv(name)
+	}
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		detail string
+		stderr int // lines
+	}{
+		{"no credentials", nil, probe.NoCredentials, 1},
+		{"--no-auth", []string{"--no-auth"}, "--no-auth", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(append(append([]string{}, base...), "--services", "sts,ecr.api", "--output", "json"), tc.args...)
+			code, out, errs := runIn(w, hostEnv, args...)
+			if code != exitOK || strings.Count(errs, "\n") != tc.stderr || (tc.stderr == 1 && !strings.Contains(errs, "--no-auth")) {
+				t.Fatalf("exit %d, stderr %q", code, errs)
+			}
+			var rep report.Report
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range rep.Services {
+				auth := s.Checks[len(s.Checks)-1]
+				if s.Verdict != checks.Pass || auth.Name != "auth" || auth.Status != checks.Skip || !strings.Contains(auth.Detail, tc.detail) {
+					t.Errorf("%s: verdict %s, auth %+v", s.Service, s.Verdict, auth)
+				}
+			}
+		})
+	}
+}
+
 func TestImageFlags(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -249,6 +290,8 @@ func TestImageFlags(t *testing.T) {
 		{[]string{"--secret", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db:k:s:v:extra"}, "--secret"},
 		{[]string{"--secret", "arn:aws:s3:::bucket/key"}, "--secret"},
 		{[]string{"--parameter", ""}, "--parameter"},
+		{[]string{"--no-auth", "--image", testImage}, "--no-auth"},
+		{[]string{"--no-auth", "--log-group", "/vpcprobe"}, "--log-group"},
 	}
 	for _, tt := range tests {
 		code, out, errs := runIn(world{}, env(), append([]string{"--resolver", "127.0.0.1:1", "--region", "eu-west-1"}, tt.args...)...)

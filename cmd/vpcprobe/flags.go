@@ -36,6 +36,7 @@ type options struct {
 	every          time.Duration
 	runID          string
 	ecsConfig      string
+	noAuth         bool
 	version        bool
 
 	// forTaskDefinition is --for-task-definition; servicesGiven says whether --services (or its
@@ -85,6 +86,7 @@ func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.forTaskDefinition, "for-task-definition", "", "probe what an application's task definition needs: ARN, family[:revision] (read with ecs:DescribeTaskDefinition) or file://path.json; adds its services, image, secrets and parameters")
 	fs.StringVar(&o.runID, "run-id", "", "identifier of this run in the report and its CloudWatch events (default: random; with --every, suffixed -1, -2, …)")
 	fs.StringVar(&o.ecsConfig, "ecs-config", probe.DefaultECSConfig, "the ECS agent's configuration on a container instance, read for ECS_CLUSTER when there is no task metadata")
+	fs.BoolVar(&o.noAuth, "no-auth", false, "skip the authenticated checks (STS, ECR token, registry login): network checks only, no credentials needed")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	annotateEnv(fs, "version")
 	fs.Usage = func() {
@@ -233,6 +235,18 @@ func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAcc
 		return c, usagef("--every %s: the minimum is %s (example: --every 5m)", o.every, least)
 	}
 	c.Timeout, c.Deadline = o.timeout, o.deadline
+	if o.noAuth {
+		// What needs credentials cannot run without them: say so now rather than skip it.
+		for _, needs := range []struct {
+			flag  string
+			given bool
+		}{{"--image", o.image != ""}, {"--secret", len(o.secrets) > 0}, {"--parameter", len(o.parameters) > 0}, {"--log-group", o.logGroup != ""}} {
+			if needs.given {
+				return c, usagef("--no-auth: %s needs credentials; drop one of them", needs.flag)
+			}
+		}
+		c.NoAuth = true
+	}
 
 	c.Region = o.region
 	for _, name := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {

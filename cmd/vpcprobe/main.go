@@ -150,7 +150,15 @@ func (w world) run(args []string, getenv func(string) (string, bool), stdout, st
 		p.UseAWS(context.Background(), getenv)
 		return p
 	}
-	out := outputFor(o.output, stdout, getenv)
+	printed := outputFor(o.output, stdout, getenv)
+	noted := false
+	out := func(rep *report.Report) {
+		printed(rep)
+		if !noted && withoutCredentials(rep) { // once, also in sidecar mode
+			noted = true
+			fmt.Fprintln(stderr, "vpcprobe: no AWS credentials: network checks only; pass --no-auth to silence")
+		}
+	}
 
 	if o.every == 0 {
 		rep := probeOnce(newProber(), started)
@@ -275,6 +283,19 @@ func probeOnce(p *probe.Prober, started time.Time) *report.Report {
 	rep := p.Run(context.Background(), started)
 	p.Deliver(context.Background(), rep, started)
 	return rep
+}
+
+// withoutCredentials reports whether the run skipped an authenticated check because the host has
+// no AWS credentials at all.
+func withoutCredentials(rep *report.Report) bool {
+	for _, s := range rep.Services {
+		for _, c := range s.Checks {
+			if c.Status == checks.Skip && c.Detail == probe.NoCredentials {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // unmeasured says why nothing was measured when every check of every service was skipped (the
