@@ -17,6 +17,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
+	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/probe"
 	"github.com/vpcprobe/vpcprobe/report"
 )
@@ -262,6 +263,7 @@ func TestNoCredentials(t *testing.T) {
 			if code != exitOK || strings.Count(errs, "\n") != tc.stderr || (tc.stderr == 1 && !strings.Contains(errs, "--no-auth")) {
 				t.Fatalf("exit %d, stderr %q", code, errs)
 			}
+			schematest.Check(t, []byte(out))
 			var rep report.Report
 			if err := json.Unmarshal([]byte(out), &rep); err != nil {
 				t.Fatal(err)
