@@ -26,8 +26,9 @@ import (
 )
 
 // exitCannotRead is CONTRACT.md's exit 3 for inspect: nothing could be read (a missing
-// permission on ec2:DescribeSubnets, an API failure), one line naming the cause.
-const exitCannotRead = 3
+// permission on ec2:DescribeSubnets, an API failure, no credentials), one line naming the
+// cause; inspect.ErrUnreadable is an untested.ErrCouldNotTest.
+const exitCannotRead = exitUntested
 
 // inspectDeadline bounds the whole inspection: about a dozen paginated Describe calls, each
 // retried by the SDK on throttling; two minutes is ample and still ends a hung run.
@@ -134,7 +135,7 @@ func runInspect(args []string, getenv func(string) (string, bool), stdout, stder
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe inspect: %v\n", err)
-		return exitUsage
+		return exitFor(err) // no credentials: could not test
 	}
 	clients := inspect.Clients{EC2: ec2.NewFromConfig(cfg), Resolver: route53resolver.NewFromConfig(cfg), Region: cfg.Region}
 	if o.eni != "" {

@@ -330,6 +330,7 @@ func TestCouldNotTest(t *testing.T) {
 		{"launch partly measured", "", "subnet-0000000b", true, append(launchArgs, "--subnets", "subnet-0000000a,subnet-0000000b"), exitOK, "", checks.Pass},
 		{"explain without credentials", "", "", false, []string{"explain-stopped", "--cluster", "prod", "--task", "abc"}, exitUntested, "credentials", ""},
 		{"explain without ecs:DescribeTasks", "ecs:DescribeTasks", "", true, []string{"explain-stopped", "--cluster", "prod", "--task", "abc"}, exitUntested, "ecs:DescribeTasks", ""},
+		{"inspect without credentials", "", "", false, []string{"inspect", "--subnet", "subnet-0a1b2c3d"}, exitUntested, "credentials", ""},
 		{"probe with every service skipped", "", "", false, []string{"--amazon-dns", "", "--resolver", "127.0.0.1:1", "--services", "ecr.dkr", "--timeout", "1s"}, exitUntested, "registry account unknown", ""},
 	}
 	for _, tt := range tests {

@@ -112,7 +112,7 @@ func TestUnknownEnv(t *testing.T) {
 		{"launch flag under the probe's prefix", []string{"VPCPROBE_SUBNETS=subnet-0a1b2c3d"}, []string{"VPCPROBE_LAUNCH_SUBNETS"}},
 		{"nothing near", []string{"VPCPROBE_ZZZZZZZZZZZZ=1"}, []string{"VPCPROBE_ZZZZZZZZZZZZ is not"}},
 		{"every kind known", []string{"VPCPROBE_SERVICES=all", "VPCPROBE_LAUNCH_CLUSTER=prod", "VPCPROBE_EXPLAIN_STOPPED_TASK=abc",
-			"VPCPROBE_RUN_ID=x", "VPCPROBE_EVERY=1m", "PATH=/bin", "VPCPROBEX=1"}, nil},
+			"VPCPROBE_INSPECT_SUBNET=subnet-0a1b2c3d", "VPCPROBE_RUN_ID=x", "VPCPROBE_EVERY=1m", "PATH=/bin", "VPCPROBEX=1"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
