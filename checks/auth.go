@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -80,7 +81,7 @@ func CallerIdentity(ctx context.Context, c STSAPI) (Result, Identity) {
 		code, detail := CallFailure(ctx, action, start, err)
 		return failed("auth", code, detail, start), Identity{}
 	}
-	id := Identity{Account: deref(out.Account), ARN: deref(out.Arn)}
+	id := Identity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn)}
 	return passed("auth", fmt.Sprintf("%s: %s", action, id.ARN), start), id
 }
 
@@ -212,7 +213,7 @@ func Parameters(ctx context.Context, c SSMAPI, names []string) Result {
 		hi := min(lo+10, len(names))
 		wg.Go(func() {
 			t0 := time.Now()
-			out, err := c.GetParameters(ctx, &ssm.GetParametersInput{Names: names[lo:hi], WithDecryption: ptr(true)})
+			out, err := c.GetParameters(ctx, &ssm.GetParametersInput{Names: names[lo:hi], WithDecryption: aws.Bool(true)})
 			if err != nil {
 				code, detail := CallFailure(ctx, action, t0, err)
 				for i := lo; i < hi; i++ {
@@ -436,15 +437,6 @@ func passed(name, detail string, start time.Time) Result {
 func failed(name string, code Code, detail string, start time.Time) Result {
 	return Result{Name: name, Status: Fail, Code: code, Detail: Bound(detail), Duration: time.Since(start)}
 }
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-func ptr[T any](v T) *T { return &v }
 
 func plural(n int, what string) string {
 	if n == 1 {

@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -424,30 +423,20 @@ func short(d time.Duration) string {
 // entries that are not IP addresses. A file without nameservers gives an empty list and no
 // error; DNS then reports "no DNS server configured".
 func SystemResolvers(path string) ([]string, error) {
-	f, err := os.Open(path)
+	conf, err := dns.ClientConfigFromFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("resolv.conf: %w", err)
 	}
-	defer f.Close()
 	var servers []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() && len(servers) < maxResolvConfServers {
-		line := sc.Text()
-		if i := strings.IndexAny(line, "#;"); i >= 0 {
-			line = line[:i]
-		}
-		fields := strings.Fields(line)
-		if len(fields) < 2 || fields[0] != "nameserver" {
-			continue
-		}
-		a, err := netip.ParseAddr(fields[1])
+	for _, name := range conf.Servers {
+		a, err := netip.ParseAddr(name)
 		if err != nil {
 			continue
 		}
 		servers = append(servers, netip.AddrPortFrom(a, 53).String())
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("resolv.conf: %w", err)
+		if len(servers) == maxResolvConfServers {
+			break
+		}
 	}
 	return servers, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
 
@@ -36,10 +37,10 @@ func AgentEndpoints(ctx context.Context, c ECSAgentAPI, cluster string) (Result,
 		code, detail := CallFailure(ctx, action, start, err)
 		return failed("auth", code, detail, start), AgentHosts{}
 	}
-	hosts := AgentHosts{Agent: hostOf(deref(out.Endpoint)), Telemetry: hostOf(deref(out.TelemetryEndpoint))}
+	hosts := AgentHosts{Agent: hostOf(aws.ToString(out.Endpoint)), Telemetry: hostOf(aws.ToString(out.TelemetryEndpoint))}
 	if hosts.Agent == "" || hosts.Telemetry == "" {
 		return failed("auth", HTTPError, fmt.Sprintf("%s answered no usable endpoint (endpoint %q, telemetryEndpoint %q)",
-			action, deref(out.Endpoint), deref(out.TelemetryEndpoint)), start), AgentHosts{}
+			action, aws.ToString(out.Endpoint), aws.ToString(out.TelemetryEndpoint)), start), AgentHosts{}
 	}
 	detail := fmt.Sprintf("%s for cluster %s: agent %s, telemetry %s", action, cluster, hosts.Agent, hosts.Telemetry)
 
@@ -51,13 +52,13 @@ func AgentEndpoints(ctx context.Context, c ECSAgentAPI, cluster string) (Result,
 	case len(dc.Clusters) == 0:
 		reason := "not found"
 		if len(dc.Failures) > 0 {
-			reason = deref(dc.Failures[0].Reason)
+			reason = aws.ToString(dc.Failures[0].Reason)
 		}
 		return failed("auth", NotFound, fmt.Sprintf("cluster %s does not exist in this account and region (ecs:DescribeClusters: %s); %s still answered, but the agent cannot register into it",
 			cluster, reason, action), start), hosts
-	case deref(dc.Clusters[0].Status) != "" && deref(dc.Clusters[0].Status) != "ACTIVE":
+	case aws.ToString(dc.Clusters[0].Status) != "" && aws.ToString(dc.Clusters[0].Status) != "ACTIVE":
 		return failed("auth", NotFound, fmt.Sprintf("cluster %s is %s, not ACTIVE (ecs:DescribeClusters): the agent cannot register into it",
-			cluster, deref(dc.Clusters[0].Status)), start), hosts
+			cluster, aws.ToString(dc.Clusters[0].Status)), start), hosts
 	default:
 		detail += fmt.Sprintf("; cluster %s is ACTIVE", cluster)
 	}

@@ -14,10 +14,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53resolver"
 	rrtypes "github.com/aws/aws-sdk-go-v2/service/route53resolver/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/vpcprobe/vpcprobe/untested"
 )
 
-// ErrUnreadable wraps the reason nothing could be inspected: the subnets could not be read.
-var ErrUnreadable = errors.New("cannot read the VPC")
+// ErrUnreadable wraps the reason nothing could be inspected: the subnets could not be read. It
+// matches (errors.Is) untested.ErrCouldNotTest, the one sentinel of "could not test" (exit 3)
+// every runner returns.
+var ErrUnreadable error = errUnreadable{}
+
+type errUnreadable struct{}
+
+func (errUnreadable) Error() string { return "cannot read the VPC" }
+
+// Is makes ErrUnreadable a case of untested.ErrCouldNotTest.
+func (errUnreadable) Is(target error) bool { return target == untested.ErrCouldNotTest }
 
 // subnet is what inspect keeps of a subnet.
 type subnet struct {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/untested"
 )
 
 // ExplainSchema names the shape of Explain's report.
@@ -45,12 +46,12 @@ type ContainerState struct {
 }
 
 // Explain describes an existing task (any task, not only the probe's) and translates why it
-// stopped. It fails only when the task cannot be described; ErrTaskNotFound when ECS does not
-// know it.
+// stopped. It fails only when the task cannot be described: ErrTaskNotFound when ECS does not
+// know it, an *untested.Error when DescribeTasks was denied or failed.
 func Explain(ctx context.Context, client ECS, cluster, task string) (*Explanation, error) {
 	out, err := client.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{task}})
 	if err != nil {
-		return nil, fmt.Errorf("describe task: %w", err)
+		return nil, untested.Call("ecs:DescribeTasks", err)
 	}
 	if len(out.Tasks) == 0 {
 		reason := "MISSING"

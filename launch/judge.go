@@ -69,11 +69,15 @@ func judge(c Config, r *run, deadline time.Duration) SubnetReport {
 		s.Diagnoses = append(s.Diagnoses, exitDiagnoses(c, r, *s.ExitCode)...)
 	}
 	s.Verdict = subnetVerdict(s)
+	if s.Verdict == checks.Skip {
+		s.untested = r.untested
+	}
 	return s
 }
 
 // subnetVerdict is the report's verdict when there is one, else the worst of the diagnoses;
-// a task that ended with no diagnosis at all passed.
+// a task that ended with no diagnosis at all passed, and one whose every diagnosis is skip (the
+// launcher could not start or follow it) was not measured.
 func subnetVerdict(s SubnetReport) checks.Status {
 	if s.Report != nil {
 		if s.Report.Failed() {
@@ -82,6 +86,7 @@ func subnetVerdict(s SubnetReport) checks.Status {
 		return s.Report.Verdict
 	}
 	v := checks.Pass
+	skipped := len(s.Diagnoses) > 0
 	for _, d := range s.Diagnoses {
 		switch d.Verdict {
 		case checks.Fail:
@@ -89,6 +94,10 @@ func subnetVerdict(s SubnetReport) checks.Status {
 		case checks.Warn:
 			v = checks.Warn
 		}
+		skipped = skipped && d.Verdict == checks.Skip
+	}
+	if skipped {
+		return checks.Skip
 	}
 	return v
 }
@@ -189,8 +198,16 @@ func runTaskFailure(reason string) Diagnosis {
 }
 
 // runTaskError explains a RunTask call that failed: the launcher's permissions, or a task
-// definition, cluster or subnet that is not what the flags say.
+// definition, cluster or subnet that is not what the flags say. Nothing ran, so nothing about
+// the subnet was measured: the diagnosis is skip, and says so.
 func runTaskError(err error, c Config) Diagnosis {
+	d := runTaskErrorText(err, c)
+	d.Verdict = checks.Skip
+	d.Diagnosis = "Not measured: " + d.Diagnosis
+	return d
+}
+
+func runTaskErrorText(err error, c Config) Diagnosis {
 	d := Diagnosis{Verdict: checks.Fail, Cause: CauseRunTask, Source: "run_task", Raw: redact(err.Error())}
 	var ae smithy.APIError
 	code := checks.Classify(err)
@@ -216,10 +233,11 @@ func runTaskError(err error, c Config) Diagnosis {
 	return d
 }
 
-// describeError explains a wait that ended because DescribeTasks kept failing.
+// describeError explains a wait that ended because DescribeTasks kept failing: the task's
+// outcome is unknown, so the subnet was not measured (skip).
 func describeError(err error, c Config) Diagnosis {
-	d := Diagnosis{Verdict: checks.Fail, Error: checks.Classify(err), Cause: CauseDescribe, Source: "launcher", Raw: redact(err.Error()),
-		Diagnosis:   fmt.Sprintf("The launcher could not follow the task: DescribeTasks failed %d times in a row: %s.", describeAttempts, apiMessage(err)),
+	d := Diagnosis{Verdict: checks.Skip, Error: checks.Classify(err), Cause: CauseDescribe, Source: "launcher", Raw: redact(err.Error()),
+		Diagnosis:   fmt.Sprintf("Not measured: the launcher could not follow the task: DescribeTasks failed %d times in a row: %s.", describeAttempts, apiMessage(err)),
 		Remediation: fmt.Sprintf("Allow the launcher ecs:DescribeTasks on the tasks of cluster %s; the task itself ends within the probe's deadline.", c.Cluster),
 	}
 	return d

@@ -20,6 +20,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/report"
+	"github.com/vpcprobe/vpcprobe/untested"
 )
 
 // The Lambda runner (--runner lambda): the probe as one Lambda function per subnet, for subnets
@@ -35,11 +36,6 @@ type Lambda interface {
 	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
 	DeleteFunction(ctx context.Context, in *lambda.DeleteFunctionInput, opts ...func(*lambda.Options)) (*lambda.DeleteFunctionOutput, error)
 }
-
-// ErrCouldNotTest is the cause of a launch that measured nothing because the launcher itself
-// was refused (CreateFunction denied, a role Lambda cannot use, a function that cannot be
-// read): CONTRACT.md's exit 3. The report is still returned, with the reasons.
-var ErrCouldNotTest = errors.New("could not test")
 
 // RunnerLambda is Report.Runner for a launch through Lambda functions.
 const RunnerLambda = "lambda"
@@ -112,7 +108,7 @@ type lambdaRun struct {
 }
 
 // RunLambda runs the probe as a Lambda function in every subnet of c and returns the combined
-// report. What goes wrong in a subnet is that subnet's diagnosis; the error is ErrCouldNotTest
+// report. What goes wrong in a subnet is that subnet's diagnosis; the error is untested.ErrCouldNotTest
 // (wrapped, with the first cause) when no subnet could be tested because the launcher was
 // refused. Every function the launch created is deleted before it returns, also when ctx ends
 // (an interrupt) or c.Deadline falls.
@@ -150,6 +146,13 @@ func (l *Launcher) RunLambda(ctx context.Context, c LambdaConfig) (*Report, erro
 				s.Diagnoses = append(s.Diagnoses, d)
 			}
 		}
+		if r.notTested {
+			// Not measured is not failed: as with the ECS runner, a subnet the launcher could not
+			// start a probe in is skip, and the launch is judged by the subnets measured.
+			for i := range s.Diagnoses {
+				s.Diagnoses[i].Verdict = checks.Skip
+			}
+		}
 		s.Verdict = subnetVerdict(s)
 		rep.Subnets = append(rep.Subnets, s)
 		if r.notTested && len(r.diags) > 0 {
@@ -159,7 +162,10 @@ func (l *Launcher) RunLambda(ctx context.Context, c LambdaConfig) (*Report, erro
 	rep.DurationMS = l.now().Sub(started).Milliseconds()
 	rep.finish()
 	if len(refused) > 0 && len(refused) == len(runs) {
-		return rep, fmt.Errorf("%w: %s", ErrCouldNotTest, refused[0])
+		// The launcher itself was refused everywhere (CreateFunction denied, a role Lambda cannot
+		// use, a function that cannot be read): nothing was measured, exit 3. The report is
+		// still returned, with the reasons.
+		return rep, fmt.Errorf("%w: %s", untested.ErrCouldNotTest, refused[0])
 	}
 	return rep, nil
 }

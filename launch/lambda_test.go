@@ -21,6 +21,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/report"
+	"github.com/vpcprobe/vpcprobe/untested"
 )
 
 // elfHeader is the start of a 64-bit little-endian ELF file for machine with OS ABI abi.
@@ -240,8 +241,8 @@ func TestRunLambdaExistingFunction(t *testing.T) {
 	}
 	c = LambdaConfig{LaunchID: "t2", Subnets: []string{"subnet-0000000a"}, FunctionName: "team-probe", Deadline: 10 * time.Second}
 	rep, err := l.RunLambda(context.Background(), c)
-	if !errors.Is(err, ErrCouldNotTest) {
-		t.Errorf("error %v, want ErrCouldNotTest", err)
+	if !errors.Is(err, untested.ErrCouldNotTest) {
+		t.Errorf("error %v, want untested.ErrCouldNotTest", err)
 	}
 	if d := rep.Subnets[0].Diagnoses; len(d) != 1 || d[0].Error != TaskConfig || d[0].Cause != CauseLambda {
 		t.Errorf("diagnoses %+v", d)

@@ -23,6 +23,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/report"
+	"github.com/vpcprobe/vpcprobe/untested"
 )
 
 // ECS is the part of the ECS client the launcher calls; *ecs.Client implements it.
@@ -136,6 +137,9 @@ type run struct {
 	endDiag       []Diagnosis // what the launcher saw: deadline, interrupt, lost task
 	report        *report.Report
 	reportNote    string // why no report was read
+	// untested is why the launcher measured nothing of this subnet: an ECS call (RunTask,
+	// DescribeTasks) that was denied or failed. Nil when the task ran or ECS said why it did not.
+	untested error
 }
 
 func (r *run) status() string {
@@ -148,7 +152,9 @@ func (r *run) status() string {
 func (r *run) stopped() bool { return r.status() == "STOPPED" }
 
 // Run launches the probe in every subnet of c and returns the combined report. It never fails:
-// what goes wrong with a task is that subnet's diagnosis. When ctx ends (an interrupt), the
+// what goes wrong with a task is that subnet's diagnosis; a subnet whose task could not be
+// started or followed (an ECS call denied or failed) is skip, not measured, and when no subnet
+// was measured the report's Err says why (untested.ErrCouldNotTest). When ctx ends (an interrupt), the
 // tasks still running are stopped and the report says so; when c.Deadline falls, the tasks not
 // yet stopped are stopped and diagnosed.
 func (l *Launcher) Run(ctx context.Context, c Config) *Report {
@@ -250,6 +256,7 @@ func (l *Launcher) start(ctx context.Context, c Config, r *run) {
 	}
 	if err != nil {
 		r.startDiag = []Diagnosis{runTaskError(err, c)}
+		r.untested = untested.Call("ecs:RunTask", err)
 		l.progress("%s: RunTask failed: %v", r.subnet, err)
 		return
 	}
@@ -301,6 +308,14 @@ func startedBy(launchID string) string {
 
 // wait polls DescribeTasks until every started task has stopped, ctx ends, or DescribeTasks
 // keeps failing. Throttling only slows it down.
+//
+// It is not ecs.NewTasksStoppedWaiter, on purpose: that waiter answers once, when every task
+// has stopped, while the launcher must print each task's status changes as they happen (a
+// person watching a pipeline), keep the latest view of every task so that a deadline or an
+// interrupt stops exactly the ones still running and diagnoses them from their last status,
+// ride out a few DescribeTasks failures and throttling with its own backoff (the waiter ends at
+// the first error the SDK's retries did not absorb), and follow more than the 100 tasks one
+// DescribeTasks call takes.
 func (l *Launcher) wait(ctx context.Context, c Config, runs []*run) {
 	interval := l.pollFirst()
 	failures := 0
@@ -334,6 +349,7 @@ func (l *Launcher) wait(ctx context.Context, c Config, runs []*run) {
 			if failures >= describeAttempts {
 				for _, r := range pending {
 					r.endDiag = append(r.endDiag, describeError(err, c))
+					r.untested = untested.Call("ecs:DescribeTasks", err)
 				}
 				return
 			}

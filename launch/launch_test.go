@@ -3,6 +3,7 @@ package launch
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -19,6 +20,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/report"
+	"github.com/vpcprobe/vpcprobe/untested"
 )
 
 // world is the fake ECS and CloudWatch Logs behind a TLS test server, the real SDK clients
@@ -169,7 +171,7 @@ func TestLaunch(t *testing.T) {
 		{"subnet-oom", checks.Fail, "", OutOfMemory, CauseMemory},
 		{"subnet-full", checks.Fail, "", Capacity, CauseCapacity},
 		{"subnet-eni", checks.Fail, "", NetworkInterface, CauseENI},
-		{"subnet-bad", checks.Fail, "", TaskConfig, CauseRunTask},
+		{"subnet-bad", checks.Skip, "", TaskConfig, CauseRunTask}, // RunTask refused: not measured
 	}
 	for _, tt := range tests {
 		t.Run(tt.subnet, func(t *testing.T) {
@@ -389,26 +391,75 @@ func TestLaunchThrottled(t *testing.T) {
 }
 
 // TestLaunchDescribeDenied: when the launcher may not call DescribeTasks, the wait ends after a
-// few attempts with a diagnosis naming the permission's code.
+// few attempts; the subnet was not measured (skip, naming the permission's code) and the launch
+// could not test, naming ecs:DescribeTasks.
 func TestLaunchDescribeDenied(t *testing.T) {
 	cfg := fakeaws.DefaultConfig()
 	cfg.Deny = map[string]bool{"ecs:DescribeTasks": true}
 	w := newWorld(t, cfg)
 	rep := w.l.Run(context.Background(), config("subnet-a"))
-	if s := find(t, rep, "subnet-a"); s.Verdict != checks.Fail || !hasDiagnosis(s, "", checks.AccessDenied, CauseDescribe) {
+	if s := find(t, rep, "subnet-a"); s.Verdict != checks.Skip || !hasDiagnosis(s, "", checks.AccessDenied, CauseDescribe) {
 		t.Errorf("%s %+v", s.Verdict, s.Diagnoses)
 	}
+	wantUntested(t, rep, "ecs:DescribeTasks")
 }
 
-// TestLaunchRunTaskDenied: a launcher without iam:PassRole gets a diagnosis, not an error.
+// TestLaunchRunTaskDenied: a launcher without iam:PassRole measured nothing: every subnet is
+// skip with the diagnosis, the report is not "failed", and its Err names iam:PassRole.
 func TestLaunchRunTaskDenied(t *testing.T) {
 	cfg := fakeaws.DefaultConfig()
 	cfg.Deny = map[string]bool{"iam:PassRole": true}
 	w := newWorld(t, cfg)
-	rep := w.l.Run(context.Background(), config("subnet-a"))
-	s := find(t, rep, "subnet-a")
-	if s.Verdict != checks.Fail || s.TaskARN != "" || !hasDiagnosis(s, "", checks.AccessDenied, CauseRunTask) {
-		t.Errorf("%+v", s)
+	rep := w.l.Run(context.Background(), config("subnet-a", "subnet-b"))
+	for _, name := range []string{"subnet-a", "subnet-b"} {
+		s := find(t, rep, name)
+		if s.Verdict != checks.Skip || s.TaskARN != "" || !hasDiagnosis(s, "", checks.AccessDenied, CauseRunTask) {
+			t.Errorf("%+v", s)
+		}
+	}
+	wantUntested(t, rep, "iam:PassRole")
+}
+
+// wantUntested asserts that rep measured nothing, and that its Err says so naming action.
+func wantUntested(t *testing.T, rep *Report, action string) {
+	t.Helper()
+	err := rep.Err()
+	var ue *untested.Error
+	if rep.Verdict != checks.Skip || rep.Failed() || !errors.Is(err, untested.ErrCouldNotTest) || !errors.As(err, &ue) || ue.Action != action {
+		t.Errorf("verdict %s failed %v err %v: want could not test naming %s", rep.Verdict, rep.Failed(), err, action)
+	}
+}
+
+// TestLaunchPartlyUntested: a subnet whose task RunTask refused is skip, not measured; the
+// launch's verdict comes from the subnets that were measured, and it did test.
+func TestLaunchPartlyUntested(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		exit    int
+		verdict checks.Status
+	}{
+		{"rest passes", 0, checks.Pass},
+		{"rest fails", 1, checks.Fail},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, fakeaws.DefaultConfig())
+			w.fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
+				if task.Subnets[0] == "subnet-b" {
+					return fakeaws.TaskScript{Reject: "The subnet ID 'subnet-b' does not exist"}
+				}
+				if tt.exit != 0 {
+					return w.probeTask(tt.exit, "ecr.dkr")
+				}
+				return w.probeTask(0)
+			})
+			rep := w.l.Run(context.Background(), config("subnet-a", "subnet-b"))
+			if s := find(t, rep, "subnet-b"); s.Verdict != checks.Skip || !hasDiagnosis(s, "", TaskConfig, CauseRunTask) {
+				t.Errorf("rejected subnet: %s %+v", s.Verdict, s.Diagnoses)
+			}
+			if rep.Verdict != tt.verdict || rep.Err() != nil || rep.Failed() != (tt.verdict == checks.Fail) {
+				t.Errorf("verdict %s err %v failed %v, want %s", rep.Verdict, rep.Err(), rep.Failed(), tt.verdict)
+			}
+		})
 	}
 }
 

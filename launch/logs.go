@@ -91,18 +91,17 @@ func (l *Launcher) filterReport(ctx context.Context, group, runID string, starte
 		StartTime:     aws.Int64(started.Add(-logSkew).UnixMilli()),
 	}
 	var messages []string
-	for page := 0; page < maxLogPages; page++ {
-		out, err := l.Logs.FilterLogEvents(ctx, in)
+	pages := cloudwatchlogs.NewFilterLogEventsPaginator(l.Logs, in, func(o *cloudwatchlogs.FilterLogEventsPaginatorOptions) {
+		o.StopOnDuplicateToken = true
+	})
+	for page := 0; page < maxLogPages && pages.HasMorePages(); page++ {
+		out, err := pages.NextPage(ctx)
 		if err != nil {
 			return nil, err
 		}
 		for _, e := range out.Events {
 			messages = append(messages, aws.ToString(e.Message))
 		}
-		if out.NextToken == nil || aws.ToString(out.NextToken) == aws.ToString(in.NextToken) {
-			break
-		}
-		in.NextToken = out.NextToken
 	}
 	if rep, err := report.FromEvents(runID, messages); err == nil {
 		return rep, nil
@@ -123,19 +122,19 @@ func (l *Launcher) streamReport(ctx context.Context, group, stream, runID string
 		LogGroupName: aws.String(group), LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true),
 	}
 	var messages []string
-	for page := 0; page < maxLogPages; page++ {
-		out, err := l.Logs.GetLogEvents(ctx, in)
+	// At the end of a stream GetLogEvents hands back the token it was given: the paginator's
+	// StopOnDuplicateToken ends the reading there.
+	pages := cloudwatchlogs.NewGetLogEventsPaginator(l.Logs, in, func(o *cloudwatchlogs.GetLogEventsPaginatorOptions) {
+		o.StopOnDuplicateToken = true
+	})
+	for page := 0; page < maxLogPages && pages.HasMorePages(); page++ {
+		out, err := pages.NextPage(ctx)
 		if err != nil {
 			return nil, err
 		}
 		for _, e := range out.Events {
 			messages = append(messages, aws.ToString(e.Message))
 		}
-		// At the end of a stream GetLogEvents hands back the token it was given.
-		if out.NextForwardToken == nil || aws.ToString(out.NextForwardToken) == aws.ToString(in.NextToken) {
-			break
-		}
-		in.NextToken = out.NextForwardToken
 	}
 	if rep := reportDocument(runID, messages); rep != nil {
 		return rep, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/report"
+	"github.com/vpcprobe/vpcprobe/untested"
 )
 
 // Schema names the combined report's shape; fields may be added, never renamed or removed,
@@ -54,12 +55,19 @@ type SubnetReport struct {
 	ExitCode         *int32         `json:"exit_code"`
 	Report           *report.Report `json:"report"`
 	Diagnoses        []Diagnosis    `json:"diagnoses"`
+
+	// untested is why the subnet was not measured (Verdict skip): an *untested.Error.
+	untested error
 }
 
-// finish sets the launch's verdict: the worst of the subnets'.
+// finish sets the launch's verdict: the worst of the measured subnets', skip when none was
+// measured.
 func (r *Report) finish() {
-	r.Verdict = checks.Pass
+	r.Verdict = checks.Skip
 	for _, s := range r.Subnets {
+		if s.Verdict != checks.Skip && r.Verdict == checks.Skip {
+			r.Verdict = checks.Pass
+		}
 		switch s.Verdict {
 		case checks.Fail:
 			r.Verdict = checks.Fail
@@ -69,15 +77,26 @@ func (r *Report) finish() {
 			}
 		}
 	}
-	if len(r.Subnets) == 0 {
-		r.Verdict = checks.Skip
-	}
 }
 
-// Failed reports whether the launch must exit 1: a subnet failed (its task never ran, a service
-// failed, the launch was cut short), or there was nothing to launch.
+// Failed reports whether a measured subnet failed (its task never ran, a service failed, the
+// launch was cut short): exit 1.
 func (r *Report) Failed() bool {
-	return r.Verdict == checks.Fail || r.Verdict == checks.Skip
+	return r.Verdict == checks.Fail
+}
+
+// Err is nil when at least one subnet was measured; else an error matching
+// untested.ErrCouldNotTest that names the cause (the first subnet's): exit 3.
+func (r *Report) Err() error {
+	if r.Verdict != checks.Skip {
+		return nil
+	}
+	for _, s := range r.Subnets {
+		if s.untested != nil {
+			return s.untested
+		}
+	}
+	return fmt.Errorf("%w: no subnet was measured", untested.ErrCouldNotTest)
 }
 
 // JSON returns the report as one JSON document followed by a newline.

@@ -3,6 +3,7 @@ package needs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/vpcprobe/vpcprobe/untested"
 )
 
 // TestDerive reads real task-definition JSON shapes (describe-task-definition output and
@@ -246,4 +249,13 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestUnreadableIsUntested: a task definition the ECS API would not give is "could not test",
+// the sentinel every runner shares.
+func TestUnreadableIsUntested(t *testing.T) {
+	err := fmt.Errorf("%w: ecs:DescribeTaskDefinition: denied", ErrUnreadable)
+	if !errors.Is(err, ErrUnreadable) || !errors.Is(err, untested.ErrCouldNotTest) {
+		t.Errorf("%v does not match ErrUnreadable and untested.ErrCouldNotTest", err)
+	}
 }

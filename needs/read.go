@@ -12,13 +12,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/vpcprobe/vpcprobe/untested"
 )
 
 // ErrUnreadable wraps every failure to read a task definition through the ECS API: the call
 // failed (no route to the ECS endpoint, a missing ecs:DescribeTaskDefinition, no such task
 // definition), so nothing could be derived and nothing tested. Commands exit 3 (could not test)
-// on it; a bad file:// path or file is a usage error instead.
-var ErrUnreadable = errors.New("task definition unreadable")
+// on it; a bad file:// path or file is a usage error instead. It matches (errors.Is)
+// untested.ErrCouldNotTest, the one sentinel of "could not test" every runner returns.
+var ErrUnreadable error = unreadable{}
+
+type unreadable struct{}
+
+func (unreadable) Error() string { return "task definition unreadable" }
+
+// Is makes ErrUnreadable a case of untested.ErrCouldNotTest.
+func (unreadable) Is(target error) bool { return target == untested.ErrCouldNotTest }
 
 // FilePrefix starts a reference to a task definition file rather than one registered in ECS.
 const FilePrefix = "file://"

@@ -63,6 +63,7 @@ type awsRun struct {
 	credsHTTP *http.Client // the container credentials endpoint's client
 
 	creds    aws.CredentialsProvider
+	noSource bool // outside ECS with no credential source configured: no credentials is no failure
 	identity shared[identityAnswer]
 	token    shared[tokenAnswer]
 	layer    shared[layerAnswer]
@@ -111,6 +112,7 @@ func (p *Prober) UseAWS(ctx context.Context, getenv func(string) (string, bool))
 	}
 	cfg := a.config(ctx, getenv)
 	a.creds = cfg.Credentials
+	a.noSource = !inTask(getenv) && noCredentialSource(getenv)
 	c := sdkClients{ecr: ecr.NewFromConfig(cfg), logs: cloudwatchlogs.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg),
 		secrets: secretsmanager.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg), ecs: ecs.NewFromConfig(cfg)}
 	a.sts, a.ecr, a.secrets, a.ssm, a.ecs, a.logs = c.sts, c.ecr, c.secrets, c.ssm, c.ecs, c.logs
@@ -259,9 +261,18 @@ var errNoTaskRole = errors.New("this task has no task role (taskRoleArn): ECS ga
 // keys, no web identity, no profile. Saying so at once beats waiting on instance metadata,
 // which a Fargate task does not have and an awsvpc task on EC2 usually may not reach.
 func noTaskRole(getenv func(string) (string, bool)) bool {
-	if v, _ := getenv("ECS_CONTAINER_METADATA_URI_V4"); v == "" {
-		return false
-	}
+	return inTask(getenv) && noCredentialSource(getenv)
+}
+
+// inTask reports whether the process runs in an ECS task: it was given task metadata.
+func inTask(getenv func(string) (string, bool)) bool {
+	v, _ := getenv("ECS_CONTAINER_METADATA_URI_V4")
+	return v != ""
+}
+
+// noCredentialSource reports whether nothing but instance metadata could give credentials: no
+// container credentials, keys, web identity, profile or AWS files.
+func noCredentialSource(getenv func(string) (string, bool)) bool {
 	for _, k := range []string{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
 		"AWS_ACCESS_KEY_ID", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
 		"AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"} {
@@ -342,9 +353,21 @@ func (a *awsRun) retrieveCredentials(ctx context.Context) error {
 	return err
 }
 
-// noCredentials returns the failed check name for action when the run has no credentials,
-// and false when it has them.
+// NoCredentials is the Detail of every authenticated check skipped because the host has no AWS
+// credentials at all (outside ECS, no credential source configured, none from instance
+// metadata): the network checks stand, and the command line says so once.
+const NoCredentials = "no AWS credentials"
+
+// noAuth is the Detail of every authenticated check skipped on purpose (--no-auth).
+const noAuth = "--no-auth: not checked"
+
+// noCredentials returns the check name for action when the run has no credentials, and false
+// when it has them: skip when it was asked not to use any (--no-auth) or the host has none at
+// all (NoCredentials), else the credentials' failure.
 func (a *awsRun) noCredentials(ctx context.Context, name, action string) (checks.Result, bool) {
+	if a.p.NoAuth {
+		return checks.Skipped(name, noAuth), true
+	}
 	start := time.Now()
 	a.haveKeys.start(ctx, a.retrieveCredentials)
 	err, ok := a.haveKeys.wait(ctx)
@@ -353,6 +376,8 @@ func (a *awsRun) noCredentials(ctx context.Context, name, action string) (checks
 		return cutShort(name), true
 	case err == nil:
 		return checks.Result{}, false
+	case a.noSource && ctx.Err() == nil:
+		return checks.Skipped(name, NoCredentials), true
 	}
 	code, detail := checks.CallFailure(ctx, action, start, err)
 	return checks.Result{Name: name, Status: checks.Fail, Code: code, Detail: checks.Bound(detail),
@@ -431,7 +456,11 @@ func (a *awsRun) registryToken(ctx context.Context) (checks.Token, string, bool)
 	if !ok {
 		return checks.Token{}, "", false
 	}
-	if v.res.Status != checks.Pass {
+	switch v.res.Status {
+	case checks.Pass:
+	case checks.Skip: // no credentials, or --no-auth: the same reason
+		return checks.Token{}, v.res.Detail, true
+	default:
 		return checks.Token{}, fmt.Sprintf("no registry token: ecr:GetAuthorizationToken failed (%s)", v.res.Code), true
 	}
 	return v.tok, "", true
@@ -539,7 +568,14 @@ func (p *Prober) probes(key string) bool {
 }
 
 // shared is one call whose answer several checks wait for. The first to need it starts it;
-// each waiter waits until the answer or its own context's end.
+// each waiter waits until the answer or its own context's end. The call runs under the run's
+// context (runOf), never under its first caller's: that caller may be a short step (the wait for
+// ecr.dkr's account is one --timeout) whose end must not become every later waiter's answer. The
+// call bounds its own steps (signed).
+//
+// Neither sync.OnceValue nor singleflight fits: OnceValue's function takes no context and its
+// waiters cannot leave when their own context ends; singleflight forgets an answer once the call
+// returns, so a check asking later would make the call again, and the run makes each call once.
 type shared[T any] struct {
 	once *sync.Once
 	done chan struct{}
@@ -550,14 +586,30 @@ func newShared[T any]() shared[T] {
 	return shared[T]{once: &sync.Once{}, done: make(chan struct{}), val: new(T)}
 }
 
-// start runs call in its own goroutine under ctx, unless it was started or set before.
+// start runs call in its own goroutine under the run's context (runOf(ctx)), unless it was
+// started or set before.
 func (s shared[T]) start(ctx context.Context, call func(context.Context) T) {
 	s.once.Do(func() {
 		go func() {
-			*s.val = call(ctx)
+			*s.val = call(runOf(ctx))
 			close(s.done)
 		}()
 	})
+}
+
+// runKey is the context key under which a run's context holds itself (withRun).
+type runKey struct{}
+
+// withRun marks ctx as the run's context: shared calls started from any context derived from it
+// run under it, bounded by the run's deadline and not by their first caller's step.
+func withRun(ctx context.Context) context.Context { return context.WithValue(ctx, runKey{}, ctx) }
+
+// runOf returns the run's context ctx derives from, or ctx itself outside a run.
+func runOf(ctx context.Context) context.Context {
+	if run, ok := ctx.Value(runKey{}).(context.Context); ok {
+		return run
+	}
+	return ctx
 }
 
 // set gives the answer directly, unless the call was started or set before.

@@ -215,20 +215,46 @@ func TestAWSNoTaskRole(t *testing.T) {
 	}
 }
 
-// TestAWSNoCredentials: outside ECS and without any credentials (instance metadata disabled),
-// the calls are auth-failed naming the missing credentials.
+// TestAWSNoCredentials: on a host without any credentials (outside ECS, nothing configured,
+// instance metadata disabled) the authenticated checks are skip, saying so, and the network
+// verdict stands; --no-auth skips them on purpose without looking for credentials; in an ECS
+// task without a task role they fail, naming the task role.
 func TestAWSNoCredentials(t *testing.T) {
-	w := newWorld(t, fakeaws.New(fakeaws.DefaultConfig())) // isolated, without credentials
-	p := w.prober("sts", time.Second, 10*time.Second)
-	p.UseAWS(context.Background(), testEnv())
-	defer p.Close()
-	rep := p.Run(context.Background(), time.Now())
-	c := checkOf(t, serviceOf(t, rep, "sts"), "auth")
-	if c.Error != checks.AuthFailed || !strings.Contains(c.Detail, "no usable credentials") {
-		t.Fatalf("%+v", c)
-	}
-	if s := serviceOf(t, rep, "sts"); !strings.Contains(s.Remediation, "task role") {
-		t.Errorf("remediation %q", s.Remediation)
+	for _, tc := range []struct {
+		name    string
+		getenv  func(string) (string, bool)
+		noAuth  bool
+		status  checks.Status
+		code    checks.Code
+		detail  string
+		verdict checks.Status
+	}{
+		{"host", testEnv(), false, checks.Skip, "", NoCredentials, checks.Pass},
+		{"no-auth", testEnv(), true, checks.Skip, "", noAuth, checks.Pass},
+		{"task without a role", testEnv("ECS_CONTAINER_METADATA_URI_V4", "http://127.0.0.1:1/v4"), false, checks.Fail, checks.AuthFailed, "no usable credentials", checks.Fail},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, fakeaws.New(fakeaws.DefaultConfig())) // isolated, without credentials
+			p := w.prober("sts,ecr.api,ecr.dkr", time.Second, 10*time.Second)
+			p.Account = "" // nothing names the registry account
+			p.NoAuth = tc.noAuth
+			p.UseAWS(context.Background(), tc.getenv)
+			defer p.Close()
+			rep := p.Run(context.Background(), time.Now())
+			for _, key := range []string{"sts", "ecr.api"} {
+				s := serviceOf(t, rep, key)
+				c := checkOf(t, s, "auth")
+				if c.Status != tc.status || c.Error != tc.code || !strings.Contains(c.Detail, tc.detail) || s.Verdict != tc.verdict {
+					t.Errorf("%s: verdict %s, auth %+v; want %s, auth %s %s %q", key, s.Verdict, c, tc.verdict, tc.status, tc.code, tc.detail)
+				}
+				if tc.status == checks.Fail && !strings.Contains(s.Remediation, "task role") {
+					t.Errorf("%s remediation %q", key, s.Remediation)
+				}
+			}
+			if s := serviceOf(t, rep, "ecr.dkr"); s.Host != "" || !strings.Contains(s.Remediation, "--account 123456789012") {
+				t.Errorf("ecr.dkr without an account: host %q remediation %q", s.Host, s.Remediation)
+			}
+		})
 	}
 }
 
@@ -350,6 +376,7 @@ func TestAWSCredentialsNeverCome(t *testing.T) {
 	w, fake := awsWorld(t, nil)
 	p := awsProber(t, w, "sts,ecr.api,ecr.dkr", func(p *Prober) { p.Timeout = 300 * time.Millisecond })
 	p.aws.creds = markCredentials(silentCredentials{})
+	p.aws.noSource = false // a source is configured (say a profile's role) but never answers
 	rep := p.Run(context.Background(), time.Now())
 	for _, key := range []string{"sts", "ecr.api"} {
 		c := checkOf(t, serviceOf(t, rep, key), "auth")

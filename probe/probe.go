@@ -33,6 +33,7 @@ type Config struct {
 	LogStream      string
 	RequirePrivate bool
 	ECSCluster     string // the cluster the ECS agent joins (ECS_CLUSTER of /etc/ecs/ecs.config); empty: unknown, "default" is asked
+	NoAuth         bool   // --no-auth: the authenticated checks are skipped on purpose
 	RunID          string // identifier of the run; empty: a random one
 	Version        string
 	// Runner is report.RunnerLambda in a Lambda function (its diagnoses then say what differs
@@ -167,6 +168,7 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *report.Report {
 	budget := Plan(p.Timeout, p.Deadline, p.LogGroup != "")
 	ctx, cancel := context.WithDeadlineCause(ctx, started.Add(budget.Probe), checks.ErrDeadline)
 	defer cancel()
+	ctx = withRun(ctx) // the calls several checks share run under it (shared)
 
 	rep := &report.Report{
 		Schema:    report.Schema,
@@ -296,7 +298,10 @@ func (p *Prober) probe(ctx context.Context, st *state, account string) {
 		}()
 	}
 	if st.svc.Key == "ecr.dkr" && account == "" {
-		st.skip = "registry account unknown"
+		st.mu.Lock()
+		st.host = "" // without its account there is no registry host: never ".dkr.ecr…"
+		st.mu.Unlock()
+		st.skip = "registry account unknown: pass --account 123456789012 or give the probe credentials"
 	}
 	if st.skip != "" {
 		for _, name := range st.plan {

@@ -56,7 +56,7 @@ func judge(f finding) judgement {
 		}
 		j := judgement{verdict: checks.Skip, diagnosis: "Not probed: " + why + "."}
 		if f.svc.Key == "ecr.dkr" {
-			j.remediation = "Pass --account (or VPCPROBE_ACCOUNT) with the registry's account id, or give the probe credentials so it can learn it from STS."
+			j.remediation = "Pass --account 123456789012 (the registry's account id; VPCPROBE_ACCOUNT in a task definition), or give the probe AWS credentials so that it learns it from STS."
 		}
 		return j
 	}

@@ -58,7 +58,7 @@ Commands:
 
 Flags of run, up and bench:
   --probe PATH   a vpcprobe binary to run (default: build ./cmd/vpcprobe stripped, as it ships)
-  --json         run: print the probe's JSON report instead of its text;
+  --json         run: stdout carries only the probe's JSON report, the rest goes to stderr;
                  describe: print the ids and the Describe calls' view as JSON
   --ec2          up: also serve the VPC's configuration through the EC2 API (a moto_server), for
                  vpcprobe inspect and launch
@@ -70,10 +70,35 @@ run, up, down and bench need root (or CAP_NET_ADMIN and CAP_SYS_ADMIN).
 var checkPrivilege = netns.Check
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	// A reader that goes away early (vpclab run x | head -1) must not kill vpclab before it has
+	// removed its namespaces and files: with SIGPIPE ignored, a write to the closed pipe returns
+	// EPIPE (which out swallows) instead of ending the process.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	out := &outWriter{w: os.Stdout}
+	code := run(ctx, os.Args[1:], out, os.Stderr)
 	stop()
+	if out.err != nil && !errors.Is(out.err, syscall.EPIPE) {
+		fmt.Fprintf(os.Stderr, "vpclab: writing the output: %v\n", out.err)
+		if code == exitOK {
+			code = exitFail
+		}
+	}
 	os.Exit(code)
+}
+
+// outWriter is stdout that remembers its first write error and drops everything after it, so
+// that a closed pipe changes nothing of what vpclab does, its cleanup above all.
+type outWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (o *outWriter) Write(p []byte) (int, error) {
+	if o.err == nil {
+		_, o.err = o.w.Write(p)
+	}
+	return len(p), nil
 }
 
 // run is the command behind a testable signature. Every path returns through it, so the labs
@@ -237,7 +262,8 @@ func probeBinary(ctx context.Context, path string) (bin string, cleanup func(), 
 	return path, cleanup, st.Size(), nil
 }
 
-// runOnce runs the probe once in sc's lab and prints its report and the lab's verdict.
+// runOnce runs the probe once in sc's lab and prints its report and the lab's verdict. With
+// asJSON, stdout carries the probe's JSON report alone and everything else goes to stderr.
 func runOnce(ctx context.Context, sc lab.Scenario, bin string, probeArgs []string, asJSON bool, stdout, stderr io.Writer) int {
 	l, err := lab.Start(ctx, sc)
 	if err != nil {
@@ -248,11 +274,17 @@ func runOnce(ctx context.Context, sc lab.Scenario, bin string, probeArgs []strin
 	if err != nil || ctx.Err() != nil {
 		return failed(ctx, err, stderr)
 	}
+	report := stdout
+	if asJSON {
+		stdout = stderr // the rest of this function is commentary
+	}
 	fmt.Fprintf(stdout, "vpclab: scenario %s: %s\n", sc.Name, sc.Summary)
 	fmt.Fprintf(stdout, "vpclab: vpcprobe %s (exit %d, %s)\n\n", strings.Join(r.Args, " "), r.Exit, r.Wall.Round(time.Millisecond))
 	switch {
 	case r.Report != nil && !asJSON:
 		stdout.Write(r.Report.Text(false))
+	case r.Report != nil:
+		report.Write(r.Stdout) // the probe's own JSON document, as it printed it
 	default:
 		stdout.Write(r.Stdout)
 	}

@@ -3,14 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vpcprobe/vpcprobe/internal/netns"
 	"github.com/vpcprobe/vpcprobe/lab"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // probeBin is a vpcprobe binary built once for the tests that run labs.
@@ -125,9 +130,79 @@ func TestRun(t *testing.T) {
 	}
 
 	// Extra probe flags reach the probe; the expectations then no longer hold, and it says so.
-	code, out, _ = runCmd(context.Background(), "run", "--probe", probeBin, "--json", "healthy", "--", "--services", "sts")
-	if code != exitFail || !strings.Contains(out, `"schema":"vpcprobe/v1"`) || !strings.Contains(out, "FAIL  ecr.api") {
-		t.Errorf("run with probe flags: exit %d\n%s", code, out)
+	// With --json, stdout is the JSON report alone; the lab's commentary goes to stderr.
+	code, out, errs = runCmd(context.Background(), "run", "--probe", probeBin, "--json", "healthy", "--", "--services", "sts")
+	var rep report.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Schema != "vpcprobe/v1" {
+		t.Errorf("--json: stdout is not one JSON report (%v):\n%s", err, out)
+	}
+	if code != exitFail || !strings.Contains(errs, "FAIL  ecr.api") || !strings.Contains(errs, "expectations held") {
+		t.Errorf("run with probe flags: exit %d\nstderr:\n%s", code, errs)
+	}
+}
+
+// TestClosedPipe runs the vpclab binary with its stdout a pipe whose reader is gone before the
+// first line (the strictest "vpclab run x | head -1"): vpclab must not die of SIGPIPE with its
+// lab up, and must leave no namespace or file of its own behind.
+func TestClosedPipe(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "vpclab")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{
+		{"run", "--probe", probeBin, "healthy"},
+		{"run", "--probe", probeBin, "--json", "healthy"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Close() // the reader is gone: every write to stdout is EPIPE
+			cmd := exec.Command(bin, args...)
+			cmd.Stdout = w
+			var errb bytes.Buffer
+			cmd.Stderr = &errb
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			w.Close()
+			pid := cmd.Process.Pid
+			left := func() (names, files []string) {
+				own := fmt.Sprintf("%s%d", lab.Prefix, pid)
+				all, err := netns.List(own)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, n := range all { // vpclab-<pid><letters>-…: not a longer pid's
+					if rest := strings.TrimPrefix(n, own); rest != "" && rest[0] >= 'a' && rest[0] <= 'z' {
+						names = append(names, n)
+					}
+				}
+				files, _ = filepath.Glob(filepath.Join(os.TempDir(), own+"[a-z]*"))
+				return names, files
+			}
+			// Whatever happens, nothing of that process survives the test (and nothing else
+			// is touched).
+			t.Cleanup(func() {
+				names, files := left()
+				for _, n := range names {
+					netns.Delete(n)
+				}
+				for _, f := range files {
+					os.RemoveAll(f)
+				}
+			})
+			err = cmd.Wait()
+			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				t.Errorf("vpclab was killed by %v (stderr %q)", ws.Signal(), errb.String())
+			} else if err != nil && cmd.ProcessState.ExitCode() == exitUsage {
+				t.Fatalf("vpclab: %v\n%s", err, errb.String())
+			}
+			if names, files := left(); len(names) > 0 || len(files) > 0 {
+				t.Errorf("left behind: namespaces %v, files %v", names, files)
+			}
+		})
 	}
 }
 

@@ -14,8 +14,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
+	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/probe"
 	"github.com/vpcprobe/vpcprobe/report"
 )
@@ -95,7 +97,7 @@ func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // name, the fake AWS behind a TLS server there (its CA in a bundle file), and run's Prober
 // pointed at that server's port. It returns the fake, the recorder in front of it, the
 // resolver's address and the environment for run.
-func awsWorld(t *testing.T, edit func(*fakeaws.Config)) (*fakeaws.Server, *recorder, []string, func(string) (string, bool)) {
+func awsWorld(t *testing.T, edit func(*fakeaws.Config)) (*fakeaws.Server, *recorder, world, []string, func(string) (string, bool)) {
 	t.Helper()
 	cfg := fakeaws.DefaultConfig()
 	if edit != nil {
@@ -104,8 +106,7 @@ func awsWorld(t *testing.T, edit func(*fakeaws.Config)) (*fakeaws.Server, *recor
 	fake := fakeaws.New(cfg)
 	rc := &recorder{next: fake}
 	srv := awstest.Front(t, rc)
-	adjustProber = func(p *probe.Prober) { p.Port = srv.Port }
-	t.Cleanup(func() { adjustProber = nil })
+	w := world{adjustProber: func(p *probe.Prober) { p.Port = srv.Port }}
 	resolver := awstest.Resolver(t, awstest.Zone("*.amazonaws.com"))
 
 	// The SDK reads its own variables from the process environment; run reads getenv.
@@ -117,7 +118,7 @@ func awsWorld(t *testing.T, edit func(*fakeaws.Config)) (*fakeaws.Server, *recor
 		t.Setenv(k, v)
 	}
 	args := []string{"--resolver", resolver, "--region", "eu-west-1", "--timeout", "2s", "--deadline", "15s"}
-	return fake, rc, args, env("AWS_CA_BUNDLE", srv.CAFile, "AWS_ACCESS_KEY_ID", awstest.AccessKey)
+	return fake, rc, w, args, env("AWS_CA_BUNDLE", srv.CAFile, "AWS_ACCESS_KEY_ID", awstest.AccessKey)
 }
 
 const testImage = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:latest"
@@ -126,7 +127,7 @@ const testImage = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:latest"
 // to CloudWatch, healthy and then failing in several ways, and looks for every secret it handled
 // in stdout, stderr and every delivered event.
 func TestNoSecretLeaves(t *testing.T) {
-	fake, rc, base, getenv := awsWorld(t, nil)
+	fake, rc, w, base, getenv := awsWorld(t, nil)
 	pull := []string{"--image", testImage, "--secret", "vpcprobe/test", "--parameter", "/vpcprobe/test",
 		"--log-group", "/vpcprobe/leak", "--log-stream", "leak"}
 
@@ -154,7 +155,7 @@ func TestNoSecretLeaves(t *testing.T) {
 				r.edit(c)
 			}
 		})
-		code, out, errs := runCmd(t, getenv, append(append(append([]string{}, base...), pull...), "--output", r.format)...)
+		code, out, errs := runIn(w, getenv, append(append(append([]string{}, base...), pull...), "--output", r.format)...)
 		if code != r.code {
 			t.Errorf("%s: exit %d, want %d\n%s%s", r.name, code, r.code, out, errs)
 		}
@@ -207,9 +208,9 @@ func TestNoSecretLeaves(t *testing.T) {
 // TestRunDelivers: a run with --log-group writes its events and says so; a failed delivery
 // still prints the whole report and exits 1.
 func TestRunDelivers(t *testing.T) {
-	fake, _, base, getenv := awsWorld(t, nil)
+	fake, _, w, base, getenv := awsWorld(t, nil)
 	args := append(append([]string{}, base...), "--log-group", "/vpcprobe/runs", "--log-stream", "s", "--output", "json", "--run-id", "r-1")
-	code, out, errs := runCmd(t, getenv, args...)
+	code, out, errs := runIn(w, getenv, args...)
 	var rep report.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitOK || errs != "" {
 		t.Fatalf("exit %d, stderr %q, report %v\n%s", code, errs, err, out)
@@ -226,7 +227,7 @@ func TestRunDelivers(t *testing.T) {
 	}
 
 	fake.Configure(func(c *fakeaws.Config) { c.Deny = map[string]bool{"logs:PutLogEvents": true} })
-	code, out, errs = runCmd(t, getenv, args...)
+	code, out, errs = runIn(w, getenv, args...)
 	rep = report.Report{}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitFail || errs != "" {
 		t.Fatalf("failed delivery: exit %d, stderr %q, report %v\n%s", code, errs, err, out)
@@ -236,7 +237,49 @@ func TestRunDelivers(t *testing.T) {
 	}
 }
 
+// TestNoCredentials: on a host without credentials the authenticated checks are skip, the
+// network verdicts stand (exit 0) and one line says so; --no-auth skips them without that line.
+func TestNoCredentials(t *testing.T) {
+	_, _, w, base, getenv := awsWorld(t, nil)
+	awstest.IsolateSDK(t) // no keys in the process environment either
+	hostEnv := func(name string) (string, bool) {
+		if name == "AWS_ACCESS_KEY_ID" {
+			return "", false
+		}
+		return getenv(name)
+	}
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		detail string
+		stderr int // lines
+	}{
+		{"no credentials", nil, probe.NoCredentials, 1},
+		{"--no-auth", []string{"--no-auth"}, "--no-auth", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(append(append([]string{}, base...), "--services", "sts,ecr.api", "--output", "json"), tc.args...)
+			code, out, errs := runIn(w, hostEnv, args...)
+			if code != exitOK || strings.Count(errs, "\n") != tc.stderr || (tc.stderr == 1 && !strings.Contains(errs, "--no-auth")) {
+				t.Fatalf("exit %d, stderr %q", code, errs)
+			}
+			schematest.Check(t, []byte(out))
+			var rep report.Report
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range rep.Services {
+				auth := s.Checks[len(s.Checks)-1]
+				if s.Verdict != checks.Pass || auth.Name != "auth" || auth.Status != checks.Skip || !strings.Contains(auth.Detail, tc.detail) {
+					t.Errorf("%s: verdict %s, auth %+v", s.Service, s.Verdict, auth)
+				}
+			}
+		})
+	}
+}
+
 func TestImageFlags(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args []string
 		want string // in the one stderr line
@@ -249,9 +292,11 @@ func TestImageFlags(t *testing.T) {
 		{[]string{"--secret", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db:k:s:v:extra"}, "--secret"},
 		{[]string{"--secret", "arn:aws:s3:::bucket/key"}, "--secret"},
 		{[]string{"--parameter", ""}, "--parameter"},
+		{[]string{"--no-auth", "--image", testImage}, "--no-auth"},
+		{[]string{"--no-auth", "--log-group", "/vpcprobe"}, "--log-group"},
 	}
 	for _, tt := range tests {
-		code, out, errs := runCmd(t, env(), append([]string{"--resolver", "127.0.0.1:1", "--region", "eu-west-1"}, tt.args...)...)
+		code, out, errs := runIn(world{}, env(), append([]string{"--resolver", "127.0.0.1:1", "--region", "eu-west-1"}, tt.args...)...)
 		if code != exitUsage || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tt.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 naming %s", tt.args, code, errs, tt.want)
 		}

@@ -36,6 +36,7 @@ type options struct {
 	every          time.Duration
 	runID          string
 	ecsConfig      string
+	noAuth         bool
 	version        bool
 
 	// forTaskDefinition is --for-task-definition; servicesGiven says whether --services (or its
@@ -45,6 +46,8 @@ type options struct {
 
 	// Where the launcher put the probe; a Lambda function has no task metadata to say it.
 	subnetID, subnetCIDR, securityGroups string
+	resolvConf                           string         // where the system's resolvers are read from; empty means /etc/resolv.conf
+	fs                                   *pflag.FlagSet // the parsed flags: which came from the environment (fromEnv)
 }
 
 // usageError is bad usage or configuration: exit 2 with one line naming the flag and the fix.
@@ -88,14 +91,20 @@ func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.subnetID, "subnet-id", "", "the subnet the probe runs in, for the report (the launcher passes it to a Lambda function)")
 	fs.StringVar(&o.subnetCIDR, "subnet-cidr", "", "the subnet's IPv4 CIDR block, whose addresses count as private (default: task metadata's)")
 	fs.StringVar(&o.securityGroups, "security-groups", "", "the probe's security groups, comma-separated, for the report and its remediations")
+	fs.BoolVar(&o.noAuth, "no-auth", false, "skip the authenticated checks (STS, ECR token, registry login): network checks only, no credentials needed")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
-	fs.VisitAll(func(f *pflag.Flag) {
-		if f.Name != "version" {
-			f.Usage += " [$" + envName(f.Name) + "]"
-		}
-	})
+	annotateEnv(fs, "version")
 	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: vpcprobe [flags]\n\nProbes the AWS service endpoints an ECS task needs from this subnet and reports what to fix.\nEvery flag can also be set as VPCPROBE_<NAME>; the flag wins.\n\nSubcommands (each with its own --help):\n  launch           run the probe as an ECS task in each of several subnets and combine the reports\n  explain-stopped  explain why an ECS task stopped, in the probe's terms\n\nFlags:\n%s", fs.FlagUsages())
+		var subs strings.Builder
+		for _, sc := range subcommands() {
+			fmt.Fprintf(&subs, "  %-16s %s\n", sc.name, sc.summary)
+		}
+		fmt.Fprintf(out, "Usage: vpcprobe [flags]\n       vpcprobe SUBCOMMAND [flags]\n       vpcprobe help [SUBCOMMAND]\n\n"+
+			"Probes the AWS service endpoints an ECS task needs from this subnet and reports what to fix.\n"+
+			"Every flag can also be set as VPCPROBE_<NAME>; the flag wins. A subcommand's flags are\n"+
+			"VPCPROBE_<SUBCOMMAND>_<NAME> (VPCPROBE_LAUNCH_DEADLINE). Exit 0: every service passed or warned;\n"+
+			"1: a service or the delivery failed; 2: bad usage; 3: could not test (nothing was measured).\n\n"+
+			"Subcommands (each with its own --help):\n%s\nFlags:\n%s", subs.String(), fs.FlagUsages())
 	}
 	return fs
 }
@@ -105,11 +114,12 @@ func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
 func parseArgs(args []string, getenv func(string) (string, bool), out io.Writer) (*options, error) {
 	o := &options{}
 	fs := newFlagSet(o, out)
+	o.fs = fs
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil, err
 		}
-		return nil, usagef("%v (see --help)", err)
+		return nil, flagError(fs, err)
 	}
 	if fs.NArg() > 0 {
 		return nil, usagef("unexpected argument %q: vpcprobe takes only flags (see --help)", fs.Arg(0))
@@ -124,19 +134,36 @@ func parseArgs(args []string, getenv func(string) (string, bool), out io.Writer)
 			for _, item := range strings.Split(v, ",") {
 				if item = strings.TrimSpace(item); item != "" {
 					if err := f.Value.Set(item); err != nil {
-						envErr = usagef("%s: %v", envName(f.Name), err)
+						envErr = envValueError(fs, f, v)
 					}
 				}
 			}
+			fs.SetAnnotation(f.Name, envAnnotation, []string{v})
 			return
 		}
-		if err := f.Value.Set(strings.TrimSpace(v)); err != nil {
-			envErr = usagef("%s=%q: %v (fix the variable or pass --%s)", envName(f.Name), v, err, f.Name)
-		}
+		envErr = setFromEnv(fs, f, v)
 	})
 	_, servicesEnv := getenv(envName("services"))
 	o.servicesGiven = fs.Changed("services") || servicesEnv
 	return o, envErr
+}
+
+// minEvery is the shortest --every. Every round of a sidecar signs STS and ECR calls, queries
+// DNS, and with --log-group opens a log stream of its own (CreateLogStream is limited to 50
+// calls per second per account and region, shared by every task of every service); a fleet of
+// sidecars probing every second would spend those quotas and fill the group with streams for
+// no gain: a path that breaks is reported within 10s either way, and a round that waits out a
+// black hole already takes about one --timeout. It is a string so that the sidecar tests, which
+// need rounds of milliseconds, can lower it at build time (-ldflags "-X main.minEvery=10ms");
+// a release build never does.
+var minEvery = "10s"
+
+// minEveryDuration is minEvery as a duration (10s if it does not parse).
+func minEveryDuration() time.Duration {
+	if d, err := time.ParseDuration(minEvery); err == nil && d >= 0 {
+		return d
+	}
+	return 10 * time.Second
 }
 
 // resolverAddr turns a host[:port] resolver address into ip:port; resolvers are IP literals,
@@ -209,7 +236,22 @@ func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAcc
 	if o.every < 0 {
 		return c, usagef("--every %s: must be zero (probe once) or positive", o.every)
 	}
+	if least := minEveryDuration(); o.every > 0 && o.every < least {
+		return c, usagef("--every %s: the minimum is %s (example: --every 5m)", o.every, least)
+	}
 	c.Timeout, c.Deadline = o.timeout, o.deadline
+	if o.noAuth {
+		// What needs credentials cannot run without them: say so now rather than skip it.
+		for _, needs := range []struct {
+			flag  string
+			given bool
+		}{{"--image", o.image != ""}, {"--secret", len(o.secrets) > 0}, {"--parameter", len(o.parameters) > 0}, {"--log-group", o.logGroup != ""}} {
+			if needs.given {
+				return c, usagef("--no-auth: %s needs credentials; drop one of them", needs.flag)
+			}
+		}
+		c.NoAuth = true
+	}
 
 	c.Region = o.region
 	for _, name := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
@@ -254,9 +296,13 @@ func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAcc
 		c.Resolvers = append(c.Resolvers, addr)
 	}
 	if len(c.Resolvers) == 0 {
-		rs, err := checks.SystemResolvers(resolvConf)
+		path := o.resolvConf
+		if path == "" {
+			path = defaultResolvConf
+		}
+		rs, err := checks.SystemResolvers(path)
 		if err != nil || len(rs) == 0 {
-			return c, usagef("--resolver: none given and %s names no nameserver; pass --resolver 10.0.0.2", resolvConf)
+			return c, usagef("--resolver: none given and %s names no nameserver; pass --resolver 10.0.0.2", path)
 		}
 		c.Resolvers = rs
 	}
@@ -296,8 +342,8 @@ func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAcc
 	return c, nil
 }
 
-// resolvConf is where the system's resolvers are read from.
-var resolvConf = "/etc/resolv.conf"
+// defaultResolvConf is where the system's resolvers are read from.
+const defaultResolvConf = "/etc/resolv.conf"
 
 // proxyVars are the variables net/http's proxy rules read.
 var proxyVars = []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"}

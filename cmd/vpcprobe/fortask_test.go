@@ -67,7 +67,7 @@ func appTask(t *testing.T, fake *fakeaws.Server, srv *awstest.Server, subnet, gr
 // image, secrets and parameters of the task's definition (ECS Exec from the task), and shows the
 // translated stopped reason beside the live result.
 func TestLaunchForTask(t *testing.T) {
-	fake, srv := fakeAWS(t)
+	fake, srv, w := fakeAWS(t)
 	fake.AddService(fakeaws.ECSService{Cluster: "shop", Name: "web", Subnets: []string{"subnet-0000000a", "subnet-0000000b"},
 		SecurityGroups: []string{"sg-0e1e1e1e", "sg-0f2f2f2f"}, AssignPublicIP: "DISABLED"})
 	fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
@@ -78,7 +78,7 @@ func TestLaunchForTask(t *testing.T) {
 	})
 	arn := appTask(t, fake, srv, "subnet-0000000b", "service:web", true)
 
-	code, out, errs := launchCmd(t, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn,
+	code, out, errs := launchCmd(w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn,
 		"--services", "sts", "--probe-env", "PARAMETER=/extra", "--launch-id", "L2", "--output", "json")
 	if code != exitOK {
 		t.Fatalf("exit %d; stderr:\n%s", code, errs)
@@ -134,7 +134,7 @@ func TestLaunchForTask(t *testing.T) {
 	}
 
 	// The same in text: the stopped reason's translation beside the table.
-	code, out, errs = launchCmd(t, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn, "--output", "text")
+	code, out, errs = launchCmd(w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn, "--output", "text")
 	if code != exitOK || !strings.Contains(out, "FOR TASK "+arn) || !strings.Contains(out, "ecr.api timeout") || !strings.Contains(out, "note internet-registry") {
 		t.Errorf("exit %d\n%s\n%s", code, out, errs)
 	}
@@ -143,7 +143,7 @@ func TestLaunchForTask(t *testing.T) {
 // TestLaunchForTaskUsage: a task without a service needs --security-groups; a task ECS does not
 // know is a usage error; an ECS API the launcher may not call is "could not test".
 func TestLaunchForTaskUsage(t *testing.T) {
-	fake, srv := fakeAWS(t)
+	fake, srv, w := fakeAWS(t)
 	fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
 		if task.TaskDefinition == "app" {
 			return fakeaws.TaskScript{Pending: 1, NeverRuns: true, StoppedReason: authTimeout}
@@ -152,11 +152,11 @@ func TestLaunchForTaskUsage(t *testing.T) {
 	})
 	arn := appTask(t, fake, srv, "subnet-0000000c", "", false)
 
-	code, _, errs := launchCmd(t, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn)
+	code, _, errs := launchCmd(w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn)
 	if code != exitUsage || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "--security-groups") {
 		t.Errorf("no service, no --security-groups: exit %d stderr %q", code, errs)
 	}
-	code, _, errs = launchCmd(t, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn, "--security-groups", "sg-0d4e5f6a", "--output", "json")
+	code, _, errs = launchCmd(w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn, "--security-groups", "sg-0d4e5f6a", "--output", "json")
 	if code != exitOK {
 		t.Errorf("with --security-groups: exit %d stderr %q", code, errs)
 	}
@@ -165,16 +165,16 @@ func TestLaunchForTaskUsage(t *testing.T) {
 		t.Errorf("probe task %+v services %q", last, last.Env("vpcprobe", "VPCPROBE_SERVICES"))
 	}
 
-	code, _, errs = launchCmd(t, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", "arn:aws:ecs:eu-west-1:123456789012:task/shop/0123456789abcdef0123456789abcdef")
+	code, _, errs = launchCmd(w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", "arn:aws:ecs:eu-west-1:123456789012:task/shop/0123456789abcdef0123456789abcdef")
 	if code != exitUsage || !strings.Contains(errs, "--for-task") {
 		t.Errorf("unknown task: exit %d stderr %q", code, errs)
 	}
-	code, _, errs = launchCmd(t, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn, "--for-task-definition", "app")
+	code, _, errs = launchCmd(w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn, "--for-task-definition", "app")
 	if code != exitUsage || !strings.Contains(errs, "--for-task-definition") {
 		t.Errorf("both: exit %d stderr %q", code, errs)
 	}
 	fake.Configure(func(c *fakeaws.Config) { c.Deny = map[string]bool{"ecs:DescribeTaskDefinition": true} })
-	code, _, errs = launchCmd(t, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn, "--security-groups", "sg-0d4e5f6a")
+	code, _, errs = launchCmd(w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn, "--security-groups", "sg-0d4e5f6a")
 	if code != exitUntested || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "DescribeTaskDefinition") {
 		t.Errorf("denied: exit %d stderr %q", code, errs)
 	}
@@ -183,9 +183,9 @@ func TestLaunchForTaskUsage(t *testing.T) {
 // TestLaunchForTaskDefinition: the launcher reads the task definition from outside and passes
 // the derived settings to every probe it starts.
 func TestLaunchForTaskDefinition(t *testing.T) {
-	fake, _ := fakeAWS(t)
+	fake, _, w := fakeAWS(t)
 	fake.ScriptTasks(func(fakeaws.ECSTask) fakeaws.TaskScript { return probeTask(fake, 0, "") })
-	code, _, errs := launchCmd(t, env(), "launch", "--cluster", "prod", "--task-definition", "vpcprobe:3", "--subnets", "subnet-0000000a,subnet-0000000b",
+	code, _, errs := launchCmd(w, env(), "launch", "--cluster", "prod", "--task-definition", "vpcprobe:3", "--subnets", "subnet-0000000a,subnet-0000000b",
 		"--security-groups", "sg-0d4e5f6a", "--for-task-definition", "file://testdata/app-taskdef.json", "--enable-execute-command", "--image", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/mine:1", "--output", "json")
 	if code != exitOK {
 		t.Fatalf("exit %d stderr %q", code, errs)

@@ -26,8 +26,9 @@ import (
 )
 
 // exitCannotRead is CONTRACT.md's exit 3 for inspect: nothing could be read (a missing
-// permission on ec2:DescribeSubnets, an API failure), one line naming the cause.
-const exitCannotRead = 3
+// permission on ec2:DescribeSubnets, an API failure, no credentials), one line naming the
+// cause; inspect.ErrUnreadable is an untested.ErrCouldNotTest.
+const exitCannotRead = exitUntested
 
 // inspectDeadline bounds the whole inspection: about a dozen paginated Describe calls, each
 // retried by the SDK on throttling; two minutes is ample and still ends a hung run.
@@ -58,7 +59,7 @@ func newInspectFlags(o *inspectOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.region, "region", "", "region of the VPC (default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
 	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json (default: text on a terminal, else json)")
 	fs.StringVar(&o.fixFormat, "fix-format", "", "print instead one snippet creating every missing endpoint and rule: cloudformation or terraform")
-	fs.VisitAll(func(f *pflag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
+	annotateEnv(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: vpcprobe inspect --subnet subnet-… [--security-groups sg-1,sg-2] [flags]\n\n"+
 			"Reads the VPC's configuration (EC2 and Route 53 Resolver, read-only: taskdef/iam/inspect-readonly.json) and\n"+
@@ -134,7 +135,7 @@ func runInspect(args []string, getenv func(string) (string, bool), stdout, stder
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe inspect: %v\n", err)
-		return exitUsage
+		return exitFor(err) // no credentials: could not test
 	}
 	clients := inspect.Clients{EC2: ec2.NewFromConfig(cfg), Resolver: route53resolver.NewFromConfig(cfg), Region: cfg.Region}
 	if o.eni != "" {

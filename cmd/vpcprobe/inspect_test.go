@@ -45,7 +45,7 @@ func TestInspectCommand(t *testing.T) {
 	}{
 		{"json", []string{"--subnet", subnet, "--output", "json"}, getenv, exitFail, []string{`"schema": "vpcprobe-inspect/v1"`, `"code": "endpoint-missing"`, `"code": "s3-gateway-missing"`, vpc}, ""},
 		{"text", []string{"--subnet", subnet, "--output", "text", "--services", "logs"}, getenv, exitFail, []string{"this VPC lacks 1 endpoint: logs", "aws ec2 create-vpc-endpoint"}, ""},
-		{"subnet from the environment", []string{"--output", "json"}, awstest.Env("AWS_REGION", moto.Region, "VPCPROBE_SUBNET", subnet), exitFail, []string{subnet}, ""},
+		{"subnet from the environment", []string{"--output", "json"}, awstest.Env("AWS_REGION", moto.Region, "VPCPROBE_INSPECT_SUBNET", subnet), exitFail, []string{subnet}, ""},
 		{"terraform", []string{"--subnet", subnet, "--fix-format", "terraform"}, getenv, exitFail, []string{`resource "aws_vpc_endpoint" "endpoint_ecr_api"`, vpc}, ""},
 		{"cloudformation", []string{"--subnet", subnet, "--fix-format", "cloudformation"}, getenv, exitFail, []string{`"AWS::EC2::VPCEndpoint"`}, ""},
 		{"unknown subnet", []string{"--subnet", "subnet-0123456789abcdef0"}, getenv, exitCannotRead, nil, "subnet-0123456789abcdef0 not found"},

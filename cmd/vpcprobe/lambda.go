@@ -58,13 +58,14 @@ func runLambda(getenv func(string) (string, bool)) {
 
 // lambdaHandler probes once per invocation.
 type lambdaHandler struct {
+	w      world
 	getenv func(string) (string, bool)
 }
 
 // Invoke answers one invocation: the JSON report, or a function error naming the bad key.
 func (h lambdaHandler) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 	started := time.Now()
-	p, err := lambdaProber(ctx, event, h.getenv, started)
+	p, err := h.w.lambdaProber(ctx, event, h.getenv, started)
 	if err != nil {
 		return nil, messages.InvokeResponse_Error{Type: launch.UsageErrorType, Message: err.Error()}
 	}
@@ -74,7 +75,7 @@ func (h lambdaHandler) Invoke(ctx context.Context, event []byte) ([]byte, error)
 
 // lambdaProber builds the run an event asks for. Lambda has no task metadata: the region is the
 // function's AWS_REGION, the subnet and groups are what the launcher put in the event.
-func lambdaProber(ctx context.Context, event []byte, getenv func(string) (string, bool), started time.Time) (*probe.Prober, error) {
+func (w world) lambdaProber(ctx context.Context, event []byte, getenv func(string) (string, bool), started time.Time) (*probe.Prober, error) {
 	o, err := lambdaOptions(event, getenv)
 	if err != nil {
 		return nil, err
@@ -115,8 +116,8 @@ func lambdaProber(ctx context.Context, event []byte, getenv func(string) (string
 		return nil, usagef("AWS_CA_BUNDLE: %v", err)
 	}
 	p := &probe.Prober{Config: cfg, Roots: roots, Proxy: proxyFrom(getenv), Metadata: meta}
-	if adjustProber != nil {
-		adjustProber(p)
+	if w.adjustProber != nil {
+		w.adjustProber(p)
 	}
 	p.UseAWS(ctx, getenv)
 	return p, nil

@@ -2,8 +2,8 @@ package main
 
 // The launcher's subcommands: "vpcprobe launch" runs the probe as one ECS task per subnet and
 // prints the combined report; "vpcprobe explain-stopped" translates an existing task's stopped
-// reason. Both take their own flags, each also settable as VPCPROBE_<NAME>, and exit 0, 1 or 2
-// like the probe.
+// reason. Both take their own flags, each also settable as VPCPROBE_<SUBCOMMAND>_<NAME>
+// (VPCPROBE_LAUNCH_DEADLINE), and exit 0, 1, 2 or 3 like the probe.
 
 import (
 	"context"
@@ -27,6 +27,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/report"
+	"github.com/vpcprobe/vpcprobe/untested"
 )
 
 // launchOptions are launch's command line as given.
@@ -96,7 +97,7 @@ func newLaunchFlags(o *launchOptions, out io.Writer) *pflag.FlagSet {
 	fs.BoolVar(&o.executeCommand, "enable-execute-command", false, "the application's tasks run with ECS Exec (a setting of the task or service): probe ssmmessages too")
 	fs.StringArrayVar(&o.probeEnv, "probe-env", nil, "another setting of the probe as NAME=VALUE (VPCPROBE_ added when missing), repeatable")
 	lambdaFlags(fs, o)
-	fs.VisitAll(func(f *pflag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
+	annotateEnv(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: vpcprobe launch --cluster C --task-definition TD --subnets s1,s2 [flags]\n"+
 			"       vpcprobe launch --task-definition TD --for-task TASK_ARN [flags]\n"+
@@ -106,25 +107,29 @@ func newLaunchFlags(o *launchOptions, out io.Writer) *pflag.FlagSet {
 			"The probe's settings given here are passed to its container as VPCPROBE_* variables; those not given\n"+
 			"stay as the task definition has them. With --runner lambda the probe runs as one Lambda function per subnet\n"+
 			"(no image to pull), its settings go in the invocation's event, and the functions are deleted at the end.\n"+
-			"Exit 0: every subnet passed or warned; 1: a subnet failed; 2: bad usage; 3: nothing could be tested.\n\nFlags:\n%s", fs.FlagUsages())
+			"Every flag can also be set as VPCPROBE_LAUNCH_<NAME> (VPCPROBE_<NAME> is the probe's own and is not read here); the flag wins.\n"+
+			"Exit 0: every subnet passed or warned; 1: a subnet failed; 2: bad usage;\n"+
+			"3: could not test (no credentials, or the runner's calls denied or failing for every subnet).\n\nFlags:\n%s", fs.FlagUsages())
 	}
 	return fs
 }
 
-// parseFlags parses args, then fills every flag not given from its VPCPROBE_* variable.
+// parseFlags parses a subcommand's args, then fills every flag not given from its variable,
+// VPCPROBE_<SUBCOMMAND>_<FLAG> (envNameIn).
 func parseFlags(fs *pflag.FlagSet, args []string, getenv func(string) (string, bool)) error {
+	annotateEnv(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
 		}
-		return usagef("%v (see --help)", err)
+		return flagError(fs, err)
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q (see --help)", fs.Arg(0))
 	}
 	var envErr error
 	fs.VisitAll(func(f *pflag.Flag) {
-		v, ok := getenv(envName(f.Name))
+		v, ok := getenv(envNameIn(fs, f.Name))
 		if !ok || f.Changed || envErr != nil {
 			return
 		}
@@ -134,14 +139,13 @@ func parseFlags(fs *pflag.FlagSet, args []string, getenv func(string) (string, b
 					_ = f.Value.Set(item)
 				}
 			}
+			fs.SetAnnotation(f.Name, envAnnotation, []string{v})
 			f.Changed = true
 			return
 		}
-		if err := f.Value.Set(strings.TrimSpace(v)); err != nil {
-			envErr = usagef("%s=%q: %v (fix the variable or pass --%s)", envName(f.Name), v, err, f.Name)
-			return
+		if envErr = setFromEnv(fs, f, v); envErr == nil {
+			f.Changed = true // a variable is a flag given: the probe's settings are passed on
 		}
-		f.Changed = true // a variable is a flag given: the probe's settings are passed on
 	})
 	return envErr
 }
@@ -258,7 +262,8 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (launch.Config, error) {
 }
 
 // awsConfig loads the SDK's configuration (environment, profile, role) for region and checks
-// that credentials can be had: their absence is a configuration error, exit 2.
+// that credentials can be had: a bad region is a usage error (exit 2), their absence is "could
+// not test" (an *untested.Error, exit 3).
 func awsConfig(ctx context.Context, region string, getenv func(string) (string, bool)) (aws.Config, error) {
 	for _, name := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
 		if region == "" {
@@ -282,13 +287,14 @@ func awsConfig(ctx context.Context, region string, getenv func(string) (string, 
 	credCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if _, err := cfg.Credentials.Retrieve(credCtx); err != nil {
-		return cfg, usagef("AWS credentials: %v (set AWS_PROFILE or AWS_ACCESS_KEY_ID, or run where a role is available)", err)
+		// Nothing can be measured without them: could not test, exit 3.
+		return cfg, untested.NoCredentials(fmt.Errorf("%w (set AWS_PROFILE or AWS_ACCESS_KEY_ID, or run where a role is available)", err))
 	}
 	return cfg, nil
 }
 
 // runLaunch is "vpcprobe launch".
-func runLaunch(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
 	o := &launchOptions{}
 	fs := newLaunchFlags(o, stdout)
 	err := parseFlags(fs, args, getenv)
@@ -296,11 +302,12 @@ func runLaunch(args []string, getenv func(string) (string, bool), stdout, stderr
 		return exitOK
 	}
 	if err == nil && o.runner == launch.RunnerLambda {
-		return runLaunchLambda(o, fs, getenv, stdout, stderr)
+		return w.runLaunchLambda(o, fs, getenv, stdout, stderr)
 	}
 	var c launch.Config
 	if err == nil {
 		c, err = o.launchConfig(fs)
+		err = fromEnv(err, fs)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
@@ -317,7 +324,7 @@ func runLaunch(args []string, getenv func(string) (string, bool), stdout, stderr
 	cfg, err := awsConfig(ctx, o.region, getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
-		return exitUsage
+		return exitFor(err)
 	}
 	if o.forTask != "" || o.forTaskDefinition != "" {
 		if c, err = o.withNeeds(ctx, ecs.NewFromConfig(cfg), cfg.Region, c, fs, stderr); err != nil {
@@ -334,7 +341,9 @@ func runLaunch(args []string, getenv func(string) (string, bool), stdout, stderr
 		Logs:     cloudwatchlogs.NewFromConfig(cfg),
 		Progress: stderr,
 	}
-	tuneLauncher(l)
+	if w.tuneLauncher != nil {
+		w.tuneLauncher(l)
+	}
 	rep := l.Run(ctx, c)
 	if rep.Interrupted {
 		fmt.Fprintln(stderr, "vpcprobe launch: interrupted; the tasks still running were stopped")
@@ -344,14 +353,24 @@ func runLaunch(args []string, getenv func(string) (string, bool), stdout, stderr
 	} else {
 		stdout.Write(rep.JSON())
 	}
+	if err := rep.Err(); err != nil { // no subnet measured
+		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
+		return exitFor(err)
+	}
 	if rep.Failed() {
 		return exitFail
 	}
 	return exitOK
 }
 
-// tuneLauncher adjusts the launcher before it runs: tests shorten its polls and waits.
-var tuneLauncher = func(*launch.Launcher) {}
+// exitFor is the exit status of a run that ended with err before it measured anything: 3 when
+// it could not test (untested.ErrCouldNotTest), 2 for bad usage or configuration.
+func exitFor(err error) int {
+	if errors.Is(err, untested.ErrCouldNotTest) {
+		return exitUntested
+	}
+	return exitUsage
+}
 
 // launchFormat is --output, else text on a terminal and JSON elsewhere.
 func launchFormat(output string, w io.Writer) string {
@@ -377,15 +396,10 @@ var explainStdin io.Reader = os.Stdin
 // kind are far below it.
 const maxExplainInput = 16 << 20
 
-// runExplain is "vpcprobe explain-stopped": exit 0 when the task ran and its containers exited
-// 0 (or nothing can be judged yet), 1 when it never ran or a container failed, 2 on bad usage,
-// an unreadable document or a task that cannot be found. With --task it describes the task
-// through ECS; with --reason, --file or "-" it works offline, from text or the JSON of
-// `aws ecs describe-tasks`.
-func runExplain(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
-	o := &explainOptions{}
+// newExplainFlags defines explain-stopped's flags on a fresh set writing help to out.
+func newExplainFlags(o *explainOptions, out io.Writer) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("vpcprobe explain-stopped", pflag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs.SetOutput(out)
 	fs.SortFlags = false
 	fs.StringVar(&o.cluster, "cluster", "", "cluster of the task (required with --task)")
 	fs.StringVar(&o.task, "task", "", "the task's ARN or id: describe it through ECS (ecs:DescribeTasks)")
@@ -393,15 +407,27 @@ func runExplain(args []string, getenv func(string) (string, bool), stdout, stder
 	fs.StringVar(&o.file, "file", "", "explain the tasks of this `aws ecs describe-tasks` JSON document, offline; - (or a lone -) reads stdin")
 	fs.StringVar(&o.region, "region", "", "region of the cluster; offline, the region of the endpoints to name when neither a task ARN nor the reason says it (with --task, default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
 	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json, one JSON document per task and line (default: text on a terminal, else json)")
-	fs.VisitAll(func(f *pflag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
+	annotateEnv(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: vpcprobe explain-stopped --cluster C --task ARN [flags]\n"+
+		fmt.Fprintf(out, "Usage: vpcprobe explain-stopped --cluster C --task ARN [flags]\n"+
 			"       vpcprobe explain-stopped --reason TEXT [--region R] [flags]\n"+
 			"       aws ecs describe-tasks ... | vpcprobe explain-stopped - [--region R] [flags]\n\n"+
 			"Translates why an ECS task stopped (stopped reason, stop code, container reasons and exit codes) into\n"+
 			"the service, error code, diagnosis and remediation vpcprobe reports, and the services the task still\n"+
 			"needs after the failing one. --reason and --file work offline, with no AWS call.\n\nFlags:\n%s", fs.FlagUsages())
 	}
+	return fs
+}
+
+// runExplain is "vpcprobe explain-stopped": exit 0 when the task ran and its containers exited
+// 0 (or nothing can be judged yet), 1 when it never ran or a container failed, 2 on bad usage,
+// an unreadable document or a task that cannot be found, 3 when the task cannot be described
+// (no credentials, DescribeTasks denied or failing). With --task it describes the task
+// through ECS; with --reason, --file or "-" it works offline, from text or the JSON of
+// `aws ecs describe-tasks`.
+func runExplain(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+	o := &explainOptions{}
+	fs := newExplainFlags(o, stdout)
 	// A lone "-" is the document on stdin, as --file -.
 	var rest []string
 	for i, a := range args {
@@ -499,7 +525,7 @@ func explainTask(o *explainOptions, getenv func(string) (string, bool), stderr i
 	cfg, err := awsConfig(ctx, o.region, getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe explain-stopped: %v\n", err)
-		return nil, exitUsage
+		return nil, exitFor(err)
 	}
 	e, err := launch.Explain(ctx, ecs.NewFromConfig(cfg), o.cluster, o.task)
 	switch {
@@ -508,7 +534,7 @@ func explainTask(o *explainOptions, getenv func(string) (string, bool), stderr i
 		return nil, exitUsage
 	case err != nil:
 		fmt.Fprintf(stderr, "vpcprobe explain-stopped: %v\n", err)
-		return nil, exitFail
+		return nil, exitFor(err)
 	}
 	return e, exitOK
 }

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -38,7 +37,7 @@ var roleARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]
 
 // runLaunchLambda is "vpcprobe launch --runner lambda". Exit 0, 1 or 2 as the ECS runner, and 3
 // when nothing could be tested because the launcher was refused.
-func runLaunchLambda(o *launchOptions, fs *pflag.FlagSet, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+func (w world) runLaunchLambda(o *launchOptions, fs *pflag.FlagSet, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
 	c, err := o.lambdaConfig(fs)
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
@@ -75,7 +74,9 @@ func runLaunchLambda(o *launchOptions, fs *pflag.FlagSet, getenv func(string) (s
 		stop()
 	}()
 	l := &launch.Launcher{Lambda: lambda.NewFromConfig(cfg), Progress: stderr}
-	tuneLauncher(l)
+	if w.tuneLauncher != nil {
+		w.tuneLauncher(l)
+	}
 	rep, err := l.RunLambda(ctx, c)
 	if rep.Interrupted {
 		fmt.Fprintln(stderr, "vpcprobe launch: interrupted; the functions this launch created were deleted")
@@ -86,9 +87,9 @@ func runLaunchLambda(o *launchOptions, fs *pflag.FlagSet, getenv func(string) (s
 		stdout.Write(rep.JSON())
 	}
 	switch {
-	case errors.Is(err, launch.ErrCouldNotTest):
+	case err != nil:
 		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
-		return exitUntested
+		return exitFor(err)
 	case rep.Failed():
 		return exitFail
 	}

@@ -62,9 +62,9 @@ func lambdaArgs(t *testing.T, subnets string, extra ...string) []string {
 // that subnet alone with the given groups, invoked concurrently; each report read from its
 // response says it ran as a Lambda function in its subnet; every function is deleted.
 func TestLaunchLambda(t *testing.T) {
-	fake, _ := fakeAWS(t)
+	fake, _, w := fakeAWS(t)
 	lambdaSandbox(t, fake)
-	code, out, errs := launchCmd(t, env(), lambdaArgs(t, "subnet-0000000a,subnet-0000000b")...)
+	code, out, errs := launchCmd(w, env(), lambdaArgs(t, "subnet-0000000a,subnet-0000000b")...)
 	if code != exitFail { // ecr.api does not resolve: measured, and failed
 		t.Fatalf("exit %d, want 1; stderr:\n%s\nstdout:\n%s", code, errs, out)
 	}
@@ -104,11 +104,11 @@ func TestLaunchLambda(t *testing.T) {
 	}
 
 	// A text report names the runner and the functions' states.
-	fake2, _ := fakeAWS(t)
+	fake2, _, w := fakeAWS(t)
 	lambdaSandbox(t, fake2)
 	args := lambdaArgs(t, "subnet-0000000c")
 	args[len(args)-1] = "text"
-	code, out, errs = launchCmd(t, env(), args...)
+	code, out, errs = launchCmd(w, env(), args...)
 	if code != exitFail || !strings.Contains(out, "runner lambda") || !strings.Contains(out, "lambda invoked") {
 		t.Errorf("exit %d, text:\n%s\nstderr:\n%s", code, out, errs)
 	}
@@ -127,10 +127,10 @@ func TestLaunchLambdaCouldNotTest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake, _ := fakeAWS(t)
+			fake, _, w := fakeAWS(t)
 			lambdaSandbox(t, fake)
 			fake.Configure(func(c *fakeaws.Config) { c.Deny = map[string]bool{tt.deny: true} })
-			code, out, errs := launchCmd(t, env(), lambdaArgs(t, "subnet-0000000a")...)
+			code, out, errs := launchCmd(w, env(), lambdaArgs(t, "subnet-0000000a")...)
 			if code != 3 || !strings.Contains(errs, "could not test") {
 				t.Fatalf("exit %d, want 3; stderr:\n%s", code, errs)
 			}
@@ -140,6 +140,10 @@ func TestLaunchLambdaCouldNotTest(t *testing.T) {
 			}
 			if d := rep.Subnets[0].Diagnoses; len(d) != 1 || d[0].Error != tt.want || d[0].Cause != launch.CauseLambda {
 				t.Errorf("diagnoses %+v", d)
+			}
+			// Not measured is not failed: the subnet is skip, as with the ECS runner.
+			if rep.Subnets[0].Verdict != checks.Skip || rep.Verdict != checks.Skip {
+				t.Errorf("verdicts: subnet %s, launch %s; want skip", rep.Subnets[0].Verdict, rep.Verdict)
 			}
 			if left := fake.Functions(); len(left) != 0 {
 				t.Errorf("functions: %v", left)
@@ -167,7 +171,7 @@ func TestLaunchLambdaUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errs := launchCmd(t, env(), tt.args...)
+			code, out, errs := launchCmd(world{}, env(), tt.args...)
 			if code != exitUsage || out != "" || !strings.Contains(errs, tt.want) || strings.Count(errs, "\n") != 1 {
 				t.Errorf("exit %d, stdout %q, stderr %q; want 2 naming %s", code, out, errs, tt.want)
 			}
@@ -178,7 +182,7 @@ func TestLaunchLambdaUsage(t *testing.T) {
 // TestLaunchLambdaInterrupt sends the process a real SIGINT while the functions run: the launch
 // ends at once, the partial report says interrupted, and no function is left behind.
 func TestLaunchLambdaInterrupt(t *testing.T) {
-	fake, _ := fakeAWS(t)
+	fake, _, w := fakeAWS(t)
 	var once sync.Once
 	var mu sync.Mutex
 	invoked := 0
@@ -197,7 +201,7 @@ func TestLaunchLambdaInterrupt(t *testing.T) {
 	var out, errs string
 	go func() {
 		defer close(done)
-		code, out, errs = launchCmd(t, env(), lambdaArgs(t, "subnet-0000000a,subnet-0000000b")...)
+		code, out, errs = launchCmd(w, env(), lambdaArgs(t, "subnet-0000000a,subnet-0000000b")...)
 	}()
 	select {
 	case <-done:
@@ -228,7 +232,7 @@ func TestLaunchLambdaInterrupt(t *testing.T) {
 // --for-task gives the function the stopped task's subnet and its service's security groups, and
 // the services its task definition needs travel in the event; the stopped reason is shown beside.
 func TestLaunchLambdaForTask(t *testing.T) {
-	fake, srv := fakeAWS(t)
+	fake, srv, w := fakeAWS(t)
 	lambdaSandbox(t, fake)
 	fake.AddService(fakeaws.ECSService{Cluster: "shop", Name: "web", Subnets: []string{"subnet-0000000b"},
 		SecurityGroups: []string{"sg-0e1e1e1e"}, AssignPublicIP: "ENABLED"})
@@ -237,7 +241,7 @@ func TestLaunchLambdaForTask(t *testing.T) {
 	})
 	arn := appTask(t, fake, srv, "subnet-0000000b", "service:web", false)
 	nx := awstest.Resolver(t, fakedns.NewZone())
-	code, out, errs := launchCmd(t, env(), "launch", "--runner", "lambda", "--for-task", arn, "--cluster", "shop",
+	code, out, errs := launchCmd(w, env(), "launch", "--runner", "lambda", "--for-task", arn, "--cluster", "shop",
 		"--lambda-role", testLambdaRole, "--timeout", "1s", "--probe-deadline", "5s",
 		"--probe-env", "RESOLVER="+nx, "--probe-env", "AMAZON_DNS=", "--output", "json")
 	if code != exitFail {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -18,13 +19,14 @@ import (
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
+	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // fakeAWS serves the fake behind TLS and points the SDK's standard environment at it: endpoint,
 // CA bundle, static credentials, region. The launcher polls every millisecond.
-func fakeAWS(t *testing.T) (*fakeaws.Server, *awstest.Server) {
+func fakeAWS(t *testing.T) (*fakeaws.Server, *awstest.Server, world) {
 	t.Helper()
 	awstest.StaticCredentials(t)
 	fake := fakeaws.New(fakeaws.DefaultConfig())
@@ -32,12 +34,10 @@ func fakeAWS(t *testing.T) (*fakeaws.Server, *awstest.Server) {
 	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
 	t.Setenv("AWS_CA_BUNDLE", srv.CAFile)
 	t.Setenv("AWS_REGION", "eu-west-1")
-	old := tuneLauncher
-	tuneLauncher = func(l *launch.Launcher) {
+	w := world{tuneLauncher: func(l *launch.Launcher) {
 		l.PollFirst, l.PollMax, l.ReportWait = time.Millisecond, 5*time.Millisecond, 200*time.Millisecond
-	}
-	t.Cleanup(func() { tuneLauncher = old })
-	return fake, srv
+	}}
+	return fake, srv, w
 }
 
 // probeTask is a task that runs once polled and writes the probe's events under its run id.
@@ -60,10 +60,9 @@ func probeTask(fake *fakeaws.Server, exit int, failed string) fakeaws.TaskScript
 	}}
 }
 
-func launchCmd(t *testing.T, getenv func(string) (string, bool), args ...string) (int, string, string) {
-	t.Helper()
+func launchCmd(w world, getenv func(string) (string, bool), args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
-	code := run(args, getenv, &out, &errb)
+	code := w.run(args, getenv, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -82,17 +81,19 @@ func TestLaunchUsage(t *testing.T) {
 		{"no task definition", nil, []string{"launch", "--cluster", "prod", "--subnets", "subnet-0a1b2c3d"}, "--task-definition"},
 		{"no subnets", nil, []string{"launch", "--cluster", "prod", "--task-definition", "vpcprobe"}, "--subnets"},
 		{"bad subnet", nil, append(base, "--subnets", "subnet-xyz"), "--subnets"},
-		{"bad subnet env", []string{"VPCPROBE_SUBNETS", "subnet-0a1b2c3d,sg-0a1b2c3d"}, []string{"launch", "--cluster", "prod", "--task-definition", "vpcprobe"}, "--subnets"},
+		{"bad subnet env", []string{"VPCPROBE_LAUNCH_SUBNETS", "subnet-0a1b2c3d,sg-0a1b2c3d"}, []string{"launch", "--cluster", "prod", "--task-definition", "vpcprobe"}, "VPCPROBE_LAUNCH_SUBNETS=subnet-0a1b2c3d,sg-0a1b2c3d:"},
 		{"bad security group", nil, append(base, "--security-groups", "default"), "--security-groups"},
 		{"six security groups", nil, append(base, "--security-groups", "sg-0000000a,sg-0000000b,sg-0000000c,sg-0000000d,sg-0000000e,sg-0000000f"), "--security-groups"},
 		{"bad launch type", nil, append(base, "--launch-type", "LAMBDA"), "--launch-type"},
 		{"launch type and capacity provider", nil, append(base, "--launch-type", "EC2", "--capacity-provider", "FARGATE_SPOT"), "--capacity-provider"},
 		{"bad output", nil, append(base, "--output", "yaml"), "--output"},
 		{"bad services", nil, append(base, "--services", "ecr,sts"), "--services"},
-		{"bad services env", []string{"VPCPROBE_SERVICES", "dynamo"}, base, "--services"},
+		{"bad services env", []string{"VPCPROBE_LAUNCH_SERVICES", "dynamo"}, base, "VPCPROBE_LAUNCH_SERVICES=dynamo:"},
 		{"zero timeout", nil, append(base, "--timeout", "0s"), "--timeout"},
 		{"probe deadline under timeout", nil, append(base, "--timeout", "10s", "--probe-deadline", "5s"), "--probe-deadline"},
-		{"bad deadline env", []string{"VPCPROBE_DEADLINE", "soon"}, base, "VPCPROBE_DEADLINE"},
+		{"bad deadline env", []string{"VPCPROBE_LAUNCH_DEADLINE", "soon"}, base, "VPCPROBE_LAUNCH_DEADLINE=soon:"},
+		{"zero timeout env", []string{"VPCPROBE_LAUNCH_TIMEOUT", "0s"}, base, "VPCPROBE_LAUNCH_TIMEOUT=0s:"},
+		{"bad bool flag", nil, append(base, "--assign-public-ip=maybe"), "--assign-public-ip"},
 		{"negative deadline", nil, append(base, "--deadline", "-1m"), "--deadline"},
 		{"bad account", nil, append(base, "--account", "123"), "--account"},
 		{"bad probe env", nil, append(base, "--probe-env", "no-equals"), "--probe-env"},
@@ -102,7 +103,6 @@ func TestLaunchUsage(t *testing.T) {
 		{"positional argument", nil, append(base, "now"), "now"},
 		{"no region", nil, base, "--region"},
 		{"bad region", nil, append(base, "--region", "Ireland"), "--region"},
-		{"no credentials", []string{"AWS_REGION", "eu-west-1"}, base, "credentials"},
 		{"explain: no cluster", nil, []string{"explain-stopped", "--task", "abc"}, "--cluster"},
 		{"explain: no task", nil, []string{"explain-stopped", "--cluster", "prod"}, "--task"},
 		{"explain: bad output", nil, []string{"explain-stopped", "--cluster", "prod", "--task", "abc", "--output", "xml"}, "--output"},
@@ -112,7 +112,7 @@ func TestLaunchUsage(t *testing.T) {
 			if len(tt.env) > 0 && tt.env[0] == "AWS_REGION" {
 				t.Setenv("AWS_REGION", tt.env[1]) // the SDK reads the process environment
 			}
-			code, out, errs := launchCmd(t, env(tt.env...), tt.args...)
+			code, out, errs := launchCmd(world{}, env(tt.env...), tt.args...)
 			if code != exitUsage {
 				t.Fatalf("exit %d, want 2; stderr %q", code, errs)
 			}
@@ -122,14 +122,40 @@ func TestLaunchUsage(t *testing.T) {
 			if strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tt.want) {
 				t.Errorf("stderr %q: want one line naming %q", errs, tt.want)
 			}
+			if goInternals.MatchString(errs) {
+				t.Errorf("stderr %q speaks Go, not plain words", errs)
+			}
 		})
 	}
 }
 
+// TestLaunchOwnEnvironment: launch reads VPCPROBE_LAUNCH_<FLAG>, never the probe's own
+// VPCPROBE_<FLAG> (which may be set for a probe on the same host).
+func TestLaunchOwnEnvironment(t *testing.T) {
+	t.Parallel()
+	o := &launchOptions{}
+	fs := newLaunchFlags(o, io.Discard)
+	err := parseFlags(fs, nil, env("VPCPROBE_DEADLINE", "soon", "VPCPROBE_TIMEOUT", "1s", "VPCPROBE_CLUSTER", "other",
+		"VPCPROBE_LAUNCH_DEADLINE", "2m", "VPCPROBE_LAUNCH_CLUSTER", "prod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.deadline != 2*time.Minute || o.timeout != 5*time.Second || o.cluster != "prod" {
+		t.Errorf("deadline %s timeout %s cluster %q: want 2m, the default 5s, prod", o.deadline, o.timeout, o.cluster)
+	}
+	var help bytes.Buffer
+	newLaunchFlags(&launchOptions{}, &help).Usage()
+	if !strings.Contains(help.String(), "$VPCPROBE_LAUNCH_DEADLINE") || strings.Contains(help.String(), "$VPCPROBE_DEADLINE") {
+		t.Errorf("launch --help does not document VPCPROBE_LAUNCH_DEADLINE alone:\n%s", help.String())
+	}
+}
+
 func TestLaunchHelp(t *testing.T) {
+	t.Parallel()
+	w := world{}
 	for _, sub := range []string{"launch", "explain-stopped"} {
-		code, out, _ := launchCmd(t, env(), sub, "--help")
-		if code != exitOK || !strings.Contains(out, "Usage: vpcprobe "+sub) || !strings.Contains(out, "$VPCPROBE_CLUSTER") {
+		code, out, _ := launchCmd(w, env(), sub, "--help")
+		if code != exitOK || !strings.Contains(out, "Usage: vpcprobe "+sub) || !strings.Contains(out, "$"+envName(sub)+"_CLUSTER") {
 			t.Errorf("%s --help: exit %d\n%s", sub, code, out)
 		}
 	}
@@ -138,7 +164,7 @@ func TestLaunchHelp(t *testing.T) {
 // TestLaunchCommand runs "vpcprobe launch" against the fake through the SDK's standard
 // environment: a subnet that passes, one whose probe fails and one whose task never ran.
 func TestLaunchCommand(t *testing.T) {
-	fake, _ := fakeAWS(t)
+	fake, _, w := fakeAWS(t)
 	fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
 		switch task.Subnets[0] {
 		case "subnet-0000000b":
@@ -149,7 +175,7 @@ func TestLaunchCommand(t *testing.T) {
 		}
 		return probeTask(fake, 0, "")
 	})
-	code, out, errs := launchCmd(t, env("VPCPROBE_SECURITY_GROUPS", "sg-0d4e5f6a"),
+	code, out, errs := launchCmd(w, env("VPCPROBE_LAUNCH_SECURITY_GROUPS", "sg-0d4e5f6a"),
 		"launch", "--cluster", "prod", "--task-definition", "vpcprobe:3", "--subnets", "subnet-0000000a,subnet-0000000b,subnet-0000000c",
 		"--services", "ecr.api,ecr.dkr,s3", "--require-private", "--launch-id", "build-42", "--output", "json")
 	if code != exitFail {
@@ -192,7 +218,7 @@ func TestLaunchCommand(t *testing.T) {
 	}
 
 	// The same launch where every subnet passes exits 0.
-	code, out, errs = launchCmd(t, env(), "launch", "--cluster", "prod", "--task-definition", "vpcprobe:3",
+	code, out, errs = launchCmd(w, env(), "launch", "--cluster", "prod", "--task-definition", "vpcprobe:3",
 		"--subnets", "subnet-0000000a", "--output", "text")
 	if code != exitOK || !strings.Contains(out, "subnet-0000000a") || !strings.Contains(out, "VERDICT") {
 		t.Errorf("exit %d\n%s\n%s", code, out, errs)
@@ -202,7 +228,7 @@ func TestLaunchCommand(t *testing.T) {
 // TestLaunchInterruptSignal sends the process a real SIGINT while the launch waits for tasks
 // that never leave PENDING: the tasks are stopped and the partial report is printed, exit 1.
 func TestLaunchInterruptSignal(t *testing.T) {
-	fake, _ := fakeAWS(t)
+	fake, _, w := fakeAWS(t)
 	var once sync.Once
 	fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
 		if task.Subnets[0] == "subnet-0000000b" { // the last task started: interrupt the wait
@@ -220,7 +246,7 @@ func TestLaunchInterruptSignal(t *testing.T) {
 	var out, errs string
 	go func() {
 		defer close(done)
-		code, out, errs = launchCmd(t, env(), "launch", "--cluster", "prod", "--task-definition", "vpcprobe",
+		code, out, errs = launchCmd(w, env(), "launch", "--cluster", "prod", "--task-definition", "vpcprobe",
 			"--subnets", "subnet-0000000a,subnet-0000000b", "--output", "json")
 	}()
 	select {
@@ -248,7 +274,7 @@ func TestLaunchInterruptSignal(t *testing.T) {
 
 // TestExplainStopped explains a stopped task of the fake, and refuses an unknown one with exit 2.
 func TestExplainStopped(t *testing.T) {
-	fake, srv := fakeAWS(t)
+	fake, srv, w := fakeAWS(t)
 	reason := `CannotPullContainerError: API error (500): Get https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/v2/: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)`
 	fake.ScriptTasks(func(fakeaws.ECSTask) fakeaws.TaskScript {
 		return fakeaws.TaskScript{NeverRuns: true, StoppedReason: reason}
@@ -266,7 +292,7 @@ func TestExplainStopped(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	code, out, errs := launchCmd(t, env(), "explain-stopped", "--cluster", "prod", "--task", arn, "--output", "json")
+	code, out, errs := launchCmd(w, env(), "explain-stopped", "--cluster", "prod", "--task", arn, "--output", "json")
 	if code != exitFail {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
@@ -277,8 +303,69 @@ func TestExplainStopped(t *testing.T) {
 	if len(e.Diagnoses) != 1 || e.Diagnoses[0].Service != "ecr.dkr" || e.Diagnoses[0].Error != checks.Timeout || e.StoppedReason != reason {
 		t.Errorf("explanation %+v", e)
 	}
-	code, _, errs = launchCmd(t, env(), "explain-stopped", "--cluster", "prod", "--task", "0123456789abcdef")
+	code, _, errs = launchCmd(w, env(), "explain-stopped", "--cluster", "prod", "--task", "0123456789abcdef")
 	if code != exitUsage || !strings.Contains(errs, "--task") {
 		t.Errorf("unknown task: exit %d, stderr %q", code, errs)
+	}
+}
+
+// TestCouldNotTest: when nothing was measured (no credentials, a permission denied, an ECS call
+// failing for every subnet, every service skipped) the exit is 3 with one line naming the cause;
+// a launch where some subnet was measured exits by what was measured.
+func TestCouldNotTest(t *testing.T) {
+	launchArgs := []string{"launch", "--cluster", "prod", "--task-definition", "vpcprobe", "--output", "json"}
+	tests := []struct {
+		name    string
+		deny    string // an IAM action the fake denies
+		reject  string // a subnet whose RunTask the fake rejects
+		creds   bool   // credentials for the SDK
+		args    []string
+		code    int
+		want    string // in the one stderr line, when code is 3
+		verdict checks.Status
+	}{
+		{"launch without credentials", "", "", false, append(launchArgs, "--subnets", "subnet-0000000a"), exitUntested, "credentials", ""},
+		{"launch without iam:PassRole", "iam:PassRole", "", true, append(launchArgs, "--subnets", "subnet-0000000a,subnet-0000000b"), exitUntested, "iam:PassRole", checks.Skip},
+		{"launch without ecs:RunTask", "ecs:RunTask", "", true, append(launchArgs, "--subnets", "subnet-0000000a"), exitUntested, "ecs:RunTask", checks.Skip},
+		{"launch partly measured", "", "subnet-0000000b", true, append(launchArgs, "--subnets", "subnet-0000000a,subnet-0000000b"), exitOK, "", checks.Pass},
+		{"explain without credentials", "", "", false, []string{"explain-stopped", "--cluster", "prod", "--task", "abc"}, exitUntested, "credentials", ""},
+		{"explain without ecs:DescribeTasks", "ecs:DescribeTasks", "", true, []string{"explain-stopped", "--cluster", "prod", "--task", "abc"}, exitUntested, "ecs:DescribeTasks", ""},
+		{"inspect without credentials", "", "", false, []string{"inspect", "--subnet", "subnet-0a1b2c3d"}, exitUntested, "credentials", ""},
+		{"probe with every service skipped", "", "", false, []string{"--amazon-dns", "", "--resolver", "127.0.0.1:1", "--services", "ecr.dkr", "--timeout", "1s"}, exitUntested, "registry account unknown", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake, _, w := fakeAWS(t)
+			if !tt.creds {
+				awstest.IsolateSDK(t)
+				t.Setenv("AWS_REGION", "eu-west-1")
+			}
+			fake.Configure(func(c *fakeaws.Config) { c.Deny = map[string]bool{tt.deny: true} })
+			fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
+				if task.Subnets[0] == tt.reject {
+					return fakeaws.TaskScript{Reject: "The subnet ID '" + tt.reject + "' does not exist"}
+				}
+				return probeTask(fake, 0, "")
+			})
+			code, out, errs := launchCmd(w, env("AWS_REGION", "eu-west-1"), tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr %q", code, tt.code, errs)
+			}
+			if tt.code == exitUntested {
+				last := errs[strings.LastIndex(strings.TrimSuffix(errs, "\n"), "\n")+1:]
+				if !strings.Contains(last, "could not test") || !strings.Contains(last, tt.want) {
+					t.Errorf("last stderr line %q: want could not test naming %q", last, tt.want)
+				}
+			}
+			if tt.verdict == checks.Skip { // the fake's probe reports are sketches: only these are whole
+				schematest.Check(t, []byte(out))
+			}
+			if tt.verdict != "" {
+				var rep launch.Report
+				if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Verdict != tt.verdict {
+					t.Errorf("report verdict %s (%v), want %s", rep.Verdict, err, tt.verdict)
+				}
+			}
+		})
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/probe"
 	"github.com/vpcprobe/vpcprobe/report"
@@ -31,6 +34,9 @@ const (
 	exitOK    = 0 // every service passed or warned, and a requested delivery succeeded
 	exitFail  = 1 // a service failed, or a requested delivery failed
 	exitUsage = 2 // bad usage or configuration; no report
+	// exitUntested is "could not test": nothing was measured (a permission or an AWS call
+	// failed first, no credentials, every service skipped); one line names the cause.
+	exitUntested = 3
 )
 
 func main() {
@@ -38,19 +44,45 @@ func main() {
 		runLambda(envLookup)
 		return
 	}
-	os.Exit(run(os.Args[1:], envLookup, os.Stdout, os.Stderr))
+	os.Exit(world{environ: os.Environ}.run(os.Args[1:], envLookup, os.Stdout, os.Stderr))
 }
 
-// run is the whole program behind a testable signature.
+// world is what a run takes from its surroundings beyond its arguments and environment: a
+// real run uses the zero value; tests inject their loopback world here instead of patching
+// globals, so that they can run in parallel.
+type world struct {
+	// environ lists the environment as NAME=VALUE, for the warning about VPCPROBE_* variables
+	// vpcprobe does not read; nil warns about none.
+	environ func() []string
+	// resolvConf is where the system's resolvers are read from; empty means /etc/resolv.conf.
+	resolvConf string
+	// adjustProber, when set, edits every Prober before it runs: tests point it at their
+	// loopback world (the port of their server).
+	adjustProber func(*probe.Prober)
+	// tuneLauncher, when set, adjusts the launcher before it runs: tests shorten its polls
+	// and waits.
+	tuneLauncher func(*launch.Launcher)
+}
+
+// run is the whole program behind a testable signature, in the real world (but for the
+// environment's listing: see world.environ).
 func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+	return world{}.run(args, getenv, stdout, stderr)
+}
+
+// run is the whole program in world w.
+func (w world) run(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+	if w.environ != nil {
+		warnUnknownEnv(w.environ(), stderr)
+	}
 	if len(args) > 0 {
-		switch args[0] { // subcommands, in launch.go
-		case "launch":
-			return runLaunch(args[1:], getenv, stdout, stderr)
-		case "explain-stopped":
-			return runExplain(args[1:], getenv, stdout, stderr)
-		case "inspect":
-			return runInspect(args[1:], getenv, stdout, stderr) // in inspect.go
+		if args[0] == "help" {
+			return w.help(args[1:], getenv, stdout, stderr)
+		}
+		for _, sc := range subcommands() {
+			if args[0] == sc.name {
+				return sc.run(w, args[1:], getenv, stdout, stderr)
+			}
 		}
 	}
 	started := time.Now()
@@ -58,12 +90,16 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK
 	}
+	if o != nil {
+		o.resolvConf = w.resolvConf
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe: %v\n", err)
 		return exitUsage
 	}
 	if o.version {
-		fmt.Fprintf(stdout, "vpcprobe %s\n", version)
+		info, _ := debug.ReadBuildInfo()
+		fmt.Fprintf(stdout, "vpcprobe %s\n", versionOf(version, info))
 		return exitOK
 	}
 
@@ -97,6 +133,7 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 		return exitUntested
 	}
 	if err != nil {
+		err = fromEnv(err, o.fs)
 		fmt.Fprintf(stderr, "vpcprobe: %v\n", err)
 		return exitUsage
 	}
@@ -114,17 +151,29 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 	proxy := proxyFrom(getenv)
 	newProber := func() *probe.Prober {
 		p := &probe.Prober{Config: cfg, Roots: roots, Proxy: proxy, Metadata: meta, MetaErr: metaErr, Instance: instance}
-		if adjustProber != nil {
-			adjustProber(p)
+		if w.adjustProber != nil {
+			w.adjustProber(p)
 		}
 		p.UseAWS(context.Background(), getenv)
 		return p
 	}
-	out := outputFor(o.output, stdout, getenv)
+	printed := outputFor(o.output, stdout, getenv)
+	noted := false
+	out := func(rep *report.Report) {
+		printed(rep)
+		if !noted && withoutCredentials(rep) { // once, also in sidecar mode
+			noted = true
+			fmt.Fprintln(stderr, "vpcprobe: no AWS credentials: network checks only; pass --no-auth to silence")
+		}
+	}
 
 	if o.every == 0 {
 		rep := probeOnce(newProber(), started)
 		out(rep)
+		if why := unmeasured(rep); why != "" {
+			fmt.Fprintf(stderr, "vpcprobe: could not test: %s\n", why)
+			return exitUntested
+		}
 		if rep.Failed() {
 			return exitFail
 		}
@@ -155,9 +204,84 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 	}
 }
 
-// adjustProber, when set, edits every Prober before it runs: tests point it at their loopback
-// world (the port of their server). Nil in a real run.
-var adjustProber func(*probe.Prober)
+// help is "vpcprobe help [SUBCOMMAND]": the help of the probe or of a subcommand, exit 0.
+func (w world) help(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" {
+		_, err := parseArgs([]string{"--help"}, getenv, stdout)
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	var names []string
+	for _, sc := range subcommands() {
+		if args[0] == sc.name {
+			return sc.run(w, []string{"--help"}, getenv, stdout, stderr)
+		}
+		names = append(names, sc.name)
+	}
+	fmt.Fprintf(stderr, "vpcprobe help: no subcommand %q (subcommands: %s)\n", args[0], strings.Join(names, ", "))
+	return exitUsage
+}
+
+// versionOf is what --version prints: the stamped version, or for a source build ("dev") the
+// VCS revision the build info carries, with "modified" when the tree had uncommitted changes.
+func versionOf(stamped string, info *debug.BuildInfo) string {
+	if stamped != "dev" || info == nil {
+		return stamped
+	}
+	var rev, when string
+	modified := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return stamped
+	}
+	v := stamped + " (" + rev
+	if when != "" {
+		v += " " + when
+	}
+	if modified {
+		v += ", modified"
+	}
+	return v + ")"
+}
+
+// subcommand is one "vpcprobe NAME": a new subcommand registers in subcommands, in one entry.
+type subcommand struct {
+	name    string
+	summary string // one line for the probe's --help
+	// flags returns the subcommand's flag set writing help to out: its variables (for the
+	// unknown-variable warning) and its help.
+	flags func(out io.Writer) *pflag.FlagSet
+	run   func(w world, args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int
+}
+
+// subcommands are vpcprobe's subcommands, in the order --help lists them.
+func subcommands() []subcommand {
+	return []subcommand{
+		{"launch", "run the probe as an ECS task in each of several subnets and combine the reports",
+			func(out io.Writer) *pflag.FlagSet { return newLaunchFlags(&launchOptions{}, out) }, world.runLaunch},
+		{"explain-stopped", "explain why an ECS task stopped, in the probe's terms",
+			func(out io.Writer) *pflag.FlagSet { return newExplainFlags(&explainOptions{}, out) },
+			func(_ world, args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+				return runExplain(args, getenv, stdout, stderr)
+			}},
+		{"inspect", "read the VPC's configuration and say what in it breaks each service's path",
+			func(out io.Writer) *pflag.FlagSet { return newInspectFlags(&inspectOptions{}, out) },
+			func(_ world, args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+				return runInspect(args, getenv, stdout, stderr) // in inspect.go
+			}},
+	}
+}
 
 // probeOnce runs one probe from started and delivers its report when --log-group asks; the
 // caller prints it, with the delivery's outcome in it.
@@ -166,6 +290,36 @@ func probeOnce(p *probe.Prober, started time.Time) *report.Report {
 	rep := p.Run(context.Background(), started)
 	p.Deliver(context.Background(), rep, started)
 	return rep
+}
+
+// withoutCredentials reports whether the run skipped an authenticated check because the host has
+// no AWS credentials at all.
+func withoutCredentials(rep *report.Report) bool {
+	for _, s := range rep.Services {
+		for _, c := range s.Checks {
+			if c.Status == checks.Skip && c.Detail == probe.NoCredentials {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// unmeasured says why nothing was measured when every check of every service was skipped (the
+// registry account unknown for an ecr.dkr probed alone, say), and is empty when something was.
+func unmeasured(rep *report.Report) string {
+	why := "no service was probed"
+	for _, s := range rep.Services {
+		for _, c := range s.Checks {
+			if c.Status != checks.Skip {
+				return ""
+			}
+			if why == "no service was probed" && c.Detail != "" {
+				why = s.Service + ": " + c.Detail
+			}
+		}
+	}
+	return why
 }
 
 // outputFor returns the function that prints a report on w, in the format outputMode chooses.

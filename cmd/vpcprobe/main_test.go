@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -23,15 +25,23 @@ var env = awstest.Env
 // safe are the flags every test run needs: no second opinion from 169.254.169.253.
 var safe = []string{"--amazon-dns", ""}
 
+// runCmd runs the program in the real world, with the SDK kept off instance metadata.
 func runCmd(t *testing.T, getenv func(string) (string, bool), args ...string) (int, string, string) {
 	t.Helper()
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	return runIn(world{}, getenv, args...)
+}
+
+// runIn runs the program in world w. It leaves the process environment alone: a test whose runs
+// end before any SDK call (usage, help) may be parallel.
+func runIn(w world, getenv func(string) (string, bool), args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
-	code := run(append(append([]string{}, safe...), args...), getenv, &out, &errb)
+	code := w.run(append(append([]string{}, safe...), args...), getenv, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
 func TestUsageErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		env  []string
@@ -40,7 +50,13 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{"unknown service", nil, []string{"--region", "eu-west-1", "--services", "ecr,sts"}, "--services"},
 		{"bad duration flag", nil, []string{"--region", "eu-west-1", "--timeout", "5 parsecs"}, "timeout"},
-		{"bad duration env", []string{"VPCPROBE_DEADLINE", "soon"}, []string{"--region", "eu-west-1"}, "VPCPROBE_DEADLINE"},
+		{"bad duration env", []string{"VPCPROBE_DEADLINE", "soon"}, []string{"--region", "eu-west-1"}, "VPCPROBE_DEADLINE=soon:"},
+		{"duration without unit env", []string{"VPCPROBE_TIMEOUT", "5"}, []string{"--region", "eu-west-1"}, "VPCPROBE_TIMEOUT=5:"},
+		{"zero timeout env", []string{"VPCPROBE_TIMEOUT", "0s"}, []string{"--region", "eu-west-1"}, "VPCPROBE_TIMEOUT=0s:"},
+		{"bad bool env", []string{"VPCPROBE_REQUIRE_PRIVATE", "maybe"}, []string{"--region", "eu-west-1"}, "VPCPROBE_REQUIRE_PRIVATE=maybe:"},
+		{"bad bool flag", nil, []string{"--region", "eu-west-1", "--require-private=maybe"}, "--require-private"},
+		{"bad output env", []string{"VPCPROBE_OUTPUT", "yaml"}, []string{"--region", "eu-west-1"}, "VPCPROBE_OUTPUT=yaml:"},
+		{"bad services env", []string{"VPCPROBE_SERVICES", "ecr"}, []string{"--region", "eu-west-1"}, "VPCPROBE_SERVICES=ecr:"},
 		{"deadline shorter than timeout", nil, []string{"--region", "eu-west-1", "--timeout", "10s", "--deadline", "5s"}, "--deadline"},
 		{"zero timeout", nil, []string{"--region", "eu-west-1", "--timeout", "0s"}, "--timeout"},
 		{"bad resolver", nil, []string{"--region", "eu-west-1", "--resolver", "dns.example.com"}, "--resolver"},
@@ -53,13 +69,16 @@ func TestUsageErrors(t *testing.T) {
 		{"bad account", nil, []string{"--region", "eu-west-1", "--account", "12345"}, "--account"},
 		{"bad output", nil, []string{"--region", "eu-west-1", "--output", "yaml"}, "--output"},
 		{"negative every", nil, []string{"--region", "eu-west-1", "--every", "-1s"}, "--every"},
+		{"every below the minimum", nil, []string{"--region", "eu-west-1", "--every", "2s"}, "10s"},
+		{"every below the minimum env", []string{"VPCPROBE_EVERY", "1s"}, []string{"--region", "eu-west-1"}, "VPCPROBE_EVERY=1s:"},
 		{"unknown flag", nil, []string{"--regoin", "eu-west-1"}, "regoin"},
 		{"bad run id", nil, []string{"--region", "eu-west-1", "--run-id", "a b"}, "--run-id"},
 		{"positional argument", nil, []string{"--region", "eu-west-1", "probe"}, "probe"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errs := runCmd(t, env(tt.env...), append([]string{"--resolver", "127.0.0.1:1"}, tt.args...)...)
+			t.Parallel()
+			code, out, errs := runIn(world{}, env(tt.env...), append([]string{"--resolver", "127.0.0.1:1"}, tt.args...)...)
 			if code != exitUsage {
 				t.Fatalf("exit %d, want 2; stderr %q", code, errs)
 			}
@@ -69,12 +88,56 @@ func TestUsageErrors(t *testing.T) {
 			if strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tt.want) {
 				t.Errorf("stderr %q: want one line naming %q", errs, tt.want)
 			}
+			if goInternals.MatchString(errs) {
+				t.Errorf("stderr %q speaks Go, not plain words", errs)
+			}
+		})
+	}
+}
+
+// goInternals are what a usage line must never show: Go's own error texts.
+var goInternals = regexp.MustCompile(`strconv\.|time: |invalid argument|ParseBool|ParseDuration|invalid syntax`)
+
+// TestUnknownEnv: a VPCPROBE_* variable no subcommand reads gets one warning line naming the
+// nearest one; those of every subcommand and the documented ones get none.
+func TestUnknownEnv(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		environ []string
+		want    []string // per warning line, what it must name; nil: no warning
+	}{
+		{"typo of a probe flag", []string{"VPCPROBE_SERVICE=all"}, []string{"VPCPROBE_SERVICES (--services)"}},
+		{"typo of a launch flag", []string{"VPCPROBE_LAUNCH_DEADLNE=3m"}, []string{"VPCPROBE_LAUNCH_DEADLINE (launch --deadline)"}},
+		{"launch flag under the probe's prefix", []string{"VPCPROBE_SUBNETS=subnet-0a1b2c3d"}, []string{"VPCPROBE_LAUNCH_SUBNETS"}},
+		{"nothing near", []string{"VPCPROBE_ZZZZZZZZZZZZ=1"}, []string{"VPCPROBE_ZZZZZZZZZZZZ is not"}},
+		{"every kind known", []string{"VPCPROBE_SERVICES=all", "VPCPROBE_LAUNCH_CLUSTER=prod", "VPCPROBE_EXPLAIN_STOPPED_TASK=abc",
+			"VPCPROBE_INSPECT_SUBNET=subnet-0a1b2c3d", "VPCPROBE_RUN_ID=x", "VPCPROBE_EVERY=1m", "PATH=/bin", "VPCPROBEX=1"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := world{environ: func() []string { return tt.environ }}
+			_, _, errs := runIn(w, env(), "--version")
+			lines := strings.Split(strings.TrimSpace(errs), "\n")
+			if errs == "" {
+				lines = nil
+			}
+			if len(lines) != len(tt.want) {
+				t.Fatalf("stderr %q: want %d warning lines", errs, len(tt.want))
+			}
+			for i, want := range tt.want {
+				if !strings.Contains(lines[i], "warning") || !strings.Contains(lines[i], want) {
+					t.Errorf("warning %q: want it to name %q", lines[i], want)
+				}
+			}
 		})
 	}
 }
 
 func TestHelpAndVersion(t *testing.T) {
-	code, out, _ := runCmd(t, env(), "--help")
+	t.Parallel()
+	code, out, _ := runIn(world{}, env(), "--help")
 	if code != exitOK {
 		t.Fatalf("--help exit %d", code)
 	}
@@ -93,13 +156,66 @@ func TestHelpAndVersion(t *testing.T) {
 	if !strings.Contains(out, `(default "ecr.api,ecr.dkr,s3,logs")`) || !strings.Contains(out, "169.254.169.253") {
 		t.Errorf("--help lacks defaults:\n%s", out)
 	}
-	code, out, _ = runCmd(t, env(), "--version")
-	if code != exitOK || out != "vpcprobe dev\n" {
+	code, out, _ = runIn(world{}, env(), "--version")
+	if code != exitOK || !strings.HasPrefix(out, "vpcprobe dev") || strings.Count(out, "\n") != 1 {
 		t.Errorf("--version: %d %q", code, out)
 	}
 }
 
+// TestHelpCommand: "vpcprobe help" and "vpcprobe help SUBCOMMAND" print the same help as
+// --help, for every registered subcommand; an unknown one is a usage error.
+func TestHelpCommand(t *testing.T) {
+	t.Parallel()
+	code, out, _ := launchCmd(world{}, env(), "help")
+	if code != exitOK || !strings.Contains(out, "Usage: vpcprobe [flags]") {
+		t.Errorf("help: exit %d\n%s", code, out)
+	}
+	for _, sc := range subcommands() {
+		code, out, _ := launchCmd(world{}, env(), "help", sc.name)
+		if code != exitOK || !strings.Contains(out, "Usage: vpcprobe "+sc.name) {
+			t.Errorf("help %s: exit %d\n%s", sc.name, code, out)
+		}
+	}
+	code, out, errs := launchCmd(world{}, env(), "help", "lanch")
+	if code != exitUsage || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "launch") {
+		t.Errorf("help lanch: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}
+
+// TestVersionOf: a stamped version is printed as is; a source build ("dev") shows the VCS
+// revision and whether the tree was modified.
+func TestVersionOf(t *testing.T) {
+	t.Parallel()
+	vcs := func(kv ...string) *debug.BuildInfo {
+		info := &debug.BuildInfo{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			info.Settings = append(info.Settings, debug.BuildSetting{Key: kv[i], Value: kv[i+1]})
+		}
+		return info
+	}
+	rev := "0123456789abcdef0123456789abcdef01234567"
+	tests := []struct {
+		name, stamped string
+		info          *debug.BuildInfo
+		want          string
+	}{
+		{"release", "v1.2.3", vcs("vcs.revision", rev), "v1.2.3"},
+		{"source build", "dev", vcs("vcs.revision", rev, "vcs.time", "2026-11-30T10:00:00Z", "vcs.modified", "false"), "dev (" + rev + " 2026-11-30T10:00:00Z)"},
+		{"modified tree", "dev", vcs("vcs.revision", rev, "vcs.modified", "true"), "dev (" + rev + ", modified)"},
+		{"no VCS information", "dev", vcs(), "dev"},
+		{"no build info", "dev", nil, "dev"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := versionOf(tt.stamped, tt.info); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestEnvironment(t *testing.T) {
+	t.Parallel()
 	o, err := parseArgs([]string{"--timeout", "2s"}, env(
 		"VPCPROBE_TIMEOUT", "9s", // the flag wins
 		"VPCPROBE_DEADLINE", "30s",
@@ -134,12 +250,11 @@ func TestEnvironment(t *testing.T) {
 }
 
 func TestResolvConfDefault(t *testing.T) {
-	dir := t.TempDir()
-	old := resolvConf
-	t.Cleanup(func() { resolvConf = old })
-	resolvConf = filepath.Join(dir, "resolv.conf")
+	t.Parallel()
+	resolvConf := filepath.Join(t.TempDir(), "resolv.conf")
 	os.WriteFile(resolvConf, []byte("search ec2.internal\nnameserver 10.0.0.2\n"), 0o644)
 	o, _ := parseArgs(nil, env(), &bytes.Buffer{})
+	o.resolvConf = resolvConf
 	c, err := o.config(env("AWS_REGION", "eu-west-1"), "", "")
 	if err != nil || strings.Join(c.Resolvers, ",") != "10.0.0.2:53" {
 		t.Fatalf("%v %v", c.Resolvers, err)
@@ -212,6 +327,7 @@ func FuzzParseArgs(f *testing.F) {
 // TestOutputMode is CONTRACT.md's --output default: text on a terminal, else JSON; colour only
 // on a terminal and never with NO_COLOR, whatever its value.
 func TestOutputMode(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		format            string
 		tty               bool
@@ -234,6 +350,7 @@ func TestOutputMode(t *testing.T) {
 }
 
 func TestIsTerminal(t *testing.T) {
+	t.Parallel()
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -270,6 +387,7 @@ func TestIsTerminal(t *testing.T) {
 // on; without one, calls go direct and the process environment is not consulted. (That the
 // probe's calls really go through the proxy it is given is TestRunThroughProxy in probe.)
 func TestProxyFrom(t *testing.T) {
+	t.Parallel()
 	if proxyFrom(env("NO_PROXY", ".internal")) != nil {
 		t.Error("a proxy without any proxy variable")
 	}

@@ -22,9 +22,6 @@ import (
 	"github.com/vpcprobe/vpcprobe/probe"
 )
 
-// exitUntested is CONTRACT.md's exit 3: could not test, nothing was measured.
-const exitUntested = 3
-
 // fromOutside is the hint of a task definition the probe could not read: from inside an
 // isolated subnet the ECS API is often out of reach, and that is no reason not to probe.
 const fromOutside = "run `vpcprobe launch --for-task-definition …` from where the ECS API is reachable, or pass --for-task-definition file://task-definition.json (aws ecs describe-task-definition --task-definition … > task-definition.json)"

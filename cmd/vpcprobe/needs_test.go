@@ -86,7 +86,7 @@ func TestForTaskDefinitionFile(t *testing.T) {
 // (exit 3) with one line saying how to do without the API; a bad file is a usage error.
 func TestForTaskDefinitionErrors(t *testing.T) {
 	t.Run("denied", func(t *testing.T) {
-		fake, _ := fakeAWS(t)
+		fake, _, _ := fakeAWS(t)
 		fake.Configure(func(c *fakeaws.Config) { c.Deny = map[string]bool{"ecs:DescribeTaskDefinition": true} })
 		code, out, errs := runCmd(t, env(), "--resolver", "127.0.0.1:1", "--region", "eu-west-1", "--timeout", "3s", "--for-task-definition", "app:12")
 		if code != exitUntested || out != "" {
@@ -97,7 +97,7 @@ func TestForTaskDefinitionErrors(t *testing.T) {
 		}
 	})
 	t.Run("unreachable", func(t *testing.T) {
-		fakeAWS(t)
+		fakeAWS(t)                                          // the SDK environment; the world is not needed
 		t.Setenv("AWS_ENDPOINT_URL", "https://127.0.0.1:1") // nothing listens: no route to the ECS API
 		_, _, err := forTaskDefinition(t, env(), "--region", "eu-west-1", "--timeout", "2s", "--for-task-definition", "app")
 		if !errors.Is(err, needs.ErrUnreadable) {
@@ -122,7 +122,7 @@ func TestForTaskDefinitionErrors(t *testing.T) {
 
 // TestForTaskDefinitionAPI reads a registered task definition through the ECS API.
 func TestForTaskDefinitionAPI(t *testing.T) {
-	fake, _ := fakeAWS(t)
+	fake, _, _ := fakeAWS(t)
 	if _, err := fake.RegisterTaskDefinition([]byte(`{"family": "app", "containerDefinitions": [{"name": "app",
 		"image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:2.3.0", "secrets": [{"name": "K", "valueFrom": "/app/api-key"}]}]}`)); err != nil {
 		t.Fatal(err)
