@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vpcprobe/vpcprobe/internal/netns"
+	"github.com/vpcprobe/vpcprobe/internal/schematest"
 )
 
 // probeBin is the vpcprobe binary every test runs, built once by TestMain as it ships.
@@ -81,6 +82,7 @@ func TestScenarios(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			schematest.Check(t, r.Stdout) // every scenario's report matches the shipped JSON Schema
 			outcomes := sc.Judge(r, l.Events())
 			for _, o := range outcomes {
 				if !o.OK {

@@ -71,7 +71,7 @@ func TestAWSHealthy(t *testing.T) {
 		p.Secrets = []string{"vpcprobe/test"}
 		p.Parameters = []string{"/vpcprobe/test"}
 	})
-	rep := p.Run(context.Background(), time.Now())
+	rep := checkedRun(t, p, time.Now())
 	if rep.Verdict != checks.Pass {
 		t.Fatalf("verdict %s\n%s", rep.Verdict, rep.Text(false))
 	}
@@ -146,7 +146,7 @@ func TestAWSFailures(t *testing.T) {
 				p.Parameters = []string{"/vpcprobe/test"}
 			})
 			start := time.Now()
-			rep := p.Run(context.Background(), start)
+			rep := checkedRun(t, p, start)
 			if time.Since(start) > 5*time.Second {
 				t.Errorf("run took %s", time.Since(start))
 			}
@@ -174,7 +174,7 @@ func TestAWSThrottledThenPass(t *testing.T) {
 	w, _ := awsWorld(t, func(c *fakeaws.Config) {
 		c.Throttle = map[string]int{"sts:GetCallerIdentity": 1, "ecr:GetAuthorizationToken": 1}
 	})
-	rep := awsProber(t, w, "ecr.api,ecr.dkr,sts", nil).Run(context.Background(), time.Now())
+	rep := checkedRun(t, awsProber(t, w, "ecr.api,ecr.dkr,sts", nil), time.Now())
 	if rep.Verdict != checks.Pass {
 		t.Fatalf("%s", rep.Text(false))
 	}
@@ -190,7 +190,7 @@ func TestAWSNoTaskRole(t *testing.T) {
 	p.UseAWS(context.Background(), testEnv("ECS_CONTAINER_METADATA_URI_V4", "http://169.254.170.2/v4/x"))
 	defer p.Close()
 	start := time.Now()
-	rep := p.Run(context.Background(), start)
+	rep := checkedRun(t, p, start)
 	if time.Since(start) > 3*time.Second {
 		t.Errorf("took %s", time.Since(start))
 	}
@@ -240,7 +240,7 @@ func TestAWSNoCredentials(t *testing.T) {
 			p.NoAuth = tc.noAuth
 			p.UseAWS(context.Background(), tc.getenv)
 			defer p.Close()
-			rep := p.Run(context.Background(), time.Now())
+			rep := checkedRun(t, p, time.Now())
 			for _, key := range []string{"sts", "ecr.api"} {
 				s := serviceOf(t, rep, key)
 				c := checkOf(t, s, "auth")
@@ -267,7 +267,7 @@ func TestAWSUnknownAccount(t *testing.T) {
 		p.Image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:latest"
 	})
 	start := time.Now()
-	rep := p.Run(context.Background(), start)
+	rep := checkedRun(t, p, start)
 	if time.Since(start) > 4*time.Second {
 		t.Errorf("took %s: the layer check waited for a manifest that could not come", time.Since(start))
 	}
@@ -313,7 +313,7 @@ func TestAWSSilentCalls(t *testing.T) {
 	p.UseAWS(context.Background(), testEnv())
 	defer p.Close()
 	start := time.Now()
-	rep := p.Run(context.Background(), start)
+	rep := checkedRun(t, p, start)
 	if took := time.Since(start); took > p.Deadline {
 		t.Errorf("run took %s, beyond --deadline %s", took, p.Deadline)
 	}
@@ -377,7 +377,7 @@ func TestAWSCredentialsNeverCome(t *testing.T) {
 	p := awsProber(t, w, "sts,ecr.api,ecr.dkr", func(p *Prober) { p.Timeout = 300 * time.Millisecond })
 	p.aws.creds = markCredentials(silentCredentials{})
 	p.aws.noSource = false // a source is configured (say a profile's role) but never answers
-	rep := p.Run(context.Background(), time.Now())
+	rep := checkedRun(t, p, time.Now())
 	for _, key := range []string{"sts", "ecr.api"} {
 		c := checkOf(t, serviceOf(t, rep, key), "auth")
 		if c.Error != checks.AuthFailed || !strings.Contains(c.Detail, "not sent") {
@@ -422,7 +422,7 @@ func TestAccountSource(t *testing.T) {
 				}
 				return tc.stsAcct, "arn:aws:sts::" + tc.stsAcct + ":assumed-role/r/s"
 			}
-			rep := p.Run(context.Background(), time.Now())
+			rep := checkedRun(t, p, time.Now())
 			if s := serviceOf(t, rep, "ecr.dkr"); s.Host != tc.wantHost {
 				t.Errorf("host %s, want %s", s.Host, tc.wantHost)
 			}
@@ -504,7 +504,7 @@ func TestRunThroughProxy(t *testing.T) {
 		p.Proxy = http.ProxyURL(proxyURL)
 		p.Dialer = blackhole{only: dark}
 	})
-	rep := p.Run(context.Background(), time.Now())
+	rep := checkedRun(t, p, time.Now())
 	s := serviceOf(t, rep, "sts")
 	if s.Verdict != checks.Pass || s.Path != "proxy "+srv.URL {
 		t.Fatalf("sts through the proxy: %+v", s)
@@ -536,7 +536,7 @@ func TestRunThroughProxy(t *testing.T) {
 	before := proxy.asked("sts.eu-west-1.amazonaws.com:443")
 	w.zone.Set("sts.eu-west-1.amazonaws.com", netip.MustParseAddr("127.0.0.1"))
 	p = awsProber(t, w, "sts", nil)
-	rep = p.Run(context.Background(), time.Now())
+	rep = checkedRun(t, p, time.Now())
 	if rep.Context.Proxy != "" || proxy.asked("sts.eu-west-1.amazonaws.com:443") != before || serviceOf(t, rep, "sts").Path != PathDirect {
 		t.Errorf("a run without a proxy used it (context.proxy %q)", rep.Context.Proxy)
 	}
@@ -583,7 +583,7 @@ func TestSDKHosts(t *testing.T) {
 			p := w.prober(strings.Join(keys, ","), time.Second, 10*time.Second)
 			p.UseAWS(context.Background(), testEnv())
 			t.Cleanup(p.Close)
-			rep := p.Run(context.Background(), time.Now())
+			rep := checkedRun(t, p, time.Now())
 			for key, want := range tt.want {
 				s := serviceOf(t, rep, key)
 				if s.Host != want || s.Verdict != checks.Pass {

@@ -53,7 +53,7 @@ func TestSilentResolversFitOneStep(t *testing.T) {
 	step := 600 * time.Millisecond
 	p := w.prober("logs", step, step*3/2+outputReserve+cancelGrace)
 	p.Resolvers = servers
-	rep := p.Run(context.Background(), time.Now())
+	rep := checkedRun(t, p, time.Now())
 	c := checkOf(t, serviceOf(t, rep, "logs"), "dns")
 	if c.Error != checks.DNSTimeout {
 		t.Fatalf("dns %+v, want dns-timeout within one step", c)

@@ -54,7 +54,7 @@ func TestDeliver(t *testing.T) {
 		}, func(w *world, fake *fakeaws.Server) {
 			fake.Configure(func(c *fakeaws.Config) { c.Deny = nil })
 			p := deliveryProber(t, w)
-			rep := p.Run(context.Background(), time.Now())
+			rep := checkedRun(t, p, time.Now())
 			p.Deliver(context.Background(), rep, time.Now()) // creates group and stream
 			fake.Configure(func(c *fakeaws.Config) { c.Deny = map[string]bool{"logs:CreateLogGroup": true} })
 		}},
@@ -68,7 +68,7 @@ func TestDeliver(t *testing.T) {
 			before := len(delivered(fake))
 			p := deliveryProber(t, w)
 			started := time.Now()
-			rep := p.Run(context.Background(), started)
+			rep := checkedRun(t, p, started)
 			p.Deliver(context.Background(), rep, started)
 			d := rep.Delivery
 			if d.CloudWatch != report.Delivered || d.Error != "" || d.LogGroup != testGroup || d.LogStream != testStream || rep.Failed() {
@@ -114,7 +114,7 @@ func TestDeliverFailure(t *testing.T) {
 			p := deliveryProber(t, w)
 			p.Timeout, p.Deadline = 500*time.Millisecond, 3*time.Second
 			started := time.Now()
-			rep := p.Run(context.Background(), started)
+			rep := checkedRun(t, p, started)
 			p.Deliver(context.Background(), rep, started)
 			if took := time.Since(started); took > p.Deadline {
 				t.Errorf("run and delivery took %s, beyond --deadline %s", took, p.Deadline)
@@ -142,7 +142,7 @@ func TestDeliverSilentLogs(t *testing.T) {
 	p := deliveryProber(t, w)
 	p.Timeout, p.Deadline = 400*time.Millisecond, 2*time.Second
 	started := time.Now()
-	rep := p.Run(context.Background(), started)
+	rep := checkedRun(t, p, started)
 	p.Deliver(context.Background(), rep, started)
 	if took := time.Since(started); took > p.Deadline-outputReserve {
 		t.Errorf("took %s, beyond the delivery's slice of --deadline", took)
@@ -254,7 +254,7 @@ func TestDeliveryCostsNoExtraTimeout(t *testing.T) {
 				p.Dialer = blackhole{}
 			})
 			started := time.Now()
-			rep := p.Run(context.Background(), started)
+			rep := checkedRun(t, p, started)
 			p.Deliver(context.Background(), rep, started)
 			if took := time.Since(started); took > step+500*time.Millisecond {
 				t.Errorf("a black-holed run with --log-group took %s, beyond one --timeout plus half a second", took)

@@ -92,7 +92,7 @@ func TestAgentPath(t *testing.T) {
 					tt.setup(w, p)
 				}
 			})
-			rep := p.Run(context.Background(), time.Now())
+			rep := checkedRun(t, p, time.Now())
 			if rep.Verdict != tt.verdict {
 				t.Errorf("verdict %s, want %s\n%s", rep.Verdict, tt.verdict, rep.Text(false))
 			}
@@ -138,7 +138,7 @@ func TestAgentPathBlackHole(t *testing.T) {
 		p.Timeout = 500 * time.Millisecond
 		p.Dialer = blackhole{}
 	})
-	rep := p.Run(context.Background(), time.Now())
+	rep := checkedRun(t, p, time.Now())
 	for _, key := range []string{"ecs-agent", "ecs-telemetry"} {
 		s := serviceOf(t, rep, key)
 		if s.Verdict != checks.Skip || s.Checks[0].Detail == "" {
@@ -210,7 +210,7 @@ func TestRunOnInstance(t *testing.T) {
 	p := w.prober("sts", time.Second, 5*time.Second)
 	p.ECSCluster = "prod"
 	p.Instance = func(ctx context.Context) (Instance, error) { return FetchInstance(ctx, srv.URL) }
-	rep := p.Run(context.Background(), time.Now())
+	rep := checkedRun(t, p, time.Now())
 	c := rep.Context
 	if c.Runner != RunnerEC2Instance || c.InstanceID != "i-0lab" || c.VPCID != "vpc-0lab" || c.SubnetID != "subnet-0lab" ||
 		c.SubnetCIDR != "10.0.1.0/24" || c.AvailabilityZone != "eu-west-1a" || rep.Verdict != checks.Pass {
@@ -218,7 +218,7 @@ func TestRunOnInstance(t *testing.T) {
 	}
 
 	m.HopLimited = true
-	rep = p.Run(context.Background(), time.Now())
+	rep = checkedRun(t, p, time.Now())
 	if im := rep.Context.InstanceMetadata; im == nil || im.Status != checks.Warn || rep.Verdict != checks.Warn || rep.Context.Runner != report.RunnerHost {
 		t.Errorf("hop-limited: %+v verdict %s", rep.Context.InstanceMetadata, rep.Verdict)
 	}
@@ -256,7 +256,7 @@ func TestAgentPathInTask(t *testing.T) {
 	p := awsProber(t, w, "ecs,ecs-agent", func(p *Prober) {
 		p.Metadata = Metadata{TaskARN: "arn:aws:ecs:eu-west-1:123456789012:task/prod/0f9e", LaunchType: "FARGATE"}
 	})
-	rep := p.Run(context.Background(), time.Now())
+	rep := checkedRun(t, p, time.Now())
 	if s := serviceOf(t, rep, "ecs"); s.Verdict != checks.Pass || checkOf(t, s, "auth").Status != checks.Skip {
 		t.Errorf("ecs %s %+v", s.Verdict, s.Checks)
 	}

@@ -75,7 +75,7 @@ func (b blackhole) DialContext(ctx context.Context, network, addr string) (net.C
 func TestRunAllHealthy(t *testing.T) {
 	w := newWorld(t, nil)
 	p := w.prober("all", 2*time.Second, 10*time.Second)
-	rep := p.Run(context.Background(), time.Now())
+	rep := checkedRun(t, p, time.Now())
 	if rep.Verdict != checks.Pass || rep.Counts.Pass != len(catalogue.All()) {
 		t.Fatalf("verdict %s counts %+v\n%s", rep.Verdict, rep.Counts, rep.Text(false))
 	}
@@ -126,7 +126,7 @@ func TestRunFailureShapes(t *testing.T) {
 			w := newWorld(t, nil)
 			p := w.prober("ecr.api,logs,sts", 300*time.Millisecond, 5*time.Second)
 			tt.setup(w, p)
-			rep := p.Run(context.Background(), time.Now())
+			rep := checkedRun(t, p, time.Now())
 			if rep.Verdict != checks.Fail || !rep.Failed() {
 				t.Fatalf("verdict %s", rep.Verdict)
 			}
@@ -151,7 +151,7 @@ func TestRunCaptivePage(t *testing.T) {
 	w := newWorld(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		rw.Write([]byte("<html>Welcome to the guest network</html>"))
 	}))
-	rep := w.prober("sts", time.Second, 5*time.Second).Run(context.Background(), time.Now())
+	rep := checkedRun(t, w.prober("sts", time.Second, 5*time.Second), time.Now())
 	if c := checkOf(t, serviceOf(t, rep, "sts"), "http"); c.Error != checks.HTTPError {
 		t.Fatalf("http check %+v", c)
 	}
@@ -167,7 +167,7 @@ func TestRunSecondOpinion(t *testing.T) {
 	amazon.Set(catalogue.LayerBucket(testRegion)+".s3.eu-west-1.amazonaws.com", netip.MustParseAddr("127.0.0.9"), netip.MustParseAddr("127.0.0.1"))
 	p := w.prober("s3,sts,logs", time.Second, 5*time.Second)
 	p.AmazonDNS = awstest.Resolver(t, amazon)
-	rep := p.Run(context.Background(), time.Now())
+	rep := checkedRun(t, p, time.Now())
 	sts := serviceOf(t, rep, "sts")
 	if sts.Verdict != checks.Warn || sts.Error != ResolverMismatch || sts.AmazonDNS == nil || *sts.AmazonDNS.Agrees {
 		t.Fatalf("sts: %+v", sts)
@@ -189,7 +189,7 @@ func TestRunSilentSecondOpinion(t *testing.T) {
 	p := w.prober("sts,logs", 10*time.Second, 30*time.Second)
 	p.AmazonDNS = awstest.Resolver(t, silent)
 	start := time.Now()
-	rep := p.Run(context.Background(), start)
+	rep := checkedRun(t, p, start)
 	if elapsed := time.Since(start); elapsed >= 5*time.Second {
 		t.Errorf("a run waited %s for a silent second opinion (bound %s)", elapsed, maxSecondOpinion)
 	}
@@ -209,7 +209,7 @@ func TestRunSilentWorld(t *testing.T) {
 	p := w.prober("all", timeout, deadline)
 	p.Dialer = blackhole{}
 	start := time.Now()
-	rep := p.Run(context.Background(), start)
+	rep := checkedRun(t, p, start)
 	elapsed := time.Since(start)
 	if elapsed > deadline+time.Second {
 		t.Fatalf("run took %s, beyond --deadline %s plus one second", elapsed, deadline)
@@ -223,7 +223,7 @@ func TestRunSilentWorld(t *testing.T) {
 	// A silent resolver too: every service fails DNS with dns-timeout.
 	w.zone.Silence(true)
 	start = time.Now()
-	rep = p.Run(context.Background(), start)
+	rep = checkedRun(t, p, start)
 	if time.Since(start) > deadline+time.Second {
 		t.Fatalf("silent resolver run took %s", time.Since(start))
 	}
@@ -239,7 +239,7 @@ func TestRunDeadline(t *testing.T) {
 	p := w.prober("ecr.api,sts", time.Second, time.Second)
 	p.Dialer = blackhole{}
 	start := time.Now()
-	rep := p.Run(context.Background(), start)
+	rep := checkedRun(t, p, start)
 	if time.Since(start) > 2*time.Second {
 		t.Fatalf("took %s", time.Since(start))
 	}
@@ -258,7 +258,7 @@ func TestRunUnknownAccount(t *testing.T) {
 	w := newWorld(t, nil)
 	p := w.prober("ecr.dkr,sts", time.Second, 5*time.Second)
 	p.Account = ""
-	rep := p.Run(context.Background(), time.Now())
+	rep := checkedRun(t, p, time.Now())
 	dkr := serviceOf(t, rep, "ecr.dkr")
 	if dkr.Verdict != checks.Skip || !strings.Contains(dkr.Remediation, "--account") {
 		t.Fatalf("ecr.dkr %+v", dkr)
@@ -274,7 +274,7 @@ func TestReportJSONShape(t *testing.T) {
 	p := w.prober("ecr.dkr,logs", time.Second, 5*time.Second)
 	p.Metadata = Metadata{SubnetCIDR: "10.0.1.0/24", PrivateIP: "10.0.1.17", Cluster: "default",
 		TaskARN: "arn:aws:ecs:eu-west-1:123456789012:task/default/abc", AvailabilityZone: "eu-west-1a"}
-	rep := p.Run(context.Background(), time.Now())
+	rep := checkedRun(t, p, time.Now())
 	b := rep.JSON()
 	if !strings.HasSuffix(string(b), "}\n") || strings.Count(string(b), "\n") != 1 {
 		t.Fatalf("not one JSON line: %q", b)
@@ -323,7 +323,7 @@ func TestReportJSONShape(t *testing.T) {
 func TestTextView(t *testing.T) {
 	w := newWorld(t, nil)
 	w.zone.Set("logs.eu-west-1.amazonaws.com", netip.MustParseAddr("127.0.0.2"))
-	rep := w.prober("logs,sts", time.Second, 5*time.Second).Run(context.Background(), time.Now())
+	rep := checkedRun(t, w.prober("logs,sts", time.Second, 5*time.Second), time.Now())
 	plain := string(rep.Text(false))
 	for _, want := range []string{"SERVICE", "logs", "refused", "FAIL logs", "why:", "fix:", "verdict fail"} {
 		if !strings.Contains(plain, want) {

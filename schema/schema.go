@@ -1,7 +1,8 @@
 // Package schema ships the JSON Schemas of vpcprobe's documents: the probe's report
-// (vpcprobe/v1), the launcher's combined report (vpcprobe-launch/v1) and inspect's findings
-// (vpcprobe-inspect/v1). They are the contract in machine-readable form; every report a test
-// produces is validated against them (internal/schematest).
+// (vpcprobe/v1), the launcher's combined report (vpcprobe-launch/v1), inspect's findings
+// (vpcprobe-inspect/v1) and explain-stopped's explanations (vpcprobe-explain/v1). They are the
+// contract in machine-readable form; every report a test produces is validated against them
+// (internal/schematest).
 package schema
 
 import "embed"
@@ -16,4 +17,5 @@ var Names = map[string]string{
 	"vpcprobe/v1":         "report.schema.json",
 	"vpcprobe-launch/v1":  "launch.schema.json",
 	"vpcprobe-inspect/v1": "inspect.schema.json",
+	"vpcprobe-explain/v1": "explain.schema.json",
 }

@@ -155,7 +155,7 @@ func TestNoSecretLeaves(t *testing.T) {
 				r.edit(c)
 			}
 		})
-		code, out, errs := runIn(w, getenv, append(append(append([]string{}, base...), pull...), "--output", r.format)...)
+		code, out, errs := runIn(t, w, getenv, append(append(append([]string{}, base...), pull...), "--output", r.format)...)
 		if code != r.code {
 			t.Errorf("%s: exit %d, want %d\n%s%s", r.name, code, r.code, out, errs)
 		}
@@ -210,7 +210,7 @@ func TestNoSecretLeaves(t *testing.T) {
 func TestRunDelivers(t *testing.T) {
 	fake, _, w, base, getenv := awsWorld(t, nil)
 	args := append(append([]string{}, base...), "--log-group", "/vpcprobe/runs", "--log-stream", "s", "--output", "json", "--run-id", "r-1")
-	code, out, errs := runIn(w, getenv, args...)
+	code, out, errs := runIn(t, w, getenv, args...)
 	var rep report.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitOK || errs != "" {
 		t.Fatalf("exit %d, stderr %q, report %v\n%s", code, errs, err, out)
@@ -227,7 +227,7 @@ func TestRunDelivers(t *testing.T) {
 	}
 
 	fake.Configure(func(c *fakeaws.Config) { c.Deny = map[string]bool{"logs:PutLogEvents": true} })
-	code, out, errs = runIn(w, getenv, args...)
+	code, out, errs = runIn(t, w, getenv, args...)
 	rep = report.Report{}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitFail || errs != "" {
 		t.Fatalf("failed delivery: exit %d, stderr %q, report %v\n%s", code, errs, err, out)
@@ -259,7 +259,7 @@ func TestNoCredentials(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append(append(append([]string{}, base...), "--services", "sts,ecr.api", "--output", "json"), tc.args...)
-			code, out, errs := runIn(w, hostEnv, args...)
+			code, out, errs := runIn(t, w, hostEnv, args...)
 			if code != exitOK || strings.Count(errs, "\n") != tc.stderr || (tc.stderr == 1 && !strings.Contains(errs, "--no-auth")) {
 				t.Fatalf("exit %d, stderr %q", code, errs)
 			}
@@ -296,7 +296,7 @@ func TestImageFlags(t *testing.T) {
 		{[]string{"--no-auth", "--log-group", "/vpcprobe"}, "--log-group"},
 	}
 	for _, tt := range tests {
-		code, out, errs := runIn(world{}, env(), append([]string{"--resolver", "127.0.0.1:1", "--region", "eu-west-1"}, tt.args...)...)
+		code, out, errs := runIn(t, world{}, env(), append([]string{"--resolver", "127.0.0.1:1", "--region", "eu-west-1"}, tt.args...)...)
 		if code != exitUsage || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tt.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 naming %s", tt.args, code, errs, tt.want)
 		}

@@ -80,7 +80,7 @@ func TestExplainStoppedOffline(t *testing.T) {
 				getenv = env("VPCPROBE_EXPLAIN_STOPPED_REGION", "cn-north-1") // explain-stopped's own, not the probe's VPCPROBE_REGION
 				tt.endpoint = "com.amazonaws.cn-north-1.ssm"
 			}
-			code, out, errs := launchCmd(world{}, getenv, append([]string{"explain-stopped", "--output", "json"}, tt.args...)...)
+			code, out, errs := launchCmd(t, world{}, getenv, append([]string{"explain-stopped", "--output", "json"}, tt.args...)...)
 			if code != tt.exit {
 				t.Fatalf("exit %d, want %d; stderr %q", code, tt.exit, errs)
 			}
@@ -102,7 +102,7 @@ func TestExplainStoppedOffline(t *testing.T) {
 		})
 	}
 	t.Run("text", func(t *testing.T) {
-		code, out, _ := launchCmd(world{}, env(), "explain-stopped", "--output", "text", "--reason", secrets, "--region", "eu-west-1")
+		code, out, _ := launchCmd(t, world{}, env(), "explain-stopped", "--output", "text", "--reason", secrets, "--region", "eu-west-1")
 		if code != exitFail || !strings.Contains(out, "com.amazonaws.eu-west-1.ssm") {
 			t.Errorf("exit %d, text %q", code, out)
 		}
@@ -132,7 +132,7 @@ func TestExplainStoppedOfflineUsage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			withStdin(t, tt.stdin)
-			code, out, errs := launchCmd(world{}, env(), append([]string{"explain-stopped"}, tt.args...)...)
+			code, out, errs := launchCmd(t, world{}, env(), append([]string{"explain-stopped"}, tt.args...)...)
 			if code != exitUsage || out != "" || !strings.Contains(errs, tt.want) || strings.Count(errs, "\n") != 1 {
 				t.Errorf("exit %d, stdout %q, stderr %q: want exit 2 naming %q", code, out, errs, tt.want)
 			}

@@ -78,7 +78,7 @@ func TestLaunchForTask(t *testing.T) {
 	})
 	arn := appTask(t, fake, srv, "subnet-0000000b", "service:web", true)
 
-	code, out, errs := launchCmd(w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn,
+	code, out, errs := launchCmd(t, w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn,
 		"--services", "sts", "--probe-env", "PARAMETER=/extra", "--launch-id", "L2", "--output", "json")
 	if code != exitOK {
 		t.Fatalf("exit %d; stderr:\n%s", code, errs)
@@ -134,7 +134,7 @@ func TestLaunchForTask(t *testing.T) {
 	}
 
 	// The same in text: the stopped reason's translation beside the table.
-	code, out, errs = launchCmd(w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn, "--output", "text")
+	code, out, errs = launchCmd(t, w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn, "--output", "text")
 	if code != exitOK || !strings.Contains(out, "FOR TASK "+arn) || !strings.Contains(out, "ecr.api timeout") || !strings.Contains(out, "note internet-registry") {
 		t.Errorf("exit %d\n%s\n%s", code, out, errs)
 	}
@@ -152,11 +152,11 @@ func TestLaunchForTaskUsage(t *testing.T) {
 	})
 	arn := appTask(t, fake, srv, "subnet-0000000c", "", false)
 
-	code, _, errs := launchCmd(w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn)
+	code, _, errs := launchCmd(t, w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn)
 	if code != exitUsage || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "--security-groups") {
 		t.Errorf("no service, no --security-groups: exit %d stderr %q", code, errs)
 	}
-	code, _, errs = launchCmd(w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn, "--security-groups", "sg-0d4e5f6a", "--output", "json")
+	code, _, errs = launchCmd(t, w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn, "--security-groups", "sg-0d4e5f6a", "--output", "json")
 	if code != exitOK {
 		t.Errorf("with --security-groups: exit %d stderr %q", code, errs)
 	}
@@ -165,16 +165,16 @@ func TestLaunchForTaskUsage(t *testing.T) {
 		t.Errorf("probe task %+v services %q", last, last.Env("vpcprobe", "VPCPROBE_SERVICES"))
 	}
 
-	code, _, errs = launchCmd(w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", "arn:aws:ecs:eu-west-1:123456789012:task/shop/0123456789abcdef0123456789abcdef")
+	code, _, errs = launchCmd(t, w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", "arn:aws:ecs:eu-west-1:123456789012:task/shop/0123456789abcdef0123456789abcdef")
 	if code != exitUsage || !strings.Contains(errs, "--for-task") {
 		t.Errorf("unknown task: exit %d stderr %q", code, errs)
 	}
-	code, _, errs = launchCmd(w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn, "--for-task-definition", "app")
+	code, _, errs = launchCmd(t, w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn, "--for-task-definition", "app")
 	if code != exitUsage || !strings.Contains(errs, "--for-task-definition") {
 		t.Errorf("both: exit %d stderr %q", code, errs)
 	}
 	fake.Configure(func(c *fakeaws.Config) { c.Deny = map[string]bool{"ecs:DescribeTaskDefinition": true} })
-	code, _, errs = launchCmd(w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn, "--security-groups", "sg-0d4e5f6a")
+	code, _, errs = launchCmd(t, w, env(), "launch", "--task-definition", "vpcprobe:3", "--for-task", arn, "--security-groups", "sg-0d4e5f6a")
 	if code != exitUntested || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "DescribeTaskDefinition") {
 		t.Errorf("denied: exit %d stderr %q", code, errs)
 	}
@@ -185,7 +185,7 @@ func TestLaunchForTaskUsage(t *testing.T) {
 func TestLaunchForTaskDefinition(t *testing.T) {
 	fake, _, w := fakeAWS(t)
 	fake.ScriptTasks(func(fakeaws.ECSTask) fakeaws.TaskScript { return probeTask(fake, 0, "") })
-	code, _, errs := launchCmd(w, env(), "launch", "--cluster", "prod", "--task-definition", "vpcprobe:3", "--subnets", "subnet-0000000a,subnet-0000000b",
+	code, _, errs := launchCmd(t, w, env(), "launch", "--cluster", "prod", "--task-definition", "vpcprobe:3", "--subnets", "subnet-0000000a,subnet-0000000b",
 		"--security-groups", "sg-0d4e5f6a", "--for-task-definition", "file://testdata/app-taskdef.json", "--enable-execute-command", "--image", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/mine:1", "--output", "json")
 	if code != exitOK {
 		t.Fatalf("exit %d stderr %q", code, errs)

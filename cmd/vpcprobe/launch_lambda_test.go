@@ -64,7 +64,7 @@ func lambdaArgs(t *testing.T, subnets string, extra ...string) []string {
 func TestLaunchLambda(t *testing.T) {
 	fake, _, w := fakeAWS(t)
 	lambdaSandbox(t, fake)
-	code, out, errs := launchCmd(w, env(), lambdaArgs(t, "subnet-0000000a,subnet-0000000b")...)
+	code, out, errs := launchCmd(t, w, env(), lambdaArgs(t, "subnet-0000000a,subnet-0000000b")...)
 	if code != exitFail { // ecr.api does not resolve: measured, and failed
 		t.Fatalf("exit %d, want 1; stderr:\n%s\nstdout:\n%s", code, errs, out)
 	}
@@ -108,7 +108,7 @@ func TestLaunchLambda(t *testing.T) {
 	lambdaSandbox(t, fake2)
 	args := lambdaArgs(t, "subnet-0000000c")
 	args[len(args)-1] = "text"
-	code, out, errs = launchCmd(w, env(), args...)
+	code, out, errs = launchCmd(t, w, env(), args...)
 	if code != exitFail || !strings.Contains(out, "runner lambda") || !strings.Contains(out, "lambda invoked") {
 		t.Errorf("exit %d, text:\n%s\nstderr:\n%s", code, out, errs)
 	}
@@ -130,7 +130,7 @@ func TestLaunchLambdaCouldNotTest(t *testing.T) {
 			fake, _, w := fakeAWS(t)
 			lambdaSandbox(t, fake)
 			fake.Configure(func(c *fakeaws.Config) { c.Deny = map[string]bool{tt.deny: true} })
-			code, out, errs := launchCmd(w, env(), lambdaArgs(t, "subnet-0000000a")...)
+			code, out, errs := launchCmd(t, w, env(), lambdaArgs(t, "subnet-0000000a")...)
 			if code != 3 || !strings.Contains(errs, "could not test") {
 				t.Fatalf("exit %d, want 3; stderr:\n%s", code, errs)
 			}
@@ -171,7 +171,7 @@ func TestLaunchLambdaUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errs := launchCmd(world{}, env(), tt.args...)
+			code, out, errs := launchCmd(t, world{}, env(), tt.args...)
 			if code != exitUsage || out != "" || !strings.Contains(errs, tt.want) || strings.Count(errs, "\n") != 1 {
 				t.Errorf("exit %d, stdout %q, stderr %q; want 2 naming %s", code, out, errs, tt.want)
 			}
@@ -201,7 +201,7 @@ func TestLaunchLambdaInterrupt(t *testing.T) {
 	var out, errs string
 	go func() {
 		defer close(done)
-		code, out, errs = launchCmd(w, env(), lambdaArgs(t, "subnet-0000000a,subnet-0000000b")...)
+		code, out, errs = launchCmd(t, w, env(), lambdaArgs(t, "subnet-0000000a,subnet-0000000b")...)
 	}()
 	select {
 	case <-done:
@@ -241,7 +241,7 @@ func TestLaunchLambdaForTask(t *testing.T) {
 	})
 	arn := appTask(t, fake, srv, "subnet-0000000b", "service:web", false)
 	nx := awstest.Resolver(t, fakedns.NewZone())
-	code, out, errs := launchCmd(w, env(), "launch", "--runner", "lambda", "--for-task", arn, "--cluster", "shop",
+	code, out, errs := launchCmd(t, w, env(), "launch", "--runner", "lambda", "--for-task", arn, "--cluster", "shop",
 		"--lambda-role", testLambdaRole, "--timeout", "1s", "--probe-deadline", "5s",
 		"--probe-env", "RESOLVER="+nx, "--probe-env", "AMAZON_DNS=", "--output", "json")
 	if code != exitFail {

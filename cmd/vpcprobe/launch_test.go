@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
@@ -43,12 +44,21 @@ func fakeAWS(t *testing.T) (*fakeaws.Server, *awstest.Server, world) {
 // probeTask is a task that runs once polled and writes the probe's events under its run id.
 func probeTask(fake *fakeaws.Server, exit int, failed string) fakeaws.TaskScript {
 	return fakeaws.TaskScript{ExitCode: exit, OnRunning: func(task fakeaws.ECSTask) {
+		// A whole report, as a real probe writes it: the launch report that carries it is
+		// validated against the JSON Schema.
 		rep := &report.Report{Schema: report.Schema, RunID: task.Env("vpcprobe", "VPCPROBE_RUN_ID"), Verdict: checks.Pass,
-			Delivery: report.Delivery{CloudWatch: report.Delivered}}
+			StartedAt: "2026-11-21T10:00:00.000Z", Delivery: report.Delivery{CloudWatch: report.Delivered},
+			Context: report.Context{Region: "eu-west-1", Partition: "aws", Resolvers: []string{"10.0.0.2:53"}}}
 		for _, key := range []string{"ecr.api", "ecr.dkr", "s3"} {
-			sr := report.ServiceReport{Service: key, Verdict: checks.Pass}
+			svc, _ := catalogue.Lookup(key)
+			sr := report.ServiceReport{Service: key, Host: svc.Host("eu-west-1", "123456789012"),
+				EndpointService: svc.EndpointService("eu-west-1"), EndpointType: svc.EndpointType(),
+				Verdict: checks.Pass, Route: report.RoutePrivate, Addresses: []string{"10.0.1.5"},
+				Checks: []report.CheckReport{{Name: "dns", Status: checks.Pass}}}
 			if key == failed {
 				sr.Verdict, sr.Error, rep.Verdict = checks.Fail, checks.Timeout, checks.Fail
+				sr.Checks = append(sr.Checks, report.CheckReport{Name: "tcp", Status: checks.Fail, Error: checks.Timeout})
+				sr.Diagnosis, sr.Remediation = "TCP 443 to the endpoint timed out.", "Allow TCP 443 from the task subnet."
 			}
 			rep.Services = append(rep.Services, sr)
 		}
@@ -60,9 +70,11 @@ func probeTask(fake *fakeaws.Server, exit int, failed string) fakeaws.TaskScript
 	}}
 }
 
-func launchCmd(w world, getenv func(string) (string, bool), args ...string) (int, string, string) {
+func launchCmd(t testing.TB, w world, getenv func(string) (string, bool), args ...string) (int, string, string) {
+	t.Helper()
 	var out, errb bytes.Buffer
 	code := w.run(args, getenv, &out, &errb)
+	checkDocuments(t, out.Bytes())
 	return code, out.String(), errb.String()
 }
 
@@ -112,7 +124,7 @@ func TestLaunchUsage(t *testing.T) {
 			if len(tt.env) > 0 && tt.env[0] == "AWS_REGION" {
 				t.Setenv("AWS_REGION", tt.env[1]) // the SDK reads the process environment
 			}
-			code, out, errs := launchCmd(world{}, env(tt.env...), tt.args...)
+			code, out, errs := launchCmd(t, world{}, env(tt.env...), tt.args...)
 			if code != exitUsage {
 				t.Fatalf("exit %d, want 2; stderr %q", code, errs)
 			}
@@ -154,7 +166,7 @@ func TestLaunchHelp(t *testing.T) {
 	t.Parallel()
 	w := world{}
 	for _, sub := range []string{"launch", "explain-stopped"} {
-		code, out, _ := launchCmd(w, env(), sub, "--help")
+		code, out, _ := launchCmd(t, w, env(), sub, "--help")
 		if code != exitOK || !strings.Contains(out, "Usage: vpcprobe "+sub) || !strings.Contains(out, "$"+envName(sub)+"_CLUSTER") {
 			t.Errorf("%s --help: exit %d\n%s", sub, code, out)
 		}
@@ -175,7 +187,7 @@ func TestLaunchCommand(t *testing.T) {
 		}
 		return probeTask(fake, 0, "")
 	})
-	code, out, errs := launchCmd(w, env("VPCPROBE_LAUNCH_SECURITY_GROUPS", "sg-0d4e5f6a"),
+	code, out, errs := launchCmd(t, w, env("VPCPROBE_LAUNCH_SECURITY_GROUPS", "sg-0d4e5f6a"),
 		"launch", "--cluster", "prod", "--task-definition", "vpcprobe:3", "--subnets", "subnet-0000000a,subnet-0000000b,subnet-0000000c",
 		"--services", "ecr.api,ecr.dkr,s3", "--require-private", "--launch-id", "build-42", "--output", "json")
 	if code != exitFail {
@@ -218,7 +230,7 @@ func TestLaunchCommand(t *testing.T) {
 	}
 
 	// The same launch where every subnet passes exits 0.
-	code, out, errs = launchCmd(w, env(), "launch", "--cluster", "prod", "--task-definition", "vpcprobe:3",
+	code, out, errs = launchCmd(t, w, env(), "launch", "--cluster", "prod", "--task-definition", "vpcprobe:3",
 		"--subnets", "subnet-0000000a", "--output", "text")
 	if code != exitOK || !strings.Contains(out, "subnet-0000000a") || !strings.Contains(out, "VERDICT") {
 		t.Errorf("exit %d\n%s\n%s", code, out, errs)
@@ -246,7 +258,7 @@ func TestLaunchInterruptSignal(t *testing.T) {
 	var out, errs string
 	go func() {
 		defer close(done)
-		code, out, errs = launchCmd(w, env(), "launch", "--cluster", "prod", "--task-definition", "vpcprobe",
+		code, out, errs = launchCmd(t, w, env(), "launch", "--cluster", "prod", "--task-definition", "vpcprobe",
 			"--subnets", "subnet-0000000a,subnet-0000000b", "--output", "json")
 	}()
 	select {
@@ -292,7 +304,7 @@ func TestExplainStopped(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	code, out, errs := launchCmd(w, env(), "explain-stopped", "--cluster", "prod", "--task", arn, "--output", "json")
+	code, out, errs := launchCmd(t, w, env(), "explain-stopped", "--cluster", "prod", "--task", arn, "--output", "json")
 	if code != exitFail {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
@@ -303,7 +315,7 @@ func TestExplainStopped(t *testing.T) {
 	if len(e.Diagnoses) != 1 || e.Diagnoses[0].Service != "ecr.dkr" || e.Diagnoses[0].Error != checks.Timeout || e.StoppedReason != reason {
 		t.Errorf("explanation %+v", e)
 	}
-	code, _, errs = launchCmd(w, env(), "explain-stopped", "--cluster", "prod", "--task", "0123456789abcdef")
+	code, _, errs = launchCmd(t, w, env(), "explain-stopped", "--cluster", "prod", "--task", "0123456789abcdef")
 	if code != exitUsage || !strings.Contains(errs, "--task") {
 		t.Errorf("unknown task: exit %d, stderr %q", code, errs)
 	}
@@ -347,7 +359,7 @@ func TestCouldNotTest(t *testing.T) {
 				}
 				return probeTask(fake, 0, "")
 			})
-			code, out, errs := launchCmd(w, env("AWS_REGION", "eu-west-1"), tt.args...)
+			code, out, errs := launchCmd(t, w, env("AWS_REGION", "eu-west-1"), tt.args...)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d; stderr %q", code, tt.code, errs)
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakedns"
+	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/report"
 )
 
@@ -29,15 +30,32 @@ var safe = []string{"--amazon-dns", ""}
 func runCmd(t *testing.T, getenv func(string) (string, bool), args ...string) (int, string, string) {
 	t.Helper()
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	return runIn(world{}, getenv, args...)
+	return runIn(t, world{}, getenv, args...)
 }
 
 // runIn runs the program in world w. It leaves the process environment alone: a test whose runs
 // end before any SDK call (usage, help) may be parallel.
-func runIn(w world, getenv func(string) (string, bool), args ...string) (int, string, string) {
+func runIn(t testing.TB, w world, getenv func(string) (string, bool), args ...string) (int, string, string) {
+	t.Helper()
 	var out, errb bytes.Buffer
 	code := w.run(append(append([]string{}, safe...), args...), getenv, &out, &errb)
+	checkDocuments(t, out.Bytes())
 	return code, out.String(), errb.String()
+}
+
+// checkDocuments validates every JSON document on stdout (one per line: a report, a launch
+// report, inspect's findings) against the shipped JSON Schema its "schema" member names, so
+// every report a command test makes is checked; text output is left alone.
+func checkDocuments(t testing.TB, stdout []byte) {
+	t.Helper()
+	for _, line := range bytes.Split(stdout, []byte("\n")) {
+		var head struct {
+			Schema string `json:"schema"`
+		}
+		if json.Unmarshal(line, &head) == nil && head.Schema != "" {
+			schematest.Check(t, line)
+		}
+	}
 }
 
 func TestUsageErrors(t *testing.T) {
@@ -78,7 +96,7 @@ func TestUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			code, out, errs := runIn(world{}, env(tt.env...), append([]string{"--resolver", "127.0.0.1:1"}, tt.args...)...)
+			code, out, errs := runIn(t, world{}, env(tt.env...), append([]string{"--resolver", "127.0.0.1:1"}, tt.args...)...)
 			if code != exitUsage {
 				t.Fatalf("exit %d, want 2; stderr %q", code, errs)
 			}
@@ -118,7 +136,7 @@ func TestUnknownEnv(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			w := world{environ: func() []string { return tt.environ }}
-			_, _, errs := runIn(w, env(), "--version")
+			_, _, errs := runIn(t, w, env(), "--version")
 			lines := strings.Split(strings.TrimSpace(errs), "\n")
 			if errs == "" {
 				lines = nil
@@ -137,7 +155,7 @@ func TestUnknownEnv(t *testing.T) {
 
 func TestHelpAndVersion(t *testing.T) {
 	t.Parallel()
-	code, out, _ := runIn(world{}, env(), "--help")
+	code, out, _ := runIn(t, world{}, env(), "--help")
 	if code != exitOK {
 		t.Fatalf("--help exit %d", code)
 	}
@@ -156,7 +174,7 @@ func TestHelpAndVersion(t *testing.T) {
 	if !strings.Contains(out, `(default "ecr.api,ecr.dkr,s3,logs")`) || !strings.Contains(out, "169.254.169.253") {
 		t.Errorf("--help lacks defaults:\n%s", out)
 	}
-	code, out, _ = runIn(world{}, env(), "--version")
+	code, out, _ = runIn(t, world{}, env(), "--version")
 	if code != exitOK || !strings.HasPrefix(out, "vpcprobe dev") || strings.Count(out, "\n") != 1 {
 		t.Errorf("--version: %d %q", code, out)
 	}
@@ -166,17 +184,17 @@ func TestHelpAndVersion(t *testing.T) {
 // --help, for every registered subcommand; an unknown one is a usage error.
 func TestHelpCommand(t *testing.T) {
 	t.Parallel()
-	code, out, _ := launchCmd(world{}, env(), "help")
+	code, out, _ := launchCmd(t, world{}, env(), "help")
 	if code != exitOK || !strings.Contains(out, "Usage: vpcprobe [flags]") {
 		t.Errorf("help: exit %d\n%s", code, out)
 	}
 	for _, sc := range subcommands() {
-		code, out, _ := launchCmd(world{}, env(), "help", sc.name)
+		code, out, _ := launchCmd(t, world{}, env(), "help", sc.name)
 		if code != exitOK || !strings.Contains(out, "Usage: vpcprobe "+sc.name) {
 			t.Errorf("help %s: exit %d\n%s", sc.name, code, out)
 		}
 	}
-	code, out, errs := launchCmd(world{}, env(), "help", "lanch")
+	code, out, errs := launchCmd(t, world{}, env(), "help", "lanch")
 	if code != exitUsage || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "launch") {
 		t.Errorf("help lanch: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
