@@ -24,6 +24,7 @@ import (
 
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/netns"
+	"github.com/vpcprobe/vpcprobe/internal/schematest"
 )
 
 // imageBudget bounds the image: its file tree must stay under 24 MiB (issue 9: image pull time,
@@ -568,6 +569,7 @@ func TestImage(t *testing.T) {
 			if err := json.Unmarshal([]byte(stdout), &rep); err != nil || !strings.HasSuffix(stdout, "}\n") || strings.Count(stdout, "\n") != 1 {
 				t.Fatalf("stdout is not one JSON document and a newline (%v):\n%s", err, stdout)
 			}
+			schematest.Check(t, []byte(stdout))
 			if rep.Schema != "vpcprobe/v1" || !runIDRE.MatchString(rep.RunID) || rep.Version != testVersion || rep.Delivery.CloudWatch != "disabled" {
 				t.Errorf("schema %q, run_id %q, version %q, delivery %q", rep.Schema, rep.RunID, rep.Version, rep.Delivery.CloudWatch)
 			}

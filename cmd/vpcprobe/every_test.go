@@ -20,6 +20,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/internal/fakedns"
 	"github.com/vpcprobe/vpcprobe/internal/netns"
+	"github.com/vpcprobe/vpcprobe/internal/schematest"
 )
 
 // Sidecar mode (--every) is about a process's life: rounds over time, signals, memory. These
@@ -156,6 +157,8 @@ func everyStart(t *testing.T, bin, ns string, env []string, args ...string) *eve
 			var r everyReport
 			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 				r.Schema = "not JSON: " + sc.Text()
+			} else if err := schematest.Validate(sc.Bytes()); err != nil {
+				r.Schema = "not the shipped schema: " + err.Error() // every round's report is validated
 			}
 			r.at = time.Now()
 			p.reports <- r
