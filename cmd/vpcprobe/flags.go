@@ -72,7 +72,7 @@ func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
 	fs.SortFlags = false
 	fs.StringVar(&o.services, "services", catalogue.DefaultServices, "service keys to probe, comma-separated; all = "+strings.Join(catalogue.Keys(), ",")+"; ec2-instance = what an ECS container instance needs")
 	fs.StringVar(&o.region, "region", "", "region whose hostnames are probed (default: AWS_REGION, AWS_DEFAULT_REGION, task metadata)")
-	fs.StringVar(&o.account, "account", "", "registry account for ecr.dkr (default: STS caller identity, else the task ARN's)")
+	fs.StringVar(&o.account, "account", "", "registry account for ecr.dkr (default: the --image URI's, else the task ARN's or the Lambda function's, else the STS caller's)")
 	fs.StringVar(&o.image, "image", "", "ECR image URI whose whole pull path is verified: registry login, manifest, first byte of a layer (adds ecr.api, ecr.dkr and s3)")
 	fs.StringArrayVar(&o.secrets, "secret", nil, "a task definition's secret as valueFrom names it, fetched as the ECS agent does, repeatable: a Secrets Manager name or ARN, optionally ARN:json-key:version-stage:version-id (adds secretsmanager), or an SSM parameter ARN (adds ssm); the value is dropped")
 	fs.StringArrayVar(&o.parameters, "parameter", nil, "SSM parameter (name or ARN) fetched with decryption as a task's secrets are, repeatable; the value is dropped (adds ssm)")

@@ -404,7 +404,7 @@ func newExplainFlags(o *explainOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.cluster, "cluster", "", "cluster of the task (required with --task)")
 	fs.StringVar(&o.task, "task", "", "the task's ARN or id: describe it through ECS (ecs:DescribeTasks)")
 	fs.StringVar(&o.reason, "reason", "", "explain this stopped or container reason, offline (no AWS call)")
-	fs.StringVar(&o.file, "file", "", "explain the tasks of this `aws ecs describe-tasks` JSON document, offline; - (or a lone -) reads stdin")
+	fs.StringVar(&o.file, "file", "", "explain the tasks of this JSON document of aws ecs describe-tasks, offline; - (or a lone -) reads stdin")
 	fs.StringVar(&o.region, "region", "", "region of the cluster; offline, the region of the endpoints to name when neither a task ARN nor the reason says it (with --task, default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
 	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json, one JSON document per task and line (default: text on a terminal, else json)")
 	annotateEnv(fs)

@@ -268,7 +268,7 @@ type subcommand struct {
 // subcommands are vpcprobe's subcommands, in the order --help lists them.
 func subcommands() []subcommand {
 	return []subcommand{
-		{"launch", "run the probe as an ECS task in each of several subnets and combine the reports",
+		{"launch", "run the probe in each of several subnets (an ECS task, or a Lambda function where no image can be pulled) and combine the reports",
 			func(out io.Writer) *pflag.FlagSet { return newLaunchFlags(&launchOptions{}, out) }, world.runLaunch},
 		{"explain-stopped", "explain why an ECS task stopped, in the probe's terms",
 			func(out io.Writer) *pflag.FlagSet { return newExplainFlags(&explainOptions{}, out) },
