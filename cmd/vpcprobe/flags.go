@@ -181,8 +181,8 @@ func resolverAddr(flag, s string) (string, error) {
 
 // config validates the options and resolves what they leave open into a probe configuration.
 // region, when o gives none, comes from the environment and task metadata (metaRegion). The
-// task's account (metaAccount) is not filled in: the probe asks STS first and falls back to it
-// itself.
+// task's account (metaAccount) is not filled in here: the probe takes it from the task ARN and
+// asks STS only when nothing names the account (probe.Prober.account, learnAccount).
 func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAccount string) (probe.Config, error) {
 	var c probe.Config
 	var err error
@@ -273,8 +273,8 @@ func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAcc
 	if c.Account != "" && !catalogue.ValidAccount(c.Account) {
 		return c, usagef("--account %q: an account id is 12 digits", c.Account)
 	}
-	// Without --account the probe learns the registry account from STS, else the task ARN
-	// (metaAccount), while it runs.
+	// Without --account (or --image naming one) the probe takes the registry account from the
+	// task ARN (metaAccount), else learns it from STS while it runs.
 	if o.image != "" {
 		img, err := checks.ParseImage(o.image)
 		switch {
