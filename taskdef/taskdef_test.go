@@ -82,6 +82,7 @@ func learnFlags() error {
 var placeholders = map[string]string{
 	"AWS_ACCOUNT_ID":   "123456789012",
 	"AWS_REGION":       "eu-west-1",
+	"IMAGE_TAG":        "v1.2.3",
 	"IMAGE_REPOSITORY": "team/app",
 	"SECRET_NAME":      "prod/db",
 	"PARAMETER_NAME":   "prod/app/db-url",
