@@ -206,33 +206,9 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (launch.Config, error) {
 	default:
 		return c, usagef("--launch-type %q: must be FARGATE or EC2 (or use --capacity-provider)", o.launchType)
 	}
-	switch o.output {
-	case "", "text", "json":
-	default:
-		return c, usagef("--output %q: must be text or json", o.output)
-	}
-	if c.LaunchID == "" {
-		c.LaunchID = report.NewRunID()
-	}
-	if !launchIDRE.MatchString(c.LaunchID) {
-		return c, usagef("--launch-id %q: 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit", c.LaunchID)
-	}
-
-	// The probe's settings: validated here, so that a mistake is exit 2 now rather than a
-	// task that exits 2 later.
-	if fs.Changed("services") {
-		if _, err := catalogue.ParseServices(o.services); err != nil {
-			return c, usagef("--services: %v", err)
-		}
-	}
-	if o.timeout <= 0 {
-		return c, usagef("--timeout %s: must be positive (example: 5s)", o.timeout)
-	}
-	if o.probeDeadline < o.timeout {
-		return c, usagef("--probe-deadline %s is shorter than --timeout %s: raise --probe-deadline or lower --timeout", o.probeDeadline, o.timeout)
-	}
-	if o.account != "" && !catalogue.ValidAccount(o.account) {
-		return c, usagef("--account %q: an account id is 12 digits", o.account)
+	var err error
+	if c.LaunchID, err = o.checkCommon(fs, c.LaunchID); err != nil {
+		return c, err
 	}
 	for _, name := range []string{"services", "image", "account", "timeout", "probe-deadline", "require-private"} {
 		if fs.Changed(name) {
@@ -563,4 +539,36 @@ func explainFile(name, region string) ([]*launch.Explanation, error) {
 		return nil, fmt.Errorf("%s: %w (give the output of aws ecs describe-tasks --output json)", flag, err)
 	}
 	return es, nil
+}
+
+// checkCommon validates what both runners take alike — the output, the launch id (a random one
+// when none was given, returned) and the probe's settings — so that a mistake is exit 2 now
+// rather than a task or function that exits 2 later.
+func (o *launchOptions) checkCommon(fs *pflag.FlagSet, launchID string) (string, error) {
+	switch o.output {
+	case "", "text", "json":
+	default:
+		return "", usagef("--output %q: must be text or json", o.output)
+	}
+	if launchID == "" {
+		launchID = report.NewRunID()
+	}
+	if !launchIDRE.MatchString(launchID) {
+		return "", usagef("--launch-id %q: 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit", launchID)
+	}
+	if fs.Changed("services") {
+		if _, err := catalogue.ParseServices(o.services); err != nil {
+			return "", usagef("--services: %v", err)
+		}
+	}
+	if o.timeout <= 0 {
+		return "", usagef("--timeout %s: must be positive (example: 5s)", o.timeout)
+	}
+	if o.probeDeadline < o.timeout {
+		return "", usagef("--probe-deadline %s is shorter than --timeout %s: raise --probe-deadline or lower --timeout", o.probeDeadline, o.timeout)
+	}
+	if o.account != "" && !catalogue.ValidAccount(o.account) {
+		return "", usagef("--account %q: an account id is 12 digits", o.account)
+	}
+	return launchID, nil
 }

@@ -19,9 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/spf13/pflag"
 
-	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/launch"
-	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // lambdaFlags defines launch's --runner and the Lambda runner's flags.
@@ -168,33 +166,11 @@ func (o *launchOptions) lambdaConfig(fs *pflag.FlagSet) (launch.LambdaConfig, er
 			}
 		}
 	}
-	switch o.output {
-	case "", "text", "json":
-	default:
-		return c, usagef("--output %q: must be text or json", o.output)
+	var err error
+	if c.LaunchID, err = o.checkCommon(fs, c.LaunchID); err != nil {
+		return c, err
 	}
-	if c.LaunchID == "" {
-		c.LaunchID = report.NewRunID()
-	}
-	if !launchIDRE.MatchString(c.LaunchID) {
-		return c, usagef("--launch-id %q: 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit", c.LaunchID)
-	}
-
 	// The probe's settings become event keys (flag names); those not given stay the function's.
-	if fs.Changed("services") {
-		if _, err := catalogue.ParseServices(o.services); err != nil {
-			return c, usagef("--services: %v", err)
-		}
-	}
-	if o.timeout <= 0 {
-		return c, usagef("--timeout %s: must be positive (example: 5s)", o.timeout)
-	}
-	if o.probeDeadline < o.timeout {
-		return c, usagef("--probe-deadline %s is shorter than --timeout %s: raise --probe-deadline or lower --timeout", o.probeDeadline, o.timeout)
-	}
-	if o.account != "" && !catalogue.ValidAccount(o.account) {
-		return c, usagef("--account %q: an account id is 12 digits", o.account)
-	}
 	eventKeys := map[string]string{"services": "services", "image": "image", "account": "account", "timeout": "timeout",
 		"probe-deadline": "deadline", "log-group": "log-group"}
 	for flag, key := range eventKeys {
