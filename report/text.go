@@ -199,6 +199,9 @@ func forGroup(g []ServiceReport, text func(ServiceReport) string) string {
 		keys, endpoints = append(keys, s.Service), append(endpoints, s.EndpointService)
 	}
 	out := generic(g[0], first)
+	// "the interface VPC endpoint X" names one endpoint; a group's sentence names several.
+	out = strings.ReplaceAll(out, "endpoint "+phEndpoint, "endpoints "+phEndpoint)
+	out = strings.ReplaceAll(out, "the existing one", "the existing ones")
 	out = strings.ReplaceAll(out, phHost, "each host above")
 	out = strings.ReplaceAll(out, phEndpoint, and(endpoints))
 	out = strings.ReplaceAll(out, phService, and(keys))

@@ -91,6 +91,9 @@ func TestTextGroupsOneFixForMany(t *testing.T) {
 			t.Errorf("the fix does not name the %s endpoint:\n%s", k, text)
 		}
 	}
+	if !strings.Contains(text, "Create the interface VPC endpoints com.amazonaws.eu-west-1.ecr.api, ") {
+		t.Errorf("the group's fix does not speak of several endpoints:\n%s", text)
+	}
 	why := text[strings.Index(text, "why:"):]
 	why = why[:strings.Index(why, "\n")]
 	if strings.Contains(why, ".example") || strings.Contains(why, "198.51.100.") {
