@@ -30,7 +30,7 @@ ARG VERSION=dev
 # (-s -w), version stamped.
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
-    go build -tags lambda.norpc -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/vpcprobe ./cmd/vpcprobe
+    go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/vpcprobe ./cmd/vpcprobe
 
 FROM scratch
 ARG VERSION=dev

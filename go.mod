@@ -2,9 +2,10 @@ module github.com/vpcprobe/vpcprobe
 
 go 1.26.0
 
-// The vpcprobe binary is built with -tags lambda.norpc (Dockerfile, .ci/run, vpclab, README):
-// aws-lambda-go's net/rpc mode reflects over methods by name, which makes the linker keep all of
-// the SDK (+11 MB). TestBinaryDeps (cmd/vpcprobe) builds it that way and holds the 24 MiB budget.
+// Of aws-lambda-go, the binary imports lambdacontext and messages only: its lambda package carries
+// a net/rpc mode whose method reflection makes the linker keep all of the SDK (a plain build came
+// to 61 MB); internal/lambdaruntime serves the Runtime API instead. TestBinaryDeps (cmd/vpcprobe)
+// bans net/rpc and holds the 24 MiB budget for a plain `go build`.
 //
 // github.com/santhosh-tekuri/jsonschema/v6 is for tests only (internal/schematest validates every
 // report against schema/): a full JSON Schema 2020-12 validator is not code to write by hand, and

@@ -470,7 +470,7 @@ func functionError(payload []byte, c LambdaConfig) Diagnosis {
 	default:
 		d.Error = StartFailed
 		d.Diagnosis = fmt.Sprintf("The function's bootstrap failed (%s): %s.", orDash(doc.ErrorType), redact(doc.ErrorMessage))
-		d.Remediation = "Build the zip as the README shows (GOOS=linux GOARCH=" + goarch(c.Architecture) + " go build -tags lambda.norpc -o bootstrap ./cmd/vpcprobe), with bootstrap at its top level."
+		d.Remediation = "Build the zip as the README shows (GOOS=linux GOARCH=" + goarch(c.Architecture) + " go build -o bootstrap ./cmd/vpcprobe), with bootstrap at its top level."
 	}
 	return d
 }

@@ -320,9 +320,6 @@ func TestImageFlags(t *testing.T) {
 	}
 }
 
-// buildTags are the tags every build of vpcprobe uses (go.mod says why).
-const buildTags = "lambda.norpc"
-
 // binaryBudget bounds the stripped binary: 24 MiB on the SDK's current releases (issue 9).
 const binaryBudget = 24 << 20
 
@@ -330,7 +327,7 @@ const binaryBudget = 24 << 20
 // which make the linker keep every exported method, no SDK service package the program does not
 // call, and the stripped binary under its budget.
 func TestBinaryDeps(t *testing.T) {
-	out, err := exec.Command("go", "list", "-tags", buildTags, "-deps", ".").Output()
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
@@ -355,7 +352,7 @@ func TestBinaryDeps(t *testing.T) {
 		}
 	}
 	bin := filepath.Join(t.TempDir(), "vpcprobe")
-	build := exec.Command("go", "build", "-tags", buildTags, "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
 	if msg, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, msg)
 	}

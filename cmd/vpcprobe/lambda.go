@@ -15,12 +15,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/internal/lambdaruntime"
 	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/probe"
 	"github.com/vpcprobe/vpcprobe/report"
@@ -49,11 +49,14 @@ func inLambda(getenv func(string) (string, bool)) bool {
 	return ok && v != ""
 }
 
-// runLambda serves invocations until Lambda ends the process; it does not return.
-func runLambda(getenv func(string) (string, bool)) {
-	// A Handler is passed, not a function: aws-lambda-go then calls it without reflection and
-	// posts its bytes as they are, so the response is exactly what --output json prints.
-	lambda.StartWithOptions(lambdaHandler{getenv: getenv})
+// runLambda serves invocations until Lambda ends the process. It returns only when the Runtime
+// API fails, with the exit status for that.
+func runLambda(getenv func(string) (string, bool), stderr io.Writer) int {
+	addr, _ := getenv(lambdaRuntimeVar)
+	// The handler's bytes are posted as they are: the response is exactly what --output json prints.
+	err := lambdaruntime.Serve(context.Background(), addr, lambdaHandler{getenv: getenv}.Invoke)
+	fmt.Fprintf(stderr, "vpcprobe: %v\n", err)
+	return exitUntested
 }
 
 // lambdaHandler probes once per invocation.

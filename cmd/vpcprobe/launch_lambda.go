@@ -161,7 +161,7 @@ func (o *launchOptions) lambdaConfig(fs *pflag.FlagSet) (launch.LambdaConfig, er
 				return c, usagef("--lambda-zip: required: this executable cannot be found (%v)", err)
 			}
 			if c.Code, c.Architecture, err = launch.SelfCode(exe); err != nil {
-				return c, usagef("--lambda-zip: required: this vpcprobe is %s/%s and cannot run in Lambda; build one with GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o bootstrap ./cmd/vpcprobe && zip vpcprobe-arm64.zip bootstrap (%v)",
+				return c, usagef("--lambda-zip: required: this vpcprobe is %s/%s and cannot run in Lambda; build one with GOOS=linux GOARCH=arm64 go build -trimpath -ldflags='-s -w' -o bootstrap ./cmd/vpcprobe && zip vpcprobe-arm64.zip bootstrap (%v)",
 					runtime.GOOS, runtime.GOARCH, err)
 			}
 		}

@@ -26,8 +26,7 @@ import (
 // with AWS_LAMBDA_RUNTIME_API set, where it runs the real Lambda mode.
 func TestMain(m *testing.M) {
 	if inLambda(envLookup) {
-		runLambda(envLookup)
-		return
+		os.Exit(runLambda(envLookup, os.Stderr))
 	}
 	os.Exit(m.Run())
 }

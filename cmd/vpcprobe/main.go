@@ -41,8 +41,7 @@ const (
 
 func main() {
 	if inLambda(envLookup) { // lambda.go: the same binary as a Lambda function's bootstrap
-		runLambda(envLookup)
-		return
+		os.Exit(runLambda(envLookup, os.Stderr))
 	}
 	os.Exit(world{environ: os.Environ}.run(os.Args[1:], envLookup, os.Stdout, os.Stderr))
 }
