@@ -105,6 +105,9 @@ type lambdaRun struct {
 	notTested     bool   // the launcher was refused before the probe could run
 	report        *report.Report
 	diags         []Diagnosis
+	// onGroups, when set, is told the groups of an existing function (--function-name) once
+	// they are read: the launch's inspection starts then.
+	onGroups func(groups []string)
 }
 
 // RunLambda runs the probe as a Lambda function in every subnet of c and returns the combined
@@ -119,9 +122,18 @@ func (l *Launcher) RunLambda(ctx context.Context, c LambdaConfig) (*Report, erro
 	defer cancel()
 
 	runs := make([]*lambdaRun, len(c.Subnets))
+	var insp *inspection // the configuration, read while the functions run
+	if c.FunctionName == "" {
+		insp = l.startInspection(runCtx, c.Subnets, c.SecurityGroups, eventServices(c.Event))
+	}
 	var wg sync.WaitGroup
 	for i, s := range c.Subnets {
 		runs[i] = &lambdaRun{subnet: s, runID: c.RunID(s), status: "NOT_CREATED"}
+		if c.FunctionName != "" { // one subnet; its groups are the function's
+			runs[i].onGroups = func(groups []string) {
+				insp = l.startInspection(runCtx, []string{s}, groups, eventServices(c.Event))
+			}
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -159,6 +171,7 @@ func (l *Launcher) RunLambda(ctx context.Context, c LambdaConfig) (*Report, erro
 			refused = append(refused, r.subnet+": "+r.diags[0].Diagnosis)
 		}
 	}
+	insp.join(l, rep)
 	rep.DurationMS = l.now().Sub(started).Milliseconds()
 	rep.finish()
 	if len(refused) > 0 && len(refused) == len(runs) {
@@ -177,6 +190,9 @@ func (l *Launcher) lambdaSubnet(ctx context.Context, c LambdaConfig, r *lambdaRu
 	if c.FunctionName != "" {
 		if !l.existingFunction(ctx, c, r) {
 			return
+		}
+		if r.onGroups != nil {
+			r.onGroups(r.groups)
 		}
 	} else {
 		r.function, r.created = c.functionName(r.subnet), true

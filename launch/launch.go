@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/inspect"
 	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/report"
 	"github.com/vpcprobe/vpcprobe/untested"
@@ -114,6 +115,9 @@ type Launcher struct {
 	ECS    ECS
 	Logs   Logs
 	Lambda Lambda // RunLambda's (lambda.go); Run does not use it
+	// Inspect, when set, are the clients each launch reads its subnets' VPC configuration with,
+	// while the probes run, to join it with their results (inspection.go); nil: no inspection.
+	Inspect *inspect.Clients
 
 	PollFirst, PollMax time.Duration
 	ReportWait         time.Duration
@@ -170,6 +174,7 @@ func (l *Launcher) Run(ctx context.Context, c Config) *Report {
 	waitCtx, cancel := context.WithTimeoutCause(ctx, deadline, errDeadline)
 	defer cancel()
 
+	insp := l.startInspection(waitCtx, c.Subnets, c.SecurityGroups, probeServices(c.Env))
 	for _, r := range runs {
 		if waitCtx.Err() != nil {
 			break
@@ -216,6 +221,7 @@ func (l *Launcher) Run(ctx context.Context, c Config) *Report {
 	for _, r := range runs {
 		rep.Subnets = append(rep.Subnets, judge(c, r, deadline))
 	}
+	insp.join(l, rep)
 	rep.DurationMS = l.now().Sub(started).Milliseconds()
 	rep.finish()
 	return rep

@@ -37,6 +37,10 @@ type Report struct {
 	// reason; Needs is what was derived from its task definition. Omitted when not asked.
 	ForTask *Origin      `json:"for_task,omitempty"`
 	Needs   *needs.Needs `json:"needs,omitempty"`
+	// InspectError says why the subnets' VPC configuration could not be read at all (no
+	// subnet has an Inspection then); a kind that could not be read is a finding instead. It
+	// never changes the verdict.
+	InspectError string `json:"inspect_error,omitempty"`
 }
 
 // SubnetReport is one subnet's task and what it found. Report is the probe's own report when it
@@ -55,6 +59,9 @@ type SubnetReport struct {
 	ExitCode         *int32         `json:"exit_code"`
 	Report           *report.Report `json:"report"`
 	Diagnoses        []Diagnosis    `json:"diagnoses"`
+	// Inspection is the subnet's VPC configuration joined with the live result (join.go); nil
+	// with --inspect=false or when it could not be read (Report.InspectError).
+	Inspection *Inspection `json:"inspection,omitempty"`
 
 	// untested is why the subnet was not measured (Verdict skip): an *untested.Error.
 	untested error
@@ -142,7 +149,7 @@ func (r *Report) Text() []byte {
 	r.writeOrigin(&b)
 
 	for _, s := range r.Subnets {
-		if len(s.Diagnoses) == 0 {
+		if len(s.Diagnoses) == 0 && s.Inspection == nil {
 			continue
 		}
 		fmt.Fprintf(&b, "\n%s %s", strings.ToUpper(string(s.Verdict)), s.Subnet)
@@ -163,6 +170,10 @@ func (r *Report) Text() []byte {
 			}
 			writeDiagnosis(&b, "  ", d, raw)
 		}
+		s.Inspection.write(&b)
+	}
+	if r.InspectError != "" {
+		fmt.Fprintf(&b, "\nconfiguration not inspected: %s\n", r.InspectError)
 	}
 	fmt.Fprintf(&b, "\nverdict %s: %d subnet(s) in %dms\n", r.Verdict, len(r.Subnets), r.DurationMS)
 	return b.Bytes()

@@ -21,10 +21,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/route53resolver"
 	"github.com/spf13/pflag"
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
+	"github.com/vpcprobe/vpcprobe/inspect"
 	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/report"
 	"github.com/vpcprobe/vpcprobe/untested"
@@ -54,6 +57,9 @@ type launchOptions struct {
 
 	// --runner lambda (launch_lambda.go).
 	runner, lambdaRole, lambdaZip, functionName string
+
+	// inspect: read each subnet's VPC configuration and join it with the live result.
+	inspect bool
 }
 
 // probeFlags maps the launch flags that are the probe's own settings to the probe's variables.
@@ -96,6 +102,7 @@ func newLaunchFlags(o *launchOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.forTask, "for-task", "", "reproduce a (stopped) application task: its task definition as --for-task-definition, its subnet, its service's security groups and its cluster (default for --cluster); its stopped reason is shown beside the live result")
 	fs.BoolVar(&o.executeCommand, "enable-execute-command", false, "the application's tasks run with ECS Exec (a setting of the task or service): probe ssmmessages too")
 	fs.StringArrayVar(&o.probeEnv, "probe-env", nil, "another setting of the probe as NAME=VALUE (VPCPROBE_ added when missing), repeatable")
+	fs.BoolVar(&o.inspect, "inspect", true, "also read each subnet's VPC configuration with the launcher's credentials (as vpcprobe inspect) and attach to every failing service the findings that explain it; --inspect=false: live results only")
 	lambdaFlags(fs, o)
 	annotateEnv(fs)
 	fs.Usage = func() {
@@ -315,6 +322,7 @@ func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdo
 	l := &launch.Launcher{
 		ECS:      ecs.NewFromConfig(cfg),
 		Logs:     cloudwatchlogs.NewFromConfig(cfg),
+		Inspect:  o.inspectClients(cfg),
 		Progress: stderr,
 	}
 	if w.tuneLauncher != nil {
@@ -337,6 +345,16 @@ func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdo
 		return exitFail
 	}
 	return exitOK
+}
+
+// inspectClients are the clients launch reads the subnets' VPC configuration with (the
+// launcher's own credentials; AWS_ENDPOINT_URL_EC2 and _ROUTE53RESOLVER are honoured by the
+// SDK), nil with --inspect=false.
+func (o *launchOptions) inspectClients(cfg aws.Config) *inspect.Clients {
+	if !o.inspect {
+		return nil
+	}
+	return &inspect.Clients{EC2: ec2.NewFromConfig(cfg), Resolver: route53resolver.NewFromConfig(cfg), Region: cfg.Region}
 }
 
 // exitFor is the exit status of a run that ended with err before it measured anything: 3 when

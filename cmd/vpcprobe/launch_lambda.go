@@ -71,7 +71,7 @@ func (w world) runLaunchLambda(o *launchOptions, fs *pflag.FlagSet, getenv func(
 		<-ctx.Done()
 		stop()
 	}()
-	l := &launch.Launcher{Lambda: lambda.NewFromConfig(cfg), Progress: stderr}
+	l := &launch.Launcher{Lambda: lambda.NewFromConfig(cfg), Inspect: o.inspectClients(cfg), Progress: stderr}
 	if w.tuneLauncher != nil {
 		w.tuneLauncher(l)
 	}

@@ -1,0 +1,95 @@
+package launch
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vpcprobe/vpcprobe/catalogue"
+	"github.com/vpcprobe/vpcprobe/inspect"
+)
+
+// The launch's inspection: while the probes run, the launcher reads the configuration of every
+// subnet's VPC with its own credentials (one inspect.Subnets call: each VPC is read once), for
+// the services the probes were asked for and the groups the probes run with; the results are
+// joined with the live ones (join.go). An inspection that fails never fails the launch.
+
+// inspection is one launch's read of its subnets' VPCs, running in the background.
+type inspection struct {
+	done    chan struct{}
+	reports map[string]*inspect.Report // by subnet
+	err     error
+	took    time.Duration
+}
+
+// startInspection inspects subnets (with groups, for services) under ctx, in the background; nil
+// when the launcher has no inspection clients.
+func (l *Launcher) startInspection(ctx context.Context, subnets, groups []string, services string) *inspection {
+	if l.Inspect == nil {
+		return nil
+	}
+	in := &inspection{done: make(chan struct{}), reports: map[string]*inspect.Report{}}
+	go func() {
+		defer close(in.done)
+		start := time.Now()
+		defer func() { in.took = time.Since(start) }()
+		keys, err := catalogue.ParseServices(services)
+		if err != nil {
+			in.err = fmt.Errorf("inspect: --services: %w", err)
+			return
+		}
+		targets := make([]inspect.Target, len(subnets))
+		for i, s := range subnets {
+			targets[i] = inspect.Target{SubnetID: s, SecurityGroups: groups}
+		}
+		reps, err := inspect.Subnets(ctx, *l.Inspect, targets, keys)
+		if err != nil {
+			in.err = err
+			return
+		}
+		for i, s := range subnets {
+			in.reports[s] = reps[i]
+		}
+	}()
+	return in
+}
+
+// join waits for the inspection and joins each subnet's report with it; a failed inspection is
+// the report's InspectError, in one place.
+func (in *inspection) join(l *Launcher, rep *Report) {
+	if in == nil {
+		return
+	}
+	<-in.done
+	if in.err != nil {
+		rep.InspectError = in.err.Error()
+		l.progress("inspection failed after %s: %v", in.took.Round(time.Millisecond), in.err)
+		return
+	}
+	for i := range rep.Subnets {
+		if r := in.reports[rep.Subnets[i].Subnet]; r != nil {
+			rep.Subnets[i].Inspection = Join(rep.Subnets[i], r)
+		}
+	}
+	l.progress("inspected %d subnet(s) in %s", len(in.reports), in.took.Round(time.Millisecond))
+}
+
+// probeServices is the --services the probes were given: VPCPROBE_SERVICES of env, else the
+// probe's default.
+func probeServices(env []EnvVar) string {
+	for _, e := range env {
+		if e.Name == "VPCPROBE_SERVICES" && strings.TrimSpace(e.Value) != "" {
+			return e.Value
+		}
+	}
+	return catalogue.DefaultServices
+}
+
+// eventServices is the services event key of a Lambda launch, else the probe's default.
+func eventServices(ev map[string]any) string {
+	if s, ok := ev["services"].(string); ok && strings.TrimSpace(s) != "" {
+		return s
+	}
+	return catalogue.DefaultServices
+}
