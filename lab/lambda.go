@@ -142,13 +142,24 @@ func (sc Scenario) LambdaArgs(subnets []string, extra ...string) []string {
 
 // LaunchLambda runs `vpcprobe launch --runner lambda` (probePath is the launcher and, zipped, the
 // functions' code) for the scenario in subnets, and measures it. A non-zero exit is part of the
-// run, not an error.
+// run, not an error. In a lab started WithEC2 the launcher reads the lab's VPC configuration
+// from its EC2 API (launch's inspection, joined with the live result), and the functions get
+// the described task group: pass VPCIDs().TaskSubnet as the subnet to have it inspected.
 func (l *Lab) LaunchLambda(ctx context.Context, probePath string, subnets []string, extra ...string) (LambdaRun, error) {
 	env, err := l.LaunchEnv()
 	if err != nil {
 		return LambdaRun{}, err
 	}
 	args := l.Scenario.LambdaArgs(subnets, extra...)
+	if l.ec2Endpoint != "" {
+		for i := range args {
+			if args[i] == LambdaGroup {
+				args[i] = l.vpcIDs.TaskGroup
+			}
+		}
+		// Only the EC2 and Route 53 Resolver endpoints: the credentials stay the lab's.
+		env = append(env, "AWS_ENDPOINT_URL_EC2="+l.ec2Endpoint, "AWS_ENDPOINT_URL_ROUTE53RESOLVER="+l.ec2Endpoint)
+	}
 	cmd := exec.CommandContext(ctx, probePath, args...)
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
