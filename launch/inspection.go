@@ -70,6 +70,9 @@ func (in *inspection) join(l *Launcher, rep *Report) {
 	for i := range rep.Subnets {
 		if r := in.reports[rep.Subnets[i].Subnet]; r != nil {
 			rep.Subnets[i].Inspection = Join(rep.Subnets[i], r)
+			if rep.Subnets[i].AvailabilityZone == "" { // a Lambda function's: the subnet's zone
+				rep.Subnets[i].AvailabilityZone = r.AZ
+			}
 		}
 	}
 	l.progress("inspected %d subnet(s) in %s", len(in.reports), in.took.Round(time.Millisecond))

@@ -46,6 +46,10 @@ Builds a simulated AWS VPC from network namespaces and runs vpcprobe inside it.
 Commands:
   list                              the scenarios, with what each one breaks
   run SCENARIO [-- PROBE FLAGS]     run the probe once; print its report and which expectations held
+  run --runner lambda [--ec2] SCENARIO
+                                    run "vpcprobe launch --runner lambda" once and print its report; with
+                                    --ec2 the launcher also inspects the VPC's configuration (a moto_server)
+                                    and the report joins both: the findings that explain each failure
   up SCENARIO                       build the VPC and keep it until Ctrl-C or "vpclab down"
   down                              remove every vpclab namespace (stops a running "up")
   bench [-n N] [SCENARIO...]        run the probe N times per scenario (default: healthy isolated);
@@ -61,7 +65,7 @@ Flags of run, up and bench:
   --json         run: stdout carries only the probe's JSON report, the rest goes to stderr;
                  describe: print the ids and the Describe calls' view as JSON
   --ec2          up: also serve the VPC's configuration through the EC2 API (a moto_server), for
-                 vpcprobe inspect and launch
+                 vpcprobe inspect and launch; run --runner lambda: the launch inspects it
 
 run, up, down and bench need root (or CAP_NET_ADMIN and CAP_SYS_ADMIN).
 `
@@ -117,9 +121,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	probePath := fs.String("probe", "", "vpcprobe binary to run")
 	asJSON := fs.Bool("json", false, "print the probe's JSON report")
 	n := fs.IntP("n", "n", 20, "runs per scenario")
-	runner := fs.String("runner", "task", "bench: task (the probe in the task namespace) or lambda (launch --runner lambda)")
+	runner := fs.String("runner", "task", "run, bench: task (the probe in the task namespace) or lambda (launch --runner lambda)")
 	subnets := fs.IntSlice("subnets", []int{1, 10}, "bench --runner lambda: subnet counts to compare")
-	withEC2 := fs.Bool("ec2", false, "up: serve the VPC's configuration through the EC2 API")
+	withEC2 := fs.Bool("ec2", false, "up, run --runner lambda: serve the VPC's configuration through the EC2 API")
 	if err := fs.Parse(rest); err != nil {
 		fmt.Fprintf(stderr, "vpclab %s: %v (see vpclab --help)\n", cmd, err)
 		return exitUsage
@@ -135,6 +139,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "run", "up", "describe":
 		if len(operands) != 1 {
 			fmt.Fprintf(stderr, "vpclab %s: name one scenario (vpclab list shows them)\n", cmd)
+			return exitUsage
+		}
+		if cmd == "run" && *runner != "task" && *runner != "lambda" {
+			fmt.Fprintf(stderr, "vpclab run: --runner %q: must be task or lambda\n", *runner)
 			return exitUsage
 		}
 	case "bench":
@@ -202,6 +210,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	switch cmd {
 	case "run":
+		if *runner == "lambda" {
+			return runLambda(ctx, scs[0], bin, *withEC2, *asJSON, stdout, stderr)
+		}
 		return runOnce(ctx, scs[0], bin, probeArgs, *asJSON, stdout, stderr)
 	case "up":
 		return up(ctx, scs[0], bin, *withEC2, stdout, stderr)
@@ -315,6 +326,38 @@ func runOnce(ctx context.Context, sc lab.Scenario, bin string, probeArgs []strin
 		return exitFail
 	}
 	return exitOK
+}
+
+// runLambda runs `vpcprobe launch --runner lambda` once in sc's lab and prints the launch
+// report: text, or with asJSON the launcher's JSON alone on stdout. With withEC2 the lab describes
+// its VPC to a moto_server, the launch probes the described task subnet and inspects it, and the
+// report joins the live result with the configuration. The exit status is the launcher's.
+func runLambda(ctx context.Context, sc lab.Scenario, bin string, withEC2, asJSON bool, stdout, stderr io.Writer) int {
+	var opts []lab.StartOption
+	if withEC2 {
+		opts = append(opts, lab.WithEC2(""))
+	}
+	l, err := lab.Start(ctx, sc, opts...)
+	if err != nil {
+		return failed(ctx, err, stderr)
+	}
+	defer l.Close()
+	subnets := lab.Subnets(1)
+	if withEC2 {
+		subnets = []string{l.VPCIDs().TaskSubnet}
+	}
+	var extra []string
+	if !asJSON {
+		extra = []string{"--output", "text"}
+	}
+	r, err := l.LaunchLambda(ctx, bin, subnets, extra...)
+	if err != nil || ctx.Err() != nil {
+		return failed(ctx, err, stderr)
+	}
+	fmt.Fprintf(stderr, "vpclab: scenario %s: %s\nvpclab: vpcprobe %s (exit %d, %s)\n%s",
+		sc.Name, sc.Summary, strings.Join(r.Args, " "), r.Exit, r.Wall.Round(time.Millisecond), r.Stderr)
+	stdout.Write(r.Stdout)
+	return r.Exit
 }
 
 // failed reports err in one line, or that Ctrl-C interrupted the work (what was built is

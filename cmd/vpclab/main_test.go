@@ -70,6 +70,7 @@ func TestUsage(t *testing.T) {
 		{"unknown scenario", []string{"run", "no-such"}, "no-such"},
 		{"bad flag", []string{"bench", "--bogus"}, "bogus"},
 		{"bad count", []string{"bench", "-n", "0"}, "-n"},
+		{"bad runner", []string{"run", "--runner", "fargate", "healthy"}, "--runner"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,6 +139,24 @@ func TestRun(t *testing.T) {
 	}
 	if code != exitFail || !strings.Contains(errs, "FAIL  ecr.api") || !strings.Contains(errs, "expectations held") {
 		t.Errorf("run with probe flags: exit %d\nstderr:\n%s", code, errs)
+	}
+}
+
+// TestRunLambdaJoined: `vpclab run --runner lambda --ec2` launches the probe as a Lambda function
+// in the lab and prints the launch report joined with the VPC's configuration: under the zone
+// that is down, the finding naming its network ACL with the command that fixes it.
+func TestRunLambdaJoined(t *testing.T) {
+	code, out, errs := runCmd(context.Background(), "run", "--probe", probeBin, "--runner", "lambda", "--ec2", "eni-zone-down")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{"runner lambda", "configuration of vpc-", "ecr.api warn tcp timeout", "nacl-endpoint-blocks-443-in acl-", "fix: aws ec2 create-network-acl-entry"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if left := ours(t); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
 	}
 }
 
