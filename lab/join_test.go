@@ -45,6 +45,20 @@ func TestLambdaJoined(t *testing.T) {
 				t.Errorf("the lab does not list the silent endpoint as unexplained")
 			}
 		}},
+		{"nat-only", func(t *testing.T, ids VPCIDs, joined map[string]launch.JoinedService) {
+			// Reached through the NAT (live warn public-route): explained by the missing
+			// endpoint, naming the NAT gateway.
+			for key, j := range joined {
+				if !slices.ContainsFunc(j.Findings, func(f inspect.Finding) bool {
+					return f.Code == inspect.CodeEndpointViaNAT && slices.Contains(f.Resources, ids.NAT)
+				}) {
+					t.Errorf("%s: %+v, want %s naming %s", key, j, inspect.CodeEndpointViaNAT, ids.NAT)
+				}
+			}
+			if len(joined) == 0 {
+				t.Error("no live warning joined")
+			}
+		}},
 		{"isolated", func(t *testing.T, ids VPCIDs, joined map[string]launch.JoinedService) {
 			for _, key := range defaultKeys {
 				want := inspect.CodeEndpointMissing

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/inspect"
+	"github.com/vpcprobe/vpcprobe/probe"
 	"github.com/vpcprobe/vpcprobe/report"
 )
 
@@ -102,6 +103,14 @@ var joinRules = []joinRule{
 	// The task's resolver and the Amazon-provided one disagree: private DNS off, custom DNS,
 	// a forwarding rule.
 	{differ: true, codes: dnsCodes},
+	// Reached, but over public addresses (probe's public-route warning): no endpoint (or its
+	// private DNS off) and a NAT or internet gateway carrying the traffic.
+	{errs: []checks.Code{probe.PublicRoute}, codes: append([]string{inspect.CodeEndpointViaNAT, inspect.CodeEndpointViaIGW,
+		inspect.CodeEndpointMissing, inspect.CodeEndpointCentral, inspect.CodeRouteNAT, inspect.CodeRouteIGW,
+		inspect.CodeS3GatewayMissing, inspect.CodeS3RouteMissing}, dnsCodes...)},
+	// The task's resolver answers otherwise than the Amazon-provided one (probe's
+	// resolver-mismatch).
+	{errs: []checks.Code{probe.ResolverMismatch}, codes: dnsCodes},
 	// Denied by a policy: an endpoint policy that is not the default.
 	{errs: []checks.Code{checks.AccessDenied}, codes: []string{inspect.CodeS3PolicyDenies, inspect.CodePolicyCustom}},
 }
@@ -259,7 +268,7 @@ func (in *Inspection) write(b *bytes.Buffer) {
 		fmt.Fprintf(b, "    %s %s: NOT EXPLAINED by the configuration (%s): could be %s\n",
 			j.Service, liveWhat(j), j.NotExplained.Code, strings.Join(j.NotExplained.CouldBe, "; "))
 		for _, f := range j.Related {
-			writeFinding(b, "      related: ", f)
+			writeFinding(b, "      related ", f)
 		}
 	}
 	if len(in.Services) == 0 {
@@ -295,10 +304,11 @@ func writeFinding(b *bytes.Buffer, indent string, f inspect.Finding) {
 		what += " " + strings.Join(f.Resources, ",")
 	}
 	fmt.Fprintf(b, "%s%s %s: %s\n", indent, strings.ToUpper(string(f.Severity)), what, f.Diagnosis)
+	pad := strings.Repeat(" ", len(indent)-len(strings.TrimLeft(indent, " ")))
 	switch {
 	case f.Command != "":
-		fmt.Fprintf(b, "%s  fix: %s\n", indent, f.Command)
+		fmt.Fprintf(b, "%s  fix: %s\n", pad, f.Command)
 	case f.Remediation != "":
-		fmt.Fprintf(b, "%s  fix: %s\n", indent, f.Remediation)
+		fmt.Fprintf(b, "%s  fix: %s\n", pad, f.Remediation)
 	}
 }

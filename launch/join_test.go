@@ -8,6 +8,7 @@ import (
 
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/inspect"
+	"github.com/vpcprobe/vpcprobe/probe"
 	"github.com/vpcprobe/vpcprobe/report"
 )
 
@@ -85,6 +86,17 @@ func TestJoinTable(t *testing.T) {
 			}(),
 			[]inspect.Finding{finding(inspect.CodeDHCPCustomDNS, "", inspect.Warn, "logs", "s3")},
 			[]string{inspect.CodeDHCPCustomDNS}, false, nil},
+		{"public route through a NAT: the missing endpoint and the NAT route",
+			report.ServiceReport{Service: "logs", Verdict: checks.Warn, Error: probe.PublicRoute, Route: report.RoutePublic,
+				Checks: []report.CheckReport{{Name: "dns", Status: checks.Pass}, {Name: "tcp", Status: checks.Pass}}},
+			[]inspect.Finding{finding(inspect.CodeEndpointViaNAT, "logs", inspect.Warn), finding(inspect.CodeRouteNAT, "", inspect.Warn, "logs", "s3"),
+				finding(inspect.CodeSGEndpointIngress, "logs", inspect.Warn)},
+			[]string{inspect.CodeEndpointViaNAT, inspect.CodeRouteNAT}, false, nil},
+		{"resolver mismatch: a forwarding rule",
+			report.ServiceReport{Service: "sts", Verdict: checks.Fail, Error: probe.ResolverMismatch, Route: report.RoutePublic,
+				Checks: []report.CheckReport{{Name: "dns", Status: checks.Pass}}},
+			[]inspect.Finding{finding(inspect.CodeResolverForward, "sts", inspect.Fail)},
+			[]string{inspect.CodeResolverForward}, false, nil},
 		{"access denied: the gateway policy",
 			liveService("s3", checks.Fail, "api", report.RoutePublic, checks.AccessDenied),
 			[]inspect.Finding{finding(inspect.CodeS3PolicyDenies, "s3", inspect.Fail), finding(inspect.CodePolicyCustom, "s3", inspect.Info)},
