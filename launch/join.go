@@ -263,6 +263,9 @@ func (in *Inspection) write(b *bytes.Buffer) {
 		for _, f := range j.Findings {
 			writeFinding(b, "      ", f)
 		}
+		for _, f := range j.Related {
+			writeFinding(b, "      related ", f)
+		}
 	}
 	for _, j := range unexplained {
 		fmt.Fprintf(b, "    %s %s: NOT EXPLAINED by the configuration (%s): could be %s\n",
