@@ -76,7 +76,7 @@ func TestLaunchJoined(t *testing.T) {
 	t.Run("joined", func(t *testing.T) {
 		t.Setenv("AWS_ENDPOINT_URL_EC2", mo.URL)
 		t.Setenv("AWS_ENDPOINT_URL_ROUTE53RESOLVER", mo.URL)
-		code, out, errs := launchCmd(w, env(), args...)
+		code, out, errs := launchCmd(t, w, env(), args...)
 		if code != exitFail {
 			t.Fatalf("exit %d, want 1; stderr:\n%s", code, errs)
 		}
@@ -111,7 +111,7 @@ func TestLaunchJoined(t *testing.T) {
 			t.Errorf("config only %+v: want %s", in.ConfigOnly, inspect.CodeS3GatewayMissing)
 		}
 
-		code, text, _ := launchCmd(w, env(), append(slices.Clone(args[:len(args)-1]), "text")...)
+		code, text, _ := launchCmd(t, w, env(), append(slices.Clone(args[:len(args)-1]), "text")...)
 		if code != exitFail || !strings.Contains(text, inspect.CodeSGEndpointIngress) || !strings.Contains(text, "aws ec2 authorize-security-group-ingress") ||
 			!strings.Contains(text, launch.CodeNotExplained) || !strings.Contains(text, "did not hit") {
 			t.Errorf("exit %d, text view:\n%s", code, text)
@@ -119,14 +119,14 @@ func TestLaunchJoined(t *testing.T) {
 	})
 	t.Run("off", func(t *testing.T) {
 		t.Setenv("AWS_ENDPOINT_URL_EC2", mo.URL)
-		code, out, errs := launchCmd(w, env(), append(args, "--inspect=false")...)
+		code, out, errs := launchCmd(t, w, env(), append(args, "--inspect=false")...)
 		if code != exitFail || strings.Contains(out, `"inspection"`) || strings.Contains(out, "inspect_error") {
 			t.Errorf("exit %d; stderr %s; stdout %s", code, errs, out)
 		}
 	})
 	t.Run("unreadable", func(t *testing.T) {
 		// EC2 is the fake front end's, which serves no EC2: nothing can be read.
-		code, out, errs := launchCmd(w, env(), args...)
+		code, out, errs := launchCmd(t, w, env(), args...)
 		if code != exitFail {
 			t.Fatalf("exit %d, want 1 (the live result's); stderr:\n%s", code, errs)
 		}
