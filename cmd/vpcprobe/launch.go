@@ -184,21 +184,9 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (launch.Config, error) {
 	case o.deadline <= 0:
 		return c, usagef("--deadline %s: must be positive (example: 10m)", o.deadline)
 	}
-	for _, s := range o.subnets {
-		s = strings.TrimSpace(s)
-		if !subnetRE.MatchString(s) {
-			return c, usagef("--subnets: %q is not a subnet id (example: subnet-0a1b2c3d)", s)
-		}
-		if !slices.Contains(c.Subnets, s) {
-			c.Subnets = append(c.Subnets, s)
-		}
-	}
-	for _, g := range o.securityGroups {
-		g = strings.TrimSpace(g)
-		if !sgRE.MatchString(g) {
-			return c, usagef("--security-groups: %q is not a security group id (example: sg-0d4e5f6a)", g)
-		}
-		c.SecurityGroups = append(c.SecurityGroups, g)
+	var err error
+	if c.Subnets, c.SecurityGroups, err = o.targets(); err != nil {
+		return c, err
 	}
 	if len(c.SecurityGroups) > 5 {
 		return c, usagef("--security-groups: %d given, a task takes at most 5", len(c.SecurityGroups))
@@ -213,7 +201,6 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (launch.Config, error) {
 	default:
 		return c, usagef("--launch-type %q: must be FARGATE or EC2 (or use --capacity-provider)", o.launchType)
 	}
-	var err error
 	if c.LaunchID, err = o.checkCommon(fs, c.LaunchID); err != nil {
 		return c, err
 	}
@@ -589,4 +576,26 @@ func (o *launchOptions) checkCommon(fs *pflag.FlagSet, launchID string) (string,
 		return "", usagef("--account %q: an account id is 12 digits", o.account)
 	}
 	return launchID, nil
+}
+
+// targets validates --subnets (duplicates dropped, order kept) and --security-groups, as both
+// runners take them.
+func (o *launchOptions) targets() (subnets, groups []string, err error) {
+	for _, s := range o.subnets {
+		s = strings.TrimSpace(s)
+		if !subnetRE.MatchString(s) {
+			return nil, nil, usagef("--subnets: %q is not a subnet id (example: subnet-0a1b2c3d)", s)
+		}
+		if !slices.Contains(subnets, s) {
+			subnets = append(subnets, s)
+		}
+	}
+	for _, g := range o.securityGroups {
+		g = strings.TrimSpace(g)
+		if !sgRE.MatchString(g) {
+			return nil, nil, usagef("--security-groups: %q is not a security group id (example: sg-0d4e5f6a)", g)
+		}
+		groups = append(groups, g)
+	}
+	return subnets, groups, nil
 }

@@ -113,21 +113,9 @@ func (o *launchOptions) lambdaConfig(fs *pflag.FlagSet) (launch.LambdaConfig, er
 	case o.deadline <= 0:
 		return c, usagef("--deadline %s: must be positive (example: 10m)", o.deadline)
 	}
-	for _, s := range o.subnets {
-		s = strings.TrimSpace(s)
-		if !subnetRE.MatchString(s) {
-			return c, usagef("--subnets: %q is not a subnet id (example: subnet-0a1b2c3d)", s)
-		}
-		if !slices.Contains(c.Subnets, s) {
-			c.Subnets = append(c.Subnets, s)
-		}
-	}
-	for _, g := range o.securityGroups {
-		g = strings.TrimSpace(g)
-		if !sgRE.MatchString(g) {
-			return c, usagef("--security-groups: %q is not a security group id (example: sg-0d4e5f6a)", g)
-		}
-		c.SecurityGroups = append(c.SecurityGroups, g)
+	var err error
+	if c.Subnets, c.SecurityGroups, err = o.targets(); err != nil {
+		return c, err
 	}
 	if c.FunctionName != "" {
 		switch {
@@ -166,7 +154,6 @@ func (o *launchOptions) lambdaConfig(fs *pflag.FlagSet) (launch.LambdaConfig, er
 			}
 		}
 	}
-	var err error
 	if c.LaunchID, err = o.checkCommon(fs, c.LaunchID); err != nil {
 		return c, err
 	}
