@@ -288,10 +288,7 @@ func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdo
 	// one, once the first has been noticed, ends the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if o.region == "" {
-		o.region = taskRegion(o.forTask) // the task's own region unless told otherwise
-	}
-	cfg, err := awsConfig(ctx, o.region, getenv)
+	cfg, err := o.launcherConfig(ctx, getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
 		return exitFor(err)
@@ -598,4 +595,13 @@ func (o *launchOptions) targets() (subnets, groups []string, err error) {
 		groups = append(groups, g)
 	}
 	return subnets, groups, nil
+}
+
+// launcherConfig loads the launcher's own AWS configuration, for either runner, in the region of
+// --for-task's task unless --region says otherwise. No credentials is an untested error (exit 3).
+func (o *launchOptions) launcherConfig(ctx context.Context, getenv func(string) (string, bool)) (aws.Config, error) {
+	if o.region == "" {
+		o.region = taskRegion(o.forTask)
+	}
+	return awsConfig(ctx, o.region, getenv)
 }

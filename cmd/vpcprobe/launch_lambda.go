@@ -45,13 +45,10 @@ func (w world) runLaunchLambda(o *launchOptions, fs *pflag.FlagSet, getenv func(
 	// the first has been noticed, ends the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if o.region == "" {
-		o.region = taskRegion(o.forTask) // the task's own region unless told otherwise
-	}
-	cfg, err := awsConfig(ctx, o.region, getenv)
+	cfg, err := o.launcherConfig(ctx, getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
-		return exitUsage
+		return exitFor(err) // no credentials: could not test, as with the ECS runner
 	}
 	if o.forTask != "" || o.forTaskDefinition != "" {
 		// What the application's task needs, derived as for the ECS runner (needs.go), travels in

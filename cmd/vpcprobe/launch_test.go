@@ -337,6 +337,8 @@ func TestCouldNotTest(t *testing.T) {
 		verdict checks.Status
 	}{
 		{"launch without credentials", "", "", false, append(launchArgs, "--subnets", "subnet-0000000a"), exitUntested, "credentials", ""},
+		{"lambda launch without credentials", "", "", false, []string{"launch", "--runner", "lambda", "--subnets", "subnet-0000000a",
+			"--security-groups", "sg-0000000a", "--lambda-role", "arn:aws:iam::123456789012:role/vpcprobe-lambda"}, exitUntested, "credentials", ""},
 		{"launch without iam:PassRole", "iam:PassRole", "", true, append(launchArgs, "--subnets", "subnet-0000000a,subnet-0000000b"), exitUntested, "iam:PassRole", checks.Skip},
 		{"launch without ecs:RunTask", "ecs:RunTask", "", true, append(launchArgs, "--subnets", "subnet-0000000a"), exitUntested, "ecs:RunTask", checks.Skip},
 		{"launch partly measured", "", "subnet-0000000b", true, append(launchArgs, "--subnets", "subnet-0000000a,subnet-0000000b"), exitOK, "", checks.Pass},
