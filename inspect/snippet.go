@@ -131,8 +131,7 @@ func CloudFormation(fixes []*Fix, region string) []byte {
 // hcl writes Terraform blocks as `terraform fmt` lays them out: attributes of a block aligned on
 // their '=', one blank line between blocks.
 type hcl struct {
-	b     strings.Builder
-	first bool
+	b strings.Builder
 }
 
 type attr struct {
