@@ -96,3 +96,30 @@ func eventServices(ev map[string]any) string {
 	}
 	return catalogue.DefaultServices
 }
+
+// cidrWait bounds how long a function's invocation waits for the inspection to name its subnet's
+// CIDR. The inspection usually ends while the function is still becoming Active (seconds); a slow
+// EC2 API must not hold the probe back by more than this.
+const cidrWait = 2 * time.Second
+
+// subnetCIDR returns the IPv4 CIDR of subnet as the inspection read it, waiting for it at most
+// cidrWait; "" when there is no inspection, it failed, or it is late. The probe counts that
+// block's addresses as private and names it in its remediations, as task metadata lets a task.
+func (in *inspection) subnetCIDR(ctx context.Context, subnet string) string {
+	if in == nil {
+		return ""
+	}
+	t := time.NewTimer(cidrWait)
+	defer t.Stop()
+	select {
+	case <-in.done:
+	case <-t.C:
+		return ""
+	case <-ctx.Done():
+		return ""
+	}
+	if r := in.reports[subnet]; in.err == nil && r != nil {
+		return r.SubnetCIDR
+	}
+	return ""
+}

@@ -155,9 +155,11 @@ func TestRunLambdaInspectsFunctionGroups(t *testing.T) {
 	_, subnets, group := isolatedVPC(t, client, 1)
 	fake, lc, l := lambdaWorld(t)
 	l.Inspect = &inspect.Clients{EC2: client, Region: moto.Region}
+	var cidrs []any // the subnet-cidr of every event: the function's report names its subnet
 	fake.RunFunctions(func(ctx context.Context, fn fakeaws.Function, payload []byte) (fakeaws.InvokeResult, error) {
 		var ev map[string]any
 		json.Unmarshal(payload, &ev)
+		cidrs = append(cidrs, ev["subnet-cidr"])
 		rep := &report.Report{Schema: report.Schema, RunID: ev["run-id"].(string), Verdict: checks.Fail,
 			Services: []report.ServiceReport{{Service: "logs", Verdict: checks.Fail, Error: checks.Timeout, Route: report.RoutePublic,
 				Checks: []report.CheckReport{{Name: "dns", Status: checks.Pass}, {Name: "tcp", Status: checks.Fail, Error: checks.Timeout}}}}}
@@ -182,6 +184,13 @@ func TestRunLambdaInspectsFunctionGroups(t *testing.T) {
 	}
 	if len(in.Services) != 1 || !slices.ContainsFunc(in.Services[0].Findings, func(f inspect.Finding) bool { return f.Code == inspect.CodeEndpointMissing }) {
 		t.Errorf("joined %+v", in.Services)
+	}
+	sub, err := client.DescribeSubnets(context.Background(), &ec2.DescribeSubnetsInput{SubnetIds: subnets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := aws.ToString(sub.Subnets[0].CidrBlock); len(cidrs) != 1 || cidrs[0] != want {
+		t.Errorf("events' subnet-cidr %v, want %s from the inspection (private addresses, remediations)", cidrs, want)
 	}
 
 	// Nothing readable: the subnet does not exist in this EC2.

@@ -108,6 +108,9 @@ type lambdaRun struct {
 	// onGroups, when set, is told the groups of an existing function (--function-name) once
 	// they are read: the launch's inspection starts then.
 	onGroups func(groups []string)
+	// subnetCIDR returns the subnet's CIDR from the launch's inspection, "" when unknown: a
+	// function has no task metadata to tell it.
+	subnetCIDR func(ctx context.Context) string
 }
 
 // RunLambda runs the probe as a Lambda function in every subnet of c and returns the combined
@@ -129,6 +132,9 @@ func (l *Launcher) RunLambda(ctx context.Context, c LambdaConfig) (*Report, erro
 	var wg sync.WaitGroup
 	for i, s := range c.Subnets {
 		runs[i] = &lambdaRun{subnet: s, runID: c.RunID(s), status: "NOT_CREATED"}
+		// insp is read when the function is about to be invoked: with --function-name it is
+		// started (by onGroups, in the same goroutine) only once the function's groups are known.
+		runs[i].subnetCIDR = func(ctx context.Context) string { return insp.subnetCIDR(ctx, s) }
 		if c.FunctionName != "" { // one subnet; its groups are the function's
 			runs[i].onGroups = func(groups []string) {
 				insp = l.startInspection(runCtx, []string{s}, groups, eventServices(c.Event))
@@ -230,6 +236,11 @@ func (l *Launcher) lambdaSubnet(ctx context.Context, c LambdaConfig, r *lambdaRu
 		ev[k] = v
 	}
 	ev["run-id"], ev["subnet-id"] = r.runID, r.subnet
+	if _, given := c.Event["subnet-cidr"]; !given && r.subnetCIDR != nil {
+		if cidr := r.subnetCIDR(ctx); cidr != "" {
+			ev["subnet-cidr"] = cidr
+		}
+	}
 	if len(r.groups) > 0 {
 		ev["security-groups"] = strings.Join(r.groups, ",")
 	}
