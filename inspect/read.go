@@ -15,11 +15,11 @@ import (
 	rrtypes "github.com/aws/aws-sdk-go-v2/service/route53resolver/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/vpcprobe/vpcprobe/untested"
+	"github.com/vpcprobe/vpcprobe/couldnottest"
 )
 
 // ErrUnreadable wraps the reason nothing could be inspected: the subnets could not be read. It
-// matches (errors.Is) untested.ErrCouldNotTest, the one sentinel of "could not test" (exit 3)
+// matches (errors.Is) couldnottest.Err, the one sentinel of "could not test" (exit 3)
 // every runner returns.
 var ErrUnreadable error = errUnreadable{}
 
@@ -27,8 +27,8 @@ type errUnreadable struct{}
 
 func (errUnreadable) Error() string { return "cannot read the VPC" }
 
-// Is makes ErrUnreadable a case of untested.ErrCouldNotTest.
-func (errUnreadable) Is(target error) bool { return target == untested.ErrCouldNotTest }
+// Is makes ErrUnreadable a case of couldnottest.Err.
+func (errUnreadable) Is(target error) bool { return target == couldnottest.Err }
 
 // subnet is what inspect keeps of a subnet.
 type subnet struct {

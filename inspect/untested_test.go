@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/vpcprobe/vpcprobe/untested"
+	"github.com/vpcprobe/vpcprobe/couldnottest"
 )
 
 // TestUnreadableIsUntested: a VPC that cannot be read is "could not test", the sentinel every
@@ -13,7 +13,7 @@ import (
 func TestUnreadableIsUntested(t *testing.T) {
 	t.Parallel()
 	err := fmt.Errorf("%w: subnets denied: %w", ErrUnreadable, errors.New("UnauthorizedOperation"))
-	if !errors.Is(err, ErrUnreadable) || !errors.Is(err, untested.ErrCouldNotTest) {
-		t.Errorf("%v does not match ErrUnreadable and untested.ErrCouldNotTest", err)
+	if !errors.Is(err, ErrUnreadable) || !errors.Is(err, couldnottest.Err) {
+		t.Errorf("%v does not match ErrUnreadable and couldnottest.Err", err)
 	}
 }

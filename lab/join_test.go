@@ -10,7 +10,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/inspect"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
-	"github.com/vpcprobe/vpcprobe/launch"
+	"github.com/vpcprobe/vpcprobe/join"
 )
 
 // TestLambdaJoined runs `launch --runner lambda` end to end in labs that describe their VPC
@@ -22,9 +22,9 @@ import (
 func TestLambdaJoined(t *testing.T) {
 	tests := []struct {
 		scenario string
-		check    func(t *testing.T, ids VPCIDs, joined map[string]launch.JoinedService)
+		check    func(t *testing.T, ids VPCIDs, joined map[string]join.JoinedService)
 	}{
-		{"eni-zone-down", func(t *testing.T, ids VPCIDs, joined map[string]launch.JoinedService) {
+		{"eni-zone-down", func(t *testing.T, ids VPCIDs, joined map[string]join.JoinedService) {
 			j, ok := joined["ecr.api"]
 			if !ok || j.Verdict != checks.Warn {
 				t.Fatalf("ecr.api not joined as a live warning: %+v", joined)
@@ -36,16 +36,16 @@ func TestLambdaJoined(t *testing.T) {
 				t.Errorf("ecr.api said not explained: %+v", j.NotExplained)
 			}
 		}},
-		{"silent-peer", func(t *testing.T, ids VPCIDs, joined map[string]launch.JoinedService) {
+		{"silent-peer", func(t *testing.T, ids VPCIDs, joined map[string]join.JoinedService) {
 			j, ok := joined["logs"]
-			if !ok || j.NotExplained == nil || j.NotExplained.Code != launch.CodeNotExplained {
-				t.Errorf("logs: %+v, want %s", j, launch.CodeNotExplained)
+			if !ok || j.NotExplained == nil || j.NotExplained.Code != join.CodeNotExplained {
+				t.Errorf("logs: %+v, want %s", j, join.CodeNotExplained)
 			}
 			if len(ids.Unexplained) == 0 {
 				t.Errorf("the lab does not list the silent endpoint as unexplained")
 			}
 		}},
-		{"nat-only", func(t *testing.T, ids VPCIDs, joined map[string]launch.JoinedService) {
+		{"nat-only", func(t *testing.T, ids VPCIDs, joined map[string]join.JoinedService) {
 			// Reached through the NAT (live warn public-route): explained by the missing
 			// endpoint, naming the NAT gateway.
 			for key, j := range joined {
@@ -59,7 +59,7 @@ func TestLambdaJoined(t *testing.T) {
 				t.Error("no live warning joined")
 			}
 		}},
-		{"isolated", func(t *testing.T, ids VPCIDs, joined map[string]launch.JoinedService) {
+		{"isolated", func(t *testing.T, ids VPCIDs, joined map[string]join.JoinedService) {
 			for _, key := range defaultKeys {
 				want := inspect.CodeEndpointMissing
 				if key == "s3" {
@@ -103,7 +103,7 @@ func TestLambdaJoined(t *testing.T) {
 			if in == nil || in.VPCID != ids.VPC || !slices.Equal(in.SecurityGroups, []string{ids.TaskGroup}) {
 				t.Fatalf("inspection %+v, want VPC %s with group %s", in, ids.VPC, ids.TaskGroup)
 			}
-			joined := map[string]launch.JoinedService{}
+			joined := map[string]join.JoinedService{}
 			for _, j := range in.Services {
 				joined[j.Service] = j
 			}

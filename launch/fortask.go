@@ -13,6 +13,7 @@ import (
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/needs"
+	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
 // TaskAPI is the part of the ECS client that --for-task reads; *ecs.Client implements it.
@@ -34,13 +35,13 @@ type Origin struct {
 	Subnet string `json:"subnet,omitempty"`
 	// SecurityGroups and AssignPublicIP are its service's awsvpc configuration; empty when it has
 	// no service (DescribeTasks does not say a task's groups, and its interface is gone).
-	SecurityGroups []string    `json:"security_groups,omitempty"`
-	AssignPublicIP string      `json:"assign_public_ip,omitempty"`
-	ExecuteCommand bool        `json:"enable_execute_command"`
-	LastStatus     string      `json:"last_status"`
-	StopCode       string      `json:"stop_code,omitempty"`
-	StoppedReason  string      `json:"stopped_reason,omitempty"`
-	Diagnoses      []Diagnosis `json:"diagnoses"`
+	SecurityGroups []string            `json:"security_groups,omitempty"`
+	AssignPublicIP string              `json:"assign_public_ip,omitempty"`
+	ExecuteCommand bool                `json:"enable_execute_command"`
+	LastStatus     string              `json:"last_status"`
+	StopCode       string              `json:"stop_code,omitempty"`
+	StoppedReason  string              `json:"stopped_reason,omitempty"`
+	Diagnoses      []stopped.Diagnosis `json:"diagnoses"`
 }
 
 // servicePrefix starts the group of a task that a service started.
@@ -66,15 +67,15 @@ func DescribeOrigin(ctx context.Context, client TaskAPI, taskARN, cluster string
 		if len(out.Failures) > 0 {
 			reason = aws.ToString(out.Failures[0].Reason)
 		}
-		return nil, nil, fmt.Errorf("%s in cluster %s (%s; ECS keeps stopped tasks for about an hour): %w", taskARN, cluster, reason, ErrTaskNotFound)
+		return nil, nil, fmt.Errorf("%s in cluster %s (%s; ECS keeps stopped tasks for about an hour): %w", taskARN, cluster, reason, stopped.ErrTaskNotFound)
 	}
 	t := &out.Tasks[0]
 	origin := &Origin{TaskARN: aws.ToString(t.TaskArn), Cluster: cluster, ExecuteCommand: t.EnableExecuteCommand,
-		LastStatus: aws.ToString(t.LastStatus), StopCode: string(t.StopCode), StoppedReason: redact(aws.ToString(t.StoppedReason)),
-		Subnet: taskSubnet(t), Diagnoses: []Diagnosis{}}
+		LastStatus: aws.ToString(t.LastStatus), StopCode: string(t.StopCode), StoppedReason: stopped.Redact(aws.ToString(t.StoppedReason)),
+		Subnet: taskSubnet(t), Diagnoses: []stopped.Diagnosis{}}
 	if origin.LastStatus == "STOPPED" || len(t.Containers) > 0 {
 		// As explain-stopped: a task still starting may already say why in its containers.
-		origin.Diagnoses = append(origin.Diagnoses, Translate(taskFacts(t))...)
+		origin.Diagnoses = append(origin.Diagnoses, stopped.Translate(stopped.TaskFacts(t))...)
 	}
 	if name, ok := strings.CutPrefix(aws.ToString(t.Group), servicePrefix); ok {
 		origin.Service = name
@@ -160,19 +161,19 @@ func (c *Config) UseOrigin(origin *Origin, publicIPGiven bool) error {
 // translated) and what its task definition needs that the probe does not test.
 func (r *Report) writeOrigin(b *bytes.Buffer) {
 	if o := r.ForTask; o != nil {
-		fmt.Fprintf(b, "\nFOR TASK %s  %s", o.TaskARN, orDash(o.LastStatus))
+		fmt.Fprintf(b, "\nFOR TASK %s  %s", o.TaskARN, stopped.OrDash(o.LastStatus))
 		if o.StopCode != "" {
 			fmt.Fprintf(b, " (%s)", o.StopCode)
 		}
 		if o.Service != "" {
 			fmt.Fprintf(b, "  service %s", o.Service)
 		}
-		fmt.Fprintf(b, "  subnet %s\n", orDash(o.Subnet))
+		fmt.Fprintf(b, "  subnet %s\n", stopped.OrDash(o.Subnet))
 		if o.StoppedReason != "" {
 			fmt.Fprintf(b, "  stopped reason: %s\n", o.StoppedReason)
 		}
 		for _, d := range o.Diagnoses {
-			writeDiagnosis(b, "  ", d)
+			stopped.WriteDiagnosis(b, "  ", d)
 		}
 	}
 	if n := r.Needs; n != nil {

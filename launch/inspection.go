@@ -8,6 +8,7 @@ import (
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/inspect"
+	"github.com/vpcprobe/vpcprobe/join"
 )
 
 // The launch's inspection: while the probes run, the launcher reads the configuration of every
@@ -69,7 +70,7 @@ func (in *inspection) join(l *Launcher, rep *Report) {
 	}
 	for i := range rep.Subnets {
 		if r := in.reports[rep.Subnets[i].Subnet]; r != nil {
-			rep.Subnets[i].Inspection = Join(rep.Subnets[i], r)
+			rep.Subnets[i].Inspection = join.Join(rep.Subnets[i].Report, rep.Subnets[i].Diagnoses, r)
 			if rep.Subnets[i].AvailabilityZone == "" { // a Lambda function's: the subnet's zone
 				rep.Subnets[i].AvailabilityZone = r.AZ
 			}

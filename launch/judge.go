@@ -6,23 +6,23 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/report"
+	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
 // judge turns what the launch saw of one subnet's task into its report: the probe's report when
 // it was found, else the translation of why the task never ran, else its exit code.
 func judge(c Config, r *run, deadline time.Duration) SubnetReport {
-	s := SubnetReport{Subnet: r.subnet, RunID: r.runID, TaskARN: r.arn, Diagnoses: []Diagnosis{}}
+	s := SubnetReport{Subnet: r.subnet, RunID: r.runID, TaskARN: r.arn, Diagnoses: []stopped.Diagnosis{}}
 	if r.task != nil {
 		t := r.task
 		s.AvailabilityZone = aws.ToString(t.AvailabilityZone)
 		s.LastStatus = aws.ToString(t.LastStatus)
 		s.StopCode = string(t.StopCode)
-		s.StoppedReason = redact(aws.ToString(t.StoppedReason))
+		s.StoppedReason = stopped.Redact(aws.ToString(t.StoppedReason))
 		s.ExitCode = probeExit(c, t)
 	}
 	switch {
@@ -33,17 +33,17 @@ func judge(c Config, r *run, deadline time.Duration) SubnetReport {
 		// Stopped by the launcher (deadline, interrupt) or lost: whatever ECS already said comes
 		// first, since it is the cause when there is one.
 		if s.ExitCode == nil {
-			for _, d := range Translate(taskFacts(r.task)) {
-				if d.Cause != CauseStopped { // our own StopTask
+			for _, d := range stopped.Translate(stopped.TaskFacts(r.task)) {
+				if d.Cause != stopped.CauseStopped { // our own StopTask
 					s.Diagnoses = append(s.Diagnoses, d)
 				}
 			}
 		}
 		s.Diagnoses = append(s.Diagnoses, r.endDiag...)
 	case s.ExitCode == nil:
-		s.Diagnoses = append(s.Diagnoses, Translate(taskFacts(r.task))...)
+		s.Diagnoses = append(s.Diagnoses, stopped.Translate(stopped.TaskFacts(r.task))...)
 		if len(s.Diagnoses) == 0 {
-			s.Diagnoses = append(s.Diagnoses, Diagnosis{Verdict: checks.Fail, Error: Unknown, Cause: CauseUnknown, Source: "exit_code",
+			s.Diagnoses = append(s.Diagnoses, stopped.Diagnosis{Verdict: checks.Fail, Error: stopped.Unknown, Cause: stopped.CauseUnknown, Source: "exit_code",
 				Raw:         s.StoppedReason,
 				Diagnosis:   fmt.Sprintf("The task stopped without the probe container %q having run, and ECS gave no reason.", c.Container),
 				Remediation: "Check --container: it must name the probe's container in the task definition.",
@@ -53,15 +53,15 @@ func judge(c Config, r *run, deadline time.Duration) SubnetReport {
 		s.Report = r.report
 		for _, sr := range r.report.Services {
 			if sr.Verdict == checks.Fail || sr.Verdict == checks.Warn {
-				s.Diagnoses = append(s.Diagnoses, Diagnosis{
+				s.Diagnoses = append(s.Diagnoses, stopped.Diagnosis{
 					Service: sr.Service, Host: sr.Host, EndpointService: sr.EndpointService, EndpointType: sr.EndpointType,
-					Verdict: sr.Verdict, Error: sr.Error, Cause: CauseProbe, Source: "report",
+					Verdict: sr.Verdict, Error: sr.Error, Cause: stopped.CauseProbe, Source: "report",
 					Diagnosis: sr.Diagnosis, Remediation: sr.Remediation,
 				})
 			}
 		}
 		if r.report.Delivery.CloudWatch == report.Failed {
-			s.Diagnoses = append(s.Diagnoses, Diagnosis{Verdict: checks.Fail, Error: NoReport, Cause: CauseNoReport, Source: "report",
+			s.Diagnoses = append(s.Diagnoses, stopped.Diagnosis{Verdict: checks.Fail, Error: stopped.NoReport, Cause: stopped.CauseNoReport, Source: "report",
 				Raw: r.report.Delivery.Error, Diagnosis: "The probe could not deliver its report to CloudWatch Logs: " + r.report.Delivery.Error + ".",
 				Remediation: "Fix the logs path (the logs service above) or the task role's logs:PutLogEvents permission."})
 		}
@@ -104,8 +104,8 @@ func subnetVerdict(s SubnetReport) checks.Status {
 
 // exitDiagnoses explains a probe that ran but whose report was not found: its exit status is
 // CONTRACT.md's (0 pass or warn, 1 a failure or a failed delivery, 2 bad configuration).
-func exitDiagnoses(c Config, r *run, code int32) []Diagnosis {
-	region, account := arnRegionAccount(r.arn)
+func exitDiagnoses(c Config, r *run, code int32) []stopped.Diagnosis {
+	region, account := stopped.ARNRegionAccount(r.arn)
 	note := r.reportNote
 	if note == "" {
 		note = "not found"
@@ -119,28 +119,28 @@ func exitDiagnoses(c Config, r *run, code int32) []Diagnosis {
 		// Exit 0 is CONTRACT.md's "passed or warned", but nothing here was measured by the
 		// launcher: without the report it cannot tell which services passed, so the subnet
 		// warns (never passes) and says where the report should have been.
-		return []Diagnosis{{Verdict: checks.Warn, Error: NoReport, Cause: CauseNoReport, Source: "exit_code", Raw: note,
+		return []stopped.Diagnosis{{Verdict: checks.Warn, Error: stopped.NoReport, Cause: stopped.CauseNoReport, Source: "exit_code", Raw: note,
 			Diagnosis: fmt.Sprintf("No report: the probe exited 0 (every service passed or warned, by its own account), but the report of run %s was not read from %s (%s), so nothing it measured is known here.", r.runID, where, note),
 			Remediation: fmt.Sprintf("Look for run id %s in %s (aws logs filter-log-events --log-group-name %s --filter-pattern '\"%s\"'); make --log-group name the group the probe writes to (its VPCPROBE_LOG_GROUP), and let the launcher call logs:FilterLogEvents and logs:GetLogEvents on it; with an awslogs task definition the probe's stdout, report included, is in its awslogs stream (give --awslogs-stream-prefix to read it from there).",
-				r.runID, where, orText(c.LogGroup, "<log-group>"), r.runID),
+				r.runID, where, stopped.OrText(c.LogGroup, "<log-group>"), r.runID),
 		}}
 	case 1:
-		d := Diagnosis{Verdict: checks.Fail, Error: NoReport, Cause: CauseNoReport, Source: "exit_code", Raw: note,
+		d := stopped.Diagnosis{Verdict: checks.Fail, Error: stopped.NoReport, Cause: stopped.CauseNoReport, Source: "exit_code", Raw: note,
 			Diagnosis: fmt.Sprintf("The probe exited 1: a service failed, or its report could not be delivered; no report of run %s is in %s (%s), so the delivery itself most likely failed: the logs path from this subnet is the first suspect.", r.runID, where, note),
 		}
-		d = withService(d, "logs", "", region, account)
-		d.Remediation = networkFix(d) + " Also check the probe's task role allows logs:CreateLogStream and logs:PutLogEvents on the group; the awslogs task definition keeps the probe's stdout, whole report included, when its own delivery fails."
-		return []Diagnosis{d}
+		d = stopped.WithService(d, "logs", "", region, account)
+		d.Remediation = stopped.NetworkFix(d) + " Also check the probe's task role allows logs:CreateLogStream and logs:PutLogEvents on the group; the awslogs task definition keeps the probe's stdout, whole report included, when its own delivery fails."
+		return []stopped.Diagnosis{d}
 	case 2:
-		return []Diagnosis{{Verdict: checks.Fail, Error: TaskConfig, Cause: CauseExit, Source: "exit_code",
+		return []stopped.Diagnosis{{Verdict: checks.Fail, Error: stopped.TaskConfig, Cause: stopped.CauseExit, Source: "exit_code",
 			Diagnosis:   "The probe exited 2: it rejected its configuration (a flag or VPCPROBE_* variable) and printed no report; its one-line reason is on stderr, which only a task definition with a log driver keeps.",
 			Remediation: "Check the VPCPROBE_* variables of the task definition and of this launch's flags (vpcprobe --help lists them); the awslogs task definition shows the reason.",
 		}}
 	}
-	ds := Translate(taskFacts(r.task))
+	ds := stopped.Translate(stopped.TaskFacts(r.task))
 	kept := ds[:0]
 	for _, d := range ds {
-		if d.Cause != CauseStopped {
+		if d.Cause != stopped.CauseStopped {
 			kept = append(kept, d)
 		}
 	}
@@ -156,41 +156,25 @@ func exitDiagnoses(c Config, r *run, code int32) []Diagnosis {
 	case 143:
 		why = "terminated (SIGTERM): the task was stopped"
 	}
-	return []Diagnosis{{Verdict: checks.Fail, Error: ExitCode, Cause: CauseExit, Source: "exit_code", Raw: redact(aws.ToString(r.task.StoppedReason)),
+	return []stopped.Diagnosis{{Verdict: checks.Fail, Error: stopped.ExitCode, Cause: stopped.CauseExit, Source: "exit_code", Raw: stopped.Redact(aws.ToString(r.task.StoppedReason)),
 		Diagnosis:   fmt.Sprintf("The probe exited %d, %s, and left no report.", code, why),
 		Remediation: "Give the task more memory if it was killed, and run it again.",
 	}}
 }
 
 // taskFacts is the translation's view of an SDK task.
-func taskFacts(t *types.Task) Task {
-	if t == nil {
-		return Task{}
-	}
-	out := Task{ARN: aws.ToString(t.TaskArn), LastStatus: aws.ToString(t.LastStatus), StopCode: string(t.StopCode),
-		StoppedReason: aws.ToString(t.StoppedReason)}
-	for _, c := range t.Containers {
-		cs := Container{Name: aws.ToString(c.Name), Reason: aws.ToString(c.Reason)}
-		if c.ExitCode != nil {
-			v := *c.ExitCode
-			cs.ExitCode = &v
-		}
-		out.Containers = append(out.Containers, cs)
-	}
-	return out
-}
 
 // runTaskFailure translates a RunTask failures[] reason: capacity, network interfaces, a
 // missing cluster or task definition.
-func runTaskFailure(reason string) Diagnosis {
-	d, ok := translateReason(reason, "", "")
+func runTaskFailure(reason string) stopped.Diagnosis {
+	d, ok := stopped.TranslateReason(reason, "", "")
 	if !ok {
-		d = Diagnosis{Verdict: checks.Fail, Error: Unknown, Cause: CauseRunTask, Raw: redact(reason),
-			Diagnosis:   fmt.Sprintf("ECS did not start the task: %s.", redact(reason)),
+		d = stopped.Diagnosis{Verdict: checks.Fail, Error: stopped.Unknown, Cause: stopped.CauseRunTask, Raw: stopped.Redact(reason),
+			Diagnosis:   fmt.Sprintf("ECS did not start the task: %s.", stopped.Redact(reason)),
 			Remediation: "See the API failure reasons in the ECS developer guide; MISSING means the cluster or task definition does not exist in this region.",
 		}
 		if reason == "MISSING" {
-			d.Error = TaskConfig
+			d.Error = stopped.TaskConfig
 		}
 	}
 	d.Source = "run_task"
@@ -200,15 +184,15 @@ func runTaskFailure(reason string) Diagnosis {
 // runTaskError explains a RunTask call that failed: the launcher's permissions, or a task
 // definition, cluster or subnet that is not what the flags say. Nothing ran, so nothing about
 // the subnet was measured: the diagnosis is skip, and says so.
-func runTaskError(err error, c Config) Diagnosis {
+func runTaskError(err error, c Config) stopped.Diagnosis {
 	d := runTaskErrorText(err, c)
 	d.Verdict = checks.Skip
 	d.Diagnosis = "Not measured: " + d.Diagnosis
 	return d
 }
 
-func runTaskErrorText(err error, c Config) Diagnosis {
-	d := Diagnosis{Verdict: checks.Fail, Cause: CauseRunTask, Source: "run_task", Raw: redact(err.Error())}
+func runTaskErrorText(err error, c Config) stopped.Diagnosis {
+	d := stopped.Diagnosis{Verdict: checks.Fail, Cause: stopped.CauseRunTask, Source: "run_task", Raw: stopped.Redact(err.Error())}
 	var ae smithy.APIError
 	code := checks.Classify(err)
 	switch {
@@ -222,12 +206,12 @@ func runTaskErrorText(err error, c Config) Diagnosis {
 		d.Remediation = "Check the launcher's AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, the pipeline's role) and the machine's clock."
 	case errors.As(err, &ae) && (ae.ErrorCode() == "ClusterNotFoundException" || ae.ErrorCode() == "InvalidParameterException" ||
 		ae.ErrorCode() == "ClientException" || ae.ErrorCode() == "PlatformUnknownException" || ae.ErrorCode() == "PlatformTaskDefinitionIncompatibilityException"):
-		d.Error = TaskConfig
+		d.Error = stopped.TaskConfig
 		d.Diagnosis = fmt.Sprintf("ECS refused to run the task (%s): %s.", ae.ErrorCode(), ae.ErrorMessage())
 		d.Remediation = fmt.Sprintf("Check --cluster %s, --task-definition %s, the subnet and security groups (same VPC, this region) and --container %s (a container of the task definition).", c.Cluster, c.TaskDefinition, c.Container)
 	default:
 		d.Error = code
-		d.Diagnosis = fmt.Sprintf("RunTask failed: %s.", redact(err.Error()))
+		d.Diagnosis = fmt.Sprintf("RunTask failed: %s.", stopped.Redact(err.Error()))
 		d.Remediation = "Check the launcher's network path to the ECS API and run the launch again."
 	}
 	return d
@@ -235,8 +219,8 @@ func runTaskErrorText(err error, c Config) Diagnosis {
 
 // describeError explains a wait that ended because DescribeTasks kept failing: the task's
 // outcome is unknown, so the subnet was not measured (skip).
-func describeError(err error, c Config) Diagnosis {
-	d := Diagnosis{Verdict: checks.Skip, Error: checks.Classify(err), Cause: CauseDescribe, Source: "launcher", Raw: redact(err.Error()),
+func describeError(err error, c Config) stopped.Diagnosis {
+	d := stopped.Diagnosis{Verdict: checks.Skip, Error: checks.Classify(err), Cause: stopped.CauseDescribe, Source: "launcher", Raw: stopped.Redact(err.Error()),
 		Diagnosis:   fmt.Sprintf("Not measured: the launcher could not follow the task: DescribeTasks failed %d times in a row: %s.", describeAttempts, apiMessage(err)),
 		Remediation: fmt.Sprintf("Allow the launcher ecs:DescribeTasks on the tasks of cluster %s; the task itself ends within the probe's deadline.", c.Cluster),
 	}
@@ -247,7 +231,7 @@ func describeError(err error, c Config) Diagnosis {
 func apiMessage(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
-		return ae.ErrorCode() + ": " + redact(ae.ErrorMessage())
+		return ae.ErrorCode() + ": " + stopped.Redact(ae.ErrorMessage())
 	}
-	return redact(err.Error())
+	return stopped.Redact(err.Error())
 }

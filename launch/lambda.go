@@ -18,9 +18,10 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/couldnottest"
 	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/report"
-	"github.com/vpcprobe/vpcprobe/untested"
+	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
 // The Lambda runner (--runner lambda): the probe as one Lambda function per subnet, for subnets
@@ -104,7 +105,7 @@ type lambdaRun struct {
 	status        string // how far it got: NOT_CREATED, PENDING, FAILED, ACTIVE, INVOKED, FUNCTION_ERROR
 	notTested     bool   // the launcher was refused before the probe could run
 	report        *report.Report
-	diags         []Diagnosis
+	diags         []stopped.Diagnosis
 	// onGroups, when set, is told the groups of an existing function (--function-name) once
 	// they are read: the launch's inspection starts then.
 	onGroups func(groups []string)
@@ -114,7 +115,7 @@ type lambdaRun struct {
 }
 
 // RunLambda runs the probe as a Lambda function in every subnet of c and returns the combined
-// report. What goes wrong in a subnet is that subnet's diagnosis; the error is untested.ErrCouldNotTest
+// report. What goes wrong in a subnet is that subnet's diagnosis; the error is couldnottest.Err
 // (wrapped, with the first cause) when no subnet could be tested because the launcher was
 // refused. Every function the launch created is deleted before it returns, also when ctx ends
 // (an interrupt) or c.Deadline falls.
@@ -157,7 +158,7 @@ func (l *Launcher) RunLambda(ctx context.Context, c LambdaConfig) (*Report, erro
 	var refused []string
 	for _, r := range runs {
 		s := SubnetReport{Subnet: r.subnet, RunID: r.runID, FunctionName: r.function, LastStatus: r.status,
-			Report: r.report, Diagnoses: append([]Diagnosis{}, r.diags...)}
+			Report: r.report, Diagnoses: append([]stopped.Diagnosis{}, r.diags...)}
 		if r.report != nil {
 			s.Diagnoses = append(reportDiagnoses(r.report), s.Diagnoses...)
 			if d, ok := publicIPNote(c.ForTask, r.report); ok {
@@ -184,7 +185,7 @@ func (l *Launcher) RunLambda(ctx context.Context, c LambdaConfig) (*Report, erro
 		// The launcher itself was refused everywhere (CreateFunction denied, a role Lambda cannot
 		// use, a function that cannot be read): nothing was measured, exit 3. The report is
 		// still returned, with the reasons.
-		return rep, fmt.Errorf("%w: %s", untested.ErrCouldNotTest, refused[0])
+		return rep, fmt.Errorf("%w: %s", couldnottest.Err, refused[0])
 	}
 	return rep, nil
 }
@@ -218,7 +219,7 @@ func (l *Launcher) lambdaSubnet(ctx context.Context, c LambdaConfig, r *lambdaRu
 		})
 		if err != nil {
 			if ctx.Err() == nil {
-				r.diags, r.notTested = []Diagnosis{createError(err, c)}, true
+				r.diags, r.notTested = []stopped.Diagnosis{createError(err, c)}, true
 				l.progress("%s: CreateFunction failed: %v", r.subnet, err)
 			}
 			return
@@ -251,21 +252,21 @@ func (l *Launcher) lambdaSubnet(ctx context.Context, c LambdaConfig, r *lambdaRu
 	out, err := l.Lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(r.function), Payload: payload})
 	if err != nil {
 		if ctx.Err() == nil {
-			r.diags, r.notTested = []Diagnosis{invokeError(err)}, true
+			r.diags, r.notTested = []stopped.Diagnosis{invokeError(err)}, true
 			l.progress("%s: Invoke failed: %v", r.subnet, err)
 		}
 		return
 	}
 	if out.FunctionError != nil {
 		r.status = "FUNCTION_ERROR"
-		r.diags = []Diagnosis{functionError(out.Payload, c)}
-		l.progress("%s: the function failed: %s", r.subnet, redact(string(out.Payload)))
+		r.diags = []stopped.Diagnosis{functionError(out.Payload, c)}
+		l.progress("%s: the function failed: %s", r.subnet, stopped.Redact(string(out.Payload)))
 		return
 	}
 	var rep report.Report
 	if err := json.Unmarshal(out.Payload, &rep); err != nil || rep.Schema == "" {
 		r.status = "FUNCTION_ERROR"
-		r.diags = []Diagnosis{{Verdict: checks.Fail, Error: Unknown, Cause: CauseNoReport, Source: "launcher", Raw: redact(string(out.Payload)),
+		r.diags = []stopped.Diagnosis{{Verdict: checks.Fail, Error: stopped.Unknown, Cause: stopped.CauseNoReport, Source: "launcher", Raw: stopped.Redact(string(out.Payload)),
 			Diagnosis:   fmt.Sprintf("Function %s answered something that is not a vpcprobe report.", r.function),
 			Remediation: "Point --function-name at a vpcprobe function (handler bootstrap, the vpcprobe binary), or let the launch create one.",
 		}}
@@ -283,7 +284,7 @@ func (l *Launcher) existingFunction(ctx context.Context, c LambdaConfig, r *lamb
 		if ctx.Err() == nil {
 			d := invokeError(err)
 			d.Diagnosis = fmt.Sprintf("The launcher could not read function %s: %s.", c.FunctionName, apiMessage(err))
-			r.diags, r.notTested = []Diagnosis{d}, true
+			r.diags, r.notTested = []stopped.Diagnosis{d}, true
 		}
 		return false
 	}
@@ -299,7 +300,7 @@ func (l *Launcher) existingFunction(ctx context.Context, c LambdaConfig, r *lamb
 	if len(subnets) > 0 {
 		what = fmt.Sprintf("is attached to subnets %s: Lambda picks one of them for each invocation, so it would not test %s alone", strings.Join(subnets, ","), r.subnet)
 	}
-	r.diags, r.notTested = []Diagnosis{{Verdict: checks.Fail, Error: TaskConfig, Cause: CauseLambda, Source: "launcher",
+	r.diags, r.notTested = []stopped.Diagnosis{{Verdict: checks.Fail, Error: stopped.TaskConfig, Cause: CauseLambda, Source: "launcher",
 		Diagnosis:   fmt.Sprintf("Function %s %s.", c.FunctionName, what),
 		Remediation: fmt.Sprintf("Attach the function to %s alone: aws lambda update-function-configuration --function-name %s --vpc-config SubnetIds=%s,SecurityGroupIds=<the task's groups>; or drop --function-name and let the launch create one per subnet.", r.subnet, c.FunctionName, r.subnet),
 	}}, true
@@ -337,12 +338,12 @@ func (l *Launcher) waitActive(ctx context.Context, r *lambdaRun) bool {
 		if gerr != nil {
 			d = invokeError(gerr)
 		}
-		r.diags, r.notTested = []Diagnosis{d}, true
+		r.diags, r.notTested = []stopped.Diagnosis{d}, true
 		return false
 	}
 	conf := out.Configuration
 	r.status = strings.ToUpper(string(conf.State))
-	r.diags = []Diagnosis{stateDiagnosis(r, string(conf.StateReasonCode), aws.ToString(conf.StateReason))}
+	r.diags = []stopped.Diagnosis{stateDiagnosis(r, string(conf.StateReasonCode), aws.ToString(conf.StateReason))}
 	l.progress("%s: function %s is %s: %s", r.subnet, r.function, conf.State, aws.ToString(conf.StateReason))
 	return false
 }
@@ -369,7 +370,7 @@ func (l *Launcher) deleteFunctions(runs []*lambdaRun) {
 			case errors.As(err, &nf): // never created: CreateFunction was cut short or refused
 			default:
 				l.progress("%s: DeleteFunction %s failed: %v", r.subnet, r.function, err)
-				r.diags = append(r.diags, Diagnosis{Verdict: checks.Warn, Error: checks.Classify(err), Cause: CauseLambda, Source: "launcher", Raw: redact(err.Error()),
+				r.diags = append(r.diags, stopped.Diagnosis{Verdict: checks.Warn, Error: checks.Classify(err), Cause: CauseLambda, Source: "launcher", Raw: stopped.Redact(err.Error()),
 					Diagnosis:   fmt.Sprintf("The launcher could not delete function %s: %s.", r.function, apiMessage(err)),
 					Remediation: fmt.Sprintf("Delete it: aws lambda delete-function --function-name %s (and allow the launcher lambda:DeleteFunction).", r.function),
 				})
@@ -381,33 +382,33 @@ func (l *Launcher) deleteFunctions(runs []*lambdaRun) {
 
 // cutShort is the diagnosis of a subnet whose function had not answered when the launch's
 // context ended: an interrupt (parent ended) or the launch's --deadline.
-func (l *Launcher) cutShort(parent context.Context, deadline time.Duration, r *lambdaRun) Diagnosis {
+func (l *Launcher) cutShort(parent context.Context, deadline time.Duration, r *lambdaRun) stopped.Diagnosis {
 	if parent.Err() != nil {
-		return Diagnosis{Verdict: checks.Fail, Error: Interrupted, Cause: CauseInterrupted, Source: "launcher",
-			Diagnosis:   fmt.Sprintf("The launch was interrupted while function %s was %s; it was deleted.", orDash(r.function), strings.ToLower(r.status)),
+		return stopped.Diagnosis{Verdict: checks.Fail, Error: stopped.Interrupted, Cause: stopped.CauseInterrupted, Source: "launcher",
+			Diagnosis:   fmt.Sprintf("The launch was interrupted while function %s was %s; it was deleted.", stopped.OrDash(r.function), strings.ToLower(r.status)),
 			Remediation: "Run the launch again and let it finish.",
 		}
 	}
-	return Diagnosis{Verdict: checks.Fail, Error: checks.Deadline, Cause: CausePending, Source: "launcher",
-		Diagnosis:   fmt.Sprintf("The launch's --deadline (%s) fell while function %s was %s.", deadline, orDash(r.function), strings.ToLower(r.status)),
+	return stopped.Diagnosis{Verdict: checks.Fail, Error: checks.Deadline, Cause: stopped.CausePending, Source: "launcher",
+		Diagnosis:   fmt.Sprintf("The launch's --deadline (%s) fell while function %s was %s.", deadline, stopped.OrDash(r.function), strings.ToLower(r.status)),
 		Remediation: "Raise --deadline: a function's first network interface in a subnet can take a minute or two to create.",
 	}
 }
 
 // reportDiagnoses are a probe report's failed and warned services, as diagnoses.
-func reportDiagnoses(rep *report.Report) []Diagnosis {
-	var ds []Diagnosis
+func reportDiagnoses(rep *report.Report) []stopped.Diagnosis {
+	var ds []stopped.Diagnosis
 	for _, sr := range rep.Services {
 		if sr.Verdict == checks.Fail || sr.Verdict == checks.Warn {
-			ds = append(ds, Diagnosis{
+			ds = append(ds, stopped.Diagnosis{
 				Service: sr.Service, Host: sr.Host, EndpointService: sr.EndpointService, EndpointType: sr.EndpointType,
-				Verdict: sr.Verdict, Error: sr.Error, Cause: CauseProbe, Source: "report",
+				Verdict: sr.Verdict, Error: sr.Error, Cause: stopped.CauseProbe, Source: "report",
 				Diagnosis: sr.Diagnosis, Remediation: sr.Remediation,
 			})
 		}
 	}
 	if rep.Delivery.CloudWatch == report.Failed {
-		ds = append(ds, Diagnosis{Verdict: checks.Fail, Error: NoReport, Cause: CauseNoReport, Source: "report", Raw: rep.Delivery.Error,
+		ds = append(ds, stopped.Diagnosis{Verdict: checks.Fail, Error: stopped.NoReport, Cause: stopped.CauseNoReport, Source: "report", Raw: rep.Delivery.Error,
 			Diagnosis:   "The probe could not deliver its report to CloudWatch Logs: " + rep.Delivery.Error + "; the launcher read it from the invocation's response.",
 			Remediation: "Fix the logs path (the logs service above) or the function role's logs:PutLogEvents permission, or drop --log-group.",
 		})
@@ -418,19 +419,19 @@ func reportDiagnoses(rep *report.Report) []Diagnosis {
 // publicIPNote warns, when the task the launch reproduces had a public IP, that a public route
 // the function found black-holed may be the task's way out: an internet gateway carries a task
 // with assignPublicIp, never a function.
-func publicIPNote(origin *Origin, rep *report.Report) (Diagnosis, bool) {
+func publicIPNote(origin *Origin, rep *report.Report) (stopped.Diagnosis, bool) {
 	if origin == nil || origin.AssignPublicIP != string(ecstypes.AssignPublicIpEnabled) {
-		return Diagnosis{}, false
+		return stopped.Diagnosis{}, false
 	}
 	for _, sr := range rep.Services {
 		if sr.Route == report.RoutePublic && sr.Error == checks.Timeout {
-			return Diagnosis{Verdict: checks.Warn, Error: checks.Timeout, Cause: CauseLambda, Source: "launcher",
+			return stopped.Diagnosis{Verdict: checks.Warn, Error: checks.Timeout, Cause: CauseLambda, Source: "launcher",
 				Diagnosis:   fmt.Sprintf("Task %s ran with a public IP (assignPublicIp ENABLED) and the function has none: public routes that timed out here (%s first) may still carry the task through an internet gateway.", origin.TaskARN, sr.Service),
 				Remediation: "Read the public-route timeouts above as what a task without a public IP meets; for the task itself, check that its subnet's route table sends 0.0.0.0/0 to an internet gateway, or add the endpoints and drop the public IP.",
 			}, true
 		}
 	}
-	return Diagnosis{}, false
+	return stopped.Diagnosis{}, false
 }
 
 // CauseLambda is the cause of what the launcher saw of a Lambda function: its creation, its
@@ -438,8 +439,8 @@ func publicIPNote(origin *Origin, rep *report.Report) (Diagnosis, bool) {
 const CauseLambda = "lambda-function"
 
 // createError explains a CreateFunction the launcher was refused.
-func createError(err error, c LambdaConfig) Diagnosis {
-	d := Diagnosis{Verdict: checks.Fail, Cause: CauseLambda, Source: "create_function", Raw: redact(err.Error())}
+func createError(err error, c LambdaConfig) stopped.Diagnosis {
+	d := stopped.Diagnosis{Verdict: checks.Fail, Cause: CauseLambda, Source: "create_function", Raw: stopped.Redact(err.Error())}
 	var ae smithy.APIError
 	code := checks.Classify(err)
 	switch {
@@ -452,7 +453,7 @@ func createError(err error, c LambdaConfig) Diagnosis {
 		d.Diagnosis = fmt.Sprintf("The launcher's credentials were refused: %s.", apiMessage(err))
 		d.Remediation = "Check the launcher's AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, the pipeline's role) and the machine's clock."
 	case errors.As(err, &ae) && strings.Contains(ae.ErrorMessage(), "cannot be assumed by Lambda"):
-		d.Error = TaskConfig
+		d.Error = stopped.TaskConfig
 		d.Diagnosis = fmt.Sprintf("Lambda cannot assume --lambda-role %s: %s.", c.Role, ae.ErrorMessage())
 		d.Remediation = "Give the role the trust policy of taskdef/iam/lambda-trust.json (principal lambda.amazonaws.com); a role just created takes a few seconds to become usable."
 	case errors.As(err, &ae) && strings.Contains(ae.ErrorMessage(), "CreateNetworkInterface"):
@@ -460,20 +461,20 @@ func createError(err error, c LambdaConfig) Diagnosis {
 		d.Diagnosis = fmt.Sprintf("--lambda-role %s may not create the function's network interface: %s.", c.Role, ae.ErrorMessage())
 		d.Remediation = "Attach the policy of taskdef/iam/lambda-execution-role.json (or the managed AWSLambdaVPCAccessExecutionRole) to the role."
 	case errors.As(err, &ae):
-		d.Error = TaskConfig
+		d.Error = stopped.TaskConfig
 		d.Diagnosis = fmt.Sprintf("Lambda refused to create the function (%s): %s.", ae.ErrorCode(), ae.ErrorMessage())
 		d.Remediation = "Check --subnets and --security-groups (same VPC, this region), --lambda-role and --lambda-zip."
 	default:
 		d.Error = code
-		d.Diagnosis = fmt.Sprintf("CreateFunction failed: %s.", redact(err.Error()))
+		d.Diagnosis = fmt.Sprintf("CreateFunction failed: %s.", stopped.Redact(err.Error()))
 		d.Remediation = "Check the launcher's network path to the Lambda API and run the launch again."
 	}
 	return d
 }
 
 // invokeError explains an Invoke (or GetFunction) call the launcher was refused.
-func invokeError(err error) Diagnosis {
-	d := Diagnosis{Verdict: checks.Fail, Error: checks.Classify(err), Cause: CauseLambda, Source: "invoke", Raw: redact(err.Error()),
+func invokeError(err error) stopped.Diagnosis {
+	d := stopped.Diagnosis{Verdict: checks.Fail, Error: checks.Classify(err), Cause: CauseLambda, Source: "invoke", Raw: stopped.Redact(err.Error()),
 		Diagnosis:   fmt.Sprintf("The launcher could not invoke the function: %s.", apiMessage(err)),
 		Remediation: "Allow the launcher's identity lambda:InvokeFunction and lambda:GetFunction on the function, and check its path to the Lambda API.",
 	}
@@ -481,22 +482,22 @@ func invokeError(err error) Diagnosis {
 }
 
 // functionError explains an invocation that answered a function error instead of a report.
-func functionError(payload []byte, c LambdaConfig) Diagnosis {
+func functionError(payload []byte, c LambdaConfig) stopped.Diagnosis {
 	var doc struct{ ErrorType, ErrorMessage string }
 	json.Unmarshal(payload, &doc)
-	d := Diagnosis{Verdict: checks.Fail, Cause: CauseLambda, Source: "function_error", Raw: redact(string(payload))}
+	d := stopped.Diagnosis{Verdict: checks.Fail, Cause: CauseLambda, Source: "function_error", Raw: stopped.Redact(string(payload))}
 	switch {
 	case doc.ErrorType == UsageErrorType:
-		d.Error = TaskConfig
-		d.Diagnosis = fmt.Sprintf("The probe rejected its configuration and measured nothing: %s.", redact(doc.ErrorMessage))
+		d.Error = stopped.TaskConfig
+		d.Diagnosis = fmt.Sprintf("The probe rejected its configuration and measured nothing: %s.", stopped.Redact(doc.ErrorMessage))
 		d.Remediation = "Fix the setting named: the launch passes the probe's flags (--services, --timeout, --probe-env, …) as the invocation's event keys."
 	case doc.ErrorType == "Sandbox.Timedout" || strings.Contains(doc.ErrorMessage, "Task timed out"):
 		d.Error = checks.Deadline
-		d.Diagnosis = "The function timed out before the probe answered: " + redact(doc.ErrorMessage) + "."
+		d.Diagnosis = "The function timed out before the probe answered: " + stopped.Redact(doc.ErrorMessage) + "."
 		d.Remediation = "Raise the function's timeout above --probe-deadline (the launch sets it to --probe-deadline plus 10s)."
 	default:
-		d.Error = StartFailed
-		d.Diagnosis = fmt.Sprintf("The function's bootstrap failed (%s): %s.", orDash(doc.ErrorType), redact(doc.ErrorMessage))
+		d.Error = stopped.StartFailed
+		d.Diagnosis = fmt.Sprintf("The function's bootstrap failed (%s): %s.", stopped.OrDash(doc.ErrorType), stopped.Redact(doc.ErrorMessage))
 		d.Remediation = "Build the zip as the README shows (GOOS=linux GOARCH=" + goarch(c.Architecture) + " go build -o bootstrap ./cmd/vpcprobe), with bootstrap at its top level."
 	}
 	return d
@@ -519,16 +520,16 @@ var functionStates = []stateRule{
 	{"InsufficientRolePermissions", checks.AccessDenied,
 		"Lambda could not attach function %[1]s to %[2]s: its execution role lacks the EC2 network-interface permissions.",
 		"Attach the policy of taskdef/iam/lambda-execution-role.json (or the managed AWSLambdaVPCAccessExecutionRole) to --lambda-role."},
-	{"SubnetOutOfIPAddresses", NetworkInterface,
+	{"SubnetOutOfIPAddresses", stopped.NetworkInterface,
 		"Subnet %[2]s has no free IP address for function %[1]s's network interface: a task there fails the same way.",
 		"Free addresses in %[2]s (stop unused tasks, delete unused network interfaces) or move the workload to a larger subnet."},
-	{"EniLimitExceeded", NetworkInterface,
+	{"EniLimitExceeded", stopped.NetworkInterface,
 		"The account's network interface quota is used up: Lambda could not create one for function %[1]s in %[2]s.",
 		"Delete unused network interfaces or raise the EC2 quota 'Network interfaces per Region'."},
-	{"InvalidSubnet", TaskConfig,
+	{"InvalidSubnet", stopped.TaskConfig,
 		"Lambda rejected subnet %[2]s for function %[1]s.",
 		"Check the subnet id and that it is in this region and in the security groups' VPC."},
-	{"InvalidSecurityGroup", TaskConfig,
+	{"InvalidSecurityGroup", stopped.TaskConfig,
 		"Lambda rejected the security groups of function %[1]s.",
 		"Check --security-groups: ids of this region, in the subnet's VPC."},
 }
@@ -542,9 +543,9 @@ type stateRule struct {
 }
 
 // stateDiagnosis explains a function that did not become Active.
-func stateDiagnosis(r *lambdaRun, code, reason string) Diagnosis {
-	d := Diagnosis{Verdict: checks.Fail, Error: Unknown, Cause: CauseLambda, Source: "function_state", Raw: redact(code + ": " + reason),
-		Diagnosis:   fmt.Sprintf("Function %s did not become Active in %s (%s): %s.", r.function, r.subnet, orDash(code), redact(reason)),
+func stateDiagnosis(r *lambdaRun, code, reason string) stopped.Diagnosis {
+	d := stopped.Diagnosis{Verdict: checks.Fail, Error: stopped.Unknown, Cause: CauseLambda, Source: "function_state", Raw: stopped.Redact(code + ": " + reason),
+		Diagnosis:   fmt.Sprintf("Function %s did not become Active in %s (%s): %s.", r.function, r.subnet, stopped.OrDash(code), stopped.Redact(reason)),
 		Remediation: "See the function's state reason in the Lambda console; Lambda needs the subnet's and groups' ids to be valid and an address free in the subnet.",
 	}
 	if i := slices.IndexFunc(functionStates, func(s stateRule) bool { return s.code == code }); i >= 0 {

@@ -18,10 +18,11 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/couldnottest"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/report"
-	"github.com/vpcprobe/vpcprobe/untested"
+	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
 // elfHeader is the start of a 64-bit little-endian ELF file for machine with OS ABI abi.
@@ -125,11 +126,11 @@ func TestStateDiagnosis(t *testing.T) {
 		want checks.Code
 	}{
 		{"InsufficientRolePermissions", checks.AccessDenied},
-		{"SubnetOutOfIPAddresses", NetworkInterface},
-		{"EniLimitExceeded", NetworkInterface},
-		{"InvalidSubnet", TaskConfig},
-		{"InvalidSecurityGroup", TaskConfig},
-		{"SomethingNew", Unknown},
+		{"SubnetOutOfIPAddresses", stopped.NetworkInterface},
+		{"EniLimitExceeded", stopped.NetworkInterface},
+		{"InvalidSubnet", stopped.TaskConfig},
+		{"InvalidSecurityGroup", stopped.TaskConfig},
+		{"SomethingNew", stopped.Unknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {
@@ -185,7 +186,7 @@ func TestRunLambdaReports(t *testing.T) {
 		code    checks.Code
 	}{
 		"subnet-0000000a": {checks.Pass, ""},
-		"subnet-0000000b": {checks.Fail, TaskConfig},
+		"subnet-0000000b": {checks.Fail, stopped.TaskConfig},
 		"subnet-0000000c": {checks.Fail, checks.Deadline},
 	}
 	for _, s := range rep.Subnets {
@@ -241,10 +242,10 @@ func TestRunLambdaExistingFunction(t *testing.T) {
 	}
 	c = LambdaConfig{LaunchID: "t2", Subnets: []string{"subnet-0000000a"}, FunctionName: "team-probe", Deadline: 10 * time.Second}
 	rep, err := l.RunLambda(context.Background(), c)
-	if !errors.Is(err, untested.ErrCouldNotTest) {
-		t.Errorf("error %v, want untested.ErrCouldNotTest", err)
+	if !errors.Is(err, couldnottest.Err) {
+		t.Errorf("error %v, want couldnottest.Err", err)
 	}
-	if d := rep.Subnets[0].Diagnoses; len(d) != 1 || d[0].Error != TaskConfig || d[0].Cause != CauseLambda {
+	if d := rep.Subnets[0].Diagnoses; len(d) != 1 || d[0].Error != stopped.TaskConfig || d[0].Cause != CauseLambda {
 		t.Errorf("diagnoses %+v", d)
 	}
 	if left := fake.Functions(); len(left) != 1 {

@@ -21,10 +21,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/couldnottest"
 	"github.com/vpcprobe/vpcprobe/inspect"
 	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/report"
-	"github.com/vpcprobe/vpcprobe/untested"
+	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
 // ECS is the part of the ECS client the launcher calls; *ecs.Client implements it.
@@ -136,9 +137,9 @@ var errDeadline = errors.New("launch deadline reached")
 type run struct {
 	subnet, runID string
 	arn           string
-	task          *types.Task // the latest DescribeTasks (or RunTask) view
-	startDiag     []Diagnosis // why RunTask started nothing
-	endDiag       []Diagnosis // what the launcher saw: deadline, interrupt, lost task
+	task          *types.Task         // the latest DescribeTasks (or RunTask) view
+	startDiag     []stopped.Diagnosis // why RunTask started nothing
+	endDiag       []stopped.Diagnosis // what the launcher saw: deadline, interrupt, lost task
 	report        *report.Report
 	reportNote    string // why no report was read
 	// untested is why the launcher measured nothing of this subnet: an ECS call (RunTask,
@@ -158,7 +159,7 @@ func (r *run) stopped() bool { return r.status() == "STOPPED" }
 // Run launches the probe in every subnet of c and returns the combined report. It never fails:
 // what goes wrong with a task is that subnet's diagnosis; a subnet whose task could not be
 // started or followed (an ECS call denied or failed) is skip, not measured, and when no subnet
-// was measured the report's Err says why (untested.ErrCouldNotTest). When ctx ends (an interrupt), the
+// was measured the report's Err says why (couldnottest.Err). When ctx ends (an interrupt), the
 // tasks still running are stopped and the report says so; when c.Deadline falls, the tasks not
 // yet stopped are stopped and diagnosed.
 func (l *Launcher) Run(ctx context.Context, c Config) *Report {
@@ -186,17 +187,17 @@ func (l *Launcher) Run(ctx context.Context, c Config) *Report {
 	interrupted := ctx.Err() != nil
 	for _, r := range runs {
 		if r.arn == "" && len(r.startDiag) == 0 { // the launch ended before RunTask answered
-			d := Diagnosis{Verdict: checks.Fail, Error: checks.Deadline, Cause: CausePending, Source: "launcher",
+			d := stopped.Diagnosis{Verdict: checks.Fail, Error: checks.Deadline, Cause: stopped.CausePending, Source: "launcher",
 				Diagnosis:   fmt.Sprintf("The launch's --deadline (%s) fell before the task was started.", deadline),
 				Remediation: "Raise --deadline; RunTask itself should take seconds, so check the launcher's path to the ECS API.",
 			}
 			if interrupted {
-				d = Diagnosis{Verdict: checks.Fail, Error: Interrupted, Cause: CauseInterrupted, Source: "launcher",
+				d = stopped.Diagnosis{Verdict: checks.Fail, Error: stopped.Interrupted, Cause: stopped.CauseInterrupted, Source: "launcher",
 					Diagnosis:   "The launch was interrupted before the task was started.",
 					Remediation: "Run the launch again and let it finish.",
 				}
 			}
-			r.startDiag = []Diagnosis{d}
+			r.startDiag = []stopped.Diagnosis{d}
 		}
 	}
 	if waitCtx.Err() != nil {
@@ -261,8 +262,8 @@ func (l *Launcher) start(ctx context.Context, c Config, r *run) {
 		return
 	}
 	if err != nil {
-		r.startDiag = []Diagnosis{runTaskError(err, c)}
-		r.untested = untested.Call("ecs:RunTask", err)
+		r.startDiag = []stopped.Diagnosis{runTaskError(err, c)}
+		r.untested = couldnottest.Call("ecs:RunTask", err)
 		l.progress("%s: RunTask failed: %v", r.subnet, err)
 		return
 	}
@@ -272,7 +273,7 @@ func (l *Launcher) start(ctx context.Context, c Config, r *run) {
 			r.startDiag = append(r.startDiag, runTaskFailure(reason))
 		}
 		if len(r.startDiag) == 0 {
-			r.startDiag = []Diagnosis{runTaskFailure("RunTask started no task and gave no reason")}
+			r.startDiag = []stopped.Diagnosis{runTaskFailure("RunTask started no task and gave no reason")}
 		}
 		l.progress("%s: RunTask started nothing: %s", r.subnet, r.startDiag[0].Raw)
 		return
@@ -355,7 +356,7 @@ func (l *Launcher) wait(ctx context.Context, c Config, runs []*run) {
 			if failures >= describeAttempts {
 				for _, r := range pending {
 					r.endDiag = append(r.endDiag, describeError(err, c))
-					r.untested = untested.Call("ecs:DescribeTasks", err)
+					r.untested = couldnottest.Call("ecs:DescribeTasks", err)
 				}
 				return
 			}
@@ -397,9 +398,9 @@ func (l *Launcher) describe(ctx context.Context, c Config, pending []*run) error
 			}
 			// ECS forgets a task an hour or so after it stops; before that, MISSING means
 			// the task was never there in this cluster.
-			stopped := "STOPPED"
-			r.task.LastStatus = &stopped
-			r.endDiag = append(r.endDiag, Diagnosis{Verdict: checks.Fail, Error: Unknown, Cause: CauseDescribe, Source: "launcher",
+			status := "STOPPED"
+			r.task.LastStatus = &status
+			r.endDiag = append(r.endDiag, stopped.Diagnosis{Verdict: checks.Fail, Error: stopped.Unknown, Cause: stopped.CauseDescribe, Source: "launcher",
 				Raw:         aws.ToString(f.Reason) + " " + aws.ToString(f.Detail),
 				Diagnosis:   fmt.Sprintf("DescribeTasks no longer knows the task (%s): its outcome is unknown.", aws.ToString(f.Reason)),
 				Remediation: "Run the launch again; ECS keeps stopped tasks for about an hour.",
@@ -424,7 +425,7 @@ func statusLine(t types.Task) string {
 		}
 	}
 	if r := aws.ToString(t.StoppedReason); r != "" {
-		s += ": " + redact(r)
+		s += ": " + stopped.Redact(r)
 	}
 	return s
 }
@@ -442,7 +443,7 @@ func (l *Launcher) stopUnfinished(ctx context.Context, c Config, runs []*run, in
 		}
 		status := r.status()
 		reason := fmt.Sprintf("vpcprobe launch %s: --deadline %s reached while the task was %s", c.LaunchID, deadline, status)
-		d := Diagnosis{Verdict: checks.Fail, Error: checks.Deadline, Cause: CausePending, Source: "launcher",
+		d := stopped.Diagnosis{Verdict: checks.Fail, Error: checks.Deadline, Cause: stopped.CausePending, Source: "launcher",
 			Diagnosis: fmt.Sprintf("The task was still %s when the launch's --deadline (%s) fell; the launcher stopped it.", status, deadline),
 			Remediation: "Fargate retries an unreachable registry or secret store for minutes before it stops a task with the reason: raise --deadline to see that reason, or run vpcprobe explain-stopped on a task left to fail on its own. " +
 				"A task that stays PROVISIONING is usually waiting for capacity or a network interface.",
@@ -453,7 +454,7 @@ func (l *Launcher) stopUnfinished(ctx context.Context, c Config, runs []*run, in
 		}
 		if interrupted {
 			reason = fmt.Sprintf("vpcprobe launch %s interrupted while the task was %s", c.LaunchID, status)
-			d = Diagnosis{Verdict: checks.Fail, Error: Interrupted, Cause: CauseInterrupted, Source: "launcher",
+			d = stopped.Diagnosis{Verdict: checks.Fail, Error: stopped.Interrupted, Cause: stopped.CauseInterrupted, Source: "launcher",
 				Diagnosis:   fmt.Sprintf("The launch was interrupted while the task was %s; the launcher stopped it.", status),
 				Remediation: "Run the launch again and let it finish.",
 			}

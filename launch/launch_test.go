@@ -16,11 +16,12 @@ import (
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/couldnottest"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/report"
-	"github.com/vpcprobe/vpcprobe/untested"
+	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
 // world is the fake ECS and CloudWatch Logs behind a TLS test server, the real SDK clients
@@ -163,15 +164,15 @@ func TestLaunch(t *testing.T) {
 		cause   string
 	}{
 		{"subnet-pass", checks.Pass, "", "", ""},
-		{"subnet-fail", checks.Fail, "ecr.dkr", checks.Timeout, CauseProbe},
-		{"subnet-pull", checks.Fail, "ecr.dkr", checks.Timeout, CauseImagePull},
-		{"subnet-auth", checks.Fail, "ecr.api", checks.Timeout, CauseRegistryAuth},
-		{"subnet-secrets", checks.Fail, "ssm", checks.Timeout, CauseSecrets},
-		{"subnet-logger", checks.Fail, "logs", checks.Timeout, CauseLogger},
-		{"subnet-oom", checks.Fail, "", OutOfMemory, CauseMemory},
-		{"subnet-full", checks.Fail, "", Capacity, CauseCapacity},
-		{"subnet-eni", checks.Fail, "", NetworkInterface, CauseENI},
-		{"subnet-bad", checks.Skip, "", TaskConfig, CauseRunTask}, // RunTask refused: not measured
+		{"subnet-fail", checks.Fail, "ecr.dkr", checks.Timeout, stopped.CauseProbe},
+		{"subnet-pull", checks.Fail, "ecr.dkr", checks.Timeout, stopped.CauseImagePull},
+		{"subnet-auth", checks.Fail, "ecr.api", checks.Timeout, stopped.CauseRegistryAuth},
+		{"subnet-secrets", checks.Fail, "ssm", checks.Timeout, stopped.CauseSecrets},
+		{"subnet-logger", checks.Fail, "logs", checks.Timeout, stopped.CauseLogger},
+		{"subnet-oom", checks.Fail, "", stopped.OutOfMemory, stopped.CauseMemory},
+		{"subnet-full", checks.Fail, "", stopped.Capacity, stopped.CauseCapacity},
+		{"subnet-eni", checks.Fail, "", stopped.NetworkInterface, stopped.CauseENI},
+		{"subnet-bad", checks.Skip, "", stopped.TaskConfig, stopped.CauseRunTask}, // RunTask refused: not measured
 	}
 	for _, tt := range tests {
 		t.Run(tt.subnet, func(t *testing.T) {
@@ -241,10 +242,10 @@ func TestLaunchNoReport(t *testing.T) {
 		service string
 		code    checks.Code
 	}{
-		{"subnet-0", checks.Warn, "", NoReport},
-		{"subnet-1", checks.Fail, "logs", NoReport},
-		{"subnet-2", checks.Fail, "", TaskConfig},
-		{"subnet-139", checks.Fail, "", ExitCode},
+		{"subnet-0", checks.Warn, "", stopped.NoReport},
+		{"subnet-1", checks.Fail, "logs", stopped.NoReport},
+		{"subnet-2", checks.Fail, "", stopped.TaskConfig},
+		{"subnet-139", checks.Fail, "", stopped.ExitCode},
 	}
 	for _, tt := range tests {
 		t.Run(tt.subnet, func(t *testing.T) {
@@ -279,7 +280,7 @@ func TestLaunchExitZeroNoReportWarns(t *testing.T) {
 			if s.Verdict != checks.Warn || rep.Verdict != checks.Warn || rep.Failed() {
 				t.Fatalf("subnet verdict %s, launch verdict %s: want warn", s.Verdict, rep.Verdict)
 			}
-			if len(s.Diagnoses) != 1 || s.Diagnoses[0].Error != NoReport || s.Diagnoses[0].Verdict != checks.Warn {
+			if len(s.Diagnoses) != 1 || s.Diagnoses[0].Error != stopped.NoReport || s.Diagnoses[0].Verdict != checks.Warn {
 				t.Fatalf("diagnoses %+v", s.Diagnoses)
 			}
 			if d := s.Diagnoses[0]; !strings.Contains(d.Diagnosis+d.Remediation, s.RunID) {
@@ -308,7 +309,7 @@ func TestLaunchPendingForever(t *testing.T) {
 		t.Errorf("the launch took %s with a 300ms deadline", d)
 	}
 	s := find(t, rep, "subnet-stuck")
-	if s.Verdict != checks.Fail || !hasDiagnosis(s, "", checks.Deadline, CausePending) {
+	if s.Verdict != checks.Fail || !hasDiagnosis(s, "", checks.Deadline, stopped.CausePending) {
 		t.Errorf("stuck subnet: %s %+v", s.Verdict, s.Diagnoses)
 	}
 	if find(t, rep, "subnet-ok").Verdict != checks.Pass {
@@ -358,11 +359,11 @@ func TestLaunchInterrupt(t *testing.T) {
 		t.Errorf("interrupted %v verdict %s", rep.Interrupted, rep.Verdict)
 	}
 	for _, subnet := range []string{"subnet-a", "subnet-b"} {
-		if s := find(t, rep, subnet); !hasDiagnosis(s, "", Interrupted, CauseInterrupted) {
+		if s := find(t, rep, subnet); !hasDiagnosis(s, "", stopped.Interrupted, stopped.CauseInterrupted) {
 			t.Errorf("%s: %+v", subnet, s.Diagnoses)
 		}
 	}
-	if s := find(t, rep, "subnet-done"); !hasDiagnosis(s, "", NetworkInterface, CauseENI) {
+	if s := find(t, rep, "subnet-done"); !hasDiagnosis(s, "", stopped.NetworkInterface, stopped.CauseENI) {
 		t.Errorf("the task that had stopped lost its diagnosis: %+v", s.Diagnoses)
 	}
 	for _, task := range w.fake.ECSTasks() {
@@ -398,7 +399,7 @@ func TestLaunchDescribeDenied(t *testing.T) {
 	cfg.Deny = map[string]bool{"ecs:DescribeTasks": true}
 	w := newWorld(t, cfg)
 	rep := w.l.Run(context.Background(), config("subnet-a"))
-	if s := find(t, rep, "subnet-a"); s.Verdict != checks.Skip || !hasDiagnosis(s, "", checks.AccessDenied, CauseDescribe) {
+	if s := find(t, rep, "subnet-a"); s.Verdict != checks.Skip || !hasDiagnosis(s, "", checks.AccessDenied, stopped.CauseDescribe) {
 		t.Errorf("%s %+v", s.Verdict, s.Diagnoses)
 	}
 	wantUntested(t, rep, "ecs:DescribeTasks")
@@ -413,7 +414,7 @@ func TestLaunchRunTaskDenied(t *testing.T) {
 	rep := w.l.Run(context.Background(), config("subnet-a", "subnet-b"))
 	for _, name := range []string{"subnet-a", "subnet-b"} {
 		s := find(t, rep, name)
-		if s.Verdict != checks.Skip || s.TaskARN != "" || !hasDiagnosis(s, "", checks.AccessDenied, CauseRunTask) {
+		if s.Verdict != checks.Skip || s.TaskARN != "" || !hasDiagnosis(s, "", checks.AccessDenied, stopped.CauseRunTask) {
 			t.Errorf("%+v", s)
 		}
 	}
@@ -424,8 +425,8 @@ func TestLaunchRunTaskDenied(t *testing.T) {
 func wantUntested(t *testing.T, rep *Report, action string) {
 	t.Helper()
 	err := rep.Err()
-	var ue *untested.Error
-	if rep.Verdict != checks.Skip || rep.Failed() || !errors.Is(err, untested.ErrCouldNotTest) || !errors.As(err, &ue) || ue.Action != action {
+	var ue *couldnottest.Error
+	if rep.Verdict != checks.Skip || rep.Failed() || !errors.Is(err, couldnottest.Err) || !errors.As(err, &ue) || ue.Action != action {
 		t.Errorf("verdict %s failed %v err %v: want could not test naming %s", rep.Verdict, rep.Failed(), err, action)
 	}
 }
@@ -453,7 +454,7 @@ func TestLaunchPartlyUntested(t *testing.T) {
 				return w.probeTask(0)
 			})
 			rep := w.l.Run(context.Background(), config("subnet-a", "subnet-b"))
-			if s := find(t, rep, "subnet-b"); s.Verdict != checks.Skip || !hasDiagnosis(s, "", TaskConfig, CauseRunTask) {
+			if s := find(t, rep, "subnet-b"); s.Verdict != checks.Skip || !hasDiagnosis(s, "", stopped.TaskConfig, stopped.CauseRunTask) {
 				t.Errorf("rejected subnet: %s %+v", s.Verdict, s.Diagnoses)
 			}
 			if rep.Verdict != tt.verdict || rep.Err() != nil || rep.Failed() != (tt.verdict == checks.Fail) {
@@ -479,7 +480,7 @@ func TestLaunchAwslogsFallback(t *testing.T) {
 	c.AwslogsPrefix = "stdout"
 	rep := w.l.Run(context.Background(), c)
 	s := find(t, rep, "subnet-a")
-	if s.Report == nil || !hasDiagnosis(s, "s3", checks.Timeout, CauseProbe) {
+	if s.Report == nil || !hasDiagnosis(s, "s3", checks.Timeout, stopped.CauseProbe) {
 		t.Errorf("report %v diagnoses %+v", s.Report != nil, s.Diagnoses)
 	}
 }
@@ -584,7 +585,7 @@ func TestExplain(t *testing.T) {
 		service string
 	}{
 		{checks.Fail, checks.Timeout, "secretsmanager"},
-		{checks.Fail, ExitCode, ""},
+		{checks.Fail, stopped.ExitCode, ""},
 		{checks.Pass, "", ""},
 		{checks.Skip, "", ""},
 	}
@@ -596,9 +597,9 @@ func TestExplain(t *testing.T) {
 				t.Fatal(err)
 			}
 			arn := aws.ToString(out.Tasks[0].TaskArn)
-			var e *Explanation
+			var e *stopped.Explanation
 			for range 5 {
-				if e, err = Explain(context.Background(), w.ecs, "prod", arn); err != nil {
+				if e, err = stopped.Explain(context.Background(), w.ecs, "prod", arn); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -613,7 +614,7 @@ func TestExplain(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Explain(context.Background(), w.ecs, "prod", "0000"); err == nil || !strings.Contains(err.Error(), "not found") {
+	if _, err := stopped.Explain(context.Background(), w.ecs, "prod", "0000"); err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Errorf("unknown task: %v", err)
 	}
 }
@@ -625,7 +626,7 @@ func TestLaunchInterruptedBeforeStart(t *testing.T) {
 	cancel()
 	rep := w.l.Run(ctx, config("subnet-a", "subnet-b"))
 	for _, s := range rep.Subnets {
-		if s.Verdict != checks.Fail || s.LastStatus != "NOT_STARTED" || !hasDiagnosis(s, "", Interrupted, CauseInterrupted) {
+		if s.Verdict != checks.Fail || s.LastStatus != "NOT_STARTED" || !hasDiagnosis(s, "", stopped.Interrupted, stopped.CauseInterrupted) {
 			t.Errorf("%+v", s)
 		}
 	}
@@ -651,7 +652,7 @@ func TestLaunchLateReport(t *testing.T) {
 		return script
 	})
 	rep := w.l.Run(context.Background(), config("subnet-a"))
-	if s := find(t, rep, "subnet-a"); s.Report == nil || !hasDiagnosis(s, "logs", checks.Timeout, CauseProbe) {
+	if s := find(t, rep, "subnet-a"); s.Report == nil || !hasDiagnosis(s, "logs", checks.Timeout, stopped.CauseProbe) {
 		t.Errorf("late report not read: %+v", s.Diagnoses)
 	}
 }

@@ -10,9 +10,11 @@ import (
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/couldnottest"
+	"github.com/vpcprobe/vpcprobe/join"
 	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/report"
-	"github.com/vpcprobe/vpcprobe/untested"
+	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
 // Schema names the combined report's shape; fields may be added, never renamed or removed,
@@ -47,23 +49,23 @@ type Report struct {
 // was read back; Diagnoses lists every finding, whatever its source (the report's failed and
 // warned services, the translated stopped reason, the exit code, the launcher).
 type SubnetReport struct {
-	Subnet           string         `json:"subnet"`
-	RunID            string         `json:"run_id"`
-	Verdict          checks.Status  `json:"verdict"`
-	TaskARN          string         `json:"task_arn"`
-	FunctionName     string         `json:"function_name,omitempty"` // the subnet's Lambda function, with --runner lambda
-	AvailabilityZone string         `json:"availability_zone,omitempty"`
-	LastStatus       string         `json:"last_status"`
-	StopCode         string         `json:"stop_code,omitempty"`
-	StoppedReason    string         `json:"stopped_reason"`
-	ExitCode         *int32         `json:"exit_code"`
-	Report           *report.Report `json:"report"`
-	Diagnoses        []Diagnosis    `json:"diagnoses"`
+	Subnet           string              `json:"subnet"`
+	RunID            string              `json:"run_id"`
+	Verdict          checks.Status       `json:"verdict"`
+	TaskARN          string              `json:"task_arn"`
+	FunctionName     string              `json:"function_name,omitempty"` // the subnet's Lambda function, with --runner lambda
+	AvailabilityZone string              `json:"availability_zone,omitempty"`
+	LastStatus       string              `json:"last_status"`
+	StopCode         string              `json:"stop_code,omitempty"`
+	StoppedReason    string              `json:"stopped_reason"`
+	ExitCode         *int32              `json:"exit_code"`
+	Report           *report.Report      `json:"report"`
+	Diagnoses        []stopped.Diagnosis `json:"diagnoses"`
 	// Inspection is the subnet's VPC configuration joined with the live result (join.go); nil
 	// with --inspect=false or when it could not be read (Report.InspectError).
-	Inspection *Inspection `json:"inspection,omitempty"`
+	Inspection *join.Inspection `json:"inspection,omitempty"`
 
-	// untested is why the subnet was not measured (Verdict skip): an *untested.Error.
+	// untested is why the subnet was not measured (Verdict skip): an *couldnottest.Error.
 	untested error
 }
 
@@ -93,7 +95,7 @@ func (r *Report) Failed() bool {
 }
 
 // Err is nil when at least one subnet was measured; else an error matching
-// untested.ErrCouldNotTest that names the cause (the first subnet's): exit 3.
+// couldnottest.Err that names the cause (the first subnet's): exit 3.
 func (r *Report) Err() error {
 	if r.Verdict != checks.Skip {
 		return nil
@@ -103,7 +105,7 @@ func (r *Report) Err() error {
 			return s.untested
 		}
 	}
-	return fmt.Errorf("%w: no subnet was measured", untested.ErrCouldNotTest)
+	return fmt.Errorf("%w: no subnet was measured", couldnottest.Err)
 }
 
 // JSON returns the report as one JSON document followed by a newline.
@@ -139,7 +141,7 @@ func (r *Report) Text() []byte {
 		fmt.Fprintln(tw)
 	}
 	row("SUBNET", func(s SubnetReport) string { return s.Subnet })
-	row("zone", func(s SubnetReport) string { return orDash(s.AvailabilityZone) })
+	row("zone", func(s SubnetReport) string { return stopped.OrDash(s.AvailabilityZone) })
 	row("task", taskCell)
 	for _, key := range r.serviceRows() {
 		row(key, func(s SubnetReport) string { return serviceCell(s, key) })
@@ -168,9 +170,9 @@ func (r *Report) Text() []byte {
 			if d.Raw != "" {
 				raw = "raw: " + d.Raw
 			}
-			writeDiagnosis(&b, "  ", d, raw)
+			stopped.WriteDiagnosis(&b, "  ", d, raw)
 		}
-		s.Inspection.write(&b)
+		s.Inspection.Write(&b)
 	}
 	if r.InspectError != "" {
 		fmt.Fprintf(&b, "\nconfiguration not inspected: %s\n", r.InspectError)
@@ -223,7 +225,7 @@ func taskCell(s SubnetReport) string {
 	case s.LastStatus == "STOPPED":
 		return "never ran"
 	}
-	return strings.ToLower(orDash(s.LastStatus))
+	return strings.ToLower(stopped.OrDash(s.LastStatus))
 }
 
 // serviceCell is one service's cell: the report's verdict or error code, else the error code of
@@ -251,25 +253,3 @@ func serviceCell(s SubnetReport, key string) string {
 // writeDiagnosis renders d for a person, as the launch report and explain-stopped both show it:
 // "VERDICT service error: diagnosis" after indent, then the remediation ("fix: …") and each
 // non-empty note on lines of their own, two spaces further in.
-func writeDiagnosis(b *bytes.Buffer, indent string, d Diagnosis, notes ...string) {
-	what := string(d.Error)
-	if d.Service != "" {
-		what = d.Service + " " + what
-	}
-	fmt.Fprintf(b, "%s%s %s: %s\n", indent, strings.ToUpper(string(d.Verdict)), what, d.Diagnosis)
-	if d.Remediation != "" {
-		fmt.Fprintf(b, "%s  fix: %s\n", indent, d.Remediation)
-	}
-	for _, n := range notes {
-		if n != "" {
-			fmt.Fprintf(b, "%s  %s\n", indent, n)
-		}
-	}
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}

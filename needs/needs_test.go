@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/vpcprobe/vpcprobe/untested"
+	"github.com/vpcprobe/vpcprobe/couldnottest"
 )
 
 // TestDerive reads real task-definition JSON shapes (describe-task-definition output and
@@ -255,7 +255,7 @@ func must[T any](v T, err error) T {
 // the sentinel every runner shares.
 func TestUnreadableIsUntested(t *testing.T) {
 	err := fmt.Errorf("%w: ecs:DescribeTaskDefinition: denied", ErrUnreadable)
-	if !errors.Is(err, ErrUnreadable) || !errors.Is(err, untested.ErrCouldNotTest) {
-		t.Errorf("%v does not match ErrUnreadable and untested.ErrCouldNotTest", err)
+	if !errors.Is(err, ErrUnreadable) || !errors.Is(err, couldnottest.Err) {
+		t.Errorf("%v does not match ErrUnreadable and couldnottest.Err", err)
 	}
 }

@@ -13,22 +13,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/vpcprobe/vpcprobe/untested"
+	"github.com/vpcprobe/vpcprobe/couldnottest"
 )
 
 // ErrUnreadable wraps every failure to read a task definition through the ECS API: the call
 // failed (no route to the ECS endpoint, a missing ecs:DescribeTaskDefinition, no such task
 // definition), so nothing could be derived and nothing tested. Commands exit 3 (could not test)
 // on it; a bad file:// path or file is a usage error instead. It matches (errors.Is)
-// untested.ErrCouldNotTest, the one sentinel of "could not test" every runner returns.
+// couldnottest.Err, the one sentinel of "could not test" every runner returns.
 var ErrUnreadable error = unreadable{}
 
 type unreadable struct{}
 
 func (unreadable) Error() string { return "task definition unreadable" }
 
-// Is makes ErrUnreadable a case of untested.ErrCouldNotTest.
-func (unreadable) Is(target error) bool { return target == untested.ErrCouldNotTest }
+// Is makes ErrUnreadable a case of couldnottest.Err.
+func (unreadable) Is(target error) bool { return target == couldnottest.Err }
 
 // FilePrefix starts a reference to a task definition file rather than one registered in ECS.
 const FilePrefix = "file://"

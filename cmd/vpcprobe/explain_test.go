@@ -9,7 +9,7 @@ import (
 
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
-	"github.com/vpcprobe/vpcprobe/launch"
+	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
 // offlineDoc is a describe-tasks document of two tasks: one in China that never ran (registry
@@ -32,11 +32,11 @@ func withStdin(t *testing.T, s string) {
 }
 
 // explanations decodes explain-stopped's JSON lines.
-func explanations(t *testing.T, out string) []launch.Explanation {
+func explanations(t *testing.T, out string) []stopped.Explanation {
 	t.Helper()
-	var es []launch.Explanation
+	var es []stopped.Explanation
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		var e launch.Explanation
+		var e stopped.Explanation
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatalf("line %q: %v", line, err)
 		}

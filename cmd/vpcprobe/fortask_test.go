@@ -18,6 +18,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/needs"
+	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
 // authTimeout is how Fargate stops a task that cannot reach ecr.api.
@@ -123,7 +124,7 @@ func TestLaunchForTask(t *testing.T) {
 	if o == nil || o.TaskARN != arn || o.Service != "web" || o.Subnet != "subnet-0000000b" || !o.ExecuteCommand || o.StoppedReason == "" {
 		t.Fatalf("for_task %+v", o)
 	}
-	if len(o.Diagnoses) == 0 || o.Diagnoses[0].Service != "ecr.api" || o.Diagnoses[0].Error != checks.Timeout || o.Diagnoses[0].Cause != launch.CauseRegistryAuth {
+	if len(o.Diagnoses) == 0 || o.Diagnoses[0].Service != "ecr.api" || o.Diagnoses[0].Error != checks.Timeout || o.Diagnoses[0].Cause != stopped.CauseRegistryAuth {
 		t.Errorf("the stopped reason was not translated: %+v", o.Diagnoses)
 	}
 	if rep.Needs == nil || !slices.Contains(rep.Needs.Codes(), needs.NoteInternetRegistry) || rep.Cluster != "shop" {

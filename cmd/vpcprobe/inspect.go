@@ -27,7 +27,7 @@ import (
 
 // exitCannotRead is CONTRACT.md's exit 3 for inspect: nothing could be read (a missing
 // permission on ec2:DescribeSubnets, an API failure, no credentials), one line naming the
-// cause; inspect.ErrUnreadable is an untested.ErrCouldNotTest.
+// cause; inspect.ErrUnreadable is an couldnottest.Err.
 const exitCannotRead = exitUntested
 
 // inspectDeadline bounds the whole inspection: about a dozen paginated Describe calls, each

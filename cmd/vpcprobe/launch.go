@@ -27,10 +27,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
+	"github.com/vpcprobe/vpcprobe/couldnottest"
 	"github.com/vpcprobe/vpcprobe/inspect"
 	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/report"
-	"github.com/vpcprobe/vpcprobe/untested"
+	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
 // launchOptions are launch's command line as given.
@@ -233,7 +234,7 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (launch.Config, error) {
 
 // awsConfig loads the SDK's configuration (environment, profile, role) for region and checks
 // that credentials can be had: a bad region is a usage error (exit 2), their absence is "could
-// not test" (an *untested.Error, exit 3).
+// not test" (an *couldnottest.Error, exit 3).
 func awsConfig(ctx context.Context, region string, getenv func(string) (string, bool)) (aws.Config, error) {
 	for _, name := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
 		if region == "" {
@@ -258,7 +259,7 @@ func awsConfig(ctx context.Context, region string, getenv func(string) (string, 
 	defer cancel()
 	if _, err := cfg.Credentials.Retrieve(credCtx); err != nil {
 		// Nothing can be measured without them: could not test, exit 3.
-		return cfg, untested.NoCredentials(fmt.Errorf("%w (set AWS_PROFILE or AWS_ACCESS_KEY_ID, or run where a role is available)", err))
+		return cfg, couldnottest.NoCredentials(fmt.Errorf("%w (set AWS_PROFILE or AWS_ACCESS_KEY_ID, or run where a role is available)", err))
 	}
 	return cfg, nil
 }
@@ -342,9 +343,9 @@ func (o *launchOptions) inspectClients(cfg aws.Config) *inspect.Clients {
 }
 
 // exitFor is the exit status of a run that ended with err before it measured anything: 3 when
-// it could not test (untested.ErrCouldNotTest), 2 for bad usage or configuration.
+// it could not test (couldnottest.Err), 2 for bad usage or configuration.
 func exitFor(err error) int {
-	if errors.Is(err, untested.ErrCouldNotTest) {
+	if errors.Is(err, couldnottest.Err) {
 		return exitUntested
 	}
 	return exitUsage
@@ -450,7 +451,7 @@ func runExplain(args []string, getenv func(string) (string, bool), stdout, stder
 		fmt.Fprintf(stderr, "vpcprobe explain-stopped: %v\n", err)
 		return exitUsage
 	}
-	var es []*launch.Explanation
+	var es []*stopped.Explanation
 	if o.task != "" {
 		e, code := explainTask(o, getenv, stderr)
 		if e == nil {
@@ -458,7 +459,7 @@ func runExplain(args []string, getenv func(string) (string, bool), stdout, stder
 		}
 		es = append(es, e)
 	} else if o.reason != "" {
-		es = append(es, launch.ExplainReason(o.reason, o.region))
+		es = append(es, stopped.ExplainReason(o.reason, o.region))
 	} else {
 		es, err = explainFile(o.file, o.region)
 		if err != nil {
@@ -497,7 +498,7 @@ func takesValue(fs *pflag.FlagSet, arg string) bool {
 
 // explainTask describes one task through ECS; on failure it returns the exit code, the reason
 // printed.
-func explainTask(o *explainOptions, getenv func(string) (string, bool), stderr io.Writer) (*launch.Explanation, int) {
+func explainTask(o *explainOptions, getenv func(string) (string, bool), stderr io.Writer) (*stopped.Explanation, int) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg, err := awsConfig(ctx, o.region, getenv)
@@ -505,9 +506,9 @@ func explainTask(o *explainOptions, getenv func(string) (string, bool), stderr i
 		fmt.Fprintf(stderr, "vpcprobe explain-stopped: %v\n", err)
 		return nil, exitFor(err)
 	}
-	e, err := launch.Explain(ctx, ecs.NewFromConfig(cfg), o.cluster, o.task)
+	e, err := stopped.Explain(ctx, ecs.NewFromConfig(cfg), o.cluster, o.task)
 	switch {
-	case errors.Is(err, launch.ErrTaskNotFound):
+	case errors.Is(err, stopped.ErrTaskNotFound):
 		fmt.Fprintf(stderr, "vpcprobe explain-stopped: --task: %v (ECS keeps stopped tasks for about an hour)\n", err)
 		return nil, exitUsage
 	case err != nil:
@@ -518,7 +519,7 @@ func explainTask(o *explainOptions, getenv func(string) (string, bool), stderr i
 }
 
 // explainFile reads a describe-tasks document from name ("-": stdin) and explains its tasks.
-func explainFile(name, region string) ([]*launch.Explanation, error) {
+func explainFile(name, region string) ([]*stopped.Explanation, error) {
 	r := explainStdin
 	flag := "stdin"
 	if name != "-" {
@@ -536,7 +537,7 @@ func explainFile(name, region string) ([]*launch.Explanation, error) {
 	if len(doc) > maxExplainInput {
 		return nil, fmt.Errorf("%s: larger than %d MiB: not a describe-tasks document", flag, maxExplainInput>>20)
 	}
-	es, err := launch.ExplainDocument(doc, region)
+	es, err := stopped.ExplainDocument(doc, region)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (give the output of aws ecs describe-tasks --output json)", flag, err)
 	}

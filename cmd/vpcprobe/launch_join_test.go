@@ -15,6 +15,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/internal/moto"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
+	"github.com/vpcprobe/vpcprobe/join"
 	"github.com/vpcprobe/vpcprobe/lab"
 	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/report"
@@ -92,7 +93,7 @@ func TestLaunchJoined(t *testing.T) {
 		if in.VPCID != ids.VPC || !slices.Equal(in.SecurityGroups, []string{ids.TaskGroup}) {
 			t.Errorf("inspected %s with %v, want %s with %s", in.VPCID, in.SecurityGroups, ids.VPC, ids.TaskGroup)
 		}
-		byService := map[string]launch.JoinedService{}
+		byService := map[string]join.JoinedService{}
 		for _, j := range in.Services {
 			byService[j.Service] = j
 		}
@@ -101,8 +102,8 @@ func TestLaunchJoined(t *testing.T) {
 			!slices.Contains(api.Findings[0].Resources, ids.EndpointGroups["ecr.api"]) || api.NotExplained != nil {
 			t.Errorf("ecr.api: %+v, want %s naming %s", api, inspect.CodeSGEndpointIngress, ids.EndpointGroups["ecr.api"])
 		}
-		if dkr := byService["ecr.dkr"]; dkr.NotExplained == nil || dkr.NotExplained.Code != launch.CodeNotExplained {
-			t.Errorf("ecr.dkr: %+v, want %s", dkr, launch.CodeNotExplained)
+		if dkr := byService["ecr.dkr"]; dkr.NotExplained == nil || dkr.NotExplained.Code != join.CodeNotExplained {
+			t.Errorf("ecr.dkr: %+v, want %s", dkr, join.CodeNotExplained)
 		}
 		if _, ok := byService["s3"]; ok {
 			t.Errorf("s3 passed and was joined")
@@ -113,7 +114,7 @@ func TestLaunchJoined(t *testing.T) {
 
 		code, text, _ := launchCmd(t, w, env(), append(slices.Clone(args[:len(args)-1]), "text")...)
 		if code != exitFail || !strings.Contains(text, inspect.CodeSGEndpointIngress) || !strings.Contains(text, "aws ec2 authorize-security-group-ingress") ||
-			!strings.Contains(text, launch.CodeNotExplained) || !strings.Contains(text, "did not hit") {
+			!strings.Contains(text, join.CodeNotExplained) || !strings.Contains(text, "did not hit") {
 			t.Errorf("exit %d, text view:\n%s", code, text)
 		}
 	})

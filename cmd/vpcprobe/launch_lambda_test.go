@@ -19,6 +19,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/report"
+	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
 // TestMain lets this test binary be the function the Lambda runner deploys: `launch --runner
@@ -215,7 +216,7 @@ func TestLaunchLambdaInterrupt(t *testing.T) {
 		t.Fatalf("partial report: %v %+v", err, rep)
 	}
 	for _, s := range rep.Subnets {
-		if len(s.Diagnoses) == 0 || s.Diagnoses[len(s.Diagnoses)-1].Error != launch.Interrupted {
+		if len(s.Diagnoses) == 0 || s.Diagnoses[len(s.Diagnoses)-1].Error != stopped.Interrupted {
 			t.Errorf("%s: diagnoses %+v", s.Subnet, s.Diagnoses)
 		}
 	}

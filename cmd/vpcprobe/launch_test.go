@@ -23,6 +23,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/report"
+	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
 // fakeAWS serves the fake behind TLS and points the SDK's standard environment at it: endpoint,
@@ -308,7 +309,7 @@ func TestExplainStopped(t *testing.T) {
 	if code != exitFail {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
-	var e launch.Explanation
+	var e stopped.Explanation
 	if err := json.Unmarshal([]byte(out), &e); err != nil {
 		t.Fatal(err)
 	}

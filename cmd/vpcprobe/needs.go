@@ -20,6 +20,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/probe"
+	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
 // fromOutside is the hint of a task definition the probe could not read: from inside an
@@ -146,7 +147,7 @@ func (o *launchOptions) withNeeds(ctx context.Context, client launch.TaskAPI, re
 		var origin *launch.Origin
 		origin, n, err = launch.DescribeOrigin(ctx, client, o.forTask, o.cluster, opts)
 		switch {
-		case errors.Is(err, launch.ErrTaskNotFound):
+		case errors.Is(err, stopped.ErrTaskNotFound):
 			return c, usagef("--for-task: %v", err)
 		case err != nil && !errors.Is(err, needs.ErrUnreadable):
 			return c, usagef("--for-task: %v", err)

@@ -1,4 +1,4 @@
-package launch
+package join
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/inspect"
 	"github.com/vpcprobe/vpcprobe/probe"
 	"github.com/vpcprobe/vpcprobe/report"
+	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
 // finding is a finding of code about service key (Services when key is "").
@@ -120,8 +121,7 @@ func TestJoinTable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := SubnetReport{Subnet: "subnet-1", Report: &report.Report{Services: []report.ServiceReport{tt.live}}}
-			in := Join(s, &inspect.Report{VPCID: "vpc-1", Services: []string{"ecr.api", "ecr.dkr", "s3", "logs", "sts"}, Findings: tt.findings})
+			in := Join(&report.Report{Services: []report.ServiceReport{tt.live}}, nil, &inspect.Report{VPCID: "vpc-1", Services: []string{"ecr.api", "ecr.dkr", "s3", "logs", "sts"}, Findings: tt.findings})
 			if got := codesOf(in.ConfigOnly); !slices.Equal(got, tt.configOnly) {
 				t.Errorf("config only %v, want %v", got, tt.configOnly)
 			}
@@ -158,11 +158,11 @@ func TestJoinTable(t *testing.T) {
 // TestJoinFromDiagnoses: a task that never ran has no report; the services its stopped reason
 // names are joined instead, with their route.
 func TestJoinFromDiagnoses(t *testing.T) {
-	s := SubnetReport{Subnet: "subnet-1", Diagnoses: []Diagnosis{
+	diagnoses := []stopped.Diagnosis{
 		{Service: "ecr.api", Verdict: checks.Fail, Error: checks.Timeout, Route: report.RoutePublic, Source: "stopped_reason"},
-		{Verdict: checks.Fail, Error: Unknown, Source: "exit_code"},
-	}}
-	in := Join(s, &inspect.Report{Services: []string{"ecr.api", "s3"}, Findings: []inspect.Finding{
+		{Verdict: checks.Fail, Error: stopped.Unknown, Source: "exit_code"},
+	}
+	in := Join(nil, diagnoses, &inspect.Report{Services: []string{"ecr.api", "s3"}, Findings: []inspect.Finding{
 		finding(inspect.CodeEndpointMissing, "ecr.api", inspect.Fail), finding(inspect.CodeS3GatewayMissing, "s3", inspect.Fail)}})
 	if len(in.Services) != 1 || in.Services[0].Service != "ecr.api" || !slices.Equal(codesOf(in.Services[0].Findings), []string{inspect.CodeEndpointMissing}) {
 		t.Errorf("joined %+v", in.Services)
@@ -175,14 +175,14 @@ func TestJoinFromDiagnoses(t *testing.T) {
 // TestJoinText: under the subnet, the failing service with its finding and command, then the
 // unexplained one, then the configuration problems the live run did not hit.
 func TestJoinText(t *testing.T) {
-	s := SubnetReport{Subnet: "subnet-1", Verdict: checks.Fail, Report: &report.Report{Services: []report.ServiceReport{
+	live := &report.Report{Services: []report.ServiceReport{
 		liveService("ecr.api", checks.Fail, "tcp", report.RoutePrivate, checks.Timeout),
 		liveService("logs", checks.Fail, "tls", report.RoutePrivate, checks.TLSHandshake),
-	}}}
-	s.Inspection = Join(s, &inspect.Report{VPCID: "vpc-1", Services: []string{"ecr.api", "logs", "sts"}, Findings: []inspect.Finding{
+	}}
+	in := Join(live, nil, &inspect.Report{VPCID: "vpc-1", Services: []string{"ecr.api", "logs", "sts"}, Findings: []inspect.Finding{
 		finding(inspect.CodeSGEndpointIngress, "ecr.api", inspect.Fail), finding(inspect.CodeEndpointMissing, "sts", inspect.Fail)}})
 	var b bytes.Buffer
-	s.Inspection.write(&b)
+	in.Write(&b)
 	text := b.String()
 	order := []string{"ecr.api fail tcp timeout", "FAIL " + inspect.CodeSGEndpointIngress, "fix: aws ec2 fix-" + inspect.CodeSGEndpointIngress,
 		"logs fail tls tls-handshake", CodeNotExplained, "did not hit", "FAIL " + inspect.CodeEndpointMissing}

@@ -1,4 +1,6 @@
-package launch
+// Package join puts a subnet's live result beside its VPC's configuration: each live failure
+// with the inspect findings that explain it, or "not explained by the configuration".
+package join
 
 import (
 	"bytes"
@@ -10,6 +12,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/inspect"
 	"github.com/vpcprobe/vpcprobe/probe"
 	"github.com/vpcprobe/vpcprobe/report"
+	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
 // The join of a subnet's live result with its VPC's configuration: each service that failed or
@@ -181,11 +184,11 @@ func sameFinding(a, b inspect.Finding) bool {
 }
 
 // Join joins a subnet's live result with its inspection: the failed and warned services of the
-// probe's report (or, when the probe never reported, the diagnoses naming a service), each with
-// its findings, and the fail and warn findings no live failure carries.
-func Join(s SubnetReport, rep *inspect.Report) *Inspection {
+// probe's report live (or, when the probe never reported, the diagnoses naming a service), each
+// with its findings, and the fail and warn findings no live failure carries.
+func Join(live *report.Report, diagnoses []stopped.Diagnosis, rep *inspect.Report) *Inspection {
 	in := &Inspection{VPCID: rep.VPCID, SecurityGroups: rep.SecurityGroups, Services: []JoinedService{}, ConfigOnly: []inspect.Finding{}}
-	for _, l := range liveFailures(s) {
+	for _, l := range liveFailures(live, diagnoses) {
 		if !slices.Contains(rep.Services, l.service) {
 			continue // probed but not inspected (the task definition's own --services): nothing to join
 		}
@@ -207,10 +210,10 @@ func Join(s SubnetReport, rep *inspect.Report) *Inspection {
 }
 
 // liveFailures are the services that failed or warned in the subnet's live run.
-func liveFailures(s SubnetReport) []live {
+func liveFailures(rep *report.Report, diagnoses []stopped.Diagnosis) []live {
 	var out []live
-	if s.Report != nil {
-		for _, sr := range s.Report.Services {
+	if rep != nil {
+		for _, sr := range rep.Services {
 			if sr.Verdict != checks.Fail && sr.Verdict != checks.Warn {
 				continue
 			}
@@ -226,7 +229,7 @@ func liveFailures(s SubnetReport) []live {
 		}
 		return out
 	}
-	for _, d := range s.Diagnoses { // the probe never reported: what ECS said of the task
+	for _, d := range diagnoses { // the probe never reported: what ECS said of the task
 		if d.Service == "" || (d.Verdict != checks.Fail && d.Verdict != checks.Warn) ||
 			slices.ContainsFunc(out, func(l live) bool { return l.service == d.Service }) {
 			continue
@@ -245,14 +248,14 @@ func liveFailures(s SubnetReport) []live {
 	return out
 }
 
-// write renders the joined view under a subnet's diagnoses: each failing service with the
+// Write renders the joined view under a subnet's diagnoses: each failing service with the
 // findings that explain it and their commands, then the live failures the configuration does
 // not explain, then the configuration problems the live run did not hit.
-func (in *Inspection) write(b *bytes.Buffer) {
+func (in *Inspection) Write(b *bytes.Buffer) {
 	if in == nil {
 		return
 	}
-	fmt.Fprintf(b, "  configuration of %s (security groups %s):\n", in.VPCID, orDash(strings.Join(in.SecurityGroups, ",")))
+	fmt.Fprintf(b, "  configuration of %s (security groups %s):\n", in.VPCID, stopped.OrDash(strings.Join(in.SecurityGroups, ",")))
 	var unexplained []JoinedService
 	for _, j := range in.Services {
 		if j.NotExplained != nil {

@@ -1,4 +1,4 @@
-package launch
+package stopped
 
 import (
 	"bytes"
@@ -10,10 +10,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
-	"github.com/vpcprobe/vpcprobe/untested"
+	"github.com/vpcprobe/vpcprobe/couldnottest"
 )
 
 // ExplainSchema names the shape of Explain's report.
@@ -47,11 +48,11 @@ type ContainerState struct {
 
 // Explain describes an existing task (any task, not only the probe's) and translates why it
 // stopped. It fails only when the task cannot be described: ErrTaskNotFound when ECS does not
-// know it, an *untested.Error when DescribeTasks was denied or failed.
-func Explain(ctx context.Context, client ECS, cluster, task string) (*Explanation, error) {
+// know it, an *couldnottest.Error when DescribeTasks was denied or failed.
+func Explain(ctx context.Context, client DescribeTasksAPI, cluster, task string) (*Explanation, error) {
 	out, err := client.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{task}})
 	if err != nil {
-		return nil, untested.Call("ecs:DescribeTasks", err)
+		return nil, couldnottest.Call("ecs:DescribeTasks", err)
 	}
 	if len(out.Tasks) == 0 {
 		reason := "MISSING"
@@ -60,7 +61,7 @@ func Explain(ctx context.Context, client ECS, cluster, task string) (*Explanatio
 		}
 		return nil, fmt.Errorf("%s in cluster %s (%s): %w", task, cluster, reason, ErrTaskNotFound)
 	}
-	t := taskFacts(&out.Tasks[0])
+	t := TaskFacts(&out.Tasks[0])
 	statuses := make([]string, len(out.Tasks[0].Containers))
 	for i, c := range out.Tasks[0].Containers {
 		statuses[i] = aws.ToString(c.LastStatus)
@@ -72,11 +73,11 @@ func Explain(ctx context.Context, client ECS, cluster, task string) (*Explanatio
 // statuses, in order.
 func explainTask(cluster string, t Task, statuses []string) *Explanation {
 	e := &Explanation{Schema: ExplainSchema, Cluster: cluster, TaskARN: t.ARN, LastStatus: t.LastStatus,
-		StopCode: t.StopCode, StoppedReason: redact(t.StoppedReason), Containers: []ContainerState{},
+		StopCode: t.StopCode, StoppedReason: Redact(t.StoppedReason), Containers: []ContainerState{},
 		Diagnoses: []Diagnosis{}}
 	for i, c := range t.Containers {
 		e.Containers = append(e.Containers, ContainerState{Name: c.Name, LastStatus: statuses[i],
-			ExitCode: c.ExitCode, Reason: redact(c.Reason)})
+			ExitCode: c.ExitCode, Reason: Redact(c.Reason)})
 	}
 	if t.LastStatus != "STOPPED" {
 		// Still starting: container reasons (a pull being retried) may already say why.
@@ -218,7 +219,7 @@ func (e *Explanation) Text() []byte {
 		fmt.Fprintf(&b, "stopped reason: %s\n", e.StoppedReason)
 	}
 	for _, c := range e.Containers {
-		fmt.Fprintf(&b, "container %s: %s", c.Name, orDash(c.LastStatus))
+		fmt.Fprintf(&b, "container %s: %s", c.Name, OrDash(c.LastStatus))
 		if c.ExitCode != nil {
 			fmt.Fprintf(&b, ", exit %d", *c.ExitCode)
 		}
@@ -230,10 +231,10 @@ func (e *Explanation) Text() []byte {
 	for _, d := range e.Diagnoses {
 		endpoint := ""
 		if d.Host != "" || d.EndpointService != "" {
-			endpoint = fmt.Sprintf("host: %s  endpoint: %s (%s)", orDash(d.Host), orDash(d.EndpointService), orDash(d.EndpointType))
+			endpoint = fmt.Sprintf("host: %s  endpoint: %s (%s)", OrDash(d.Host), OrDash(d.EndpointService), OrDash(d.EndpointType))
 		}
 		b.WriteByte('\n')
-		writeDiagnosis(&b, "", d, endpoint)
+		WriteDiagnosis(&b, "", d, endpoint)
 	}
 	switch e.Verdict {
 	case checks.Skip:
@@ -246,4 +247,52 @@ func (e *Explanation) Text() []byte {
 		fmt.Fprintf(&b, "\nverdict %s\n", e.Verdict)
 	}
 	return b.Bytes()
+}
+
+// DescribeTasksAPI is the part of the ECS client Explain calls; *ecs.Client implements it.
+type DescribeTasksAPI interface {
+	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, opts ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
+}
+
+// TaskFacts returns the facts of an ECS task that the translation reads.
+func TaskFacts(t *types.Task) Task {
+	if t == nil {
+		return Task{}
+	}
+	out := Task{ARN: aws.ToString(t.TaskArn), LastStatus: aws.ToString(t.LastStatus), StopCode: string(t.StopCode),
+		StoppedReason: aws.ToString(t.StoppedReason)}
+	for _, c := range t.Containers {
+		cs := Container{Name: aws.ToString(c.Name), Reason: aws.ToString(c.Reason)}
+		if c.ExitCode != nil {
+			v := *c.ExitCode
+			cs.ExitCode = &v
+		}
+		out.Containers = append(out.Containers, cs)
+	}
+	return out
+}
+
+// WriteDiagnosis writes d as text: its verdict, service and error, the diagnosis, the fix and any notes.
+func WriteDiagnosis(b *bytes.Buffer, indent string, d Diagnosis, notes ...string) {
+	what := string(d.Error)
+	if d.Service != "" {
+		what = d.Service + " " + what
+	}
+	fmt.Fprintf(b, "%s%s %s: %s\n", indent, strings.ToUpper(string(d.Verdict)), what, d.Diagnosis)
+	if d.Remediation != "" {
+		fmt.Fprintf(b, "%s  fix: %s\n", indent, d.Remediation)
+	}
+	for _, n := range notes {
+		if n != "" {
+			fmt.Fprintf(b, "%s  %s\n", indent, n)
+		}
+	}
+}
+
+// OrDash returns s, or "-" when it is empty, for a table cell.
+func OrDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

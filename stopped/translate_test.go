@@ -1,4 +1,4 @@
-package launch
+package stopped
 
 import (
 	"strings"
@@ -252,7 +252,7 @@ func TestTranslateMerges(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	in := `Get "https://prod-eu-west-1-starport-layer-bucket.s3.eu-west-1.amazonaws.com/a/b?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIA%2F&X-Amz-Signature=abc123" and X-Amz-Security-Token=tok`
-	out := redact(in)
+	out := Redact(in)
 	for _, secret := range []string{"abc123", "ASIA", "=tok"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("redact left %q in %q", secret, out)

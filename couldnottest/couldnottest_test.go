@@ -1,4 +1,4 @@
-package untested
+package couldnottest
 
 import (
 	"context"
@@ -31,8 +31,8 @@ func TestCall(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			err := Call("ecs:RunTask", tt.err)
 			var e *Error
-			if !errors.Is(err, ErrCouldNotTest) || !errors.Is(err, tt.err) || !errors.As(err, &e) {
-				t.Fatalf("%v does not match ErrCouldNotTest and its cause", err)
+			if !errors.Is(err, Err) || !errors.Is(err, tt.err) || !errors.As(err, &e) {
+				t.Fatalf("%v does not match Err and its cause", err)
 			}
 			if e.Action != tt.action || e.Code != tt.code {
 				t.Errorf("action %q code %q, want %q %q", e.Action, e.Code, tt.action, tt.code)
@@ -45,7 +45,7 @@ func TestCall(t *testing.T) {
 	if Call("ecs:RunTask", nil) != nil {
 		t.Error("a nil error is not a cause")
 	}
-	if err := NoCredentials(errors.New("no EC2 IMDS role found")); !errors.Is(err, ErrCouldNotTest) || !strings.Contains(err.Error(), "credentials") {
+	if err := NoCredentials(errors.New("no EC2 IMDS role found")); !errors.Is(err, Err) || !strings.Contains(err.Error(), "credentials") {
 		t.Errorf("no credentials: %v", err)
 	}
 }

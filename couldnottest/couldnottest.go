@@ -1,10 +1,10 @@
-// Package untested names the outcome every vpcprobe runner shares when it measured nothing:
+// Package couldnottest names the outcome every vpcprobe runner shares when it measured nothing:
 // "could not test" (CONTRACT.md's exit 3), as opposed to "measured and failed" (exit 1). The
 // launcher (ECS or Lambda), explain-stopped and inspect return an *Error when a permission or an
 // AWS API call failed before anything was measured; cmd/vpcprobe turns it into exit 3 and its one
 // line. It is a package of its own, not a part of launch, because launch imports inspect: both
 // must be able to return it.
-package untested
+package couldnottest
 
 import (
 	"errors"
@@ -16,8 +16,8 @@ import (
 	"github.com/vpcprobe/vpcprobe/checks"
 )
 
-// ErrCouldNotTest matches (errors.Is) every *Error: nothing was measured.
-var ErrCouldNotTest = errors.New("could not test")
+// Err matches (errors.Is) every *Error: nothing was measured.
+var Err = errors.New("could not test")
 
 // Error is why nothing was measured: an AWS call (Action, as IAM names it) that was denied or
 // failed, or missing credentials.
@@ -69,8 +69,8 @@ func (e *Error) Error() string {
 	return "could not test: " + e.Action + " failed (" + string(e.Code) + "): " + why
 }
 
-// Unwrap makes an *Error match ErrCouldNotTest and its cause.
-func (e *Error) Unwrap() []error { return []error{ErrCouldNotTest, e.Err} }
+// Unwrap makes an *Error match Err and its cause.
+func (e *Error) Unwrap() []error { return []error{Err, e.Err} }
 
 // message is an API error's code and message, else the error's text.
 func message(err error) string {

@@ -1,4 +1,4 @@
-package launch
+package stopped
 
 import (
 	"fmt"
@@ -102,7 +102,7 @@ type Container struct {
 // recognised, the diagnosis says so and keeps the raw reason. Exit codes of containers that ran
 // are not judged here: what they mean depends on the container (see Launcher and Explain).
 func Translate(t Task) []Diagnosis {
-	region, account := arnRegionAccount(t.ARN)
+	region, account := ARNRegionAccount(t.ARN)
 	if region == "" {
 		region = t.Region
 	}
@@ -123,7 +123,7 @@ func Translate(t Task) []Diagnosis {
 		if c.Reason == "" {
 			continue
 		}
-		if d, ok := translateReason(c.Reason, region, account); ok {
+		if d, ok := TranslateReason(c.Reason, region, account); ok {
 			d.Source = "container:" + c.Name
 			add(d)
 		} else {
@@ -131,7 +131,7 @@ func Translate(t Task) []Diagnosis {
 		}
 	}
 	if t.StoppedReason != "" {
-		if d, ok := translateReason(t.StoppedReason, region, account); ok {
+		if d, ok := TranslateReason(t.StoppedReason, region, account); ok {
 			d.Source = "stopped_reason"
 			add(d)
 		}
@@ -158,7 +158,7 @@ func Translate(t Task) []Diagnosis {
 // stop code; the containers' unrecognised reasons join the raw reason. It returns nothing for a
 // task whose essential container simply exited: its exit code is the story.
 func stopCodeDiagnosis(t Task, containerReasons []string) []Diagnosis {
-	raw := redact(strings.Join(append([]string{t.StoppedReason}, containerReasons...), "; "))
+	raw := Redact(strings.Join(append([]string{t.StoppedReason}, containerReasons...), "; "))
 	raw = strings.TrimPrefix(raw, "; ")
 	switch t.StopCode {
 	case "TaskFailedToStart":
@@ -341,7 +341,7 @@ type facts struct {
 }
 
 func readReason(reason, region, account string) *facts {
-	f := &facts{reason: reason, text: strings.ToLower(strings.ReplaceAll(reason, "’", "'")), raw: redact(reason),
+	f := &facts{reason: reason, text: strings.ToLower(strings.ReplaceAll(reason, "’", "'")), raw: Redact(reason),
 		hosts: findHosts(reason), region: region, account: account}
 	for _, h := range f.hosts {
 		if s := serviceOfHost(h); s != "" {
@@ -406,7 +406,7 @@ func ruleOfService(key string) (reasonRule, bool) {
 }
 
 // translateReason recognises one reason string with the tables.
-func translateReason(reason, region, account string) (Diagnosis, bool) {
+func TranslateReason(reason, region, account string) (Diagnosis, bool) {
 	f := readReason(reason, region, account)
 	r, ok := matchRule(f)
 	if !ok {
@@ -439,7 +439,7 @@ func explainFixed(d Diagnosis, f *facts, r reasonRule) Diagnosis {
 // knows: a network failure towards a service the host names, else the truncated reason.
 func explainResourceInit(d Diagnosis, f *facts, r reasonRule) Diagnosis {
 	if f.service != "" && f.code != checks.HTTPError {
-		d = withService(d, f.service, f.host, f.region, f.account)
+		d = WithService(d, f.service, f.host, f.region, f.account)
 		return network(d, f, r.means)
 	}
 	d.Error = f.code
@@ -454,7 +454,7 @@ func explainResourceInit(d Diagnosis, f *facts, r reasonRule) Diagnosis {
 // explainRegistryAuth explains a failed ecr:GetAuthorizationToken, which ECS calls with the
 // execution role before it pulls.
 func explainRegistryAuth(d Diagnosis, f *facts, r reasonRule) Diagnosis {
-	d = withService(d, "ecr.api", pickHost(f.hosts, "ecr.api"), f.region, f.account)
+	d = WithService(d, "ecr.api", pickHost(f.hosts, "ecr.api"), f.region, f.account)
 	if f.code == checks.AccessDenied {
 		d.Error = f.code
 		d.Diagnosis = fmt.Sprintf("The task never ran: %s. The network path to ECR works; IAM or the endpoint policy denies %s.", r.means, deniedAction(f.reason, "ecr:GetAuthorizationToken"))
@@ -467,7 +467,7 @@ func explainRegistryAuth(d Diagnosis, f *facts, r reasonRule) Diagnosis {
 // explainLogger explains a failure of the awslogs driver's setup, which ECS does with the
 // execution role through the task's network interface before the container starts.
 func explainLogger(d Diagnosis, f *facts, r reasonRule) Diagnosis {
-	d = withService(d, "logs", pickHost(f.hosts, "logs"), f.region, f.account)
+	d = WithService(d, "logs", pickHost(f.hosts, "logs"), f.region, f.account)
 	what := r.means
 	switch {
 	case f.errRule == "logger-options":
@@ -498,7 +498,7 @@ func explainLogger(d Diagnosis, f *facts, r reasonRule) Diagnosis {
 // explainSecrets explains a failure to fetch the task definition's secrets, which ECS does
 // with the execution role before the container starts.
 func explainSecrets(d Diagnosis, f *facts, r reasonRule) Diagnosis {
-	d = withService(d, r.service, pickHost(f.hosts, r.service), f.region, f.account)
+	d = WithService(d, r.service, pickHost(f.hosts, r.service), f.region, f.account)
 	action := "secretsmanager:GetSecretValue"
 	if r.service == "ssm" {
 		action = "ssm:GetParameters"
@@ -507,7 +507,7 @@ func explainSecrets(d Diagnosis, f *facts, r reasonRule) Diagnosis {
 	case f.code == checks.AccessDenied:
 		denied := deniedAction(f.raw, action)
 		if strings.HasPrefix(denied, "kms:") {
-			d = withService(d, "kms", "", f.region, f.account)
+			d = WithService(d, "kms", "", f.region, f.account)
 		}
 		d.Error = f.code
 		d.Diagnosis = fmt.Sprintf("The task never ran: %s. The network path works; IAM or the endpoint policy denies %s.", r.means, denied)
@@ -532,13 +532,13 @@ func explainPull(d Diagnosis, f *facts, r reasonRule) Diagnosis {
 	what := r.means
 	switch {
 	case r.cause == CauseLayerDownload:
-		d = withService(d, "s3", pickHost(f.hosts, "s3"), f.region, f.account)
+		d = WithService(d, "s3", pickHost(f.hosts, "s3"), f.region, f.account)
 	case f.service == "ecr.dkr":
-		d = withService(d, "ecr.dkr", f.host, f.region, f.account)
+		d = WithService(d, "ecr.dkr", f.host, f.region, f.account)
 	case len(f.hosts) > 0:
 		d.Host = f.hosts[0] // another registry: not an AWS endpoint
 	case ecrWord.MatchString(f.text):
-		d = withService(d, "ecr.dkr", "", f.region, f.account)
+		d = WithService(d, "ecr.dkr", "", f.region, f.account)
 	default:
 		what = "ECS could not pull the image"
 	}
@@ -646,10 +646,10 @@ func network(d Diagnosis, f *facts, what string) Diagnosis {
 			d.Remediation = securityGroupFix(d, f.addr)
 		case f.addr.IsValid() && known && svc.Gateway:
 			d.Diagnosis = fmt.Sprintf("The task never ran: %s: connecting to %s at %s %s (a public address, as S3 always is behind a gateway endpoint): this subnet's route table has no route to an S3 gateway endpoint (and no NAT), or the task's security group egress does not allow the S3 prefix list.", what, host, f.addr, verbFor(code))
-			d.Remediation = networkFix(d)
+			d.Remediation = NetworkFix(d)
 		case f.addr.IsValid() && d.Service != "":
 			d.Diagnosis = fmt.Sprintf("The task never ran: %s: %s resolves to %s, a public address, and connecting %s: there is no interface endpoint with private DNS for %s answering for it (none, private DNS off, or a custom DNS server or Resolver rule answering instead of the VPC resolver), and no NAT route.", what, host, f.addr, verbFor(code), d.Service)
-			d.Remediation = networkFix(d)
+			d.Remediation = NetworkFix(d)
 		default:
 			why := "there is no interface endpoint with private DNS for " + d.Service + " and no NAT route, or a security group or network ACL drops TCP 443"
 			if known && svc.Gateway {
@@ -662,7 +662,7 @@ func network(d Diagnosis, f *facts, what string) Diagnosis {
 				why = "the subnet has no route to it (a registry outside AWS needs a NAT gateway, or a public IP in a public subnet)"
 			}
 			d.Diagnosis = fmt.Sprintf("The task never ran: %s: connecting to %s%s %s: %s.", what, host, atAddr(f), verbFor(code), why)
-			d.Remediation = networkFix(d)
+			d.Remediation = NetworkFix(d)
 		}
 	}
 	return d
@@ -697,7 +697,7 @@ func securityGroupFix(d Diagnosis, addr netip.Addr) string {
 }
 
 // networkFix is the remediation of a broken path from the subnet to d's service.
-func networkFix(d Diagnosis) string {
+func NetworkFix(d Diagnosis) string {
 	svc, ok := catalogue.Lookup(d.Service)
 	fix := ""
 	switch {
@@ -738,7 +738,7 @@ func endpointName(key, region string) string {
 // or "the ecr.api interface endpoint" when its name is unknown.
 func endpointPhrase(d Diagnosis) string {
 	if d.EndpointService == "" {
-		return fmt.Sprintf("the %s %s endpoint", orText(d.Service, "service's"), orText(d.EndpointType, "interface"))
+		return fmt.Sprintf("the %s %s endpoint", OrText(d.Service, "service's"), OrText(d.EndpointType, "interface"))
 	}
 	return fmt.Sprintf("the %s endpoint %s", d.EndpointType, d.EndpointService)
 }
@@ -762,10 +762,10 @@ func orService(d Diagnosis) string {
 	if d.Host != "" {
 		return d.Host
 	}
-	return orText(d.Service, "the service")
+	return OrText(d.Service, "the service")
 }
 
-func orText(s, def string) string {
+func OrText(s, def string) string {
 	if s == "" {
 		return def
 	}
@@ -775,7 +775,7 @@ func orText(s, def string) string {
 // withService fills a diagnosis's service fields from the catalogue: the host the reason
 // named, else the one the catalogue derives for region and account. The endpoint service name
 // stays empty when the region is unknown; the remediation then says so.
-func withService(d Diagnosis, key, host, region, account string) Diagnosis {
+func WithService(d Diagnosis, key, host, region, account string) Diagnosis {
 	svc, ok := catalogue.Lookup(key)
 	if !ok {
 		return d
@@ -824,7 +824,7 @@ func withNext(d Diagnosis, region, account string) Diagnosis {
 		if key == d.Service || slices.Contains(provenBy[d.Cause], key) {
 			continue
 		}
-		h := withService(Diagnosis{}, key, "", region, account)
+		h := WithService(Diagnosis{}, key, "", region, account)
 		d.Next = append(d.Next, Hop{Service: key, Host: h.Host, EndpointService: h.EndpointService, EndpointType: h.EndpointType})
 		names = append(names, fmt.Sprintf("%s (%s)", key, endpointPhrase(h)))
 		keys = append(keys, key)
@@ -909,7 +909,7 @@ func regionOfHost(h string) string {
 }
 
 // arnRegionAccount reads region and account from a task ARN, in any partition.
-func arnRegionAccount(arn string) (string, string) {
+func ARNRegionAccount(arn string) (string, string) {
 	_, _, region, account, _, ok := catalogue.ParseARN(arn)
 	if !ok {
 		return "", ""
@@ -940,7 +940,7 @@ const maxRaw = 2000
 
 // redact removes secrets from a reason ECS wrote: URL queries (presigned layer URLs carry a
 // security token and a signature) and stray token parameters; it bounds the length.
-func redact(s string) string {
+func Redact(s string) string {
 	s = urlQuery.ReplaceAllString(s, "$1?REDACTED")
 	s = token.ReplaceAllString(s, "${1}REDACTED")
 	s = strings.TrimSpace(s)
