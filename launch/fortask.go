@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -127,34 +126,6 @@ func taskSubnet(t *types.Task) string {
 		}
 	}
 	return ""
-}
-
-// UseOrigin sets c up to probe where origin ran: origin's cluster when c names none, its subnet
-// first among c's, its service's security groups (else c's, which must then be given) and, unless
-// publicIPGiven, its service's public IP setting. The error names the flag that would fix it.
-func (c *Config) UseOrigin(origin *Origin, publicIPGiven bool) error {
-	c.ForTask = origin
-	if c.Cluster == "" {
-		c.Cluster = origin.Cluster
-	}
-	switch {
-	case origin.Subnet != "" && !slices.Contains(c.Subnets, origin.Subnet):
-		c.Subnets = append([]string{origin.Subnet}, c.Subnets...)
-	case origin.Subnet == "" && len(c.Subnets) == 0:
-		return fmt.Errorf("--subnets: task %s had no network interface (not awsvpc), so its subnet is unknown: give --subnets", origin.TaskARN)
-	}
-	switch {
-	case len(origin.SecurityGroups) > 0:
-		c.SecurityGroups = origin.SecurityGroups
-	case len(c.SecurityGroups) == 0 && origin.Service != "":
-		return fmt.Errorf("--security-groups: service %s of task %s no longer says its security groups: give the task's --security-groups", origin.Service, origin.TaskARN)
-	case len(c.SecurityGroups) == 0:
-		return fmt.Errorf("--security-groups: task %s has no service to read its security groups from (ECS does not keep a task's own): give the task's --security-groups", origin.TaskARN)
-	}
-	if !publicIPGiven && origin.AssignPublicIP != "" {
-		c.AssignPublicIP = origin.AssignPublicIP == string(types.AssignPublicIpEnabled)
-	}
-	return nil
 }
 
 // writeOrigin renders, after the live table, why the application task stopped (ECS's words,

@@ -3,7 +3,6 @@ package launch
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
@@ -16,21 +15,21 @@ import (
 // the services the probes were asked for and the groups the probes run with; the results are
 // joined with the live ones (join.go). An inspection that fails never fails the launch.
 
-// inspection is one launch's read of its subnets' VPCs, running in the background.
-type inspection struct {
+// Inspection is one launch's read of its subnets' VPCs, running in the background.
+type Inspection struct {
 	done    chan struct{}
 	reports map[string]*inspect.Report // by subnet
 	err     error
 	took    time.Duration
 }
 
-// startInspection inspects subnets (with groups, for services) under ctx, in the background; nil
-// when the launcher has no inspection clients.
-func (l *Launcher) startInspection(ctx context.Context, subnets, groups []string, services string) *inspection {
+// StartInspection inspects subnets (with groups, for services) under ctx, in the background; nil
+// when there are no inspection clients.
+func (l *Shared) StartInspection(ctx context.Context, subnets, groups []string, services string) *Inspection {
 	if l.Inspect == nil {
 		return nil
 	}
-	in := &inspection{done: make(chan struct{}), reports: map[string]*inspect.Report{}}
+	in := &Inspection{done: make(chan struct{}), reports: map[string]*inspect.Report{}}
 	go func() {
 		defer close(in.done)
 		start := time.Now()
@@ -56,16 +55,16 @@ func (l *Launcher) startInspection(ctx context.Context, subnets, groups []string
 	return in
 }
 
-// join waits for the inspection and joins each subnet's report with it; a failed inspection is
+// Join waits for the inspection and joins each subnet's report with it; a failed inspection is
 // the report's InspectError, in one place.
-func (in *inspection) join(l *Launcher, rep *Report) {
+func (in *Inspection) Join(l *Shared, rep *Report) {
 	if in == nil {
 		return
 	}
 	<-in.done
 	if in.err != nil {
 		rep.InspectError = in.err.Error()
-		l.progress("inspection failed after %s: %v", in.took.Round(time.Millisecond), in.err)
+		l.Progressf("inspection failed after %s: %v", in.took.Round(time.Millisecond), in.err)
 		return
 	}
 	for i := range rep.Subnets {
@@ -76,26 +75,7 @@ func (in *inspection) join(l *Launcher, rep *Report) {
 			}
 		}
 	}
-	l.progress("inspected %d subnet(s) in %s", len(in.reports), in.took.Round(time.Millisecond))
-}
-
-// probeServices is the --services the probes were given: VPCPROBE_SERVICES of env, else the
-// probe's default.
-func probeServices(env []EnvVar) string {
-	for _, e := range env {
-		if e.Name == "VPCPROBE_SERVICES" && strings.TrimSpace(e.Value) != "" {
-			return e.Value
-		}
-	}
-	return catalogue.DefaultServices
-}
-
-// eventServices is the services event key of a Lambda launch, else the probe's default.
-func eventServices(ev map[string]any) string {
-	if s, ok := ev["services"].(string); ok && strings.TrimSpace(s) != "" {
-		return s
-	}
-	return catalogue.DefaultServices
+	l.Progressf("inspected %d subnet(s) in %s", len(in.reports), in.took.Round(time.Millisecond))
 }
 
 // cidrWait bounds how long a function's invocation waits for the inspection to name its subnet's
@@ -103,10 +83,10 @@ func eventServices(ev map[string]any) string {
 // EC2 API must not hold the probe back by more than this.
 const cidrWait = 2 * time.Second
 
-// subnetCIDR returns the IPv4 CIDR of subnet as the inspection read it, waiting for it at most
+// SubnetCIDR returns the IPv4 CIDR of subnet as the inspection read it, waiting for it at most
 // cidrWait; "" when there is no inspection, it failed, or it is late. The probe counts that
 // block's addresses as private and names it in its remediations, as task metadata lets a task.
-func (in *inspection) subnetCIDR(ctx context.Context, subnet string) string {
+func (in *Inspection) SubnetCIDR(ctx context.Context, subnet string) string {
 	if in == nil {
 		return ""
 	}

@@ -21,12 +21,15 @@ import (
 // without a new one.
 const Schema = "vpcprobe-launch/v1"
 
+// RunnerLambda is Report.Runner for a launch through Lambda functions.
+const RunnerLambda = "lambda"
+
 // Report is one launch's findings: a subnet report per subnet, in the order given. The JSON
 // document and the text table are views of this one value.
 type Report struct {
 	Schema         string         `json:"schema"`
 	LaunchID       string         `json:"launch_id"`
-	Runner         string         `json:"runner,omitempty"` // "lambda" for RunLambda; absent for ECS tasks
+	Runner         string         `json:"runner,omitempty"` // "lambda" for launch/lambdafn; absent for ECS tasks
 	Verdict        checks.Status  `json:"verdict"`
 	Cluster        string         `json:"cluster"`
 	TaskDefinition string         `json:"task_definition"`
@@ -65,13 +68,13 @@ type SubnetReport struct {
 	// with --inspect=false or when it could not be read (Report.InspectError).
 	Inspection *join.Inspection `json:"inspection,omitempty"`
 
-	// untested is why the subnet was not measured (Verdict skip): an *couldnottest.Error.
-	untested error
+	// Untested is why the subnet was not measured (Verdict skip): an *couldnottest.Error.
+	Untested error `json:"-"`
 }
 
-// finish sets the launch's verdict: the worst of the measured subnets', skip when none was
+// Finish sets the launch's verdict: the worst of the measured subnets', skip when none was
 // measured.
-func (r *Report) finish() {
+func (r *Report) Finish() {
 	r.Verdict = checks.Skip
 	for _, s := range r.Subnets {
 		if s.Verdict != checks.Skip && r.Verdict == checks.Skip {
@@ -101,8 +104,8 @@ func (r *Report) Err() error {
 		return nil
 	}
 	for _, s := range r.Subnets {
-		if s.untested != nil {
-			return s.untested
+		if s.Untested != nil {
+			return s.Untested
 		}
 	}
 	return fmt.Errorf("%w: no subnet was measured", couldnottest.Err)

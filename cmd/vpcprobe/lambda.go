@@ -21,7 +21,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/lambdaruntime"
-	"github.com/vpcprobe/vpcprobe/launch"
+	"github.com/vpcprobe/vpcprobe/launch/lambdafn"
 	"github.com/vpcprobe/vpcprobe/probe"
 	"github.com/vpcprobe/vpcprobe/report"
 )
@@ -70,7 +70,7 @@ func (h lambdaHandler) Invoke(ctx context.Context, event []byte) ([]byte, error)
 	started := time.Now()
 	p, err := h.w.lambdaProber(ctx, event, h.getenv, started)
 	if err != nil {
-		return nil, messages.InvokeResponse_Error{Type: launch.UsageErrorType, Message: err.Error()}
+		return nil, messages.InvokeResponse_Error{Type: lambdafn.UsageErrorType, Message: err.Error()}
 	}
 	rep := probeOnce(p, started)
 	return rep.JSON(), nil

@@ -19,7 +19,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/internal/fakedns"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
-	"github.com/vpcprobe/vpcprobe/launch"
+	"github.com/vpcprobe/vpcprobe/launch/lambdafn"
 	"github.com/vpcprobe/vpcprobe/report"
 )
 
@@ -200,8 +200,8 @@ func TestLambdaRuntime(t *testing.T) {
 			res := invoke(t, tt.event, 20*time.Second)
 			var doc struct{ ErrorType, ErrorMessage string }
 			json.Unmarshal(res.Payload, &doc)
-			if res.FunctionError != "Unhandled" || doc.ErrorType != launch.UsageErrorType || !strings.Contains(doc.ErrorMessage, tt.key) {
-				t.Errorf("answer %s %s, want a %s naming %q", res.FunctionError, res.Payload, launch.UsageErrorType, tt.key)
+			if res.FunctionError != "Unhandled" || doc.ErrorType != lambdafn.UsageErrorType || !strings.Contains(doc.ErrorMessage, tt.key) {
+				t.Errorf("answer %s %s, want a %s naming %q", res.FunctionError, res.Payload, lambdafn.UsageErrorType, tt.key)
 			}
 		})
 	}

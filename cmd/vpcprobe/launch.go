@@ -30,6 +30,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/couldnottest"
 	"github.com/vpcprobe/vpcprobe/inspect"
 	"github.com/vpcprobe/vpcprobe/launch"
+	"github.com/vpcprobe/vpcprobe/launch/ecstask"
 	"github.com/vpcprobe/vpcprobe/report"
 	"github.com/vpcprobe/vpcprobe/stopped"
 )
@@ -167,8 +168,8 @@ var (
 
 // launchConfig validates the options into a launch configuration; the region is resolved later,
 // with the AWS configuration.
-func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (launch.Config, error) {
-	c := launch.Config{Cluster: o.cluster, TaskDefinition: o.taskDefinition, AssignPublicIP: o.assignPublicIP,
+func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (ecstask.Config, error) {
+	c := ecstask.Config{Cluster: o.cluster, TaskDefinition: o.taskDefinition, AssignPublicIP: o.assignPublicIP,
 		PlatformVersion: o.platformVersion, Container: o.container, Deadline: o.deadline, LogGroup: o.logGroup,
 		AwslogsPrefix: o.awslogsPrefix, AwslogsGroup: o.awslogsGrp, LaunchID: o.launchID}
 	switch {
@@ -197,7 +198,7 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (launch.Config, error) {
 		return c, usagef("--capacity-provider and --launch-type exclude each other: give one")
 	case o.capacityProv != "":
 		c.CapacityProvider = o.capacityProv
-	case slices.Contains(launch.LaunchTypes, strings.ToUpper(o.launchType)):
+	case slices.Contains(ecstask.LaunchTypes, strings.ToUpper(o.launchType)):
 		c.LaunchType = strings.ToUpper(o.launchType)
 	default:
 		return c, usagef("--launch-type %q: must be FARGATE or EC2 (or use --capacity-provider)", o.launchType)
@@ -207,7 +208,7 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (launch.Config, error) {
 	}
 	for _, name := range []string{"services", "image", "account", "timeout", "probe-deadline", "require-private"} {
 		if fs.Changed(name) {
-			c.Env = append(c.Env, launch.EnvVar{Name: probeFlags[name], Value: fs.Lookup(name).Value.String()})
+			c.Env = append(c.Env, ecstask.EnvVar{Name: probeFlags[name], Value: fs.Lookup(name).Value.String()})
 		}
 	}
 	for _, kv := range o.probeEnv {
@@ -219,10 +220,10 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (launch.Config, error) {
 		if !ok || !envNameRE.MatchString(name) || name == "VPCPROBE_RUN_ID" || name == "VPCPROBE_LOG_GROUP" {
 			return c, usagef("--probe-env %q: must be NAME=VALUE naming a probe setting other than RUN_ID and LOG_GROUP (example: --probe-env SECRET=prod/db)", kv)
 		}
-		c.Env = append(c.Env, launch.EnvVar{Name: name, Value: value})
+		c.Env = append(c.Env, ecstask.EnvVar{Name: name, Value: value})
 	}
 	// The launcher reads reports from this group, so the probe must write there.
-	c.Env = append(c.Env, launch.EnvVar{Name: "VPCPROBE_LOG_GROUP", Value: c.LogGroup})
+	c.Env = append(c.Env, ecstask.EnvVar{Name: "VPCPROBE_LOG_GROUP", Value: c.LogGroup})
 	if o.forTask != "" && o.forTaskDefinition != "" {
 		return c, usagef("--for-task and --for-task-definition exclude each other: --for-task reads the task's own task definition")
 	}
@@ -275,7 +276,7 @@ func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdo
 	if err == nil && o.runner == launch.RunnerLambda {
 		return w.runLaunchLambda(o, fs, getenv, stdout, stderr)
 	}
-	var c launch.Config
+	var c ecstask.Config
 	if err == nil {
 		c, err = o.launchConfig(fs)
 		err = fromEnv(err, fs)
@@ -304,14 +305,14 @@ func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdo
 		<-ctx.Done()
 		stop()
 	}()
-	l := &launch.Launcher{
-		ECS:      ecs.NewFromConfig(cfg),
-		Logs:     cloudwatchlogs.NewFromConfig(cfg),
-		Inspect:  o.inspectClients(cfg),
-		Progress: stderr,
+	l := &ecstask.Runner{
+		ECS:        ecs.NewFromConfig(cfg),
+		Logs:       cloudwatchlogs.NewFromConfig(cfg),
+		Shared:     launch.Shared{Inspect: o.inspectClients(cfg), Progress: stderr},
+		ReportWait: w.reportWait,
 	}
 	if w.tuneLauncher != nil {
-		w.tuneLauncher(l)
+		w.tuneLauncher(&l.Shared)
 	}
 	rep := l.Run(ctx, c)
 	if rep.Interrupted {

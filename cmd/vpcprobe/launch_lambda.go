@@ -20,6 +20,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vpcprobe/vpcprobe/launch"
+	"github.com/vpcprobe/vpcprobe/launch/ecstask"
+	"github.com/vpcprobe/vpcprobe/launch/lambdafn"
 )
 
 // lambdaFlags defines launch's --runner and the Lambda runner's flags.
@@ -53,7 +55,7 @@ func (w world) runLaunchLambda(o *launchOptions, fs *pflag.FlagSet, getenv func(
 	if o.forTask != "" || o.forTaskDefinition != "" {
 		// What the application's task needs, derived as for the ECS runner (needs.go), travels in
 		// the event; --for-task also gives the task's subnet and security groups.
-		lc := launch.Config{LaunchID: c.LaunchID, Cluster: o.cluster, Subnets: c.Subnets, SecurityGroups: c.SecurityGroups, Env: eventEnv(c.Event)}
+		lc := ecstask.Config{LaunchID: c.LaunchID, Cluster: o.cluster, Subnets: c.Subnets, SecurityGroups: c.SecurityGroups, Env: eventEnv(c.Event)}
 		if lc, err = o.withNeeds(ctx, ecs.NewFromConfig(cfg), cfg.Region, lc, fs, stderr); err != nil {
 			fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
 			return needsExit(err)
@@ -68,11 +70,11 @@ func (w world) runLaunchLambda(o *launchOptions, fs *pflag.FlagSet, getenv func(
 		<-ctx.Done()
 		stop()
 	}()
-	l := &launch.Launcher{Lambda: lambda.NewFromConfig(cfg), Inspect: o.inspectClients(cfg), Progress: stderr}
+	l := &lambdafn.Runner{Lambda: lambda.NewFromConfig(cfg), Shared: launch.Shared{Inspect: o.inspectClients(cfg), Progress: stderr}}
 	if w.tuneLauncher != nil {
-		w.tuneLauncher(l)
+		w.tuneLauncher(&l.Shared)
 	}
-	rep, err := l.RunLambda(ctx, c)
+	rep, err := l.Run(ctx, c)
 	if rep.Interrupted {
 		fmt.Fprintln(stderr, "vpcprobe launch: interrupted; the functions this launch created were deleted")
 	}
@@ -93,8 +95,8 @@ func (w world) runLaunchLambda(o *launchOptions, fs *pflag.FlagSet, getenv func(
 
 // lambdaConfig validates the options into a Lambda launch: subnets, groups, role, code, and the
 // probe's settings as event keys.
-func (o *launchOptions) lambdaConfig(fs *pflag.FlagSet) (launch.LambdaConfig, error) {
-	c := launch.LambdaConfig{LaunchID: o.launchID, Role: o.lambdaRole, FunctionName: o.functionName,
+func (o *launchOptions) lambdaConfig(fs *pflag.FlagSet) (lambdafn.Config, error) {
+	c := lambdafn.Config{LaunchID: o.launchID, Role: o.lambdaRole, FunctionName: o.functionName,
 		Deadline: o.deadline, ProbeDeadline: o.probeDeadline, Event: map[string]any{}}
 	for _, name := range []string{"task-definition", "launch-type", "capacity-provider", "platform-version", "container", "assign-public-ip", "awslogs-stream-prefix", "awslogs-group"} {
 		if fs.Changed(name) {
@@ -137,7 +139,7 @@ func (o *launchOptions) lambdaConfig(fs *pflag.FlagSet) (launch.LambdaConfig, er
 			if c.Code, err = os.ReadFile(o.lambdaZip); err != nil {
 				return c, usagef("--lambda-zip: %v", err)
 			}
-			if c.Architecture, err = launch.ZipCode(c.Code); err != nil {
+			if c.Architecture, err = lambdafn.ZipCode(c.Code); err != nil {
 				return c, usagef("--lambda-zip %s: %v (build it as README shows)", o.lambdaZip, err)
 			}
 		} else {
@@ -145,7 +147,7 @@ func (o *launchOptions) lambdaConfig(fs *pflag.FlagSet) (launch.LambdaConfig, er
 			if err != nil {
 				return c, usagef("--lambda-zip: required: this executable cannot be found (%v)", err)
 			}
-			if c.Code, c.Architecture, err = launch.SelfCode(exe); err != nil {
+			if c.Code, c.Architecture, err = lambdafn.SelfCode(exe); err != nil {
 				return c, usagef("--lambda-zip: required: this vpcprobe is %s/%s and cannot run in Lambda; build one with GOOS=linux GOARCH=arm64 go build -trimpath -ldflags='-s -w' -o bootstrap ./cmd/vpcprobe && zip vpcprobe-arm64.zip bootstrap (%v)",
 					runtime.GOOS, runtime.GOARCH, err)
 			}
@@ -183,7 +185,7 @@ func (o *launchOptions) lambdaConfig(fs *pflag.FlagSet) (launch.LambdaConfig, er
 }
 
 // checkLambdaTargets checks the subnets and groups once --for-task has had its say.
-func checkLambdaTargets(c launch.LambdaConfig) error {
+func checkLambdaTargets(c lambdafn.Config) error {
 	switch {
 	case len(c.Subnets) == 0:
 		return usagef("--subnets: required: the subnets to probe, comma-separated (example: subnet-0a1b2c3d,subnet-0b2c3d4e)")
@@ -199,16 +201,16 @@ func checkLambdaTargets(c launch.LambdaConfig) error {
 
 // eventEnv and envEvent turn the probe's settings between event keys ("secret") and the
 // VPCPROBE_* variables (VPCPROBE_SECRET) the derivation from a task definition edits.
-func eventEnv(ev map[string]any) []launch.EnvVar {
-	var env []launch.EnvVar
+func eventEnv(ev map[string]any) []ecstask.EnvVar {
+	var env []ecstask.EnvVar
 	for key, v := range ev {
-		env = append(env, launch.EnvVar{Name: envName(key), Value: fmt.Sprint(v)})
+		env = append(env, ecstask.EnvVar{Name: envName(key), Value: fmt.Sprint(v)})
 	}
-	slices.SortFunc(env, func(a, b launch.EnvVar) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(env, func(a, b ecstask.EnvVar) int { return strings.Compare(a.Name, b.Name) })
 	return env
 }
 
-func envEvent(env []launch.EnvVar) map[string]any {
+func envEvent(env []ecstask.EnvVar) map[string]any {
 	ev := map[string]any{}
 	for _, e := range env {
 		ev[strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(e.Name, envPrefix), "_", "-"))] = e.Value

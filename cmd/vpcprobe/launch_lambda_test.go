@@ -18,6 +18,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/fakedns"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/launch"
+	"github.com/vpcprobe/vpcprobe/launch/lambdafn"
 	"github.com/vpcprobe/vpcprobe/report"
 	"github.com/vpcprobe/vpcprobe/stopped"
 )
@@ -138,7 +139,7 @@ func TestLaunchLambdaCouldNotTest(t *testing.T) {
 			if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Subnets) != 1 {
 				t.Fatalf("report: %v\n%s", err, out)
 			}
-			if d := rep.Subnets[0].Diagnoses; len(d) != 1 || d[0].Error != tt.want || d[0].Cause != launch.CauseLambda {
+			if d := rep.Subnets[0].Diagnoses; len(d) != 1 || d[0].Error != tt.want || d[0].Cause != lambdafn.CauseLambda {
 				t.Errorf("diagnoses %+v", d)
 			}
 			// Not measured is not failed: the subnet is skip, as with the ECS runner.

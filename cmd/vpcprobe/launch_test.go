@@ -36,8 +36,8 @@ func fakeAWS(t *testing.T) (*fakeaws.Server, *awstest.Server, world) {
 	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
 	t.Setenv("AWS_CA_BUNDLE", srv.CAFile)
 	t.Setenv("AWS_REGION", "eu-west-1")
-	w := world{tuneLauncher: func(l *launch.Launcher) {
-		l.PollFirst, l.PollMax, l.ReportWait = time.Millisecond, 5*time.Millisecond, 200*time.Millisecond
+	w := world{reportWait: 200 * time.Millisecond, tuneLauncher: func(l *launch.Shared) {
+		l.PollFirst, l.PollMax = time.Millisecond, 5*time.Millisecond
 	}}
 	return fake, srv, w
 }

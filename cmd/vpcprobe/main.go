@@ -58,9 +58,10 @@ type world struct {
 	// adjustProber, when set, edits every Prober before it runs: tests point it at their
 	// loopback world (the port of their server).
 	adjustProber func(*probe.Prober)
-	// tuneLauncher, when set, adjusts the launcher before it runs: tests shorten its polls
-	// and waits.
-	tuneLauncher func(*launch.Launcher)
+	// tuneLauncher, when set, adjusts either runner's shared settings before it runs: tests
+	// shorten its polls; reportWait, when positive, is the ECS runner's wait for a report.
+	tuneLauncher func(*launch.Shared)
+	reportWait   time.Duration
 }
 
 // run is the whole program behind a testable signature, in the real world (but for the

@@ -18,6 +18,7 @@ import (
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/launch"
+	"github.com/vpcprobe/vpcprobe/launch/ecstask"
 	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/probe"
 	"github.com/vpcprobe/vpcprobe/stopped"
@@ -136,7 +137,7 @@ func needsExit(err error) int {
 // passes what the task needs to every probe the launch starts, as VPCPROBE_* settings: given
 // settings are joined (--services, --probe-env SECRET and PARAMETER) or win (--image). With
 // --for-task the task's subnet, its service's security groups and its cluster are used.
-func (o *launchOptions) withNeeds(ctx context.Context, client launch.TaskAPI, region string, c launch.Config, fs *pflag.FlagSet, stderr io.Writer) (launch.Config, error) {
+func (o *launchOptions) withNeeds(ctx context.Context, client launch.TaskAPI, region string, c ecstask.Config, fs *pflag.FlagSet, stderr io.Writer) (ecstask.Config, error) {
 	opts := needs.Options{Region: region, ExecuteCommand: o.executeCommand}
 	var n *needs.Needs
 	var err error
@@ -193,18 +194,18 @@ func (o *launchOptions) withNeeds(ctx context.Context, client launch.TaskAPI, re
 }
 
 // setEnv sets the probe's variable name in c, replacing a given value.
-func setEnv(c *launch.Config, name, value string) {
+func setEnv(c *ecstask.Config, name, value string) {
 	for i := range c.Env {
 		if c.Env[i].Name == name {
 			c.Env[i].Value = value
 			return
 		}
 	}
-	c.Env = append(c.Env, launch.EnvVar{Name: name, Value: value})
+	c.Env = append(c.Env, ecstask.EnvVar{Name: name, Value: value})
 }
 
 // envValue is the value c gives the probe's variable name; empty when none.
-func envValue(c launch.Config, name string) string {
+func envValue(c ecstask.Config, name string) string {
 	for _, e := range c.Env {
 		if e.Name == name {
 			return e.Value

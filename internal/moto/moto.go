@@ -21,10 +21,14 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
+
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 )
 
 // Version is the moto release the project tests against; Install is the command that gets it.
@@ -315,4 +319,29 @@ func (t *tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(bytes.TrimSpace(t.buf))
+}
+
+// IsolatedVPC creates in moto a VPC with n subnets and nothing else (no endpoint, no route out)
+// and returns the subnets and the VPC's default group.
+func IsolatedVPC(t *testing.T, client *ec2.Client, n int) (vpc string, subnets []string, group string) {
+	t.Helper()
+	ctx := context.Background()
+	v, err := client.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vpc = aws.ToString(v.Vpc.VpcId)
+	for i := range n {
+		s, err := client.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: aws.String(vpc), CidrBlock: aws.String(fmt.Sprintf("10.0.%d.0/24", i+1)), AvailabilityZone: aws.String("eu-west-1a")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		subnets = append(subnets, aws.ToString(s.Subnet.SubnetId))
+	}
+	g, err := client.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("vpc-id"), Values: []string{vpc}}, {Name: aws.String("group-name"), Values: []string{"default"}}}})
+	if err != nil || len(g.SecurityGroups) != 1 {
+		t.Fatalf("default group: %v %v", err, g)
+	}
+	return vpc, subnets, aws.ToString(g.SecurityGroups[0].GroupId)
 }

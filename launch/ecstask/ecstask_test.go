@@ -1,4 +1,4 @@
-package launch
+package ecstask
 
 import (
 	"context"
@@ -20,6 +20,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
+	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/report"
 	"github.com/vpcprobe/vpcprobe/stopped"
 )
@@ -28,7 +29,7 @@ import (
 // aimed at it, and a launcher with millisecond polls.
 type world struct {
 	fake *fakeaws.Server
-	l    *Launcher
+	l    *Runner
 	ecs  *ecs.Client
 }
 
@@ -40,10 +41,9 @@ func newWorld(t *testing.T, cfg fakeaws.Config) *world {
 	awsCfg := srv.SDKConfig(3)
 	ecsClient := ecs.NewFromConfig(awsCfg, func(o *ecs.Options) { o.BaseEndpoint = aws.String(srv.URL) })
 	logsClient := cloudwatchlogs.NewFromConfig(awsCfg, func(o *cloudwatchlogs.Options) { o.BaseEndpoint = aws.String(srv.URL) })
-	return &world{fake: fake, ecs: ecsClient, l: &Launcher{
-		ECS: ecsClient, Logs: logsClient,
-		PollFirst: time.Millisecond, PollMax: 5 * time.Millisecond,
-		ReportWait: 300 * time.Millisecond, StopTimeout: 5 * time.Second,
+	return &world{fake: fake, ecs: ecsClient, l: &Runner{
+		ECS: ecsClient, Logs: logsClient, ReportWait: 300 * time.Millisecond,
+		Shared: launch.Shared{PollFirst: time.Millisecond, PollMax: 5 * time.Millisecond, StopTimeout: 5 * time.Second},
 	}}
 }
 
@@ -94,7 +94,7 @@ func (w *world) probeTask(exit int, failed ...string) fakeaws.TaskScript {
 
 func exitCode(n int) *int { return &n }
 
-func find(t *testing.T, rep *Report, subnet string) SubnetReport {
+func find(t *testing.T, rep *launch.Report, subnet string) launch.SubnetReport {
 	t.Helper()
 	for _, s := range rep.Subnets {
 		if s.Subnet == subnet {
@@ -102,10 +102,10 @@ func find(t *testing.T, rep *Report, subnet string) SubnetReport {
 		}
 	}
 	t.Fatalf("no subnet %s in %+v", subnet, rep.Subnets)
-	return SubnetReport{}
+	return launch.SubnetReport{}
 }
 
-func hasDiagnosis(s SubnetReport, service string, code checks.Code, cause string) bool {
+func hasDiagnosis(s launch.SubnetReport, service string, code checks.Code, cause string) bool {
 	for _, d := range s.Diagnoses {
 		if d.Service == service && d.Error == code && d.Cause == cause {
 			return true
@@ -422,7 +422,7 @@ func TestLaunchRunTaskDenied(t *testing.T) {
 }
 
 // wantUntested asserts that rep measured nothing, and that its Err says so naming action.
-func wantUntested(t *testing.T, rep *Report, action string) {
+func wantUntested(t *testing.T, rep *launch.Report, action string) {
 	t.Helper()
 	err := rep.Err()
 	var ue *couldnottest.Error

@@ -1,16 +1,13 @@
-// Package launch runs vpcprobe where the failures are: one ECS task per subnet, started with
-// RunTask and the probe's settings as VPCPROBE_* overrides, followed with DescribeTasks until
-// every task stops, its report read back from CloudWatch Logs by run id. A task that never ran
-// is a diagnosis, not an error: its stopped reason and container reasons are translated into
-// the probe's own service, error, diagnosis and remediation fields (Translate), which also
-// serves to explain any stopped application task (Explain).
-package launch
+// Package ecstask runs the probe as one ECS task per subnet: RunTask with the probe's settings as
+// VPCPROBE_* overrides, DescribeTasks until every task stops, each report read back from
+// CloudWatch Logs by run id, and a task that never ran translated (package stopped) into the
+// subnet's diagnoses.
+package ecstask
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -20,9 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/couldnottest"
-	"github.com/vpcprobe/vpcprobe/inspect"
+	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/report"
 	"github.com/vpcprobe/vpcprobe/stopped"
@@ -46,20 +44,9 @@ type Logs interface {
 // to give up on an unreachable registry, so polling is slow and backs off; tests shrink them
 // through the Launcher's fields.
 const (
-	// DefaultDeadline bounds the wait for every task to stop: long enough for Fargate to give up
-	// on an unreachable ECR (its retries take minutes) and report why, short enough for a pipeline.
-	DefaultDeadline = 10 * time.Minute
-	// DefaultPollFirst is the first interval between DescribeTasks calls; it grows by half each
-	// round up to DefaultPollMax, and doubles after throttling.
-	DefaultPollFirst = 3 * time.Second
-	// DefaultPollMax caps the interval: a stopped task is noticed at most this late.
-	DefaultPollMax = 15 * time.Second
 	// DefaultReportWait is how long a stopped task's report may take to become searchable:
 	// CloudWatch Logs indexes events for FilterLogEvents a few seconds after they are written.
 	DefaultReportWait = 30 * time.Second
-	// DefaultStopTimeout bounds the StopTask calls made after an interrupt or the deadline,
-	// which run after the launch's own context has ended.
-	DefaultStopTimeout = 10 * time.Second
 	// describeAttempts is how many DescribeTasks failures in a row (other than throttling) end
 	// the wait: by then the launcher's permissions or network are the problem, not a blip.
 	describeAttempts = 5
@@ -101,7 +88,7 @@ type Config struct {
 	// ForTask is the application task the launch reproduces (--for-task), and Needs what the
 	// probe was told to test for its task definition (--for-task-definition, --for-task): both
 	// shown in the report beside the live result. Nil when not asked.
-	ForTask *Origin
+	ForTask *launch.Origin
 	Needs   *needs.Needs
 }
 
@@ -111,27 +98,15 @@ type EnvVar struct{ Name, Value string }
 // RunID returns the run id of the task launched in subnet: what its report is found by.
 func (c Config) RunID(subnet string) string { return c.LaunchID + "-" + subnet }
 
-// Launcher runs launches. ECS and Logs are required; zero durations take the defaults.
-type Launcher struct {
-	ECS    ECS
-	Logs   Logs
-	Lambda Lambda // RunLambda's (lambda.go); Run does not use it
-	// Inspect, when set, are the clients each launch reads its subnets' VPC configuration with,
-	// while the probes run, to join it with their results (inspection.go); nil: no inspection.
-	Inspect *inspect.Clients
+// Runner runs launches of ECS tasks. ECS and Logs are required; zero durations take the
+// defaults.
+type Runner struct {
+	launch.Shared
+	ECS  ECS
+	Logs Logs
 
-	PollFirst, PollMax time.Duration
-	ReportWait         time.Duration
-	StopTimeout        time.Duration
-	// Progress, when set, receives one line per task event (started, status changes, stopped),
-	// for a person watching a pipeline's log.
-	Progress io.Writer
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	ReportWait time.Duration
 }
-
-// errDeadline is the cause of the launch context's end when --deadline falls.
-var errDeadline = errors.New("launch deadline reached")
 
 // run is one subnet's task as the launch follows it.
 type run struct {
@@ -162,20 +137,20 @@ func (r *run) stopped() bool { return r.status() == "STOPPED" }
 // was measured the report's Err says why (couldnottest.Err). When ctx ends (an interrupt), the
 // tasks still running are stopped and the report says so; when c.Deadline falls, the tasks not
 // yet stopped are stopped and diagnosed.
-func (l *Launcher) Run(ctx context.Context, c Config) *Report {
-	started := l.now()
+func (l *Runner) Run(ctx context.Context, c Config) *launch.Report {
+	started := l.Clock()
 	runs := make([]*run, len(c.Subnets))
 	for i, s := range c.Subnets {
 		runs[i] = &run{subnet: s, runID: c.RunID(s)}
 	}
 	deadline := c.Deadline
 	if deadline <= 0 {
-		deadline = DefaultDeadline
+		deadline = launch.DefaultDeadline
 	}
-	waitCtx, cancel := context.WithTimeoutCause(ctx, deadline, errDeadline)
+	waitCtx, cancel := context.WithTimeoutCause(ctx, deadline, launch.ErrDeadline)
 	defer cancel()
 
-	insp := l.startInspection(waitCtx, c.Subnets, c.SecurityGroups, probeServices(c.Env))
+	insp := l.StartInspection(waitCtx, c.Subnets, c.SecurityGroups, probeServices(c.Env))
 	for _, r := range runs {
 		if waitCtx.Err() != nil {
 			break
@@ -213,8 +188,8 @@ func (l *Launcher) Run(ctx context.Context, c Config) *Report {
 		l.readReports(ctx, c, runs, started)
 	}
 
-	rep := &Report{
-		Schema: Schema, LaunchID: c.LaunchID, Cluster: c.Cluster, TaskDefinition: c.TaskDefinition,
+	rep := &launch.Report{
+		Schema: launch.Schema, LaunchID: c.LaunchID, Cluster: c.Cluster, TaskDefinition: c.TaskDefinition,
 		LogGroup: c.LogGroup, StartedAt: started.UTC().Format(time.RFC3339),
 		Interrupted: ctx.Err() != nil, // also during the reading of reports
 		ForTask:     c.ForTask, Needs: c.Needs,
@@ -222,14 +197,14 @@ func (l *Launcher) Run(ctx context.Context, c Config) *Report {
 	for _, r := range runs {
 		rep.Subnets = append(rep.Subnets, judge(c, r, deadline))
 	}
-	insp.join(l, rep)
-	rep.DurationMS = l.now().Sub(started).Milliseconds()
-	rep.finish()
+	insp.Join(&l.Shared, rep)
+	rep.DurationMS = l.Clock().Sub(started).Milliseconds()
+	rep.Finish()
 	return rep
 }
 
 // start runs the subnet's task. A refusal (failures[] or an API error) is the subnet's diagnosis.
-func (l *Launcher) start(ctx context.Context, c Config, r *run) {
+func (l *Runner) start(ctx context.Context, c Config, r *run) {
 	env := make([]types.KeyValuePair, 0, len(c.Env)+1)
 	for _, e := range c.Env {
 		env = append(env, types.KeyValuePair{Name: aws.String(e.Name), Value: aws.String(e.Value)})
@@ -258,13 +233,13 @@ func (l *Launcher) start(ctx context.Context, c Config, r *run) {
 	if err != nil && ctx.Err() != nil {
 		// Cut short by the deadline or an interrupt: Run says so. A task ECS started before the
 		// answer was lost ends by itself within the probe's own deadline.
-		l.progress("%s: RunTask cut short: %v", r.subnet, err)
+		l.Progressf("%s: RunTask cut short: %v", r.subnet, err)
 		return
 	}
 	if err != nil {
 		r.startDiag = []stopped.Diagnosis{runTaskError(err, c)}
 		r.untested = couldnottest.Call("ecs:RunTask", err)
-		l.progress("%s: RunTask failed: %v", r.subnet, err)
+		l.Progressf("%s: RunTask failed: %v", r.subnet, err)
 		return
 	}
 	if len(out.Tasks) == 0 {
@@ -275,12 +250,12 @@ func (l *Launcher) start(ctx context.Context, c Config, r *run) {
 		if len(r.startDiag) == 0 {
 			r.startDiag = []stopped.Diagnosis{runTaskFailure("RunTask started no task and gave no reason")}
 		}
-		l.progress("%s: RunTask started nothing: %s", r.subnet, r.startDiag[0].Raw)
+		l.Progressf("%s: RunTask started nothing: %s", r.subnet, r.startDiag[0].Raw)
 		return
 	}
 	r.task = &out.Tasks[0]
 	r.arn = aws.ToString(r.task.TaskArn)
-	l.progress("%s: started %s (run id %s)", r.subnet, r.arn, r.runID)
+	l.Progressf("%s: started %s (run id %s)", r.subnet, r.arn, r.runID)
 }
 
 // networkConfiguration is the awsvpc configuration of the task in subnet.
@@ -323,8 +298,8 @@ func startedBy(launchID string) string {
 // ride out a few DescribeTasks failures and throttling with its own backoff (the waiter ends at
 // the first error the SDK's retries did not absorb), and follow more than the 100 tasks one
 // DescribeTasks call takes.
-func (l *Launcher) wait(ctx context.Context, c Config, runs []*run) {
-	interval := l.pollFirst()
+func (l *Runner) wait(ctx context.Context, c Config, runs []*run) {
+	interval := l.PollFirstOr()
 	failures := 0
 	for {
 		var pending []*run
@@ -336,23 +311,23 @@ func (l *Launcher) wait(ctx context.Context, c Config, runs []*run) {
 		if len(pending) == 0 {
 			return
 		}
-		if !sleep(ctx, interval) {
+		if !launch.Sleep(ctx, interval) {
 			return
 		}
 		err := l.describe(ctx, c, pending)
 		switch {
 		case err == nil:
 			failures = 0
-			interval = min(interval+interval/2, l.pollMax())
+			interval = min(interval+interval/2, l.PollMaxOr())
 		case ctx.Err() != nil:
 			return
 		case checks.Classify(err) == checks.Throttled:
 			// The SDK has already retried; back off further and keep waiting.
-			interval = min(2*interval, 4*l.pollMax())
-			l.progress("DescribeTasks throttled; next poll in %s", interval)
+			interval = min(2*interval, 4*l.PollMaxOr())
+			l.Progressf("DescribeTasks throttled; next poll in %s", interval)
 		default:
 			failures++
-			l.progress("DescribeTasks failed (%d/%d): %v", failures, describeAttempts, err)
+			l.Progressf("DescribeTasks failed (%d/%d): %v", failures, describeAttempts, err)
 			if failures >= describeAttempts {
 				for _, r := range pending {
 					r.endDiag = append(r.endDiag, describeError(err, c))
@@ -365,7 +340,7 @@ func (l *Launcher) wait(ctx context.Context, c Config, runs []*run) {
 }
 
 // describe updates the runs' tasks, in batches DescribeTasks accepts.
-func (l *Launcher) describe(ctx context.Context, c Config, pending []*run) error {
+func (l *Runner) describe(ctx context.Context, c Config, pending []*run) error {
 	byARN := map[string]*run{}
 	for _, r := range pending {
 		byARN[r.arn] = r
@@ -387,7 +362,7 @@ func (l *Launcher) describe(ctx context.Context, c Config, pending []*run) error
 				continue
 			}
 			if before := r.status(); before != aws.ToString(t.LastStatus) {
-				l.progress("%s: %s", r.subnet, statusLine(t))
+				l.Progressf("%s: %s", r.subnet, statusLine(t))
 			}
 			r.task = &t
 		}
@@ -433,8 +408,8 @@ func statusLine(t types.Task) string {
 // stopUnfinished stops the tasks that have not stopped when the launch ends early (deadline or
 // interrupt), with a reason that says so; the calls get a short budget of their own, because
 // the launch's context is over.
-func (l *Launcher) stopUnfinished(ctx context.Context, c Config, runs []*run, interrupted bool, deadline time.Duration) {
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.stopTimeout())
+func (l *Runner) stopUnfinished(ctx context.Context, c Config, runs []*run, interrupted bool, deadline time.Duration) {
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.StopTimeoutOr())
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, r := range runs {
@@ -465,11 +440,11 @@ func (l *Launcher) stopUnfinished(ctx context.Context, c Config, runs []*run, in
 			defer wg.Done()
 			out, err := l.ECS.StopTask(stopCtx, &ecs.StopTaskInput{Cluster: aws.String(c.Cluster), Task: aws.String(r.arn), Reason: aws.String(reason)})
 			if err != nil {
-				l.progress("%s: StopTask %s failed: %v", r.subnet, r.arn, err)
+				l.Progressf("%s: StopTask %s failed: %v", r.subnet, r.arn, err)
 				r.endDiag[len(r.endDiag)-1].Remediation += fmt.Sprintf(" Stopping it failed (%v): stop it by hand: aws ecs stop-task --cluster %s --task %s.", err, c.Cluster, r.arn)
 				return
 			}
-			l.progress("%s: stopped %s", r.subnet, r.arn)
+			l.Progressf("%s: stopped %s", r.subnet, r.arn)
 			if out.Task != nil {
 				r.task = out.Task
 			}
@@ -480,7 +455,7 @@ func (l *Launcher) stopUnfinished(ctx context.Context, c Config, runs []*run, in
 
 // readReports reads the report of every task whose probe ran, concurrently, each bounded by
 // the report wait.
-func (l *Launcher) readReports(ctx context.Context, c Config, runs []*run, started time.Time) {
+func (l *Runner) readReports(ctx context.Context, c Config, runs []*run, started time.Time) {
 	var wg sync.WaitGroup
 	for _, r := range runs {
 		if r.task == nil || !r.stopped() || probeExit(c, r.task) == nil {
@@ -523,38 +498,44 @@ func probeExit(c Config, t *types.Task) *int32 {
 }
 
 // sleep waits d or until ctx ends; it reports whether the full wait happened.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
+
+func (l *Runner) reportWait() time.Duration { return launch.OrDefault(l.ReportWait, DefaultReportWait) }
+
+// UseOrigin sets c up to probe where origin ran: origin's cluster when c names none, its subnet
+// first among c's, its service's security groups (else c's, which must then be given) and, unless
+// publicIPGiven, its service's public IP setting. The error names the flag that would fix it.
+func (c *Config) UseOrigin(origin *launch.Origin, publicIPGiven bool) error {
+	c.ForTask = origin
+	if c.Cluster == "" {
+		c.Cluster = origin.Cluster
 	}
+	switch {
+	case origin.Subnet != "" && !slices.Contains(c.Subnets, origin.Subnet):
+		c.Subnets = append([]string{origin.Subnet}, c.Subnets...)
+	case origin.Subnet == "" && len(c.Subnets) == 0:
+		return fmt.Errorf("--subnets: task %s had no network interface (not awsvpc), so its subnet is unknown: give --subnets", origin.TaskARN)
+	}
+	switch {
+	case len(origin.SecurityGroups) > 0:
+		c.SecurityGroups = origin.SecurityGroups
+	case len(c.SecurityGroups) == 0 && origin.Service != "":
+		return fmt.Errorf("--security-groups: service %s of task %s no longer says its security groups: give the task's --security-groups", origin.Service, origin.TaskARN)
+	case len(c.SecurityGroups) == 0:
+		return fmt.Errorf("--security-groups: task %s has no service to read its security groups from (ECS does not keep a task's own): give the task's --security-groups", origin.TaskARN)
+	}
+	if !publicIPGiven && origin.AssignPublicIP != "" {
+		c.AssignPublicIP = origin.AssignPublicIP == string(types.AssignPublicIpEnabled)
+	}
+	return nil
 }
 
-func (l *Launcher) progress(format string, args ...any) {
-	if l.Progress != nil {
-		fmt.Fprintf(l.Progress, "vpcprobe launch: "+format+"\n", args...)
+// probeServices is the --services the probes were given: VPCPROBE_SERVICES of env, else the
+// probe's default.
+func probeServices(env []EnvVar) string {
+	for _, e := range env {
+		if e.Name == "VPCPROBE_SERVICES" && strings.TrimSpace(e.Value) != "" {
+			return e.Value
+		}
 	}
-}
-
-func (l *Launcher) now() time.Time {
-	if l.Now != nil {
-		return l.Now()
-	}
-	return time.Now()
-}
-
-func (l *Launcher) pollFirst() time.Duration   { return orDefault(l.PollFirst, DefaultPollFirst) }
-func (l *Launcher) pollMax() time.Duration     { return orDefault(l.PollMax, DefaultPollMax) }
-func (l *Launcher) reportWait() time.Duration  { return orDefault(l.ReportWait, DefaultReportWait) }
-func (l *Launcher) stopTimeout() time.Duration { return orDefault(l.StopTimeout, DefaultStopTimeout) }
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
+	return catalogue.DefaultServices
 }

@@ -1,4 +1,4 @@
-package launch
+package lambdafn
 
 import (
 	"archive/zip"
@@ -21,6 +21,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/couldnottest"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
+	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/report"
 	"github.com/vpcprobe/vpcprobe/stopped"
 )
@@ -111,7 +112,7 @@ func TestZipCode(t *testing.T) {
 func TestFunctionName(t *testing.T) {
 	valid := regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	for _, id := range []string{"build-42", "0cd53b62-760a-42e1-a205-ff56e104f49c", "a:b.c/d" + string(make([]byte, 80))} {
-		c := LambdaConfig{LaunchID: id}
+		c := Config{LaunchID: id}
 		a, b := c.functionName("subnet-0a1b2c3d4e5f60718"), c.functionName("subnet-0a1b2c3d4e5f60719")
 		if !valid.MatchString(a) || a == b {
 			t.Errorf("launch %q: names %q, %q", id, a, b)
@@ -144,18 +145,18 @@ func TestStateDiagnosis(t *testing.T) {
 
 // lambdaWorld is the fake Lambda API behind TLS, the SDK's client aimed at it, and a launcher
 // with millisecond polls.
-func lambdaWorld(t *testing.T) (*fakeaws.Server, *lambda.Client, *Launcher) {
+func lambdaWorld(t *testing.T) (*fakeaws.Server, *lambda.Client, *Runner) {
 	t.Helper()
 	awstest.IsolateSDK(t)
 	fake := fakeaws.New(fakeaws.DefaultConfig())
 	srv := awstest.Front(t, fake)
 	c := lambda.NewFromConfig(srv.SDKConfig(3), func(o *lambda.Options) { o.BaseEndpoint = aws.String(srv.URL) })
-	return fake, c, &Launcher{Lambda: c, PollFirst: time.Millisecond, PollMax: 5 * time.Millisecond, StopTimeout: 5 * time.Second}
+	return fake, c, &Runner{Lambda: c, Shared: launch.Shared{PollFirst: time.Millisecond, PollMax: 5 * time.Millisecond, StopTimeout: 5 * time.Second}}
 }
 
-func lambdaConfig(subnets ...string) LambdaConfig {
+func lambdaConfig(subnets ...string) Config {
 	code, _ := ZipBootstrap(elfHeader(2, 1, 0, 62))
-	return LambdaConfig{LaunchID: "t1", Subnets: subnets, SecurityGroups: []string{"sg-0d4e5f6a"},
+	return Config{LaunchID: "t1", Subnets: subnets, SecurityGroups: []string{"sg-0d4e5f6a"},
 		Role: "arn:aws:iam::123456789012:role/vpcprobe-lambda", Code: code, Architecture: ArchX86,
 		ProbeDeadline: 10 * time.Second, Deadline: 30 * time.Second}
 }
@@ -177,7 +178,7 @@ func TestRunLambdaReports(t *testing.T) {
 			Services: []report.ServiceReport{{Service: "ecr.api", Verdict: checks.Pass}}}
 		return fakeaws.InvokeResult{Payload: rep.JSON()}, nil
 	})
-	rep, err := l.RunLambda(context.Background(), lambdaConfig("subnet-0000000a", "subnet-0000000b", "subnet-0000000c"))
+	rep, err := l.Run(context.Background(), lambdaConfig("subnet-0000000a", "subnet-0000000b", "subnet-0000000c"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +211,7 @@ func TestRunLambdaDeadline(t *testing.T) {
 	fake.SetFunctionPending(1 << 30)
 	c := lambdaConfig("subnet-0000000a", "subnet-0000000b")
 	c.Deadline = 200 * time.Millisecond
-	rep, err := l.RunLambda(context.Background(), c)
+	rep, err := l.Run(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,8 +241,8 @@ func TestRunLambdaExistingFunction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c = LambdaConfig{LaunchID: "t2", Subnets: []string{"subnet-0000000a"}, FunctionName: "team-probe", Deadline: 10 * time.Second}
-	rep, err := l.RunLambda(context.Background(), c)
+	c = Config{LaunchID: "t2", Subnets: []string{"subnet-0000000a"}, FunctionName: "team-probe", Deadline: 10 * time.Second}
+	rep, err := l.Run(context.Background(), c)
 	if !errors.Is(err, couldnottest.Err) {
 		t.Errorf("error %v, want couldnottest.Err", err)
 	}
@@ -260,13 +261,13 @@ func TestPublicIPNote(t *testing.T) {
 	private := &report.Report{Services: []report.ServiceReport{{Service: "ecr.api", Route: report.RoutePrivate, Error: checks.Timeout, Verdict: checks.Fail}}}
 	tests := []struct {
 		name   string
-		origin *Origin
+		origin *launch.Origin
 		rep    *report.Report
 		want   bool
 	}{
-		{"public task, public timeout", &Origin{TaskARN: "arn:aws:ecs:eu-west-1:123456789012:task/shop/abc", AssignPublicIP: "ENABLED"}, timedOut, true},
-		{"private task", &Origin{AssignPublicIP: "DISABLED"}, timedOut, false},
-		{"private route", &Origin{AssignPublicIP: "ENABLED"}, private, false},
+		{"public task, public timeout", &launch.Origin{TaskARN: "arn:aws:ecs:eu-west-1:123456789012:task/shop/abc", AssignPublicIP: "ENABLED"}, timedOut, true},
+		{"private task", &launch.Origin{AssignPublicIP: "DISABLED"}, timedOut, false},
+		{"private route", &launch.Origin{AssignPublicIP: "ENABLED"}, private, false},
 		{"no task", nil, timedOut, false},
 	}
 	for _, tt := range tests {

@@ -1,4 +1,4 @@
-package launch
+package ecstask
 
 import (
 	"errors"
@@ -9,14 +9,15 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/report"
 	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
 // judge turns what the launch saw of one subnet's task into its report: the probe's report when
 // it was found, else the translation of why the task never ran, else its exit code.
-func judge(c Config, r *run, deadline time.Duration) SubnetReport {
-	s := SubnetReport{Subnet: r.subnet, RunID: r.runID, TaskARN: r.arn, Diagnoses: []stopped.Diagnosis{}}
+func judge(c Config, r *run, deadline time.Duration) launch.SubnetReport {
+	s := launch.SubnetReport{Subnet: r.subnet, RunID: r.runID, TaskARN: r.arn, Diagnoses: []stopped.Diagnosis{}}
 	if r.task != nil {
 		t := r.task
 		s.AvailabilityZone = aws.ToString(t.AvailabilityZone)
@@ -68,38 +69,11 @@ func judge(c Config, r *run, deadline time.Duration) SubnetReport {
 	default:
 		s.Diagnoses = append(s.Diagnoses, exitDiagnoses(c, r, *s.ExitCode)...)
 	}
-	s.Verdict = subnetVerdict(s)
+	s.Verdict = launch.SubnetVerdict(s)
 	if s.Verdict == checks.Skip {
-		s.untested = r.untested
+		s.Untested = r.untested
 	}
 	return s
-}
-
-// subnetVerdict is the report's verdict when there is one, else the worst of the diagnoses;
-// a task that ended with no diagnosis at all passed, and one whose every diagnosis is skip (the
-// launcher could not start or follow it) was not measured.
-func subnetVerdict(s SubnetReport) checks.Status {
-	if s.Report != nil {
-		if s.Report.Failed() {
-			return checks.Fail
-		}
-		return s.Report.Verdict
-	}
-	v := checks.Pass
-	skipped := len(s.Diagnoses) > 0
-	for _, d := range s.Diagnoses {
-		switch d.Verdict {
-		case checks.Fail:
-			return checks.Fail
-		case checks.Warn:
-			v = checks.Warn
-		}
-		skipped = skipped && d.Verdict == checks.Skip
-	}
-	if skipped {
-		return checks.Skip
-	}
-	return v
 }
 
 // exitDiagnoses explains a probe that ran but whose report was not found: its exit status is
@@ -198,11 +172,11 @@ func runTaskErrorText(err error, c Config) stopped.Diagnosis {
 	switch {
 	case code == checks.AccessDenied:
 		d.Error = code
-		d.Diagnosis = fmt.Sprintf("The launcher may not run the task: %s.", apiMessage(err))
+		d.Diagnosis = fmt.Sprintf("The launcher may not run the task: %s.", launch.APIMessage(err))
 		d.Remediation = "Allow the launcher's identity ecs:RunTask on the task definition and iam:PassRole on the task definition's task and execution roles."
 	case code == checks.AuthFailed:
 		d.Error = code
-		d.Diagnosis = fmt.Sprintf("The launcher's credentials were refused: %s.", apiMessage(err))
+		d.Diagnosis = fmt.Sprintf("The launcher's credentials were refused: %s.", launch.APIMessage(err))
 		d.Remediation = "Check the launcher's AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, the pipeline's role) and the machine's clock."
 	case errors.As(err, &ae) && (ae.ErrorCode() == "ClusterNotFoundException" || ae.ErrorCode() == "InvalidParameterException" ||
 		ae.ErrorCode() == "ClientException" || ae.ErrorCode() == "PlatformUnknownException" || ae.ErrorCode() == "PlatformTaskDefinitionIncompatibilityException"):
@@ -221,17 +195,10 @@ func runTaskErrorText(err error, c Config) stopped.Diagnosis {
 // outcome is unknown, so the subnet was not measured (skip).
 func describeError(err error, c Config) stopped.Diagnosis {
 	d := stopped.Diagnosis{Verdict: checks.Skip, Error: checks.Classify(err), Cause: stopped.CauseDescribe, Source: "launcher", Raw: stopped.Redact(err.Error()),
-		Diagnosis:   fmt.Sprintf("Not measured: the launcher could not follow the task: DescribeTasks failed %d times in a row: %s.", describeAttempts, apiMessage(err)),
+		Diagnosis:   fmt.Sprintf("Not measured: the launcher could not follow the task: DescribeTasks failed %d times in a row: %s.", describeAttempts, launch.APIMessage(err)),
 		Remediation: fmt.Sprintf("Allow the launcher ecs:DescribeTasks on the tasks of cluster %s; the task itself ends within the probe's deadline.", c.Cluster),
 	}
 	return d
 }
 
 // apiMessage is an API error's code and message, or the error's text.
-func apiMessage(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode() + ": " + stopped.Redact(ae.ErrorMessage())
-	}
-	return stopped.Redact(err.Error())
-}

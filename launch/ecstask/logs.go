@@ -1,4 +1,4 @@
-package launch
+package ecstask
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/report"
 )
 
@@ -27,8 +28,8 @@ var errNoReport = errors.New("no report found")
 // report document the probe printed on stdout (GetLogEvents on the container's stream).
 // CloudWatch Logs makes events searchable a few seconds after they are written, so a search
 // that finds nothing is repeated. It returns the report, or nil and why there is none.
-func (l *Launcher) readReport(ctx context.Context, c Config, r *run, started time.Time) (*report.Report, string) {
-	interval := l.pollFirst()
+func (l *Runner) readReport(ctx context.Context, c Config, r *run, started time.Time) (*report.Report, string) {
+	interval := l.PollFirstOr()
 	last := "" // what the latest complete search found instead of a report
 	for {
 		var why []string
@@ -37,7 +38,7 @@ func (l *Launcher) readReport(ctx context.Context, c Config, r *run, started tim
 			if err == nil {
 				return rep, ""
 			}
-			why = append(why, fmt.Sprintf("FilterLogEvents on %s: %v", c.LogGroup, apiMessage(err)))
+			why = append(why, fmt.Sprintf("FilterLogEvents on %s: %v", c.LogGroup, launch.APIMessage(err)))
 			if code := checks.Classify(err); code == checks.AccessDenied || code == checks.NotFound {
 				// Retrying will not grant a permission or create a group.
 				if rep, note := l.awslogsOnce(ctx, c, r); rep != nil {
@@ -56,18 +57,18 @@ func (l *Launcher) readReport(ctx context.Context, c Config, r *run, started tim
 		if ctx.Err() == nil {
 			last = strings.Join(why, "; ")
 		}
-		if !sleep(ctx, interval) {
+		if !launch.Sleep(ctx, interval) {
 			if last == "" {
 				return nil, fmt.Sprintf("not found within %s", l.reportWait())
 			}
 			return nil, fmt.Sprintf("not found within %s: %s", l.reportWait(), last)
 		}
-		interval = min(2*interval, l.pollMax())
+		interval = min(2*interval, l.PollMaxOr())
 	}
 }
 
 // awslogsOnce reads the probe's stdout from its awslogs stream, when the task definition has one.
-func (l *Launcher) awslogsOnce(ctx context.Context, c Config, r *run) (*report.Report, string) {
+func (l *Runner) awslogsOnce(ctx context.Context, c Config, r *run) (*report.Report, string) {
 	if c.AwslogsPrefix == "" {
 		return nil, ""
 	}
@@ -78,13 +79,13 @@ func (l *Launcher) awslogsOnce(ctx context.Context, c Config, r *run) (*report.R
 	stream := c.AwslogsPrefix + "/" + c.Container + "/" + taskID(r.arn)
 	rep, err := l.streamReport(ctx, group, stream, r.runID)
 	if err != nil {
-		return nil, fmt.Sprintf("GetLogEvents on %s %s: %v", group, stream, apiMessage(err))
+		return nil, fmt.Sprintf("GetLogEvents on %s %s: %v", group, stream, launch.APIMessage(err))
 	}
 	return rep, ""
 }
 
 // filterReport reassembles a run's report from its events in group.
-func (l *Launcher) filterReport(ctx context.Context, group, runID string, started time.Time) (*report.Report, error) {
+func (l *Runner) filterReport(ctx context.Context, group, runID string, started time.Time) (*report.Report, error) {
 	in := &cloudwatchlogs.FilterLogEventsInput{
 		LogGroupName:  aws.String(group),
 		FilterPattern: aws.String(fmt.Sprintf(`{ $.run_id = "%s" }`, runID)),
@@ -117,7 +118,7 @@ func (l *Launcher) filterReport(ctx context.Context, group, runID string, starte
 }
 
 // streamReport reads a stream from its start and returns the run's report document in it.
-func (l *Launcher) streamReport(ctx context.Context, group, stream, runID string) (*report.Report, error) {
+func (l *Runner) streamReport(ctx context.Context, group, stream, runID string) (*report.Report, error) {
 	in := &cloudwatchlogs.GetLogEventsInput{
 		LogGroupName: aws.String(group), LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true),
 	}

@@ -1,4 +1,4 @@
-package launch
+package lambdafn
 
 import (
 	"archive/zip"

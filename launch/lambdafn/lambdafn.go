@@ -1,4 +1,9 @@
-package launch
+// Package lambdafn runs the probe as one Lambda function per subnet (--runner lambda), for subnets
+// whose tasks cannot pull the probe's image. A function with several subnets lets Lambda pick one
+// per invocation, so each subnet gets its own; all are invoked at once, each report is read from
+// its invocation's response (which comes back through Lambda, not the subnet), and every function
+// the launch created is deleted, whatever happens.
+package lambdafn
 
 import (
 	"context"
@@ -17,18 +22,20 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/couldnottest"
+	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/needs"
 	"github.com/vpcprobe/vpcprobe/report"
 	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
-// The Lambda runner (--runner lambda): the probe as one Lambda function per subnet, for subnets
-// whose tasks cannot pull the probe's image. A function with several subnets lets Lambda pick one
-// per invocation, so each subnet gets its own; all are invoked at once, each report is read from
-// its invocation's response (which comes back through Lambda, not the subnet), and every function
-// the launch created is deleted, whatever happens.
+// Runner runs launches through Lambda functions. Lambda is required.
+type Runner struct {
+	launch.Shared
+	Lambda Lambda
+}
 
 // Lambda is the part of the Lambda client the launcher calls; *lambda.Client implements it.
 type Lambda interface {
@@ -37,9 +44,6 @@ type Lambda interface {
 	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
 	DeleteFunction(ctx context.Context, in *lambda.DeleteFunctionInput, opts ...func(*lambda.Options)) (*lambda.DeleteFunctionOutput, error)
 }
-
-// RunnerLambda is Report.Runner for a launch through Lambda functions.
-const RunnerLambda = "lambda"
 
 // Lambda function settings.
 const (
@@ -56,8 +60,8 @@ const (
 	maxLambdaTimeout = 900 * time.Second
 )
 
-// LambdaConfig is one launch through Lambda.
-type LambdaConfig struct {
+// Config is one launch through Lambda.
+type Config struct {
 	LaunchID       string   // names the launch; each function's run id is <LaunchID>-<subnet>
 	Subnets        []string // one function per subnet
 	SecurityGroups []string // the functions' security groups (the task's): at least one
@@ -76,16 +80,16 @@ type LambdaConfig struct {
 
 	// ForTask and Needs are as in Config: the application task reproduced (--for-task) and what
 	// its task definition needs; the report carries them.
-	ForTask *Origin
+	ForTask *launch.Origin
 	Needs   *needs.Needs
 }
 
 // RunID returns the run id of the probe in subnet.
-func (c LambdaConfig) RunID(subnet string) string { return c.LaunchID + "-" + subnet }
+func (c Config) RunID(subnet string) string { return c.LaunchID + "-" + subnet }
 
 // functionName is the function created for subnet: vpcprobe-<launch id>-<subnet>, at most 64
 // characters of letters, digits, '-' and '_'.
-func (c LambdaConfig) functionName(subnet string) string {
+func (c Config) functionName(subnet string) string {
 	id := functionNameUnsafe.ReplaceAllString(c.LaunchID, "_")
 	room := 64 - len("vpcprobe--") - len(subnet)
 	if len(id) > room {
@@ -114,31 +118,31 @@ type lambdaRun struct {
 	subnetCIDR func(ctx context.Context) string
 }
 
-// RunLambda runs the probe as a Lambda function in every subnet of c and returns the combined
+// Run runs the probe as a Lambda function in every subnet of c and returns the combined
 // report. What goes wrong in a subnet is that subnet's diagnosis; the error is couldnottest.Err
 // (wrapped, with the first cause) when no subnet could be tested because the launcher was
 // refused. Every function the launch created is deleted before it returns, also when ctx ends
 // (an interrupt) or c.Deadline falls.
-func (l *Launcher) RunLambda(ctx context.Context, c LambdaConfig) (*Report, error) {
-	started := l.now()
-	deadline := orDefault(c.Deadline, DefaultDeadline)
-	runCtx, cancel := context.WithTimeoutCause(ctx, deadline, errDeadline)
+func (l *Runner) Run(ctx context.Context, c Config) (*launch.Report, error) {
+	started := l.Clock()
+	deadline := launch.OrDefault(c.Deadline, launch.DefaultDeadline)
+	runCtx, cancel := context.WithTimeoutCause(ctx, deadline, launch.ErrDeadline)
 	defer cancel()
 
 	runs := make([]*lambdaRun, len(c.Subnets))
-	var insp *inspection // the configuration, read while the functions run
+	var insp *launch.Inspection // the configuration, read while the functions run
 	if c.FunctionName == "" {
-		insp = l.startInspection(runCtx, c.Subnets, c.SecurityGroups, eventServices(c.Event))
+		insp = l.StartInspection(runCtx, c.Subnets, c.SecurityGroups, eventServices(c.Event))
 	}
 	var wg sync.WaitGroup
 	for i, s := range c.Subnets {
 		runs[i] = &lambdaRun{subnet: s, runID: c.RunID(s), status: "NOT_CREATED"}
 		// insp is read when the function is about to be invoked: with --function-name it is
 		// started (by onGroups, in the same goroutine) only once the function's groups are known.
-		runs[i].subnetCIDR = func(ctx context.Context) string { return insp.subnetCIDR(ctx, s) }
+		runs[i].subnetCIDR = func(ctx context.Context) string { return insp.SubnetCIDR(ctx, s) }
 		if c.FunctionName != "" { // one subnet; its groups are the function's
 			runs[i].onGroups = func(groups []string) {
-				insp = l.startInspection(runCtx, []string{s}, groups, eventServices(c.Event))
+				insp = l.StartInspection(runCtx, []string{s}, groups, eventServices(c.Event))
 			}
 		}
 		wg.Add(1)
@@ -153,11 +157,11 @@ func (l *Launcher) RunLambda(ctx context.Context, c LambdaConfig) (*Report, erro
 	wg.Wait()
 	l.deleteFunctions(runs)
 
-	rep := &Report{Schema: Schema, LaunchID: c.LaunchID, Runner: RunnerLambda, StartedAt: started.UTC().Format(time.RFC3339),
+	rep := &launch.Report{Schema: launch.Schema, LaunchID: c.LaunchID, Runner: launch.RunnerLambda, StartedAt: started.UTC().Format(time.RFC3339),
 		Interrupted: ctx.Err() != nil, ForTask: c.ForTask, Needs: c.Needs}
 	var refused []string
 	for _, r := range runs {
-		s := SubnetReport{Subnet: r.subnet, RunID: r.runID, FunctionName: r.function, LastStatus: r.status,
+		s := launch.SubnetReport{Subnet: r.subnet, RunID: r.runID, FunctionName: r.function, LastStatus: r.status,
 			Report: r.report, Diagnoses: append([]stopped.Diagnosis{}, r.diags...)}
 		if r.report != nil {
 			s.Diagnoses = append(reportDiagnoses(r.report), s.Diagnoses...)
@@ -172,15 +176,15 @@ func (l *Launcher) RunLambda(ctx context.Context, c LambdaConfig) (*Report, erro
 				s.Diagnoses[i].Verdict = checks.Skip
 			}
 		}
-		s.Verdict = subnetVerdict(s)
+		s.Verdict = launch.SubnetVerdict(s)
 		rep.Subnets = append(rep.Subnets, s)
 		if r.notTested && len(r.diags) > 0 {
 			refused = append(refused, r.subnet+": "+r.diags[0].Diagnosis)
 		}
 	}
-	insp.join(l, rep)
-	rep.DurationMS = l.now().Sub(started).Milliseconds()
-	rep.finish()
+	insp.Join(&l.Shared, rep)
+	rep.DurationMS = l.Clock().Sub(started).Milliseconds()
+	rep.Finish()
 	if len(refused) > 0 && len(refused) == len(runs) {
 		// The launcher itself was refused everywhere (CreateFunction denied, a role Lambda cannot
 		// use, a function that cannot be read): nothing was measured, exit 3. The report is
@@ -192,7 +196,7 @@ func (l *Launcher) RunLambda(ctx context.Context, c LambdaConfig) (*Report, erro
 
 // lambdaSubnet creates (or checks) the subnet's function, waits for it to be Active, invokes it
 // and reads the report from the response.
-func (l *Launcher) lambdaSubnet(ctx context.Context, c LambdaConfig, r *lambdaRun) {
+func (l *Runner) lambdaSubnet(ctx context.Context, c Config, r *lambdaRun) {
 	r.groups = c.SecurityGroups
 	if c.FunctionName != "" {
 		if !l.existingFunction(ctx, c, r) {
@@ -220,12 +224,12 @@ func (l *Launcher) lambdaSubnet(ctx context.Context, c LambdaConfig, r *lambdaRu
 		if err != nil {
 			if ctx.Err() == nil {
 				r.diags, r.notTested = []stopped.Diagnosis{createError(err, c)}, true
-				l.progress("%s: CreateFunction failed: %v", r.subnet, err)
+				l.Progressf("%s: CreateFunction failed: %v", r.subnet, err)
 			}
 			return
 		}
 		r.status = "PENDING"
-		l.progress("%s: created function %s; waiting for its network interface (Pending → Active)", r.subnet, r.function)
+		l.Progressf("%s: created function %s; waiting for its network interface (Pending → Active)", r.subnet, r.function)
 	}
 
 	if !l.waitActive(ctx, r) {
@@ -253,14 +257,14 @@ func (l *Launcher) lambdaSubnet(ctx context.Context, c LambdaConfig, r *lambdaRu
 	if err != nil {
 		if ctx.Err() == nil {
 			r.diags, r.notTested = []stopped.Diagnosis{invokeError(err)}, true
-			l.progress("%s: Invoke failed: %v", r.subnet, err)
+			l.Progressf("%s: Invoke failed: %v", r.subnet, err)
 		}
 		return
 	}
 	if out.FunctionError != nil {
 		r.status = "FUNCTION_ERROR"
 		r.diags = []stopped.Diagnosis{functionError(out.Payload, c)}
-		l.progress("%s: the function failed: %s", r.subnet, stopped.Redact(string(out.Payload)))
+		l.Progressf("%s: the function failed: %s", r.subnet, stopped.Redact(string(out.Payload)))
 		return
 	}
 	var rep report.Report
@@ -273,17 +277,17 @@ func (l *Launcher) lambdaSubnet(ctx context.Context, c LambdaConfig, r *lambdaRu
 		return
 	}
 	r.status, r.report = "INVOKED", &rep
-	l.progress("%s: report %s, verdict %s", r.subnet, rep.RunID, rep.Verdict)
+	l.Progressf("%s: report %s, verdict %s", r.subnet, rep.RunID, rep.Verdict)
 }
 
 // existingFunction checks that --function-name is attached to the subnet, and only to it.
-func (l *Launcher) existingFunction(ctx context.Context, c LambdaConfig, r *lambdaRun) bool {
+func (l *Runner) existingFunction(ctx context.Context, c Config, r *lambdaRun) bool {
 	r.function = c.FunctionName
 	out, err := l.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(c.FunctionName)})
 	if err != nil {
 		if ctx.Err() == nil {
 			d := invokeError(err)
-			d.Diagnosis = fmt.Sprintf("The launcher could not read function %s: %s.", c.FunctionName, apiMessage(err))
+			d.Diagnosis = fmt.Sprintf("The launcher could not read function %s: %s.", c.FunctionName, launch.APIMessage(err))
 			r.diags, r.notTested = []stopped.Diagnosis{d}, true
 		}
 		return false
@@ -310,7 +314,7 @@ func (l *Launcher) existingFunction(ctx context.Context, c LambdaConfig, r *lamb
 // waitActive waits with the SDK's FunctionActiveV2 waiter until the function is Active: Lambda
 // creates its network interface in the subnet meanwhile. A function that fails is the subnet's
 // diagnosis, translated from its StateReasonCode.
-func (l *Launcher) waitActive(ctx context.Context, r *lambdaRun) bool {
+func (l *Runner) waitActive(ctx context.Context, r *lambdaRun) bool {
 	left := time.Hour
 	if dl, ok := ctx.Deadline(); ok {
 		left = time.Until(dl)
@@ -319,7 +323,7 @@ func (l *Launcher) waitActive(ctx context.Context, r *lambdaRun) bool {
 		return false
 	}
 	w := lambda.NewFunctionActiveV2Waiter(l.Lambda, func(o *lambda.FunctionActiveV2WaiterOptions) {
-		o.MinDelay, o.MaxDelay = l.pollFirst(), max(l.pollMax(), l.pollFirst())
+		o.MinDelay, o.MaxDelay = l.PollFirstOr(), max(l.PollMaxOr(), l.PollFirstOr())
 	})
 	err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(r.function)}, left)
 	if err == nil {
@@ -344,14 +348,14 @@ func (l *Launcher) waitActive(ctx context.Context, r *lambdaRun) bool {
 	conf := out.Configuration
 	r.status = strings.ToUpper(string(conf.State))
 	r.diags = []stopped.Diagnosis{stateDiagnosis(r, string(conf.StateReasonCode), aws.ToString(conf.StateReason))}
-	l.progress("%s: function %s is %s: %s", r.subnet, r.function, conf.State, aws.ToString(conf.StateReason))
+	l.Progressf("%s: function %s is %s: %s", r.subnet, r.function, conf.State, aws.ToString(conf.StateReason))
 	return false
 }
 
 // deleteFunctions deletes every function the launch created, concurrently, each with a fresh
 // bounded context: the launch's own may be over (interrupt, deadline). A function that cannot
 // be deleted is its subnet's diagnosis, with the command that deletes it.
-func (l *Launcher) deleteFunctions(runs []*lambdaRun) {
+func (l *Runner) deleteFunctions(runs []*lambdaRun) {
 	var wg sync.WaitGroup
 	for _, r := range runs {
 		if !r.created {
@@ -360,18 +364,18 @@ func (l *Launcher) deleteFunctions(runs []*lambdaRun) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), l.stopTimeout())
+			ctx, cancel := context.WithTimeout(context.Background(), l.StopTimeoutOr())
 			defer cancel()
 			_, err := l.Lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(r.function)})
 			var nf *lambdatypes.ResourceNotFoundException
 			switch {
 			case err == nil:
-				l.progress("%s: deleted function %s", r.subnet, r.function)
+				l.Progressf("%s: deleted function %s", r.subnet, r.function)
 			case errors.As(err, &nf): // never created: CreateFunction was cut short or refused
 			default:
-				l.progress("%s: DeleteFunction %s failed: %v", r.subnet, r.function, err)
+				l.Progressf("%s: DeleteFunction %s failed: %v", r.subnet, r.function, err)
 				r.diags = append(r.diags, stopped.Diagnosis{Verdict: checks.Warn, Error: checks.Classify(err), Cause: CauseLambda, Source: "launcher", Raw: stopped.Redact(err.Error()),
-					Diagnosis:   fmt.Sprintf("The launcher could not delete function %s: %s.", r.function, apiMessage(err)),
+					Diagnosis:   fmt.Sprintf("The launcher could not delete function %s: %s.", r.function, launch.APIMessage(err)),
 					Remediation: fmt.Sprintf("Delete it: aws lambda delete-function --function-name %s (and allow the launcher lambda:DeleteFunction).", r.function),
 				})
 			}
@@ -382,7 +386,7 @@ func (l *Launcher) deleteFunctions(runs []*lambdaRun) {
 
 // cutShort is the diagnosis of a subnet whose function had not answered when the launch's
 // context ended: an interrupt (parent ended) or the launch's --deadline.
-func (l *Launcher) cutShort(parent context.Context, deadline time.Duration, r *lambdaRun) stopped.Diagnosis {
+func (l *Runner) cutShort(parent context.Context, deadline time.Duration, r *lambdaRun) stopped.Diagnosis {
 	if parent.Err() != nil {
 		return stopped.Diagnosis{Verdict: checks.Fail, Error: stopped.Interrupted, Cause: stopped.CauseInterrupted, Source: "launcher",
 			Diagnosis:   fmt.Sprintf("The launch was interrupted while function %s was %s; it was deleted.", stopped.OrDash(r.function), strings.ToLower(r.status)),
@@ -419,7 +423,7 @@ func reportDiagnoses(rep *report.Report) []stopped.Diagnosis {
 // publicIPNote warns, when the task the launch reproduces had a public IP, that a public route
 // the function found black-holed may be the task's way out: an internet gateway carries a task
 // with assignPublicIp, never a function.
-func publicIPNote(origin *Origin, rep *report.Report) (stopped.Diagnosis, bool) {
+func publicIPNote(origin *launch.Origin, rep *report.Report) (stopped.Diagnosis, bool) {
 	if origin == nil || origin.AssignPublicIP != string(ecstypes.AssignPublicIpEnabled) {
 		return stopped.Diagnosis{}, false
 	}
@@ -439,18 +443,18 @@ func publicIPNote(origin *Origin, rep *report.Report) (stopped.Diagnosis, bool) 
 const CauseLambda = "lambda-function"
 
 // createError explains a CreateFunction the launcher was refused.
-func createError(err error, c LambdaConfig) stopped.Diagnosis {
+func createError(err error, c Config) stopped.Diagnosis {
 	d := stopped.Diagnosis{Verdict: checks.Fail, Cause: CauseLambda, Source: "create_function", Raw: stopped.Redact(err.Error())}
 	var ae smithy.APIError
 	code := checks.Classify(err)
 	switch {
 	case code == checks.AccessDenied:
 		d.Error = code
-		d.Diagnosis = fmt.Sprintf("The launcher may not create the probe's function: %s.", apiMessage(err))
+		d.Diagnosis = fmt.Sprintf("The launcher may not create the probe's function: %s.", launch.APIMessage(err))
 		d.Remediation = fmt.Sprintf("Allow the launcher's identity lambda:CreateFunction, lambda:GetFunction, lambda:InvokeFunction and lambda:DeleteFunction on functions named vpcprobe-*, and iam:PassRole on %s.", c.Role)
 	case code == checks.AuthFailed:
 		d.Error = code
-		d.Diagnosis = fmt.Sprintf("The launcher's credentials were refused: %s.", apiMessage(err))
+		d.Diagnosis = fmt.Sprintf("The launcher's credentials were refused: %s.", launch.APIMessage(err))
 		d.Remediation = "Check the launcher's AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, the pipeline's role) and the machine's clock."
 	case errors.As(err, &ae) && strings.Contains(ae.ErrorMessage(), "cannot be assumed by Lambda"):
 		d.Error = stopped.TaskConfig
@@ -475,14 +479,14 @@ func createError(err error, c LambdaConfig) stopped.Diagnosis {
 // invokeError explains an Invoke (or GetFunction) call the launcher was refused.
 func invokeError(err error) stopped.Diagnosis {
 	d := stopped.Diagnosis{Verdict: checks.Fail, Error: checks.Classify(err), Cause: CauseLambda, Source: "invoke", Raw: stopped.Redact(err.Error()),
-		Diagnosis:   fmt.Sprintf("The launcher could not invoke the function: %s.", apiMessage(err)),
+		Diagnosis:   fmt.Sprintf("The launcher could not invoke the function: %s.", launch.APIMessage(err)),
 		Remediation: "Allow the launcher's identity lambda:InvokeFunction and lambda:GetFunction on the function, and check its path to the Lambda API.",
 	}
 	return d
 }
 
 // functionError explains an invocation that answered a function error instead of a report.
-func functionError(payload []byte, c LambdaConfig) stopped.Diagnosis {
+func functionError(payload []byte, c Config) stopped.Diagnosis {
 	var doc struct{ ErrorType, ErrorMessage string }
 	json.Unmarshal(payload, &doc)
 	d := stopped.Diagnosis{Verdict: checks.Fail, Cause: CauseLambda, Source: "function_error", Raw: stopped.Redact(string(payload))}
@@ -555,4 +559,12 @@ func stateDiagnosis(r *lambdaRun, code, reason string) stopped.Diagnosis {
 		d.Remediation = fmt.Sprintf(s.remediation, r.function, r.subnet)
 	}
 	return d
+}
+
+// eventServices is the services event key of a Lambda launch, else the probe's default.
+func eventServices(ev map[string]any) string {
+	if s, ok := ev["services"].(string); ok && strings.TrimSpace(s) != "" {
+		return s
+	}
+	return catalogue.DefaultServices
 }
