@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -33,6 +34,7 @@ type Function struct {
 	Timeout       int // seconds
 	MemorySize    int // MB
 	Environment   map[string]string
+	Tags          map[string]string // CreateFunction's tags, as ListTags answers them
 	SubnetIDs     []string
 	GroupIDs      []string
 	Code          []byte // the zip
@@ -158,12 +160,16 @@ var lambdaProtocol = protocol{
 	deniedStatus:   http.StatusForbidden,
 }
 
-// lambdaPath is the prefix of every Lambda API path this fake answers.
-const lambdaPath = "/2015-03-31/functions"
+// lambdaPath is the prefix of every Lambda API path this fake answers but ListTags', which is
+// tagsPath followed by the function's ARN.
+const (
+	lambdaPath = "/2015-03-31/functions"
+	tagsPath   = "/2017-03-31/tags/"
+)
 
 // isLambdaRequest reports whether r is a Lambda API call: REST-JSON, routed by path.
 func isLambdaRequest(r *http.Request) bool {
-	return strings.HasPrefix(r.URL.Path, lambdaPath)
+	return strings.HasPrefix(r.URL.Path, lambdaPath) || strings.HasPrefix(r.URL.Path, tagsPath)
 }
 
 var (
@@ -176,6 +182,10 @@ func (s *Server) serveLambda(w http.ResponseWriter, r *http.Request, rec *Reques
 	rec.Service = "lambda"
 	rest := strings.TrimPrefix(r.URL.Path, lambdaPath)
 	var name, sub string
+	if arn, ok := strings.CutPrefix(r.URL.EscapedPath(), tagsPath); ok { // ListTags: the ARN is the path
+		name, _ = url.PathUnescape(arn)
+		sub, rest = "tags", ""
+	}
 	if rest != "" && rest != "/" {
 		parts := strings.SplitN(strings.TrimPrefix(rest, "/"), "/", 2)
 		name, _ = url.PathUnescape(parts[0])
@@ -188,6 +198,10 @@ func (s *Server) serveLambda(w http.ResponseWriter, r *http.Request, rec *Reques
 	switch {
 	case name == "" && r.Method == http.MethodPost:
 		op, action = (*Server).lambdaCreate, "CreateFunction"
+	case name == "" && r.Method == http.MethodGet:
+		op, action = (*Server).lambdaList, "ListFunctions"
+	case name != "" && sub == "tags" && r.Method == http.MethodGet:
+		op, action = (*Server).lambdaListTags, "ListTags"
 	case name != "" && sub == "" && r.Method == http.MethodGet:
 		op, action = (*Server).lambdaGet, "GetFunction"
 	case name != "" && sub == "configuration" && r.Method == http.MethodGet:
@@ -212,7 +226,7 @@ func (s *Server) serveLambda(w http.ResponseWriter, r *http.Request, rec *Reques
 		return
 	}
 	c := &call{r: r, body: body, who: who}
-	if action != "CreateFunction" {
+	if action != "CreateFunction" && action != "ListFunctions" {
 		name = s.lambdaName(name)
 		if aerr := c.authorize(s, "lambda:"+action, s.functionARN(name)); aerr != nil {
 			aerr.status = lambdaProtocol.deniedStatus
@@ -253,6 +267,7 @@ type createFunctionIn struct {
 	Code          struct{ ZipFile []byte }
 	Environment   *struct{ Variables map[string]string }
 	VpcConfig     *struct{ SubnetIds, SecurityGroupIds []string }
+	Tags          map[string]string
 }
 
 // functionConfiguration is Lambda's FunctionConfiguration document.
@@ -341,7 +356,7 @@ func (s *Server) lambdaCreate(w http.ResponseWriter, c *call, _ string) {
 	fn := &lambdaFn{Function: Function{
 		Name: in.FunctionName, ARN: fnARN, Role: in.Role, Runtime: in.Runtime, Handler: in.Handler,
 		Architectures: in.Architectures, Timeout: in.Timeout, MemorySize: in.MemorySize,
-		Code: in.Code.ZipFile, Region: cfg.Region,
+		Code: in.Code.ZipFile, Region: cfg.Region, Tags: in.Tags,
 		AccessKey: "ASIA" + strings.ToUpper(randomHex(8)), SecretKey: randomHex(20), SessionToken: randomHex(32),
 	}, lastModified: s.now().Format("2006-01-02T15:04:05.000-0700")}
 	sum := sha256.Sum256(in.Code.ZipFile)
@@ -543,4 +558,37 @@ func writeLambdaError(w http.ResponseWriter, e *apiError) {
 	setRequestID(w)
 	w.WriteHeader(e.status)
 	w.Write(b)
+}
+
+// lambdaList answers ListFunctions: every function, in one page (no Marker).
+func (s *Server) lambdaList(w http.ResponseWriter, _ *call, _ string) {
+	st := s.lambda()
+	st.mu.Lock()
+	out := struct{ Functions []functionConfiguration }{Functions: []functionConfiguration{}}
+	for _, fn := range st.fns {
+		out.Functions = append(out.Functions, s.configurationOf(fn, 0))
+	}
+	st.mu.Unlock()
+	slices.SortFunc(out.Functions, func(a, b functionConfiguration) int { return strings.Compare(a.FunctionName, b.FunctionName) })
+	writeLambdaJSON(w, http.StatusOK, out)
+}
+
+// lambdaListTags answers ListTags for a function's ARN.
+func (s *Server) lambdaListTags(w http.ResponseWriter, _ *call, name string) {
+	st := s.lambda()
+	st.mu.Lock()
+	fn, ok := st.fns[name]
+	var tags map[string]string
+	if ok {
+		tags = maps.Clone(fn.Tags)
+	}
+	st.mu.Unlock()
+	if !ok {
+		writeLambdaError(w, s.notFound(name))
+		return
+	}
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	writeLambdaJSON(w, http.StatusOK, struct{ Tags map[string]string }{tags})
 }

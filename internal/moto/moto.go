@@ -43,6 +43,8 @@ const (
 	Region    = "eu-west-1"
 	AccessKey = "AKIDTEST"
 	SecretKey = "secret"
+	// Account is moto's default account: the one the test credentials act in.
+	Account = "123456789012"
 )
 
 // Budgets of Run, Close and Config's client.

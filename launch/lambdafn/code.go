@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+
+	"github.com/vpcprobe/vpcprobe/needs"
 )
 
 // Lambda architectures, as CreateFunction's Architectures names them.
@@ -108,4 +111,26 @@ func ZipCode(z []byte) (string, error) {
 		return "", fmt.Errorf("lambda code: bootstrap: %w", err)
 	}
 	return arch, nil
+}
+
+// NeedsEvent is the probe's event for what a task definition needs (needs.Load, DescribeOrigin):
+// its services, its ECR image, its secrets and parameters, as the event keys the probe reads.
+func NeedsEvent(n *needs.Needs) map[string]any {
+	ev := map[string]any{}
+	if n == nil {
+		return ev
+	}
+	if len(n.Services) > 0 {
+		ev["services"] = strings.Join(n.Services, ",")
+	}
+	if n.Image != "" {
+		ev["image"] = n.Image
+	}
+	if len(n.Secrets) > 0 {
+		ev["secret"] = strings.Join(n.Secrets, ",")
+	}
+	if len(n.Parameters) > 0 {
+		ev["parameter"] = strings.Join(n.Parameters, ",")
+	}
+	return ev
 }

@@ -219,7 +219,9 @@ func (l *Runner) lambdaSubnet(ctx context.Context, c Config, r *lambdaRun) {
 			MemorySize:    aws.Int32(lambdaMemoryMB),
 			VpcConfig:     &lambdatypes.VpcConfig{SubnetIds: []string{r.subnet}, SecurityGroupIds: c.SecurityGroups},
 			Description:   aws.String("vpcprobe launch " + c.LaunchID + ": probes " + r.subnet + "; deleted when the launch ends"),
-			Tags:          map[string]string{"vpcprobe:launch-id": c.LaunchID, "vpcprobe:subnet": r.subnet},
+			Tags: map[string]string{"vpcprobe:launch-id": c.LaunchID, "vpcprobe:subnet": r.subnet,
+				// A function outliving this is a crashed launch's: SweepExpired deletes it.
+				ExpiresTag: l.Clock().Add(launch.OrDefault(c.Deadline, launch.DefaultDeadline) + timeout).UTC().Format(time.RFC3339)},
 		})
 		if err != nil {
 			if ctx.Err() == nil {
