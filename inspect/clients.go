@@ -3,6 +3,7 @@ package inspect
 import (
 	"context"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/route53resolver"
 )
@@ -35,6 +36,12 @@ type Clients struct {
 	EC2      EC2API
 	Resolver ResolverAPI
 	Region   string
+}
+
+// NewClients returns the clients inspect reads with, from cfg: one place that knows every API
+// inspect calls.
+func NewClients(cfg aws.Config) *Clients {
+	return &Clients{EC2: ec2.NewFromConfig(cfg), Resolver: route53resolver.NewFromConfig(cfg), Region: cfg.Region}
 }
 
 var (

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/inspect"
+	"github.com/vpcprobe/vpcprobe/internal/respondertest"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/stopped"
 )
@@ -81,10 +82,10 @@ func TestHandleNotFailedStart(t *testing.T) {
 // group through a probe function, joined with the VPC's configuration (no ecr.api endpoint
 // explains the timeout), written to the log group and put on EventBridge; the function is gone.
 func TestHandleOne(t *testing.T) {
-	w := newWorld(t, 1)
-	task := w.service("shop-web", w.subnets[0])
-	r := w.responder()
-	d, err := r.Handle(context.Background(), w.event("e-1", task, "shop-web", w.subnets[0]))
+	w := respondertest.New(t, 1)
+	task := w.Service("shop-web", w.Subnets[0])
+	r := newResponder(t, w)
+	d, err := r.Handle(context.Background(), w.Event("e-1", task, "shop-web", w.Subnets[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,18 +94,18 @@ func TestHandleOne(t *testing.T) {
 	if d.Verdict != checks.Fail || d.Probe == nil || !d.Probe.Ran || d.Probe.Skipped != "" || d.Launch == nil {
 		t.Fatalf("diagnosis %+v, probe %+v", d, d.Probe)
 	}
-	if !slices.Equal(d.SecurityGroups, []string{w.group}) || d.Subnet != w.subnets[0] || d.Service != "shop-web" {
-		t.Errorf("reproduced in %s with %v (service %q), want %s with %s", d.Subnet, d.SecurityGroups, d.Service, w.subnets[0], w.group)
+	if !slices.Equal(d.SecurityGroups, []string{w.Group}) || d.Subnet != w.Subnets[0] || d.Service != "shop-web" {
+		t.Errorf("reproduced in %s with %v (service %q), want %s with %s", d.Subnet, d.SecurityGroups, d.Service, w.Subnets[0], w.Group)
 	}
 	s := d.Launch.Subnets[0]
 	if s.Inspection == nil || len(s.Inspection.Services) != 1 ||
 		!slices.ContainsFunc(s.Inspection.Services[0].Findings, func(f inspect.Finding) bool { return f.Code == inspect.CodeEndpointMissing }) {
 		t.Errorf("joined %+v", s.Inspection)
 	}
-	if left := w.fake.Functions(); len(left) != 0 {
+	if left := w.Fake.Functions(); len(left) != 0 {
 		t.Errorf("functions left: %v", left)
 	}
-	if got := w.logged(t, d.LogStream); !strings.Contains(got, `"CloudWatchMetrics"`) || !strings.Contains(got, `"Subnet":"`+w.subnets[0]+`"`) {
+	if got := w.Logged(d.LogStream); !strings.Contains(got, `"CloudWatchMetrics"`) || !strings.Contains(got, `"Subnet":"`+w.Subnets[0]+`"`) {
 		t.Errorf("log event %.300s", got)
 	}
 }
@@ -115,22 +116,22 @@ func TestHandleOne(t *testing.T) {
 // subnet's probe, and no function left. It prints the time from the first event to the last report.
 func TestBurst(t *testing.T) {
 	const subnets, perSubnet, retries, concurrency = 10, 5, 4, 25
-	w := newWorld(t, subnets)
+	w := respondertest.New(t, subnets)
 	type ev struct {
 		payload []byte
 		subnet  string
 	}
 	var events []ev
-	for i, subnet := range w.subnets {
+	for i, subnet := range w.Subnets {
 		for j := range perSubnet {
 			name := fmt.Sprintf("svc-%02d-%d", i, j)
-			task := w.service(name, subnet)
+			task := w.Service(name, subnet)
 			for k := range retries {
-				events = append(events, ev{w.event(fmt.Sprintf("e-%s-%d", name, k), task, name, subnet), subnet})
+				events = append(events, ev{w.Event(fmt.Sprintf("e-%s-%d", name, k), task, name, subnet), subnet})
 			}
 		}
 	}
-	r := w.responder()
+	r := newResponder(t, w)
 	start := time.Now()
 	var mu sync.Mutex
 	var diags []*Diagnosis
@@ -153,14 +154,14 @@ func TestBurst(t *testing.T) {
 	}
 	wg.Wait()
 	took := time.Since(start)
-	created := w.fake.FunctionsCreated()
+	created := w.Fake.FunctionsCreated()
 	t.Logf("burst: %d events, %d live probes, %s from the first event to the last report", len(events), len(created), took.Round(time.Millisecond))
 	fmt.Printf("burst: %d events for %d services in %d subnets: %d live probes, %s from the first event to the last report\n",
 		len(events), subnets*perSubnet, subnets, len(created), took.Round(time.Millisecond))
 	if len(created) > subnets {
 		t.Errorf("%d probe functions created, want at most %d: %v", len(created), subnets, created)
 	}
-	if left := w.fake.Functions(); len(left) != 0 {
+	if left := w.Fake.Functions(); len(left) != 0 {
 		t.Errorf("functions left: %v", left)
 	}
 	owners := map[string]string{} // subnet → run id of its probe

@@ -13,13 +13,14 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+	"github.com/vpcprobe/vpcprobe/responder"
 )
 
 // documentedEnv are the VPCPROBE_* variables that are no flag of any subcommand but are
 // documented, and so never warned about. Keep them here, and only here.
-var documentedEnv = []string{
+var documentedEnv = append([]string{
 	"VPCPROBE_RUN_ID", // set by launch in each task it starts (the probe's --run-id)
-}
+}, responder.EnvNames...) // the responder's function settings (its template sets them)
 
 // envPrefixOf is the prefix of the variables of a flag set's flags: VPCPROBE_ for the probe
 // ("vpcprobe"), VPCPROBE_LAUNCH_ for "vpcprobe launch", VPCPROBE_EXPLAIN_STOPPED_ for

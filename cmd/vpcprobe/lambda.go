@@ -24,6 +24,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/launch/lambdafn"
 	"github.com/vpcprobe/vpcprobe/probe"
 	"github.com/vpcprobe/vpcprobe/report"
+	"github.com/vpcprobe/vpcprobe/responder"
 )
 
 // lambdaRuntimeVar is set by Lambda in a function's environment: the Runtime API's address.
@@ -54,7 +55,7 @@ func inLambda(getenv func(string) (string, bool)) bool {
 func runLambda(getenv func(string) (string, bool), stderr io.Writer) int {
 	addr, _ := getenv(lambdaRuntimeVar)
 	// The handler's bytes are posted as they are: the response is exactly what --output json prints.
-	err := lambdaruntime.Serve(context.Background(), addr, lambdaHandler{getenv: getenv}.Invoke)
+	err := lambdaruntime.Serve(context.Background(), addr, lambdaHandler{getenv: getenv, stderr: stderr}.Invoke)
 	fmt.Fprintf(stderr, "vpcprobe: %v\n", err)
 	return exitUntested
 }
@@ -63,10 +64,15 @@ func runLambda(getenv func(string) (string, bool), stderr io.Writer) int {
 type lambdaHandler struct {
 	w      world
 	getenv func(string) (string, bool)
+	stderr io.Writer // the function's log
 }
 
-// Invoke answers one invocation: the JSON report, or a function error naming the bad key.
+// Invoke answers one invocation: the JSON report, or a function error naming the bad key. An
+// EventBridge event from ECS is the responder's (responder.go).
 func (h lambdaHandler) Invoke(ctx context.Context, event []byte) ([]byte, error) {
+	if responder.IsEvent(event) {
+		return h.w.respond(ctx, event, h.getenv, h.stderr)
+	}
 	started := time.Now()
 	p, err := h.w.lambdaProber(ctx, event, h.getenv, started)
 	if err != nil {

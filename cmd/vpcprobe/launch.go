@@ -21,9 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/route53resolver"
 	"github.com/spf13/pflag"
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
@@ -340,7 +338,7 @@ func (o *launchOptions) inspectClients(cfg aws.Config) *inspect.Clients {
 	if !o.inspect {
 		return nil
 	}
-	return &inspect.Clients{EC2: ec2.NewFromConfig(cfg), Resolver: route53resolver.NewFromConfig(cfg), Region: cfg.Region}
+	return inspect.NewClients(cfg)
 }
 
 // exitFor is the exit status of a run that ended with err before it measured anything: 3 when
