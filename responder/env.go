@@ -34,7 +34,8 @@ var EnvNames = []string{EnvTable, EnvLogGroup, EnvProbeRole, EnvEventBus, EnvWin
 // ConfigFromEnv reads the responder's settings. The error names the variable and the fix.
 func ConfigFromEnv(getenv func(string) (string, bool)) (Config, error) {
 	get := func(name string) string { v, _ := getenv(name); return v }
-	c := Config{Table: get(EnvTable), LogGroup: get(EnvLogGroup), Role: get(EnvProbeRole), EventBus: get(EnvEventBus), Region: get("AWS_REGION")}
+	c := Config{Table: get(EnvTable), LogGroup: get(EnvLogGroup), Role: get(EnvProbeRole), EventBus: get(EnvEventBus), Region: get("AWS_REGION"),
+		Name: get("AWS_LAMBDA_FUNCTION_NAME")}
 	for name, v := range map[string]string{EnvTable: c.Table, EnvLogGroup: c.LogGroup, EnvProbeRole: c.Role} {
 		if v == "" {
 			return c, fmt.Errorf("%s: required: the responder's deployment sets it (taskdef/template.json, deploy/terraform/responder)", name)

@@ -12,6 +12,7 @@ import (
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // EventBridge is the part of the EventBridge client the responder calls.
@@ -97,8 +98,8 @@ func (d *Diagnosis) fit(limit int) ([]byte, error) {
 	return nil, fmt.Errorf("responder: the diagnosis of %s does not fit an event even trimmed (%d bytes)", d.TaskARN, len(b))
 }
 
-// Namespace is the CloudWatch namespace of the responder's metrics, the probe's own.
-const Namespace = "vpcprobe"
+// Namespace is the CloudWatch namespace of the responder's metrics: the probe's own.
+const Namespace = report.MetricNamespace
 
 // Metric names, with the dimensions Cluster, Service and Subnet (Service "none" for a standalone
 // task): one failed start, and whether its invocation ran the live probe.
@@ -109,8 +110,9 @@ const (
 
 // Deliver writes the diagnosis to group/stream as one event carrying Embedded Metric Format
 // metadata: a failed start (and a live probe, when this event's invocation ran it) counted by
-// cluster, service and subnet.
-func Deliver(ctx context.Context, client Logs, group, stream string, d *Diagnosis, at time.Time) error {
+// cluster, service and subnet, and by responder (its function's name: the region's total, which
+// the template's diagnoses-per-hour alarm watches).
+func Deliver(ctx context.Context, client Logs, group, stream, responder string, d *Diagnosis, at time.Time) error {
 	_, err := client.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)})
 	var exists *logstypes.ResourceAlreadyExistsException
 	if err != nil && !errors.As(err, &exists) {
@@ -138,12 +140,13 @@ func Deliver(ctx context.Context, client Logs, group, stream string, d *Diagnosi
 	}
 	fields["type"] = "diagnosis"
 	fields["Cluster"], fields["Service"], fields["Subnet"] = orNone(d.Cluster), service, subnet
+	fields["Responder"] = orNone(responder)
 	fields[MetricFailedStarts], fields[MetricLiveProbes] = 1, probes
 	fields["_aws"] = map[string]any{
 		"Timestamp": at.UnixMilli(),
 		"CloudWatchMetrics": []any{map[string]any{
 			"Namespace":  Namespace,
-			"Dimensions": [][]string{{"Cluster", "Service", "Subnet"}},
+			"Dimensions": [][]string{{"Cluster", "Service", "Subnet"}, {"Responder"}},
 			"Metrics":    []any{map[string]string{"Name": MetricFailedStarts, "Unit": "Count"}, map[string]string{"Name": MetricLiveProbes, "Unit": "Count"}},
 		}},
 	}

@@ -83,6 +83,7 @@ type Config struct {
 	EventBus      string // where "vpcprobe Diagnosis" events go (default "default")
 	Region        string
 	Account       string
+	Name          string // the responder's function name: the metrics' Responder dimension
 }
 
 // Defaults.
@@ -158,7 +159,7 @@ func (r *Responder) Handle(ctx context.Context, payload []byte) (*Diagnosis, err
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupReserve/2)
 	defer cancel()
 	var errs []error
-	if err := Deliver(wctx, r.Logs, r.LogGroup, d.LogStream, d, r.Shared.Clock()); err != nil {
+	if err := Deliver(wctx, r.Logs, r.LogGroup, d.LogStream, r.Name, d, r.Shared.Clock()); err != nil {
 		errs = append(errs, err)
 	}
 	if err := Publish(wctx, r.Events, orString(r.EventBus, "default"), d, r.Shared.Clock()); err != nil {
@@ -308,3 +309,27 @@ func orString(s, def string) string {
 }
 
 func ctxDone(ctx context.Context) bool { return ctx.Err() != nil }
+
+// Actions are the IAM actions the responder calls, besides inspect's (inspect.Actions): the
+// template's and the Terraform module's responder role allow exactly these and inspect's (tests
+// of taskdef hold them so), and a test of this package records every call a diagnosis makes.
+var Actions = []string{
+	"dynamodb:DeleteItem",
+	"dynamodb:GetItem",
+	"dynamodb:PutItem",
+	"dynamodb:UpdateItem",
+	"ecs:DescribeServices",
+	"ecs:DescribeTaskDefinition",
+	"ecs:DescribeTasks",
+	"events:PutEvents",
+	"iam:PassRole", // CreateFunction passes the probe functions' role
+	"lambda:CreateFunction",
+	"lambda:DeleteFunction",
+	"lambda:GetFunction",
+	"lambda:InvokeFunction",
+	"lambda:ListFunctions",
+	"lambda:ListTags",
+	"lambda:TagResource", // CreateFunction with tags
+	"logs:CreateLogStream",
+	"logs:PutLogEvents",
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -12,8 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/inspect"
+	"github.com/vpcprobe/vpcprobe/internal/moto"
 	"github.com/vpcprobe/vpcprobe/internal/respondertest"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/stopped"
@@ -189,6 +197,41 @@ func TestBurst(t *testing.T) {
 		}
 		if d.Probe.RunID == "" || d.Probe.RunID != owners[d.Subnet] {
 			t.Errorf("event %s links to %q, want its subnet's probe %q (skipped: %s)", d.EventID, d.Probe.RunID, owners[d.Subnet], d.Probe.Skipped)
+		}
+	}
+}
+
+// TestActions: every call a diagnosis makes (a failed start probed live and joined with the
+// configuration, then a second event of the same cause) is an action of Actions or inspect's, so
+// the deployed role, which allows exactly those, lets the responder do its work.
+func TestActions(t *testing.T) {
+	w := respondertest.New(t, 1)
+	task := w.Service("shop-web", w.Subnets[0])
+	var mu sync.Mutex
+	called := map[string]bool{}
+	record := func(action string) { mu.Lock(); called[action] = true; mu.Unlock() }
+	r := newResponder(t, w)
+	cfg := respondertest.Recording(w.Cfg, record)
+	r.ECS = ecs.NewFromConfig(respondertest.Recording(w.Moto.Config(&http.Client{Transport: moto.FixECS(http.DefaultTransport)}), record))
+	r.DynamoDB, r.Logs, r.Events = dynamodb.NewFromConfig(cfg), cloudwatchlogs.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg)
+	r.Shared.Inspect = inspect.NewClients(cfg)
+	r.Lambda = lambda.New(w.Lambda.Options(), func(o *lambda.Options) {
+		o.APIOptions = append(o.APIOptions, respondertest.Recording(aws.Config{}, record).APIOptions...)
+	})
+	for _, id := range []string{"e-1", "e-2"} {
+		if _, err := r.Handle(context.Background(), w.Event(id, task, "shop-web", w.Subnets[0])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allowed := append(slices.Clone(Actions), inspect.Actions...)
+	for action := range called {
+		if !slices.Contains(allowed, action) {
+			t.Errorf("the responder called %s, which Actions does not list", action)
+		}
+	}
+	for _, want := range []string{"ecs:DescribeTasks", "lambda:CreateFunction", "lambda:InvokeFunction", "lambda:DeleteFunction", "dynamodb:PutItem", "events:PutEvents", "logs:PutLogEvents", "lambda:ListFunctions"} {
+		if !called[want] {
+			t.Errorf("%s was not called: the recording is broken", want)
 		}
 	}
 }

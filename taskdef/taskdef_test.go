@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/vpcprobe/vpcprobe/inspect"
+	"github.com/vpcprobe/vpcprobe/responder"
 )
 
 // The probe's command line, learned from `vpcprobe --help` of the binary built from this tree, so
@@ -850,6 +851,7 @@ type template struct {
 		AllowedPattern     string
 		MinValue, MaxValue any
 	}
+	Rules      map[string]any
 	Conditions map[string]any
 	Resources  map[string]struct {
 		Type       string
@@ -873,6 +875,7 @@ var pseudo = map[string]bool{
 
 // attributes are the Fn::GetAtt attributes of the resource types the template may use.
 var attributes = map[string][]string{
+	"AWS::DynamoDB::Table":     {"Arn", "StreamArn"},
 	"AWS::IAM::Role":           {"Arn", "RoleId"},
 	"AWS::Logs::LogGroup":      {"Arn"},
 	"AWS::ECS::TaskDefinition": {"TaskDefinitionArn"},
@@ -1071,8 +1074,10 @@ func TestTemplateContents(t *testing.T) {
 	for _, name := range keys(tpl.Resources) {
 		byType[tpl.Resources[name].Type] = append(byType[tpl.Resources[name].Type], name)
 	}
-	for typ, n := range map[string]int{"AWS::Logs::LogGroup": 1, "AWS::IAM::Role": 4, "AWS::ECS::TaskDefinition": 1, "AWS::Scheduler::Schedule": 1,
-		"AWS::Lambda::Function": 1, "AWS::Events::Rule": 1, "AWS::Lambda::Permission": 1} {
+	// The responder (HasResponder) adds two log groups, two roles, a function, a rule, a
+	// permission and a table.
+	for typ, n := range map[string]int{"AWS::Logs::LogGroup": 3, "AWS::IAM::Role": 6, "AWS::ECS::TaskDefinition": 1, "AWS::Scheduler::Schedule": 1,
+		"AWS::Lambda::Function": 2, "AWS::Events::Rule": 2, "AWS::Lambda::Permission": 2, "AWS::DynamoDB::Table": 1} {
 		if len(byType[typ]) != n {
 			t.Errorf("%d resources of type %s, want %d", len(byType[typ]), typ, n)
 		}
@@ -1083,9 +1088,11 @@ func TestTemplateContents(t *testing.T) {
 		service string
 		actions []string
 	}{
-		"TaskRole":      {"ecs-tasks.amazonaws.com", sorted(append(slices.Clone(taskRolePolicies["iam/task-role-report.json"]), taskRolePolicies["iam/task-role-image.json"]...))},
-		"ExecutionRole": {"ecs-tasks.amazonaws.com", sorted(executionRoleActions)},
-		"SchedulerRole": {"scheduler.amazonaws.com", []string{"ecs:RunTask", "iam:PassRole"}},
+		"TaskRole":           {"ecs-tasks.amazonaws.com", sorted(append(slices.Clone(taskRolePolicies["iam/task-role-report.json"]), taskRolePolicies["iam/task-role-image.json"]...))},
+		"ExecutionRole":      {"ecs-tasks.amazonaws.com", sorted(executionRoleActions)},
+		"SchedulerRole":      {"scheduler.amazonaws.com", []string{"ecs:RunTask", "iam:PassRole"}},
+		"ResponderRole":      {"lambda.amazonaws.com", sorted(append(slices.Clone(responder.Actions), inspect.Actions...))},
+		"ResponderProbeRole": {"lambda.amazonaws.com", sorted(append(slices.Clone(lambdaVPCActions), "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"))},
 		"LambdaRole": {"lambda.amazonaws.com", sorted(append(append(slices.Clone(lambdaVPCActions),
 			taskRolePolicies["iam/task-role-report.json"]...), taskRolePolicies["iam/task-role-image.json"]...))},
 	}
@@ -1167,8 +1174,11 @@ func TestTemplateContents(t *testing.T) {
 		}
 		dims, _ := json.Marshal(a["Dimensions"])
 		want := `[{"Name":"Cluster","Value":{"Ref":"ClusterName"}}]`
-		if tpl.Resources[name].Condition == "HasLambda" {
+		switch tpl.Resources[name].Condition {
+		case "HasLambda":
 			want = `[{"Name":"Cluster","Value":"none"}]` // report.ClusterName outside an ECS task
+		case "HasResponder":
+			want = `[{"Name":"Responder","Value":{"Fn::Sub":"${AWS::StackName}-vpcprobe-responder"}}]` // the function's name
 		}
 		if string(dims) != want {
 			t.Errorf("alarm %s: dimensions %s, want %s", name, dims, want)

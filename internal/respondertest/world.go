@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -25,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
@@ -199,4 +201,30 @@ func (w *World) Invoked() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return slices.Clone(w.invoked)
+}
+
+// Recording returns moto's configuration with every call's IAM action (service prefix and
+// operation, in IAM's spelling) sent to record.
+func Recording(cfg aws.Config, record func(action string)) aws.Config {
+	cfg.APIOptions = append(slices.Clone(cfg.APIOptions), func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("respondertest.record",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				record(iamAction(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)))
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+	})
+	return cfg
+}
+
+// iamAction is the IAM action of an SDK operation: the service's IAM prefix, and the operation's
+// name but where IAM names it otherwise (Lambda's Invoke is lambda:InvokeFunction).
+func iamAction(serviceID, op string) string {
+	prefix := map[string]string{"CloudWatch Logs": "logs", "EventBridge": "events", "Route53Resolver": "route53resolver"}[serviceID]
+	if prefix == "" {
+		prefix = strings.ToLower(strings.ReplaceAll(serviceID, " ", ""))
+	}
+	if prefix == "lambda" && op == "Invoke" {
+		op = "InvokeFunction"
+	}
+	return prefix + ":" + op
 }
