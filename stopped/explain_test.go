@@ -96,7 +96,10 @@ func TestExplainReason(t *testing.T) {
 	if e.Verdict != checks.Fail || len(e.Diagnoses) != 1 || e.Diagnoses[0].Service != "ssm" || e.Diagnoses[0].EndpointService != "com.amazonaws.us-gov-west-1.ssm" {
 		t.Errorf("ssm timeout: %+v", e)
 	}
-	if e := ExplainReason("Essential container in task exited", ""); e.Verdict != checks.Skip || len(e.Diagnoses) != 0 {
+	// Without an exit code, an exit is "not the network" and says where to read the code; it is
+	// no failure either way (skip).
+	if e := ExplainReason("Essential container in task exited", ""); e.Verdict != checks.Skip || len(e.Diagnoses) != 1 ||
+		e.Diagnoses[0].Cause != CauseNotNetwork || e.Diagnoses[0].Service != "" || e.Diagnoses[0].Command == "" {
 		t.Errorf("exit without a code: %+v", e)
 	}
 }
