@@ -188,7 +188,7 @@ var classes = []class{
 		facts:     []string{"file system"}},
 	{name: "efs-network", words: efsWords, cause: CauseEFS, service: "efs", code: checks.Timeout,
 		diagnosis: "The task never ran: the NFS connection to {fs}'s mount target failed (timed out or reset): {raw}.",
-		fix:       "Allow inbound NFS, TCP 2049, from the task's security group (or subnet CIDR) in the security group of the file system's mount target in the task's availability zone, outbound TCP 2049 in the task's security group, and TCP 2049 plus the return ports in both subnets' network ACLs; with encryption in transit, efs-utils also needs TCP 2049 only.",
+		fix:       "Allow inbound NFS, TCP 2049, from the task's security group (or subnet CIDR) in the security group of the file system's mount target in the task's availability zone, outbound TCP 2049 in the task's security group, and TCP 2049 plus the return ports in both subnets' network ACLs (encryption in transit uses TCP 2049 too).",
 		command:   "aws efs describe-mount-targets --file-system-id {fs_id}",
 		facts:     []string{"file system"}},
 
@@ -237,7 +237,7 @@ var classes = []class{
 	// --- iam:PassRole for RunTask ---
 	{name: "passrole", words: rx(`not authorized to perform:? iam:passrole`), cause: CausePassRole, code: checks.AccessDenied,
 		diagnosis: "The task was never started: {principal} may not pass the role {passed_role} to ECS (iam:PassRole); {denied_by}.",
-		fix:       "{allow} Scope it to arn:aws:iam::<account>:role/{passed_role} with the condition iam:PassedToService ecs-tasks.amazonaws.com (or ecs.amazonaws.com for the infrastructure role).{mi_note}",
+		fix:       "{allow} Scope it to arn:aws:iam::{account}:role/{passed_role} with the condition iam:PassedToService ecs-tasks.amazonaws.com (or ecs.amazonaws.com for the infrastructure role).{mi_note}",
 		facts:     []string{"principal", "passed role", "policy kind"}},
 
 	// --- placement and the network interface ---

@@ -135,7 +135,7 @@ func readReason(reason, region, account string) *facts {
 		f.platform = m
 	}
 	if m := lookup.FindStringSubmatch(reason); m != nil {
-		f.lookup, f.dnsServer = strings.TrimSuffix(m[1], "."), strings.TrimRight(m[2], ".")
+		f.lookup, f.dnsServer = strings.TrimSuffix(m[1], "."), strings.TrimRight(m[2], ".:")
 	}
 	f.registry, f.regKind = registryOf(f)
 	return f

@@ -41,7 +41,7 @@ var policyKinds = []policyKind{
 		"The resource's policy (repository policy, secret resource policy, bucket policy or key policy) must allow {action} for {principal}; its owner changes it (across accounts, both the role's policy and the resource's must allow it)."},
 	{"identity", rx(`no identity-based policy allows`),
 		"no policy attached to {principal} allows {action}",
-		"Allow {action} in a policy attached to {principal} (aws iam put-role-policy, or a managed policy such as AmazonECSTaskExecutionRolePolicy)."},
+		"Allow {action} in a policy attached to {principal} (an inline policy, or a managed one attached to it)."},
 }
 
 // policyDefault is the policy row of a denial that names no policy kind.

@@ -425,26 +425,31 @@ func (f *facts) phrase(name string) string {
 		}
 		return f.phrase("host")
 	case "dns_server_note":
-		if f.dnsServer != "" {
-			return " (the resolver asked: " + f.dnsServer + ")"
+		switch {
+		case f.dnsServer == "":
+			return ""
+		case f.truncated && strings.HasSuffix(f.reason, f.dnsServer+"..."):
+			return " (the resolver asked: " + f.dnsServer + "…, as far as the reason goes)"
 		}
-		return ""
+		return " (the resolver asked: " + f.dnsServer + ")"
+	case "account":
+		return OrText(f.account, "<account>")
 	case "cluster":
 		return OrText(f.ctx.cluster, "<cluster>")
 	case "task":
 		return OrText(f.ctx.task, "<task>")
 	case "mi_note":
-		if f.passed != "" && !strings.HasPrefix(f.passed, "ecsInstanceRole") && miRole.MatchString(f.passed+" "+f.principal) {
-			return " With ECS Managed Instances and the AmazonECSInfrastructureRolePolicyForManagedInstances policy, the instance role's name must start with ecsInstanceRole: that policy allows iam:PassRole only on arn:aws:iam::*:role/ecsInstanceRole*; rename the role (or its copy) or give the infrastructure role a policy that allows iam:PassRole on " + f.passed + "."
+		if f.passed != "" && !strings.HasPrefix(f.passed, "ecsInstanceRole") && miRole.MatchString(f.passed) {
+			return " With ECS Managed Instances and the AmazonECSInfrastructureRolePolicyForManagedInstances policy, the instance role's name must start with ecsInstanceRole: that policy allows iam:PassRole (to ec2.amazonaws.com) only on arn:aws:iam::*:role/ecsInstanceRole*; use a role (and instance profile) named so, or give the infrastructure role a policy that allows iam:PassRole on " + f.passed + "."
 		}
 		return ""
 	}
 	panic("stopped: a template names an unknown fact: " + name)
 }
 
-// miRole finds the names of ECS Managed Instances' roles: an instance role passed by the
-// infrastructure role.
-var miRole = rx(`instance|infrastructure`)
+// miRole finds the name of an instance role: the role ECS Managed Instances' infrastructure
+// role passes to EC2.
+var miRole = rx(`instance`)
 
 // deniedAction is the IAM action a denial names, else the one the step calls.
 func (f *facts) deniedAction() string {
