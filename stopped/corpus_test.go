@@ -224,3 +224,28 @@ func TestClassTableCovered(t *testing.T) {
 	}
 	_ = checks.Fail
 }
+
+// TestREADMEListsEveryRow: stopped/README.md's ERRORS section has one line per row, in the
+// table's order.
+func TestREADMEListsEveryRow(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errs, _ := strings.Cut(string(b), "## Errors")
+	_, block, _ := strings.Cut(errs, "```\n")
+	block, _, _ = strings.Cut(block, "```")
+	var listed []string
+	for _, line := range strings.Split(block, "\n") {
+		if f := strings.Fields(line); len(f) > 2 && !strings.HasPrefix(line, " ") && regexp.MustCompile(`^[a-z][a-z-]+$`).MatchString(f[0]) {
+			listed = append(listed, f[0])
+		}
+	}
+	var rows []string
+	for _, r := range classes {
+		rows = append(rows, r.name)
+	}
+	if strings.Join(listed, " ") != strings.Join(rows, " ") {
+		t.Errorf("README lists\n%v\nthe table has\n%v", listed, rows)
+	}
+}
