@@ -312,6 +312,9 @@ func WriteDiagnosis(b *bytes.Buffer, indent string, d Diagnosis, notes ...string
 	if d.Remediation != "" {
 		fmt.Fprintf(b, "%s  fix: %s\n", indent, d.Remediation)
 	}
+	if d.Command != "" {
+		fmt.Fprintf(b, "%s  next: %s\n", indent, d.Command)
+	}
 	for _, n := range notes {
 		if n != "" {
 			fmt.Fprintf(b, "%s  %s\n", indent, n)
