@@ -240,6 +240,12 @@ var classes = []class{
 		fix:       "{allow} Scope it to arn:aws:iam::{account}:role/{passed_role} with the condition iam:PassedToService ecs-tasks.amazonaws.com (or ecs.amazonaws.com for the infrastructure role).{mi_note}",
 		facts:     []string{"principal", "passed role", "policy kind"}},
 
+	// --- ECS Managed Instances: the infrastructure role ---
+	{name: "managed-instances", words: rx(`serviceaccessdeniedexception|ecsinfrastructurerole\[`), cause: CauseManagedInstances, code: checks.AccessDenied,
+		diagnosis: "This is not the network: ECS could not use the Managed Instances capacity provider's infrastructure role (ServiceAccessDeniedException): it cannot assume the role yet, or the role may not launch the instances: {raw}.",
+		fix:       "Check the infrastructure role's trust policy (ecs.amazonaws.com may assume it) and that it has AmazonECSInfrastructureRolePolicyForManagedInstances (ec2:CreateFleet and the rest); with that policy the instance profile's role name must start with ecsInstanceRole, since the policy allows iam:PassRole only on arn:aws:iam::*:role/ecsInstanceRole*. A role created seconds before may not have propagated yet: retry after a minute.",
+		command:   "aws ecs describe-capacity-providers --query 'capacityProviders[].managedInstancesProvider.[infrastructureRoleArn,instanceLaunchTemplate.ec2InstanceProfileArn]'"},
+
 	// --- placement and the network interface ---
 	{name: "network-interface", cause: CauseENI, code: NetworkInterface,
 		words:     rx(`network interface|resource:eni|(?-i:\bENI\b)|free addresses|insufficientfreeaddresses|free ip address`),

@@ -61,10 +61,12 @@ const (
 	CauseEFS           = "efs"                  // an EFS volume's mount
 	CausePassRole      = "pass-role"            // the caller of RunTask may not pass a role to ECS
 	CauseAWSService    = "aws-service"          // another AWS call of the platform (the ECS agent's, …)
+	// CauseManagedInstances is ECS Managed Instances' infrastructure role refused or not usable.
+	CauseManagedInstances = "managed-instances"
 )
 
 // notNetwork lists the causes whose answer is "this is not the network".
-var notNetwork = []string{CauseNotNetwork, CauseMemory, CauseStart, CauseExit, CauseCapacity, CauseStopped, CausePassRole}
+var notNetwork = []string{CauseNotNetwork, CauseMemory, CauseStart, CauseExit, CauseCapacity, CauseStopped, CausePassRole, CauseManagedInstances}
 
 // NotNetwork reports whether a diagnosis's cause is one that is not the network: such a
 // diagnosis names no service.
