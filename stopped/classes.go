@@ -56,12 +56,18 @@ var defaultAction = map[string]string{
 	CauseRegistryCreds: "secretsmanager:GetSecretValue",
 }
 
+// The phrases that name Secrets Manager and SSM Parameter Store as the secrets' source.
+const (
+	asmPhrases = `from asm|secrets manager|arn:[a-z-]+:secretsmanager:|secretsmanager:getsecretvalue`
+	ssmPhrases = `retrieve secrets? from ssm|systems manager|ssm parameter store|arn:[a-z-]+:ssm:|ssm:getparameters?\b|invalid ssm parameters`
+)
+
 // Words that name the steps, shared by the rows of a step.
 var (
 	loggerWords  = rx(`failed to validate logger args|failed to initialize logging driver|failed to create cloudwatch log stream|unable to get awslogs driver arguments|awslogs-[a-z-]+ is required|log opt '|for awslogs driver`)
-	asmWords     = rx(`from asm|secrets manager|arn:[a-z-]+:secretsmanager:|secretsmanager:getsecretvalue`)
-	ssmWords     = rx(`retrieve secrets? from ssm|systems manager|ssm parameter store|arn:[a-z-]+:ssm:|ssm:getparameters?\b|invalid ssm parameters`)
-	secretsWords = rx(asmWords.String()[4:] + `|` + ssmWords.String()[4:])
+	asmWords     = rx(asmPhrases)
+	ssmWords     = rx(ssmPhrases)
+	secretsWords = rx(asmPhrases + `|` + ssmPhrases)
 	layerWords   = rx(`starport-layer-bucket|redacted ecr url|httpreadseeker|httpreaderseeker|failed to copy`)
 	pullWords    = rx(`cannotpullcontainererror|pull image manifest|ref pull has been retried|failed to resolve ref|cannot pull|can't pull the image|pull access denied|error pulling image|inspect image has been retried|toomanyrequests|pull rate limit|api error \(404\)`)
 	efsWords     = rx(`efs utils|efs volumes|mount target ip address|mount\.nfs4?:`)
@@ -282,55 +288,57 @@ type path struct {
 	codes          []checks.Code
 	when           []string
 	diagnosis, fix string
+	// route: the diagnosis says where the connection went, so it carries the address and route.
+	route bool
 }
 
 // paths is the path table, first match wins.
 var paths = []path{
 	{"nxdomain", []checks.Code{checks.NXDomain}, nil,
 		"The task never ran: {what}: {host} does not resolve in this VPC.",
-		"Check the region in the task definition and the VPC's enableDnsSupport and enableDnsHostnames; look for a private hosted zone or Route 53 Resolver rule that covers the name without it."},
+		"Check the region in the task definition and the VPC's enableDnsSupport and enableDnsHostnames; look for a private hosted zone or Route 53 Resolver rule that covers the name without it.", false},
 	{"dns", []checks.Code{checks.DNSTimeout, checks.ServFail, checks.NoAnswer}, nil,
 		"The task never ran: {what}: the DNS lookup of {lookup_host} failed{dns_server_note}: no DNS server answered for it.",
-		"Turn on enableDnsSupport for this VPC; custom DNS servers (a DHCP option set) must answer, and forward AWS names to the VPC resolver (VPC CIDR base + 2)."},
+		"Turn on enableDnsSupport for this VPC; custom DNS servers (a DHCP option set) must answer, and forward AWS names to the VPC resolver (VPC CIDR base + 2).", false},
 	{"refused", []checks.Code{checks.Refused}, nil,
 		"The task never ran: {what}: {host} refused TCP 443{at_addr}: whatever answers at that address is not the AWS endpoint.",
-		"Find what owns the address {host} resolves to: a firewall rejecting HTTPS, or a DNS record (private hosted zone, Resolver rule) pointing it elsewhere."},
+		"Find what owns the address {host} resolves to: a firewall rejecting HTTPS, or a DNS record (private hosted zone, Resolver rule) pointing it elsewhere.", false},
 	{"tls", []checks.Code{checks.TLSUntrusted, checks.TLSHostname, checks.TLSHandshake}, nil,
 		"The task never ran: {what}: the TLS handshake with {host} failed ({code}): a proxy or firewall intercepts HTTPS on the way.",
-		"Let HTTPS to {host} through without inspection, or reach it through its interface endpoint."},
+		"Let HTTPS to {host} through without inspection, or reach it through its interface endpoint.", false},
 	{"throttled", []checks.Code{checks.Throttled}, nil,
 		"The task never ran: {what}: {host} throttled ECS's calls.",
-		"Start fewer tasks at once, or ask for a higher quota for the API named in the raw reason."},
+		"Start fewer tasks at once, or ask for a higher quota for the API named in the raw reason.", false},
 	{"auth-failed", []checks.Code{checks.AuthFailed}, nil,
 		"The task never ran: {what}: the network path works, but the execution role's credentials were refused.",
-		"Check the task definition's executionRoleArn and that the role trusts ecs-tasks.amazonaws.com."},
+		"Check the task definition's executionRoleArn and that the role trusts ecs-tasks.amazonaws.com.", false},
 	{"access-denied", []checks.Code{checks.AccessDenied}, nil,
 		"The task never ran: {what}: the network path works; {denied_by}.",
-		"{allow}"},
+		"{allow}", false},
 	{"internet-registry", nil, []string{"!service", "host"},
 		"The task never ran: {what}: connecting to {host}{at_addr} {verb}: the subnet has no way to the internet (a registry outside AWS needs a NAT gateway, or a public IP in a public subnet).",
-		"Give the subnet a route to a NAT gateway (private subnet) or the task a public IP (public subnet with an internet gateway). In a subnet that must stay isolated, copy the image to ECR, or use an ECR pull through cache rule (its first pull of an image still needs the registry reachable from ECR, not from the task), and pull through the ECR endpoints."},
+		"Give the subnet a route to a NAT gateway (private subnet) or the task a public IP (public subnet with an internet gateway). In a subnet that must stay isolated, copy the image to ECR, or use an ECR pull through cache rule (its first pull of an image still needs the registry reachable from ECR, not from the task), and pull through the ECR endpoints.", true},
 	{"private-unreachable", []checks.Code{checks.Unreachable}, []string{"route=private"},
 		"The task never ran: {what}: {host} resolves to {addr}, a private address, but this subnet has no route to it: an endpoint in another VPC (a central endpoint VPC) needs a route over the transit gateway or peering.",
-		"Add a route to {addr}'s network (transit gateway or peering) in this subnet's route table, or create {endpoint} in this VPC."},
+		"Add a route to {addr}'s network (transit gateway or peering) in this subnet's route table, or create {endpoint} in this VPC.", true},
 	{"private", nil, []string{"route=private"},
 		"The task never ran: {what}: {host} resolves to {addr}, a private address, so the endpoint exists and DNS points at it, but TCP 443 to it timed out: a security group or network ACL drops it.",
-		"{sg_fix}"},
+		"{sg_fix}", true},
 	{"public-gateway", nil, []string{"addr", "gateway"},
 		"The task never ran: {what}: connecting to {host} at {addr} {verb} (a public address, as S3 always is behind a gateway endpoint): this subnet's route table has no route to an S3 gateway endpoint (and no NAT), or the task's security group egress does not allow the S3 prefix list.",
-		"{network_fix}"},
+		"{network_fix}", true},
 	{"public", nil, []string{"addr", "service"},
 		"The task never ran: {what}: {host} resolves to {addr}, a public address, and connecting {verb}: there is no interface endpoint with private DNS for {service} answering for it (none, private DNS off, or a custom DNS server or Resolver rule answering instead of the VPC resolver), and no NAT route.",
-		"{network_fix}"},
+		"{network_fix}", true},
 	{"unreachable", []checks.Code{checks.Unreachable}, nil,
 		"The task never ran: {what}: connecting to {host}{at_addr} found no route: there is no route from this subnet to it.",
-		"{network_fix}"},
+		"{network_fix}", false},
 	{"gateway", nil, []string{"gateway"},
 		"The task never ran: {what}: connecting to {host}{at_addr} timed out: this subnet's route table has no route to an S3 gateway endpoint (and no NAT), or the task's security group egress does not allow the S3 prefix list.",
-		"{network_fix}"},
+		"{network_fix}", false},
 	{"timeout", nil, nil,
 		"The task never ran: {what}: connecting to {host}{at_addr} timed out: there is no interface endpoint with private DNS for {service} and no NAT route, or a security group or network ACL drops TCP 443.",
-		"{network_fix}"},
+		"{network_fix}", false},
 }
 
 // An errorRule says which error a reason's text describes, for the steps it names (every step

@@ -197,6 +197,31 @@ func TestClassTableCovered(t *testing.T) {
 			t.Errorf("row %q answers none of the corpus: add the real reason it is for", r.name)
 		}
 	}
+	// Every condition names a fact: evaluating one never panics.
+	for _, r := range classes {
+		for _, c := range r.when {
+			func() {
+				defer func() {
+					if v := recover(); v != nil {
+						t.Errorf("row %s, condition %q: %v", r.name, c, v)
+					}
+				}()
+				readReason("x", "", "").holds(c)
+			}()
+		}
+	}
+	for _, p := range paths {
+		for _, c := range p.when {
+			func() {
+				defer func() {
+					if v := recover(); v != nil {
+						t.Errorf("path %s, condition %q: %v", p.name, c, v)
+					}
+				}()
+				readReason("x", "", "").holds(c)
+			}()
+		}
+	}
 	// Every placeholder of every template is a fact: expanding one never panics.
 	f := readReason("x", "eu-west-1", "123456789012")
 	f.d = &Diagnosis{Service: "ecr.api", Cause: CauseSecrets}

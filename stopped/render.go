@@ -224,7 +224,7 @@ func render(f *facts, r class, ctx taskContext) Diagnosis {
 		d.Error = f.netCode()
 		p := f.path(d.Error)
 		d.Diagnosis, d.Remediation = f.expand(p.diagnosis), f.expand(p.fix)
-		if f.addr.IsValid() && (p.name == "private" || p.name == "private-unreachable" || p.name == "public" || p.name == "public-gateway" || p.name == "internet-registry") {
+		if f.addr.IsValid() && p.route {
 			d.Address, d.Route = f.addr.String(), f.value("route")
 		}
 	case "@err":
