@@ -275,7 +275,7 @@ var classes = []class{
 		diagnosis: "The task never ran: ECS could not prepare the task's resources (ResourceInitializationError): {raw}.",
 		fix:       "The reason names the resource: secrets, registry login, log driver or volume (EFS needs TCP 2049 to its mount targets). Fargate 1.4 truncates long reasons; the containers' reasons may say more."},
 	{name: "failed-to-start", words: rx(`task failed to start`), hostDecides: true, cause: CauseFailedToStart, code: Unknown,
-		diagnosis: "The task failed to start: {raw}.",
+		diagnosis: "The task failed to start, and ECS's reason says nothing more: {raw}.",
 		fix:       readContainerReasons,
 		command:   "aws ecs describe-tasks --cluster {cluster} --tasks {task} --query 'tasks[0].containers[].[name,reason]'"},
 }

@@ -210,7 +210,7 @@ func stopCodeDiagnosis(t Task, containerReasons []string) []Diagnosis {
 	switch t.StopCode {
 	case "TaskFailedToStart":
 		return []Diagnosis{{Verdict: checks.Fail, Error: Unknown, Cause: CauseFailedToStart, Source: "stopped_reason", Raw: raw,
-			Diagnosis:   fmt.Sprintf("The task failed to start (TaskFailedToStart): %s.", orNone(raw)),
+			Diagnosis:   fmt.Sprintf("The task failed to start (TaskFailedToStart), for a reason no rule of vpcprobe's table knows; ECS says: %s.", orNone(raw)),
 			Remediation: readContainerReasons,
 		}}
 	case "UserInitiated":
@@ -226,7 +226,7 @@ func stopCodeDiagnosis(t Task, containerReasons []string) []Diagnosis {
 	}
 	if raw != "" && (!isExitReason(raw) || len(containerReasons) > 0) {
 		return []Diagnosis{{Verdict: checks.Fail, Error: Unknown, Cause: CauseUnknown, Source: "stopped_reason", Raw: raw,
-			Diagnosis:   fmt.Sprintf("The task stopped: %s.", raw),
+			Diagnosis:   fmt.Sprintf("The task stopped, for a reason no rule of vpcprobe's table knows; ECS says: %s.", raw),
 			Remediation: "This stopped reason is not in vpcprobe's table; the raw reason is ECS's own account of it.",
 		}}
 	}
