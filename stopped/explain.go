@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -100,7 +101,7 @@ func explainTask(cluster string, t Task, statuses []string) *Explanation {
 	}
 	switch {
 	case len(e.Diagnoses) > 0:
-		e.Verdict = checks.Fail
+		e.Verdict = worst(e.Diagnoses)
 	case !exits:
 		// Nothing measured is not a pass: a reason that only says a container exited, with no
 		// exit code to read (explain-stopped --reason), tells nothing either way.
@@ -109,6 +110,35 @@ func explainTask(cluster string, t Task, statuses []string) *Explanation {
 		e.Verdict = checks.Pass
 	}
 	return e
+}
+
+// worst returns the worst verdict of ds: fail, warn, skip, pass in that order.
+func worst(ds []Diagnosis) checks.Status {
+	order := []checks.Status{checks.Fail, checks.Warn, checks.Skip, checks.Pass}
+	best := len(order) - 1
+	for _, d := range ds {
+		if i := slices.Index(order, d.Verdict); i >= 0 && i < best {
+			best = i
+		}
+	}
+	return order[best]
+}
+
+// Explained reports whether the explanation says why the task failed: false when it failed and
+// every failing diagnosis is a reason no row of the table knows (quoted in raw, nothing
+// invented), true otherwise, including for a task that did not fail.
+func (e *Explanation) Explained() bool {
+	failed := false
+	for _, d := range e.Diagnoses {
+		if d.Verdict != checks.Fail {
+			continue
+		}
+		failed = true
+		if !(d.Error == Unknown && (d.Cause == CauseUnknown || d.Cause == CauseFailedToStart)) {
+			return true
+		}
+	}
+	return !failed
 }
 
 // ExplainReason translates one stopped or container reason given as text, offline: region,
@@ -281,6 +311,9 @@ func WriteDiagnosis(b *bytes.Buffer, indent string, d Diagnosis, notes ...string
 	fmt.Fprintf(b, "%s%s %s: %s\n", indent, strings.ToUpper(string(d.Verdict)), what, d.Diagnosis)
 	if d.Remediation != "" {
 		fmt.Fprintf(b, "%s  fix: %s\n", indent, d.Remediation)
+	}
+	if d.Command != "" {
+		fmt.Fprintf(b, "%s  next: %s\n", indent, d.Command)
 	}
 	for _, n := range notes {
 		if n != "" {

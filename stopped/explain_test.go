@@ -2,6 +2,7 @@ package stopped
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/vpcprobe/vpcprobe/checks"
@@ -96,7 +97,18 @@ func TestExplainReason(t *testing.T) {
 	if e.Verdict != checks.Fail || len(e.Diagnoses) != 1 || e.Diagnoses[0].Service != "ssm" || e.Diagnoses[0].EndpointService != "com.amazonaws.us-gov-west-1.ssm" {
 		t.Errorf("ssm timeout: %+v", e)
 	}
-	if e := ExplainReason("Essential container in task exited", ""); e.Verdict != checks.Skip || len(e.Diagnoses) != 0 {
+	// Without an exit code, an exit is "not the network" and says where to read the code; it is
+	// no failure either way (skip).
+	if e := ExplainReason("Essential container in task exited", ""); e.Verdict != checks.Skip || len(e.Diagnoses) != 1 ||
+		e.Diagnoses[0].Cause != CauseNotNetwork || e.Diagnoses[0].Service != "" || e.Diagnoses[0].Command == "" {
 		t.Errorf("exit without a code: %+v", e)
+	}
+}
+
+// TestExplainTextCommand: the text view gives a not-network answer's next command.
+func TestExplainTextCommand(t *testing.T) {
+	e := ExplainReason("Task failed ELB health checks in (elb elb-name)", "") // the ECS developer guide's example
+	if text := string(e.Text()); !strings.Contains(text, "next: aws elbv2 describe-target-health") {
+		t.Errorf("text %q", text)
 	}
 }

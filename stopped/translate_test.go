@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/report"
 )
@@ -12,171 +11,6 @@ import (
 // taskARN places the tasks of the table in eu-west-1, account 123456789012: where a reason
 // names no host, the catalogue's host and endpoint service come from it.
 const taskARN = "arn:aws:ecs:eu-west-1:123456789012:task/prod/0123456789abcdef0123456789abcdef"
-
-// realReasons are stopped and container reasons as ECS wrote them. Every string was seen in
-// public material, named on its line; IP addresses and ids are as published (or as anonymised
-// there). TestTranslateRealReasons asserts service, error code and cause, never text;
-// TestRuleTableCovered that every rule of the table explains at least one of them.
-var realReasons = []struct {
-	name     string
-	stopCode string
-	reason   string // stoppedReason; also the container's reason unless container is set
-	service  string
-	code     checks.Code
-	cause    string
-}{
-	// doctorray117/minecraft-ondemand#74 (the address was anonymised by its author; here a documentation one).
-	{"ecr api timeout, Fargate 1.4", "TaskFailedToStart",
-		`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed caused by: Post "https://api.ecr.us-east-2.amazonaws.com/": dial tcp 198.51.100.10:443: i/o timeout. Please check your task network configuration.`,
-		"ecr.api", checks.Timeout, CauseRegistryAuth},
-	// aws/containers-roadmap#2287: the newer wording.
-	{"ecr api timeout, connection issue wording", "TaskFailedToStart",
-		`ResourceInitializationError: unable to pull secrets or registry auth: The task cannot pull registry auth from Amazon ECR: There is a connection issue between the task and Amazon ECR. Check your task network configuration. operation error ECR: GetAuthorizationToken, exceeded maximum number of attempts, 3, https response error StatusCode: 0, RequestID: , request send failed, Post "https://api.ecr.eu-west-3.amazonaws.com/": dial tcp 35.180.244.40:443: i/o timeout.`,
-		"ecr.api", checks.Timeout, CauseRegistryAuth},
-	// aws/aws-app-mesh-examples#413: truncated by the console.
-	{"ecr api, truncated", "TaskFailedToStart",
-		`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 5 time(s): RequestError: send request failed caused by: Post https://api.ecr....`,
-		"ecr.api", checks.Timeout, CauseRegistryAuth},
-	// A runbook's table of stopped reasons (public repository), elision as published.
-	{"ecr api access denied", "TaskFailedToStart",
-		`CannotPullContainerError: ... is not authorized to perform: ecr:GetAuthorizationToken`,
-		"ecr.api", checks.AccessDenied, CauseRegistryAuth},
-	// A published Secrets Manager timeout (CloudFormation WordPress example).
-	{"secrets manager timeout", "TaskFailedToStart",
-		`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 5 time(s): failed to fetch secret arn:aws:secretsmanager:eu-west-1:463621272105:secret:rds-db-credentials/wordpress-ecs-b2fPcF from secrets manager: RequestCanceled: request context canceled caused by: context deadline exceeded. Please check your task network configuration`,
-		"secretsmanager", checks.Timeout, CauseSecrets},
-	{"secrets manager access denied", "TaskFailedToStart",
-		`ResourceInitializationError: unable to retrieve secret from asm: AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/devpolaris-orders-ecs-execution/ecs-task is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/orders/DATABASE_URL-a1b2c3`,
-		"secretsmanager", checks.AccessDenied, CauseSecrets},
-	{"secrets manager json key", "TaskFailedToStart",
-		`ResourceInitializationError: unable to retrieve secret from asm: retrieved secret from Secrets Manager did not contain json key connectionString`,
-		"secretsmanager", TaskConfig, CauseSecrets},
-	// umotif-public/terraform-aws-ecs-fargate#50 (full form as in other reports of the same error).
-	{"ssm timeout", "TaskFailedToStart",
-		`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 5 time(s): RequestCanceled: request context canceled caused by: context deadline exceeded. Please check your task network configuration.`,
-		"ssm", checks.Timeout, CauseSecrets},
-	{"ssm timeout, connection issue wording", "TaskFailedToStart",
-		`ResourceInitializationError: unable to pull secrets or registry auth: unable to retrieve secrets from ssm: The task cannot pull secrets from AWS Systems Manager. There is a connection issue between the task and AWS Systems Manager Parameter Store. Check your task network configuration. ... operation error SSM: GetParameters, https response error StatusCode: 0, RequestID: , canceled, context deadline exceeded`,
-		"ssm", checks.Timeout, CauseSecrets},
-	{"ssm access denied", "TaskFailedToStart",
-		`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 1 time(s): AccessDeniedException: User: arn:aws:sts::471112983866:assumed-role/ecsTaskExecutionRole/17cbd22653424f62971b13fffcf6113e is not authorized to perform: ssm:GetParameters on resource: arn:aws:ssm:ap-northeast-2:471112983866:parameter/JobSyncHub/email/AWS_SES_SENDER because no identity-based policy allows the ssm:GetParameters action`,
-		"ssm", checks.AccessDenied, CauseSecrets},
-	{"ssm parameter missing", "TaskFailedToStart",
-		`ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 1 time(s): invalid ssm parameters: /wishkit/parsing-engine/gemini-api-key`,
-		"ssm", checks.NotFound, CauseSecrets},
-	// A WordPress-on-Fargate write-up: the logs path, in the newer wording.
-	{"logger killed", "TaskFailedToStart",
-		`ResourceInitializationError: failed to validate logger args: The task cannot find the Amazon CloudWatch log group defined in the task definition. There is a connection issue between the task and Amazon CloudWatch. Check your network configuration. signal: killed`,
-		"logs", checks.Timeout, CauseLogger},
-	{"logger group missing", "TaskFailedToStart",
-		`ResourceInitializationError: failed to validate logger args: failed to create CloudWatch log stream: ResourceNotFoundException: The specified log group does not exist.`,
-		"logs", checks.NotFound, CauseLogger},
-	{"logger access denied", "TaskFailedToStart",
-		`ResourceInitializationError: failed to validate logger args: ... AccessDeniedException: ... not authorized to perform: logs:CreateLogGroup`,
-		"logs", checks.AccessDenied, CauseLogger},
-	{"logger region missing", "TaskFailedToStart",
-		`ResourceInitializationError: failed to validate logger args: unable to get awslogs driver arguments: awslogs-region is required`,
-		"logs", TaskConfig, CauseLogger},
-	{"logger, truncated", "TaskFailedToStart",
-		`ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to create Cloudwatch log`,
-		"logs", Unknown, CauseLogger},
-	// aws/amazon-ecs-agent#1128 (Fargate 1.3 wording).
-	{"registry timeout, Fargate 1.3", "TaskFailedToStart",
-		`CannotPullContainerError: API error (500): Get https://XXX.dkr.ecr.us-east-1.amazonaws.com/v2/: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)`,
-		"ecr.dkr", checks.Timeout, CauseImagePull},
-	// A Japanese write-up: the layer download (52.219.x.x is S3), the presigned URL replaced
-	// by the image reference as the agent redacts it.
-	{"layer download timeout", "TaskFailedToStart",
-		`CannotPullContainerError: ref pull has been retried 5 time(s): failed to copy: httpReadSeeker: failed open: failed to do request: Get 626394096352.dkr.ecr.ap-northeast-1.amazonaws.com/ma-kuramochiku-ecs-helloworld:0.0.1: dial tcp 52.219.199.138:443: i/o timeout`,
-		"s3", checks.Timeout, CauseLayerDownload},
-	// aws/amazon-ecs-agent, dockerapi errors_test.go: before and after the agent's redaction.
-	{"layer bucket url", "TaskFailedToStart",
-		`ref pull has been retried 5 time(s): failed to copy: httpReadSeeker: failed open: failed to do request: Get "https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/d1d1d1-222222222222-11d11d1d-4444-aaaa-bbbb-e4444gg4g4g4/9s9s9s9s9s-2b2b-a2a2-dddd-gg99gg99gg99?X-Amz-Security-Token=mysup3rs3cr3ttok3n"`,
-		"s3", checks.Timeout, CauseLayerDownload},
-	{"layer bucket redacted", "TaskFailedToStart",
-		`ref pull has been retried 5 time(s): failed to copy: httpReadSeeker: failed open: failed to do request: Get REDACTED ECR URL related to 111111111111.dkr.ecr.us-east-1.amazonaws.com/myapp`,
-		"s3", checks.Timeout, CauseLayerDownload},
-	{"pull denied by IAM", "TaskFailedToStart",
-		`Error response from daemon: pull access denied for 111111111111.dkr.ecr.us-west-2.amazonaws.com/myapp, repository does not exist or may require 'docker login': denied: User: arn:aws:sts::111111111111:assumed-role/ecsInstanceRole/i-01a01a01a01a01a01a is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-west-2:111111111111:repository/myapp because no resource-based policy allows the ecr:BatchGetImage action`,
-		"ecr.dkr", checks.AccessDenied, CauseImagePull},
-	// aws/aws-cdk#14457.
-	{"manifest 403", "TaskFailedToStart",
-		`CannotPullContainerError: inspect image has been retried 1 time(s): failed to resolve ref "xxxxx.xxx": unexpected status code [manifests 6981141]: 403 Forbidden`,
-		"", checks.AccessDenied, CauseImagePull},
-	// The ECS developer guide, CannotPullContainer task errors (placeholders as printed).
-	{"guide: connection issue with ECR", "TaskFailedToStart",
-		`The task cannot pull 'image-name' from the Amazon ECR repository 'repository URI'. There is a connection issue between the task and Amazon ECR. Check your task network configuration.`,
-		"ecr.dkr", checks.Timeout, CauseImagePull},
-	{"guide: no host named", "TaskFailedToStart",
-		"The task can\u2019t pull the image. Check your network configuration",
-		"", checks.Timeout, CauseImagePull},
-	{"guide: layer copy status", "TaskFailedToStart",
-		`ref pull has been retried 1 time(s): failed to copy: httpReaderSeeker: failed open: unexpected status code`,
-		"s3", checks.HTTPError, CauseLayerDownload},
-	{"platform mismatch", "TaskFailedToStart",
-		`Manifest does not contain descriptor matching platform 'linux/amd64'`,
-		"", TaskConfig, CauseImagePull},
-	// Both a Python ECS runner's tests and a troubleshooting page.
-	{"network interface provisioning", "TaskFailedToStart",
-		`Timeout waiting for network interface provisioning to complete.`,
-		"", NetworkInterface, CauseENI},
-	// A Terraform module's comments, quoting a service event.
-	{"eni placement", "",
-		`service qa-web-app-service was unable to place a task because no container instance met all of its requirements. The closest matching container-instance ... encountered error "RESOURCE:ENI". For more information, see the Troubleshooting section.`,
-		"", NetworkInterface, CauseENI},
-	// The ECS service event messages page; RunTask answers it in failures[].
-	{"fargate capacity", "",
-		`Capacity is unavailable at this time. Please try again later or in a different availability zone`,
-		"", Capacity, CauseCapacity},
-	{"ec2 memory", "", `RESOURCE:MEMORY`, "", Capacity, CauseCapacity},
-	// A public test of ECS stop reasons (the developer guide's OutOfMemoryError page titles it
-	// "Container killed due to memory usage").
-	{"out of memory", "EssentialContainerExited",
-		`OutOfMemoryError: Container killed due to memory`,
-		"", OutOfMemory, CauseMemory},
-	// aws/amazon-ecs-cli#752: the log driver of an EC2 task could not get credentials.
-	{"logging driver credentials", "TaskFailedToStart",
-		`CannotStartContainerError: Error response from daemon: failed to initialize logging driver: CredentialsEndpointError: failed to load credentials caused by: RequestError: send request failed caused by: Get http://169.254.170.2/v2/credentials/`,
-		"logs", Unknown, CauseLogger},
-	// A pastebin of Elastic Beanstalk's ECS log: "Task failed to start".
-	{"task failed to start", "TaskFailedToStart", `Task failed to start`, "", Unknown, CauseFailedToStart},
-	// The OCI runtime's words for a command it cannot execute, as public reports quote them.
-	{"container command not executable", "EssentialContainerExited",
-		`CannotStartContainerError: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "/app/start.sh": permission denied: unknown`,
-		"", StartFailed, CauseStart},
-	// The EFS mount helper's error through ECS (the ECS troubleshooting page for EFS volumes).
-	{"efs volume", "TaskFailedToStart",
-		`ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr: Failed to resolve "fs-0123456789abcdef0.efs.us-east-1.amazonaws.com" - check that your file system ID is correct`,
-		"", Unknown, CauseResourceInit},
-}
-
-// TestTranslateRealReasons translates the real reasons.
-func TestTranslateRealReasons(t *testing.T) {
-	for _, tt := range realReasons {
-		t.Run(tt.name, func(t *testing.T) {
-			ds := Translate(Task{ARN: taskARN, LastStatus: "STOPPED", StopCode: tt.stopCode, StoppedReason: tt.reason,
-				Containers: []Container{{Name: "app", Reason: tt.reason}}})
-			if len(ds) != 1 {
-				t.Fatalf("%d diagnoses, want 1: %+v", len(ds), ds)
-			}
-			d := ds[0]
-			if d.Service != tt.service || d.Error != tt.code || d.Cause != tt.cause {
-				t.Errorf("got service %q error %q cause %q, want %q %q %q\n%s", d.Service, d.Error, d.Cause, tt.service, tt.code, tt.cause, d.Diagnosis)
-			}
-			if d.Verdict != checks.Fail || d.Diagnosis == "" || d.Remediation == "" || d.Raw == "" || d.Source == "" {
-				t.Errorf("incomplete diagnosis: %+v", d)
-			}
-			if d.Service != "" && (d.EndpointService == "" || d.EndpointType == "" || d.Host == "") {
-				t.Errorf("service %s without host or endpoint: %+v", d.Service, d)
-			}
-			for _, secret := range []string{"mysup3rs3cr3ttok3n", "X-Amz-Security-Token=m"} {
-				if strings.Contains(d.Raw+d.Diagnosis+d.Remediation, secret) {
-					t.Errorf("a presigned URL's token leaked: %s", d.Raw)
-				}
-			}
-		})
-	}
-}
 
 // TestTranslateEndpoints checks that a diagnosis names the endpoint to create, from the host
 // the reason named or the task's region, including the gateway type of S3.
@@ -217,7 +51,9 @@ func TestTranslateStopCodes(t *testing.T) {
 		{"exited", Task{StopCode: "EssentialContainerExited", StoppedReason: "Essential container in task exited",
 			Containers: []Container{{Name: "app", ExitCode: &exit1}}}, "", ""},
 		{"user", Task{StopCode: "UserInitiated", StoppedReason: "Task stopped by user"}, Stopped, CauseStopped},
-		{"spot", Task{StopCode: "SpotInterruption", StoppedReason: "Your Spot Task was interrupted."}, Stopped, CauseStopped},
+		// Spot's own words say it: not the network (the Fargate capacity providers guide).
+		{"spot", Task{StopCode: "SpotInterruption", StoppedReason: "Your Spot Task was interrupted."}, Stopped, CauseNotNetwork},
+		{"spot, no words", Task{StopCode: "SpotInterruption", StoppedReason: "Task stopped"}, Stopped, CauseStopped},
 		{"failed to start, unknown reason", Task{StopCode: "TaskFailedToStart", StoppedReason: "",
 			Containers: []Container{{Name: "app", Reason: "DockerTimeoutError: Could not transition to started"}}}, Unknown, CauseFailedToStart},
 		{"unknown reason", Task{StoppedReason: "Something new"}, Unknown, CauseUnknown},
@@ -260,40 +96,6 @@ func TestRedact(t *testing.T) {
 	}
 	if !strings.Contains(out, "prod-eu-west-1-starport-layer-bucket.s3.eu-west-1.amazonaws.com/a/b") {
 		t.Errorf("redact removed the host and path: %q", out)
-	}
-}
-
-// TestRuleTableCovered: the stopped-reason table is data with a stable shape (a name, a
-// pattern, a step, what it means, a way to explain it), each name once, and every rule explains
-// at least one real reason; the error and host tables likewise name each rule once.
-func TestRuleTableCovered(t *testing.T) {
-	seen := map[string]bool{}
-	for _, r := range reasonRules {
-		if r.name == "" || r.pattern == nil || r.cause == "" || r.means == "" || r.explain == nil || seen[r.name] {
-			t.Errorf("rule %q: incomplete or repeated", r.name)
-		}
-		if _, ok := catalogue.Lookup(r.service); r.service != "" && !ok {
-			t.Errorf("rule %q: service %q is not in the catalogue", r.name, r.service)
-		}
-		seen[r.name] = true
-	}
-	errNames := map[string]bool{}
-	for _, r := range errorRules {
-		if r.name == "" || r.pattern == nil || r.code == "" || errNames[r.name] {
-			t.Errorf("error rule %q: incomplete or repeated", r.name)
-		}
-		errNames[r.name] = true
-	}
-	hit := map[string]bool{}
-	for _, tt := range realReasons {
-		if r, ok := matchRule(readReason(tt.reason, "eu-west-1", "123456789012")); ok {
-			hit[r.name] = true
-		}
-	}
-	for _, r := range reasonRules {
-		if !hit[r.name] {
-			t.Errorf("rule %q explains none of the real reasons: add the real string it is for", r.name)
-		}
 	}
 }
 

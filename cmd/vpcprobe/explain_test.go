@@ -139,3 +139,63 @@ func TestExplainStoppedOfflineUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestExplainStoppedExitCodes: explain-stopped's exit status says what the reasons allow
+// (CONTRACT.md, explain-stopped): 0 for a normal stop, 1 for an explained failure whether or
+// not it is the network, 3 when nothing could be explained, the reason quoted and nothing
+// invented. The reasons are the corpus's (stopped/testdata/corpus.json, sources there).
+func TestExplainStoppedExitCodes(t *testing.T) {
+	awstest.IsolateSDK(t)
+	unknown := `DockerTimeoutError: Could not tranisition to started; timed out after waiting 8m0s` // aws-actions/amazon-ecs-deploy-task-definition#232
+	mixed := `{"tasks": [
+ {"taskArn": "arn:aws:ecs:eu-west-1:123456789012:task/prod/1111", "lastStatus": "STOPPED", "stopCode": "TaskFailedToStart",
+  "stoppedReason": "` + unknown + `", "containers": [{"name": "app", "lastStatus": "STOPPED"}]},
+ {"taskArn": "arn:aws:ecs:eu-west-1:123456789012:task/prod/2222", "lastStatus": "STOPPED", "stopCode": "EssentialContainerExited",
+  "stoppedReason": "OutOfMemoryError: Container killed due to memory usage", "containers": [{"name": "app", "lastStatus": "STOPPED", "exitCode": 137}]}
+]}`
+	unknownAndDone := `{"tasks": [
+ {"taskArn": "arn:aws:ecs:eu-west-1:123456789012:task/prod/1111", "lastStatus": "STOPPED", "stopCode": "TaskFailedToStart",
+  "stoppedReason": "` + unknown + `", "containers": [{"name": "app", "lastStatus": "STOPPED"}]},
+ {"taskArn": "arn:aws:ecs:eu-west-1:123456789012:task/batch/2222", "lastStatus": "STOPPED", "stopCode": "EssentialContainerExited",
+  "stoppedReason": "Essential container in task exited", "containers": [{"name": "job", "lastStatus": "STOPPED", "exitCode": 0}]}
+]}`
+	tests := []struct {
+		name   string
+		args   []string
+		stdin  string
+		exit   int
+		cause  string // the first diagnosis's
+		quoted string // a raw reason the document must quote
+	}{
+		{"scale-in is a normal stop", []string{"--reason", "Scaling activity initiated by (deployment ecs-svc/8646900195280463695)"}, "", exitOK, stopped.CauseStopped, ""},
+		{"out of memory: explained, not the network", []string{"--reason", "OutOfMemoryError: Container killed due to memory usage"}, "", exitFail, stopped.CauseMemory, ""},
+		{"ELB health checks: explained, not the network", []string{"--reason", "Task failed ELB health checks in (elb elb-name)"}, "", exitFail, stopped.CauseNotNetwork, ""},
+		{"docker hub rate limit: explained", []string{"--reason", "ERROR: toomanyrequests: Too Many Requests."}, "", exitFail, stopped.CauseImagePull, ""},
+		{"unknown reason: nothing explained", []string{"--reason", unknown}, "", exitUntested, stopped.CauseUnknown, unknown},
+		{"task failed to start, nothing more", []string{"--reason", "Task failed to start"}, "", exitUntested, stopped.CauseFailedToStart, "Task failed to start"},
+		{"an unknown and an explained task", []string{"-"}, mixed, exitFail, stopped.CauseFailedToStart, unknown},
+		{"an unknown and a task that exited 0", []string{"-"}, unknownAndDone, exitUntested, stopped.CauseFailedToStart, unknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			withStdin(t, tt.stdin)
+			code, out, errs := launchCmd(t, world{}, env(), append([]string{"explain-stopped", "--output", "json"}, tt.args...)...)
+			if code != tt.exit {
+				t.Fatalf("exit %d, want %d; stderr %q", code, tt.exit, errs)
+			}
+			if (code == exitUntested) != (strings.Count(errs, "\n") == 1) {
+				t.Errorf("stderr %q: one line exactly when nothing could be explained", errs)
+			}
+			es := explanations(t, out)
+			if len(es[0].Diagnoses) == 0 || es[0].Diagnoses[0].Cause != tt.cause {
+				t.Fatalf("diagnoses %+v, want cause %s", es[0].Diagnoses, tt.cause)
+			}
+			if tt.quoted != "" && es[0].Diagnoses[0].Raw != tt.quoted {
+				t.Errorf("raw %q, want the reason quoted: %q", es[0].Diagnoses[0].Raw, tt.quoted)
+			}
+			if tt.exit == exitUntested && es[0].Diagnoses[0].Service != "" {
+				t.Errorf("an unknown reason blames %s", es[0].Diagnoses[0].Service)
+			}
+		})
+	}
+}

@@ -384,3 +384,52 @@ func TestCouldNotTest(t *testing.T) {
 		})
 	}
 }
+
+// TestExplainStoppedTaskARN: a full task ARN names its cluster and region, so --task alone
+// describes it (with no AWS_REGION set); a --cluster the ARN contradicts is bad usage; a reason
+// no rule knows is exit 3 with the reason quoted.
+func TestExplainStoppedTaskARN(t *testing.T) {
+	fake, srv, w := fakeAWS(t)
+	reasons := map[string]string{"known": `CannotPullContainerError: API error (500): Get https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/v2/: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)`,
+		"unknown": `DockerTimeoutError: Could not tranisition to started; timed out after waiting 8m0s`}
+	fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript {
+		return fakeaws.TaskScript{NeverRuns: true, StoppedReason: reasons[task.StartedBy]}
+	})
+	client := ecs.NewFromConfig(srv.SDKConfig(3), func(o *ecs.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	ctx := context.Background()
+	arns := map[string]string{}
+	for kind := range reasons {
+		run, err := client.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("prod"), TaskDefinition: aws.String("app"), StartedBy: aws.String(kind),
+			NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-0000000a"}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		arns[kind] = aws.ToString(run.Tasks[0].TaskArn)
+		for range 3 { // let it stop
+			if _, err := client.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("prod"), Tasks: []string{arns[kind]}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	code, out, errs := launchCmd(t, w, env(), "explain-stopped", "--task", arns["known"], "--output", "json")
+	if code != exitFail {
+		t.Fatalf("--task ARN without --cluster: exit %d, stderr %q", code, errs)
+	}
+	var e stopped.Explanation
+	if err := json.Unmarshal([]byte(out), &e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Cluster != "prod" || len(e.Diagnoses) != 1 || e.Diagnoses[0].Service != "ecr.dkr" || e.Diagnoses[0].EndpointService != "com.amazonaws.eu-west-1.ecr.dkr" {
+		t.Errorf("explanation %+v", e)
+	}
+	code, out, errs = launchCmd(t, w, env(), "explain-stopped", "--task", arns["unknown"], "--output", "json")
+	if code != exitUntested || !strings.Contains(out, `"raw":"`+reasons["unknown"]+`"`) || strings.Count(errs, "\n") != 1 {
+		t.Errorf("unknown reason: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	code, out, errs = launchCmd(t, w, env(), "explain-stopped", "--cluster", "staging", "--task", arns["known"])
+	if code != exitUsage || out != "" || !strings.Contains(errs, "--cluster") {
+		t.Errorf("contradicting --cluster: exit %d, stderr %q", code, errs)
+	}
+}
