@@ -84,7 +84,7 @@ func TestSlots(t *testing.T) {
 	if _, err := s.Acquire(ctx, "r2", now.Add(time.Minute), clock); err != nil {
 		t.Fatal(err)
 	}
-	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
 	_, err = s.Acquire(short, "r3", now.Add(time.Minute), clock)
 	cancel()
 	if !errors.Is(err, ErrNoSlot) {

@@ -235,3 +235,34 @@ func TestActions(t *testing.T) {
 		}
 	}
 }
+
+// TestNoSecrets: a stopped reason quoting a presigned layer URL (its signature and credential in
+// the query) reaches neither the diagnosis, nor its log event, nor its EventBridge detail with
+// the secret parts; nor do the responder's own credentials.
+func TestNoSecrets(t *testing.T) {
+	w := respondertest.New(t, 1)
+	task := w.Service("shop-web", w.Subnets[0])
+	var ev map[string]any
+	json.Unmarshal(w.Event("e-1", task, "shop-web", w.Subnets[0]), &ev)
+	const signature = "9f1c2b3a4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8"
+	ev["detail"].(map[string]any)["stoppedReason"] = `CannotPullContainerError: failed to copy: httpReadSeeker: failed open: failed to do request: Get "https://prod-` + moto.Region +
+		`-starport-layer-bucket.s3.` + moto.Region + `.amazonaws.com/a1b2-123456789012-aa11bb22/0f1e2d3c?X-Amz-Security-Token=IQoJb3JpZ2luX2VjEHoaCXVzLWVhc3QtMSJHMEUCIQ&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAEXAMPLE%2F20261130%2F` +
+		moto.Region + `%2Fs3%2Faws4_request&X-Amz-Signature=` + signature + `": dial tcp 52.218.1.10:443: i/o timeout`
+	payload, _ := json.Marshal(ev)
+	d, err := newResponder(t, w).Handle(context.Background(), payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := json.Marshal(d)
+	logged := w.Logged(d.LogStream)
+	for _, secret := range []string{signature, "IQoJb3JpZ2luX2VjEHoaCXVzLWVhc3QtMSJHMEUCIQ", "ASIAEXAMPLE", moto.SecretKey + `"`} {
+		for where, text := range map[string]string{"diagnosis": string(doc), "log event": logged} {
+			if strings.Contains(text, secret) {
+				t.Errorf("the %s carries %q", where, secret)
+			}
+		}
+	}
+	if !strings.Contains(logged, "starport-layer-bucket") {
+		t.Errorf("the log event lost the reason's host: %.300s", logged)
+	}
+}

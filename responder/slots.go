@@ -57,6 +57,8 @@ func (s Slots) Acquire(ctx context.Context, holder string, expires time.Time, no
 			switch {
 			case err == nil:
 				return key, nil
+			case ctx.Err() != nil: // the wait ended during a call
+				return "", fmt.Errorf("%w (%d): %w", ErrNoSlot, max(s.Max, 1), context.Cause(ctx))
 			case !errors.As(err, &taken):
 				return "", fmt.Errorf("dynamodb:PutItem %s: %w", s.Table, err)
 			}

@@ -334,9 +334,10 @@ func TestBinaryDeps(t *testing.T) {
 	const services = "github.com/aws/aws-sdk-go-v2/service/"
 	allowed := map[string]bool{
 		"sts": true, "ecr": true, "cloudwatchlogs": true, "secretsmanager": true, "ssm": true,
-		"ecs":    true,                          // launch, and the agent's DiscoverPollEndpoint
-		"lambda": true,                          // launch --runner lambda
-		"ec2":    true, "route53resolver": true, // inspect
+		"ecs":      true,                      // launch, and the agent's DiscoverPollEndpoint
+		"lambda":   true,                      // launch --runner lambda
+		"dynamodb": true, "eventbridge": true, // the responder's claims and its events
+		"ec2": true, "route53resolver": true, // inspect
 		"sso": true, "ssooidc": true, "signin": true, // the SDK's credential chain (profiles)
 		"internal": true,
 	}
