@@ -214,7 +214,7 @@ func (d *deriver) image(container, uri string, logRouter bool) {
 		return
 	}
 	d.usesExe = true
-	if !strings.HasSuffix(img.Registry, "."+catalogue.PartitionOf(img.Region).DNSSuffix) {
+	if _, ok := catalogue.ParseHost(img.Registry); !ok { // a region in another partition than the domain
 		d.note(Note{Code: NoteImageInvalid, Container: container, Subject: uri,
 			Text: fmt.Sprintf("Image %s names region %s with the wrong domain (%s wants %s): no task can pull it.", uri, img.Region, img.Region, catalogue.PartitionOf(img.Region).DNSSuffix)})
 		return

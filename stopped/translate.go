@@ -303,24 +303,6 @@ var errorRules = []errorRule{
 	{"forbidden", nil, rx(`403 forbidden`), checks.AccessDenied},
 }
 
-// A hostRule says which catalogue service an AWS host name belongs to: the host a failed call
-// went to decides the service, FIPS and numbered agent hosts included.
-type hostRule struct {
-	pattern *regexp.Regexp
-	service string
-}
-
-// hostRules is the host table, first match wins; hosts outside AWS's DNS suffixes never match.
-var hostRules = []hostRule{
-	{rx(`^prod-[a-z0-9-]+-starport-layer-bucket\.s3[.-]`), "s3"},
-	{rx(`^[^.]+\.dkr[.-]ecr(-fips)?\.`), "ecr.dkr"},
-	{rx(`^(api\.ecr|api\.ecr-fips|ecr|ecr-fips)\.`), "ecr.api"},
-	{rx(`^ecs-a(-[0-9]+)?\.`), "ecs-agent"},
-	{rx(`^ecs-t(-[0-9]+)?\.`), "ecs-telemetry"},
-	{rx(`^(s3|s3-fips)[.-]|\.s3[.-]`), "s3"},
-	{rx(`^(logs|secretsmanager|ssmmessages|ssm|kms|sts|ecs)(-fips)?\.`), ""}, // the first label, less -fips
-}
-
 // rx compiles a pattern of the tables, case-insensitive.
 func rx(pattern string) *regexp.Regexp { return regexp.MustCompile(`(?i)` + pattern) }
 
@@ -845,7 +827,6 @@ var (
 	urlHost = regexp.MustCompile(`https?://([A-Za-z0-9.-]+)`)
 	awsHost = regexp.MustCompile(`[A-Za-z0-9][A-Za-z0-9.-]*\.(amazonaws\.com\.cn|amazonaws\.com|amazonaws\.eu|api\.aws|on\.aws)\b`)
 	lookup  = regexp.MustCompile(`lookup ([A-Za-z0-9.-]+)`)
-	awsDNS  = regexp.MustCompile(`\.(amazonaws\.com\.cn|amazonaws\.com|amazonaws\.eu|api\.aws|on\.aws)$`)
 )
 
 // findHosts returns the host names a reason mentions, in order, without duplicates.
@@ -880,20 +861,11 @@ func pickHost(hosts []string, key string) string {
 	return ""
 }
 
-// serviceOfHost returns the catalogue key of an AWS host name from the host table, "" for
-// other hosts.
+// serviceOfHost returns the catalogue key of an AWS host name, read by the catalogue's one
+// host parser, "" for other hosts.
 func serviceOfHost(h string) string {
-	if !awsDNS.MatchString(h) {
-		return ""
-	}
-	for _, r := range hostRules {
-		if !r.pattern.MatchString(h) {
-			continue
-		}
-		if r.service != "" {
-			return r.service
-		}
-		return strings.TrimSuffix(strings.SplitN(h, ".", 2)[0], "-fips")
+	if p, ok := catalogue.ParseHost(h); ok && p.Known() {
+		return p.Service
 	}
 	return ""
 }
