@@ -35,7 +35,7 @@ func (f finding) s3Interface(j judgement) judgement {
 	switch {
 	case failed && r.Name == "tcp" && r.Code == checks.Timeout:
 		return judgement{verdict: checks.Fail, code: r.Code,
-			diagnosis: what + " TCP 443 to it timed out: the interface endpoint's security group or a network ACL of its subnets drops it. " + s3InterfaceNote,
+			diagnosis:   what + " TCP 443 to it timed out: the interface endpoint's security group or a network ACL of its subnets drops it. " + s3InterfaceNote,
 			remediation: fix + fmt.Sprintf(" To keep the interface endpoint for other clients, allow inbound TCP 443 from %s in its security group.", f.from())}
 	case j.verdict == checks.Fail || j.verdict == checks.Warn:
 		j.diagnosis = what + " " + j.diagnosis + " " + s3InterfaceNote
@@ -43,7 +43,7 @@ func (f finding) s3Interface(j judgement) judgement {
 		return j
 	}
 	return judgement{verdict: checks.Warn, code: S3Interface,
-		diagnosis: what + " The probe's own request went through, but " + s3InterfaceNote,
+		diagnosis:   what + " The probe's own request went through, but " + s3InterfaceNote,
 		remediation: fix}
 }
 
