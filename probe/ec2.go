@@ -37,6 +37,7 @@ func (p *Prober) withInstance(c *report.Context, inst Instance, err error) {
 	c.AvailabilityZone = cmp.Or(c.AvailabilityZone, inst.AvailabilityZone)
 	c.SubnetCIDR = cmp.Or(c.SubnetCIDR, inst.SubnetCIDR)
 	c.PrivateIP = cmp.Or(c.PrivateIP, inst.PrivateIP)
+	c.Account = cmp.Or(c.Account, inst.Account)
 	if c.Region == "" {
 		c.Region = inst.Region
 	}

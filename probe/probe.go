@@ -213,7 +213,19 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *report.Report {
 			// does, and it is the caller's account too (ECS passes only roles of the task's
 			// own account). Waiting for STS there would cost a black-holed subnet a second
 			// --timeout before the registry's own checks even start.
-			if svc.Key == "ecr.dkr" && account == "" && p.Identity != nil {
+			if svc.Key == "ecr.dkr" && account == "" && p.Instance != nil {
+				// On an instance the identity document names the account, bounded by
+				// InstanceBudget: no STS call, no credentials needed.
+				<-instDone
+				if instErr == nil && catalogue.ValidAccount(inst.Account) {
+					acct = inst.Account
+					st.mu.Lock()
+					st.host = p.hostOf(svc, acct)
+					st.mu.Unlock()
+					p.markPlatform(acct)
+				}
+			}
+			if svc.Key == "ecr.dkr" && acct == "" && p.Identity != nil {
 				acct = p.learnAccount(ctx, account)
 				st.mu.Lock()
 				st.host = p.hostOf(svc, acct)
