@@ -91,6 +91,9 @@ func (f finding) agentPath(r checks.Result, diagnosis, remediation string) (stri
 		return diagnosis, remediation
 	}
 	consequence := agentConsequence[f.svc.Key]
+	if f.svc.Key == "ecs" && r.Name == "auth" && f.clusterDefaulted && r.Code == checks.NotFound {
+		return f.defaultCluster(r)
+	}
 	if f.svc.Key == "ecs" && r.Name == "auth" {
 		policy := "arn:" + catalogue.PartitionOf(f.region).ID + ":iam::aws:policy/service-role/" + agentPolicy
 		switch r.Code {

@@ -1,14 +1,11 @@
 package probe
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -160,25 +157,6 @@ const DefaultECSConfig = "/etc/ecs/ecs.config"
 // path: ECS_CLUSTER, or "default" when the file does not set it, as the agent does. An
 // unreadable file is an error (the cluster is then unknown to the report).
 func ReadECSConfig(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("ecs config: %w", err)
-	}
-	defer f.Close()
-	cluster := ""
-	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		line = strings.TrimPrefix(line, "export ")
-		if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "ECS_CLUSTER" {
-			cluster = strings.Trim(strings.TrimSpace(v), `"'`)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return "", fmt.Errorf("ecs config %s: %w", path, err)
-	}
-	if cluster == "" {
-		cluster = "default"
-	}
-	return cluster, nil
+	c, err := ReadAgentConfig(path)
+	return c.Cluster, err
 }

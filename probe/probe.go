@@ -33,9 +33,12 @@ type Config struct {
 	LogStream      string
 	RequirePrivate bool
 	ECSCluster     string // the cluster the ECS agent joins (ECS_CLUSTER of /etc/ecs/ecs.config); empty: unknown, "default" is asked
-	NoAuth         bool   // --no-auth: the authenticated checks are skipped on purpose
-	RunID          string // identifier of the run; empty: a random one
-	Version        string
+	// ECSClusterDefaulted: ecs.config does not set ECS_CLUSTER, so the agent registers into
+	// "default" and creates it when missing (AgentConfig.Defaulted).
+	ECSClusterDefaulted bool
+	NoAuth              bool   // --no-auth: the authenticated checks are skipped on purpose
+	RunID               string // identifier of the run; empty: a random one
+	Version             string
 	// Runner is report.RunnerLambda in a Lambda function (its diagnoses then say what differs
 	// from a task); empty means an ECS task when task metadata names one, else a host.
 	Runner         string
@@ -549,10 +552,11 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 		svc: st.svc, host: host, region: p.Region, route: sr.Route, addrs: addrs,
 		results: results, second: sr.AmazonDNS, subnet: cmp.Or(p.Metadata.SubnetCIDR, inst.SubnetCIDR),
 		resolvers: p.Resolvers, requirePrivate: p.RequirePrivate, deadline: p.Deadline,
-		cluster:   cmp.Or(p.ECSCluster, "default"),
-		proxy:     proxyOfPath(path),
-		dualStack: p.variant.DualStack,
-		vpc:       inst.VPCCIDR,
+		cluster:          cmp.Or(p.ECSCluster, "default"),
+		clusterDefaulted: p.ECSClusterDefaulted,
+		proxy:            proxyOfPath(path),
+		dualStack:        p.variant.DualStack,
+		vpc:              inst.VPCCIDR,
 	})
 	sr.Verdict, sr.Error, sr.Diagnosis, sr.Remediation = j.verdict, j.code, j.diagnosis, j.remediation
 	return sr

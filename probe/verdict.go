@@ -22,20 +22,21 @@ const ResolverMismatch checks.Code = "resolver-mismatch"
 
 // finding is everything the verdict of one service depends on.
 type finding struct {
-	svc            catalogue.Service
-	host, region   string
-	route          string
-	addrs          []netip.Addr
-	results        []checks.Result
-	second         *report.SecondDNS
-	subnet         string
-	resolvers      []string
-	requirePrivate bool
-	deadline       time.Duration
-	cluster        string // the cluster the ECS agent joins, for the ecs diagnoses (ec2.go)
-	proxy          string // the proxy every check went through (its URL); "" on the direct path
-	dualStack      bool   // the SDK's configuration asks for dual-stack names (AWS_USE_DUALSTACK_ENDPOINT)
-	vpc            string // the VPC's CIDR when known (instance metadata); "" otherwise
+	svc              catalogue.Service
+	host, region     string
+	route            string
+	addrs            []netip.Addr
+	results          []checks.Result
+	second           *report.SecondDNS
+	subnet           string
+	resolvers        []string
+	requirePrivate   bool
+	deadline         time.Duration
+	cluster          string // the cluster the ECS agent joins, for the ecs diagnoses (ec2.go)
+	clusterDefaulted bool   // ECS_CLUSTER unset: the agent registers into default, creating it (agentcluster.go)
+	proxy            string // the proxy every check went through (its URL); "" on the direct path
+	dualStack        bool   // the SDK's configuration asks for dual-stack names (AWS_USE_DUALSTACK_ENDPOINT)
+	vpc              string // the VPC's CIDR when known (instance metadata); "" otherwise
 }
 
 // judgement is a service's verdict with the reason a person reads.
