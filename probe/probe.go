@@ -91,7 +91,6 @@ type Prober struct {
 	// sdkHost, set by UseAWS, is the host the SDK calls for a service with the loaded
 	// configuration (FIPS, dual-stack, AWS_ENDPOINT_URL_*); "" leaves the catalogue's.
 	sdkHost func(svc catalogue.Service, account string) string
-	variant catalogue.Variant // the endpoint variant of the loaded configuration (FIPS, dual-stack)
 }
 
 // Step is one check of a service that runs after the network checks passed.
@@ -555,7 +554,7 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 		cluster:          cmp.Or(p.ECSCluster, "default"),
 		clusterDefaulted: p.ECSClusterDefaulted,
 		proxy:            proxyOfPath(path),
-		dualStack:        p.variant.DualStack,
+		dualStack:        dualStackHost(host),
 		vpc:              inst.VPCCIDR,
 	})
 	sr.Verdict, sr.Error, sr.Diagnosis, sr.Remediation = j.verdict, j.code, j.diagnosis, j.remediation
