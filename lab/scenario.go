@@ -30,6 +30,9 @@ type Scenario struct {
 	// metadata, instance metadata (IMDSv2) at 169.254.169.254 inside the VPC namespace, and
 	// the agent's ecs.config naming the cluster (instance.go).
 	Instance bool
+	// ECSClusterUnset leaves ECS_CLUSTER out of the instance's ecs.config: the agent then
+	// registers into "default" (issue17_scenarios.go). Only with Instance.
+	ECSClusterUnset bool
 
 	Expect Expect
 }
@@ -292,7 +295,8 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // validate reports a scenario whose network names unknown services or contradicts itself.
 func (sc Scenario) validate() error {
-	known := interfaceKeys()
+	// S3 has interface endpoints too (AWS PrivateLink for Amazon S3), beside its gateway.
+	known := append(interfaceKeys(), "s3")
 	for _, list := range [][]string{sc.Net.Endpoints, sc.Net.PrivateDNSOff, sc.Net.SGNo443, sc.Net.ZoneDown, sc.Net.Silent} {
 		for _, k := range list {
 			if !slices.Contains(known, k) {
