@@ -154,6 +154,7 @@ type state struct {
 	plan    []string        // check names, in order
 	results []checks.Result // finished checks, a prefix of plan
 	second  *checks.Result  // the Amazon-provided resolver's answer
+	ports   *portMix        // a Lambda probe's burst that both answered and timed out (lambdaports.go)
 }
 
 func (s *state) add(r checks.Result) {
@@ -244,6 +245,7 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *report.Report {
 				}
 			}
 			p.probe(ctx, st, acct)
+			p.checkPorts(ctx, st)
 		}()
 	}
 	go func() { wg.Wait(); close(done) }()
@@ -509,6 +511,7 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 	st.mu.Lock()
 	results := append([]checks.Result(nil), st.results...)
 	second := st.second
+	ports := st.ports
 	host := st.host
 	path := st.path
 	st.mu.Unlock()
@@ -557,6 +560,7 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 		dualStack:        dualStackHost(host),
 		vpc:              inst.VPCCIDR,
 	})
+	j = portVerdict(j, ports, host)
 	sr.Verdict, sr.Error, sr.Diagnosis, sr.Remediation = j.verdict, j.code, j.diagnosis, j.remediation
 	return sr
 }
