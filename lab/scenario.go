@@ -55,6 +55,10 @@ type Network struct {
 	// answer never arrives. Only with Scenario.Instance.
 	IMDSHopLimit bool
 
+	// ReturnACL is a network ACL on the task's subnet that lets TCP answers from 443 back in only
+	// to ports 32768-65535, as AWS's example ACL does (lambda_ports.go).
+	ReturnACL bool
+
 	DNS DNSMode // which resolver the task's resolv.conf names
 	// Shadow are records of a hand-made private hosted zone in the VPC resolver: name to
 	// addresses; no address is a name with no A record.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"strconv"
@@ -37,8 +38,11 @@ const (
 // not the task's, explains the failure.
 const LambdaPortRange checks.Code = "lambda-port-range"
 
-// portBurst is how many connects per address the burst opens at once: with a drop of about half
-// the ports, all of them failing by chance is 1 in 2^8.
+// portBurst is how many connects per address the burst opens at once, half from source ports
+// below the Linux range (1024-32767) and half from inside it (32768-60999). The ports are chosen,
+// not left to the kernel: Linux hands consecutive connections to one destination neighbouring
+// ports, which would all fall on the same side of an ACL's bound. Where a NAT translates them
+// (Lambda's Hyperplane ENI), the translated ports spread over 1024-65535 anyway.
 const portBurst = 8
 
 // portMix is what the burst measured: connects that answered and connects that timed out.
@@ -87,13 +91,13 @@ func burst(ctx context.Context, d checks.Dialer, addrs []netip.Addr, port uint16
 	var m portMix
 	perAddr := map[netip.Addr][2]int{}
 	for _, a := range addrs {
-		for range portBurst {
+		for i := range portBurst {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				dctx, cancel := context.WithTimeout(ctx, step)
 				defer cancel()
-				c, err := d.DialContext(dctx, "tcp", net.JoinHostPort(a.String(), strconv.Itoa(int(port))))
+				c, err := fromPort(d, i).DialContext(dctx, "tcp", net.JoinHostPort(a.String(), strconv.Itoa(int(port))))
 				mu.Lock()
 				defer mu.Unlock()
 				n := perAddr[a]
@@ -135,4 +139,21 @@ func portVerdict(j judgement, m *portMix, host string) judgement {
 		remediation: fmt.Sprintf("Nothing to change for Linux tasks while the network ACLs let TCP %s back in. For Lambda functions, NAT gateways or load balancers in this subnet, allow inbound TCP %s from %s in this subnet's network ACL (and outbound TCP %s to this subnet in the ACL of the subnet holding %s).",
 			linuxPorts, lambdaPorts, where, lambdaPorts, where),
 	}
+}
+
+// fromPort returns d bound to a source port of the burst's i-th connect: even ones below the
+// Linux range, odd ones inside it, at random within. A dialer that is not a *net.Dialer (a
+// test's) is used as it is.
+func fromPort(d checks.Dialer, i int) checks.Dialer {
+	nd, ok := d.(*net.Dialer)
+	if !ok {
+		return d
+	}
+	lo, hi := 1024, 32767
+	if i%2 == 1 {
+		lo, hi = 32768, 60999
+	}
+	c := *nd
+	c.LocalAddr = &net.TCPAddr{Port: lo + rand.IntN(hi-lo+1)}
+	return &c
 }
