@@ -24,6 +24,11 @@ func Classify(err error) Code {
 	if errors.Is(err, ErrDeadline) {
 		return Deadline
 	}
+	// A proxy's tunnel that could not be opened has its code already (auth-failed for a 407).
+	var te *tunnelError
+	if errors.As(err, &te) {
+		return te.code
+	}
 	// A call that never left for want of credentials is about the credentials, whatever the
 	// credential source's own failure was (a timeout to the container endpoint, say).
 	var credErr *CredentialsError

@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/vpcprobe/vpcprobe/catalogue"
 )
 
 // The image pull path, checked the way the ECS agent pulls: the manifest from the registry
@@ -35,11 +37,13 @@ const (
 var manifestAccept = []string{MediaDockerManifest, MediaDockerList, MediaOCIManifest, MediaOCIIndex}
 
 // ImageRef is a parsed ECR image URI: <account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>
+// (or any other registry host of ECR: dkr.ecr-fips, the dual-stack dkr-ecr[-fips].<r>.on.aws)
 // with a :tag or an @sha256: digest (a tag defaults to "latest", as docker reads it).
 type ImageRef struct {
 	Registry   string // host: 123456789012.dkr.ecr.eu-west-1.amazonaws.com
 	Account    string
 	Region     string
+	Variant    catalogue.Variant // the registry host's: FIPS, dual-stack
 	Repository string
 	Tag        string // empty when Digest is set
 	Digest     string // sha256:<64 hex>, or empty
@@ -62,7 +66,6 @@ func (r ImageRef) String() string {
 }
 
 var (
-	registryRE   = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr\.([a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2})\.amazonaws\.com(\.cn)?$`)
 	repositoryRE = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$`)
 	tagRE        = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	digestRE     = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
@@ -75,14 +78,11 @@ const imageShape = "<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag|@
 // the pull path of the endpoints it knows.
 func ParseImage(uri string) (ImageRef, error) {
 	host, rest, ok := strings.Cut(uri, "/")
-	m := registryRE.FindStringSubmatch(host)
-	if !ok || m == nil {
+	h, isAWS := catalogue.ParseHost(host)
+	if !ok || !isAWS || h.Service != "ecr.dkr" || h.Account == "" || h.VPCEndpoint || host != strings.ToLower(host) || strings.HasSuffix(host, ".") {
 		return ImageRef{}, fmt.Errorf("not an ECR image URI: want %s", imageShape)
 	}
-	ref := ImageRef{Registry: host, Account: m[1], Region: m[2]}
-	if (m[3] != "") != strings.HasPrefix(ref.Region, "cn-") {
-		return ImageRef{}, fmt.Errorf("region %s does not belong to %s", ref.Region, strings.TrimPrefix(host, m[1]+".dkr.ecr."+m[2]+"."))
-	}
+	ref := ImageRef{Registry: host, Account: h.Account, Region: h.Region, Variant: h.Variant}
 	if i := strings.Index(rest, "@"); i >= 0 {
 		ref.Digest = rest[i+1:]
 		rest = rest[:i]

@@ -39,6 +39,10 @@ func TLSVia(ctx context.Context, d Dialer, addr, host string, roots *x509.CertPo
 	raw, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		code := ClassifyIn(ctx, err)
+		var te *tunnelError
+		if errors.As(err, &te) && code != Deadline {
+			return finish(code, te.detail) // the proxy's own answer, as the tcp check gave it
+		}
 		return finish(code, fmt.Sprintf("connect to %s: %s", addr, code))
 	}
 	// Closing the raw connection, not the TLS one, so that ending the check never waits on

@@ -48,12 +48,16 @@ func (l *Lab) ECSConfigFile() string { return filepath.Join(l.Dir, "ecs.config")
 
 // serveInstance serves the IMDSv2 fake at IMDSIP:80 in the VPC namespace and writes ecs.config.
 func (l *Lab) serveInstance() error {
-	if err := os.WriteFile(l.ECSConfigFile(), []byte("ECS_CLUSTER="+Cluster+"\nECS_ENABLE_TASK_IAM_ROLE=true\n"), 0o644); err != nil {
+	config := "ECS_CLUSTER=" + Cluster + "\nECS_ENABLE_TASK_IAM_ROLE=true\n"
+	if l.Scenario.ECSClusterUnset {
+		config = "ECS_ENABLE_TASK_IAM_ROLE=true\n"
+	}
+	if err := os.WriteFile(l.ECSConfigFile(), []byte(config), 0o644); err != nil {
 		return err
 	}
 	m := &fakeaws.IMDS{
 		HopLimited: l.Scenario.Net.IMDSHopLimit,
-		Instance: fakeaws.Instance{ID: InstanceID, Region: Region, AvailabilityZone: AZ, PrivateIP: TaskIP,
+		Instance: fakeaws.Instance{ID: InstanceID, Account: Account, Region: Region, AvailabilityZone: AZ, PrivateIP: TaskIP,
 			MAC: InstanceMAC, SubnetID: SubnetID, VPCID: VPCID, SubnetCIDR: TaskSubnet, VPCCIDR: VPCCIDR},
 	}
 	return l.serveHTTP(l.VPCNS, net.JoinHostPort(IMDSIP, "80"), m)

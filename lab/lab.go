@@ -302,6 +302,7 @@ func (l *Lab) filter(ctx context.Context) error {
 	n := l.Scenario.Net
 	var b strings.Builder
 	b.WriteString("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n")
+	b.WriteString(returnACL(n)) // before the conntrack accept: an ACL is stateless
 	// No route to the internet by default: FORWARD drops, so a public address times out, as it
 	// does in an isolated subnet.
 	b.WriteString("-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n")

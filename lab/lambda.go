@@ -54,6 +54,10 @@ func (l *Lab) serveLambda() error {
 	if l.apiURL != "" {
 		return nil
 	}
+	// The functions draw their source ports from Lambda's range, not Linux's (lambda_ports.go).
+	if err := netns.WriteSysctl(l.TaskNS, "net/ipv4/ip_local_port_range", lambdaPortRange); err != nil {
+		return err
+	}
 	home := filepath.Join(l.Dir, "lambda-home")
 	if err := os.MkdirAll(home, 0o755); err != nil {
 		return fmt.Errorf("lab: %w", err)

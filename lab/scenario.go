@@ -30,6 +30,9 @@ type Scenario struct {
 	// metadata, instance metadata (IMDSv2) at 169.254.169.254 inside the VPC namespace, and
 	// the agent's ecs.config naming the cluster (instance.go).
 	Instance bool
+	// ECSClusterUnset leaves ECS_CLUSTER out of the instance's ecs.config: the agent then
+	// registers into "default" (issue17_scenarios.go). Only with Instance.
+	ECSClusterUnset bool
 
 	Expect Expect
 }
@@ -51,6 +54,10 @@ type Network struct {
 	// container in bridge mode: instance metadata accepts connections, and the token PUT's
 	// answer never arrives. Only with Scenario.Instance.
 	IMDSHopLimit bool
+
+	// ReturnACL is a network ACL on the task's subnet that lets TCP answers from 443 back in only
+	// to ports 32768-65535, as AWS's example ACL does (lambda_ports.go).
+	ReturnACL bool
 
 	DNS DNSMode // which resolver the task's resolv.conf names
 	// Shadow are records of a hand-made private hosted zone in the VPC resolver: name to
@@ -292,7 +299,8 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // validate reports a scenario whose network names unknown services or contradicts itself.
 func (sc Scenario) validate() error {
-	known := interfaceKeys()
+	// S3 has interface endpoints too (AWS PrivateLink for Amazon S3), beside its gateway.
+	known := append(interfaceKeys(), "s3")
 	for _, list := range [][]string{sc.Net.Endpoints, sc.Net.PrivateDNSOff, sc.Net.SGNo443, sc.Net.ZoneDown, sc.Net.Silent} {
 		for _, k := range list {
 			if !slices.Contains(known, k) {

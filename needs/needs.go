@@ -214,7 +214,7 @@ func (d *deriver) image(container, uri string, logRouter bool) {
 		return
 	}
 	d.usesExe = true
-	if !strings.HasSuffix(img.Registry, "."+catalogue.PartitionOf(img.Region).DNSSuffix) {
+	if _, ok := catalogue.ParseHost(img.Registry); !ok { // a region in another partition than the domain
 		d.note(Note{Code: NoteImageInvalid, Container: container, Subject: uri,
 			Text: fmt.Sprintf("Image %s names region %s with the wrong domain (%s wants %s): no task can pull it.", uri, img.Region, img.Region, catalogue.PartitionOf(img.Region).DNSSuffix)})
 		return
@@ -227,7 +227,7 @@ func (d *deriver) image(container, uri string, logRouter bool) {
 		d.other(container, img.Region, uri, "The registry of image "+uri)
 	case img.FIPS:
 		d.note(Note{Code: NoteECRFIPS, Container: container, Subject: uri,
-			Text: fmt.Sprintf("Image %s comes from a FIPS registry host; the probe checks the ECR endpoints by their standard names and does not pull it: set AWS_USE_FIPS_ENDPOINT=true for the probe to call the FIPS API names.", uri)})
+			Text: fmt.Sprintf("Image %s comes from a FIPS registry host; the probe does not pull it on its own: pass it with --image to probe that registry (the platform pulls from the host the image names, whatever AWS_USE_FIPS_ENDPOINT says).", uri)})
 	default:
 		if _, err := checks.ParseImage(uri); err != nil {
 			d.note(Note{Code: NoteImageInvalid, Container: container, Subject: uri,

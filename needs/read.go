@@ -89,14 +89,15 @@ var timeFields = []string{"registeredAt", "deregisteredAt", "deleteRequestedAt"}
 func Parse(data []byte) (*types.TaskDefinition, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, fmt.Errorf("not the JSON of a task definition: %w", err)
+		return nil, fmt.Errorf("not the JSON of a task definition: %w", plainError(err))
 	}
 	if inner, ok := top["taskDefinition"]; ok {
 		top = nil
 		if err := json.Unmarshal(inner, &top); err != nil {
-			return nil, fmt.Errorf("taskDefinition is not an object: %w", err)
+			return nil, errors.New("taskDefinition is not an object")
 		}
 	}
+	quoteNumbers(top)
 	if _, ok := top["containerDefinitions"]; !ok {
 		return nil, errors.New("no containerDefinitions: not a task definition (want the output of aws ecs describe-task-definition, or a register-task-definition input)")
 	}
@@ -110,7 +111,7 @@ func Parse(data []byte) (*types.TaskDefinition, error) {
 	var td types.TaskDefinition
 	dec := json.NewDecoder(bytes.NewReader(clean))
 	if err := dec.Decode(&td); err != nil {
-		return nil, fmt.Errorf("task definition: %w", err)
+		return nil, fmt.Errorf("task definition: %w", plainError(err))
 	}
 	return &td, nil
 }

@@ -3,6 +3,8 @@ package needs
 import (
 	"regexp"
 	"strings"
+
+	"github.com/vpcprobe/vpcprobe/catalogue"
 )
 
 // Registry kinds: where an image is pulled from, as far as the network path is concerned.
@@ -20,10 +22,12 @@ type registryRule struct {
 	why     string // why it needs the internet, for notes; empty for ECR
 }
 
-// registryRules are the registry hosts vpcprobe recognises. ECR's submatches are the account,
-// "-fips" when present, the region and ".cn" when present.
+// ecrRule is the rule of ECR's registry hosts, which catalogue.ParseHost reads (every form:
+// dkr.ecr, dkr.ecr-fips, the dual-stack dkr-ecr[-fips].<r>.on.aws); it comes before the table.
+var ecrRule = registryRule{kind: KindECR, name: "Amazon ECR"}
+
+// registryRules are the other registry hosts vpcprobe recognises.
 var registryRules = []registryRule{
-	{regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr(-fips)?\.([a-z]{2,5}(?:-[a-z]+)+-[0-9]{1,2})\.amazonaws\.com(\.cn)?$`), KindECR, "Amazon ECR", ""},
 	{regexp.MustCompile(`^public\.ecr\.aws$`), KindInternet, "Amazon ECR Public (public.ecr.aws)",
 		"ECR Public has no VPC endpoint: pulls from it go to the internet even with the ECR endpoints in place"},
 	{regexp.MustCompile(`^((registry-1|index)\.)?docker\.io$`), KindInternet, "Docker Hub",
@@ -41,11 +45,15 @@ var registryRules = []registryRule{
 type Image struct {
 	Container string `json:"container"`
 	URI       string `json:"uri"`
-	Registry  string `json:"registry"`          // the registry host: docker.io for a short name like nginx
-	Kind      string `json:"kind"`              // KindECR or KindInternet
-	Region    string `json:"region,omitempty"`  // ECR: the registry's region
-	Account   string `json:"account,omitempty"` // ECR: the registry's account
-	FIPS      bool   `json:"fips,omitempty"`    // ECR: a FIPS registry host (dkr.ecr-fips)
+	Registry  string `json:"registry"`            // the registry host: docker.io for a short name like nginx
+	Kind      string `json:"kind"`                // KindECR or KindInternet
+	Region    string `json:"region,omitempty"`    // ECR: the registry's region
+	Account   string `json:"account,omitempty"`   // ECR: the registry's account
+	FIPS      bool   `json:"fips,omitempty"`      // ECR: a FIPS registry host (dkr.ecr-fips, dkr-ecr-fips)
+	DualStack bool   `json:"dualstack,omitempty"` // ECR: a dual-stack registry host (dkr-ecr.<r>.on.aws)
+	// Domain is, for ECR, the DNS suffix of the registry host; it differs from the region's
+	// partition's for a host no task can pull from (dkr.ecr.cn-north-1.amazonaws.com).
+	Domain string `json:"-"`
 }
 
 // parseImage finds an image reference's registry, as Docker does: the first path component is
@@ -56,15 +64,16 @@ func parseImage(container, uri string) (Image, registryRule) {
 	if first, _, ok := strings.Cut(uri, "/"); ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
 		img.Registry = strings.ToLower(first)
 	}
+	// ok is false for a host whose region and domain disagree: still ECR's, and unpullable.
+	if h, _ := catalogue.ParseHost(img.Registry); h.Service == "ecr.dkr" && h.Account != "" && !h.VPCEndpoint && h.Region != "" {
+		img.Kind, img.Account, img.Region, img.FIPS, img.DualStack, img.Domain = KindECR, h.Account, h.Region, h.Variant.FIPS, h.Variant.DualStack, h.Domain
+		return img, ecrRule
+	}
 	for _, r := range registryRules {
-		m := r.pattern.FindStringSubmatch(img.Registry)
-		if m == nil {
+		if !r.pattern.MatchString(img.Registry) {
 			continue
 		}
 		img.Kind = r.kind
-		if r.kind == KindECR {
-			img.Account, img.FIPS, img.Region = m[1], m[2] != "", m[3]
-		}
 		return img, r
 	}
 	panic("needs: the registry rules end with a catch-all")

@@ -30,6 +30,7 @@ func (a *awsRun) callAgent(ctx context.Context) agentAnswer {
 	r, hosts := signed(ctx, a, "ecs:DiscoverPollEndpoint", func(c context.Context) (checks.Result, checks.AgentHosts) {
 		return checks.AgentEndpoints(c, a.ecs, a.cluster())
 	})
+	r = a.defaultClusterResult(r)
 	v := agentAnswer{res: r, hosts: hosts}
 	if r.Code == checks.AccessDenied && a.p.Metadata.TaskARN != "" {
 		// In a task the caller is the task role, which has no business calling the agent's

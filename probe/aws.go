@@ -21,11 +21,6 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
 
@@ -113,11 +108,11 @@ func (p *Prober) UseAWS(ctx context.Context, getenv func(string) (string, bool))
 	cfg := a.config(ctx, getenv)
 	a.creds = cfg.Credentials
 	a.noSource = !inTask(getenv) && noCredentialSource(getenv)
-	c := sdkClients{ecr: ecr.NewFromConfig(cfg), logs: cloudwatchlogs.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg),
-		secrets: secretsmanager.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg), ecs: ecs.NewFromConfig(cfg)}
+	c := platformClients(cfg) // platform.go: the platform's endpoints, not this container's settings
+	c.sts = sts.NewFromConfig(cfg)
 	a.sts, a.ecr, a.secrets, a.ssm, a.ecs, a.logs = c.sts, c.ecr, c.secrets, c.ssm, c.ecs, c.logs
 	ends := resolveEndpoints(ctx, cfg, c)
-	p.sdkHost, p.variant = ends.host, ends.variant
+	p.sdkHost = ends.host
 	p.aws = a
 	p.Steps = a.steps
 	p.Identity = a.identityOf

@@ -552,11 +552,13 @@ func TestSDKHosts(t *testing.T) {
 		env  []string
 		want map[string]string
 	}{
+		// The platform's services keep their standard names: Fargate and the agent call them
+		// without the container's environment (issue 17, item 10; TestPlatformSettings).
 		{"fips", []string{"AWS_USE_FIPS_ENDPOINT", "true"}, map[string]string{
-			"ecr.api": "api.ecr-fips.eu-west-1.amazonaws.com",
-			"ecr.dkr": "123456789012.dkr.ecr-fips.eu-west-1.amazonaws.com",
-			"s3":      "prod-eu-west-1-starport-layer-bucket.s3-fips.eu-west-1.amazonaws.com",
-			"logs":    "logs-fips.eu-west-1.amazonaws.com",
+			"ecr.api": "api.ecr.eu-west-1.amazonaws.com",
+			"ecr.dkr": "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+			"s3":      "prod-eu-west-1-starport-layer-bucket.s3.eu-west-1.amazonaws.com",
+			"logs":    "logs.eu-west-1.amazonaws.com",
 			"sts":     "sts-fips.eu-west-1.amazonaws.com",
 			"kms":     "kms-fips.eu-west-1.amazonaws.com",
 		}},

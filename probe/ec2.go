@@ -37,6 +37,7 @@ func (p *Prober) withInstance(c *report.Context, inst Instance, err error) {
 	c.AvailabilityZone = cmp.Or(c.AvailabilityZone, inst.AvailabilityZone)
 	c.SubnetCIDR = cmp.Or(c.SubnetCIDR, inst.SubnetCIDR)
 	c.PrivateIP = cmp.Or(c.PrivateIP, inst.PrivateIP)
+	c.Account = cmp.Or(c.Account, inst.Account)
 	if c.Region == "" {
 		c.Region = inst.Region
 	}
@@ -90,6 +91,9 @@ func (f finding) agentPath(r checks.Result, diagnosis, remediation string) (stri
 		return diagnosis, remediation
 	}
 	consequence := agentConsequence[f.svc.Key]
+	if f.svc.Key == "ecs" && r.Name == "auth" && f.clusterDefaulted && r.Code == checks.NotFound {
+		return f.defaultCluster(r)
+	}
 	if f.svc.Key == "ecs" && r.Name == "auth" {
 		policy := "arn:" + catalogue.PartitionOf(f.region).ID + ":iam::aws:policy/service-role/" + agentPolicy
 		switch r.Code {

@@ -24,6 +24,11 @@ import (
 // hostOf returns the host a service's checks probe: the one its SDK client calls with the
 // loaded configuration when UseAWS resolved it (sdkHost), else the catalogue's default.
 func (p *Prober) hostOf(svc catalogue.Service, account string) string {
+	if svc.Key == "ecr.dkr" && p.aws != nil && p.aws.image != nil {
+		// The platform pulls from the registry the image URI names, whatever its form
+		// (dkr.ecr-fips, dkr-ecr.<r>.on.aws): that host is the one to probe.
+		return p.aws.image.Registry
+	}
 	if p.sdkHost != nil {
 		if h := p.sdkHost(svc, account); h != "" {
 			return h
@@ -149,6 +154,9 @@ func hostOfURL(s string) string {
 func (e *sdkEndpoints) host(svc catalogue.Service, account string) string {
 	if h := e.hosts[svc.Key]; h != "" {
 		return h
+	}
+	if svc.Platform {
+		return "" // the catalogue's standard name: the platform's clients use no variant (platform.go)
 	}
 	if h := e.base[svc.Key]; h != "" {
 		if svc.Key == "s3" { // the layer bucket, virtual-hosted on the configured endpoint

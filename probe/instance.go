@@ -1,14 +1,11 @@
 package probe
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -26,6 +23,7 @@ import (
 // field may be empty when its path did not answer.
 type Instance struct {
 	ID               string // i-0123…
+	Account          string // the instance's account (the identity document's accountId)
 	Region           string
 	AvailabilityZone string
 	PrivateIP        string
@@ -55,8 +53,10 @@ func (e *IMDSError) Unwrap() error { return e.Err }
 func (e *IMDSError) HopLimited() bool { return e.Connected && e.Code == checks.Timeout }
 
 // FetchInstance reads the instance's identity and network from the IMDSv2 service at endpoint
-// (DefaultIMDS on EC2; tests give a loopback server), bounded by ctx: one token PUT, then one
-// GET per path with the token, through the SDK's own client. It never reads the environment
+// (DefaultIMDS on EC2; tests give a loopback server), bounded by ctx: one token PUT, the
+// instance identity document once (id, account, region, zone, private IP: EC2 user guide,
+// "Instance identity documents"), then one GET per network path with the token, through the
+// SDK's own client. It never reads the environment
 // (the caller decides whether AWS_EC2_METADATA_DISABLED forbids the call) and never falls back
 // to IMDSv1. Failures are *IMDSError.
 func FetchInstance(ctx context.Context, endpoint string) (Instance, error) {
@@ -109,10 +109,12 @@ func FetchInstance(ctx context.Context, endpoint string) (Instance, error) {
 		return Instance{}, &IMDSError{Code: code, Connected: connected.Load(), Err: err}
 	}
 	var in Instance
-	var err error
-	if in.ID, err = get("instance-id"); err != nil {
+	doc, err := c.GetInstanceIdentityDocument(ctx, &imds.GetInstanceIdentityDocumentInput{})
+	if err != nil {
 		return fail(err)
 	}
+	in.ID, in.Account, in.Region = doc.InstanceID, doc.AccountID, doc.Region
+	in.AvailabilityZone, in.PrivateIP = doc.AvailabilityZone, doc.PrivateIP
 	mac, err := get("mac")
 	if err != nil {
 		return fail(err)
@@ -122,9 +124,6 @@ func FetchInstance(ctx context.Context, endpoint string) (Instance, error) {
 		path string
 		to   *string
 	}{
-		{"placement/region", &in.Region},
-		{"placement/availability-zone", &in.AvailabilityZone},
-		{"local-ipv4", &in.PrivateIP},
 		{base + "subnet-id", &in.SubnetID},
 		{base + "vpc-id", &in.VPCID},
 		{base + "subnet-ipv4-cidr-block", &in.SubnetCIDR},
@@ -158,25 +157,6 @@ const DefaultECSConfig = "/etc/ecs/ecs.config"
 // path: ECS_CLUSTER, or "default" when the file does not set it, as the agent does. An
 // unreadable file is an error (the cluster is then unknown to the report).
 func ReadECSConfig(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("ecs config: %w", err)
-	}
-	defer f.Close()
-	cluster := ""
-	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		line = strings.TrimPrefix(line, "export ")
-		if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "ECS_CLUSTER" {
-			cluster = strings.Trim(strings.TrimSpace(v), `"'`)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return "", fmt.Errorf("ecs config %s: %w", path, err)
-	}
-	if cluster == "" {
-		cluster = "default"
-	}
-	return cluster, nil
+	c, err := ReadAgentConfig(path)
+	return c.Cluster, err
 }

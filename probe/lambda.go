@@ -33,8 +33,8 @@ const (
 func asLambda(rep *report.Report) {
 	for i := range rep.Services {
 		sr := &rep.Services[i]
-		if sr.Verdict != checks.Fail && sr.Verdict != checks.Warn {
-			continue
+		if (sr.Verdict != checks.Fail && sr.Verdict != checks.Warn) || sr.Error == LambdaPortRange {
+			continue // a port-range verdict already says what differs from a task
 		}
 		switch {
 		case sr.Route == report.RoutePublic && hasCode(sr.Checks, checks.Timeout):

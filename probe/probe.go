@@ -33,9 +33,12 @@ type Config struct {
 	LogStream      string
 	RequirePrivate bool
 	ECSCluster     string // the cluster the ECS agent joins (ECS_CLUSTER of /etc/ecs/ecs.config); empty: unknown, "default" is asked
-	NoAuth         bool   // --no-auth: the authenticated checks are skipped on purpose
-	RunID          string // identifier of the run; empty: a random one
-	Version        string
+	// ECSClusterDefaulted: ecs.config does not set ECS_CLUSTER, so the agent registers into
+	// "default" and creates it when missing (AgentConfig.Defaulted).
+	ECSClusterDefaulted bool
+	NoAuth              bool   // --no-auth: the authenticated checks are skipped on purpose
+	RunID               string // identifier of the run; empty: a random one
+	Version             string
 	// Runner is report.RunnerLambda in a Lambda function (its diagnoses then say what differs
 	// from a task); empty means an ECS task when task metadata names one, else a host.
 	Runner         string
@@ -88,7 +91,6 @@ type Prober struct {
 	// sdkHost, set by UseAWS, is the host the SDK calls for a service with the loaded
 	// configuration (FIPS, dual-stack, AWS_ENDPOINT_URL_*); "" leaves the catalogue's.
 	sdkHost func(svc catalogue.Service, account string) string
-	variant catalogue.Variant // the endpoint variant of the loaded configuration (FIPS, dual-stack)
 }
 
 // Step is one check of a service that runs after the network checks passed.
@@ -152,6 +154,7 @@ type state struct {
 	plan    []string        // check names, in order
 	results []checks.Result // finished checks, a prefix of plan
 	second  *checks.Result  // the Amazon-provided resolver's answer
+	ports   *portMix        // a Lambda probe's burst that both answered and timed out (lambdaports.go)
 }
 
 func (s *state) add(r checks.Result) {
@@ -213,7 +216,19 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *report.Report {
 			// does, and it is the caller's account too (ECS passes only roles of the task's
 			// own account). Waiting for STS there would cost a black-holed subnet a second
 			// --timeout before the registry's own checks even start.
-			if svc.Key == "ecr.dkr" && account == "" && p.Identity != nil {
+			if svc.Key == "ecr.dkr" && account == "" && p.Instance != nil {
+				// On an instance the identity document names the account, bounded by
+				// InstanceBudget: no STS call, no credentials needed.
+				<-instDone
+				if instErr == nil && catalogue.ValidAccount(inst.Account) {
+					acct = inst.Account
+					st.mu.Lock()
+					st.host = p.hostOf(svc, acct)
+					st.mu.Unlock()
+					p.markPlatform(acct)
+				}
+			}
+			if svc.Key == "ecr.dkr" && acct == "" && p.Identity != nil {
 				acct = p.learnAccount(ctx, account)
 				st.mu.Lock()
 				st.host = p.hostOf(svc, acct)
@@ -230,6 +245,7 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *report.Report {
 				}
 			}
 			p.probe(ctx, st, acct)
+			p.checkPorts(ctx, st)
 		}()
 	}
 	go func() { wg.Wait(); close(done) }()
@@ -495,6 +511,7 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 	st.mu.Lock()
 	results := append([]checks.Result(nil), st.results...)
 	second := st.second
+	ports := st.ports
 	host := st.host
 	path := st.path
 	st.mu.Unlock()
@@ -537,11 +554,13 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 		svc: st.svc, host: host, region: p.Region, route: sr.Route, addrs: addrs,
 		results: results, second: sr.AmazonDNS, subnet: cmp.Or(p.Metadata.SubnetCIDR, inst.SubnetCIDR),
 		resolvers: p.Resolvers, requirePrivate: p.RequirePrivate, deadline: p.Deadline,
-		cluster:   cmp.Or(p.ECSCluster, "default"),
-		proxy:     proxyOfPath(path),
-		dualStack: p.variant.DualStack,
-		vpc:       inst.VPCCIDR,
+		cluster:          cmp.Or(p.ECSCluster, "default"),
+		clusterDefaulted: p.ECSClusterDefaulted,
+		proxy:            proxyOfPath(path),
+		dualStack:        dualStackHost(host),
+		vpc:              inst.VPCCIDR,
 	})
+	j = portVerdict(j, ports, host)
 	sr.Verdict, sr.Error, sr.Diagnosis, sr.Remediation = j.verdict, j.code, j.diagnosis, j.remediation
 	return sr
 }

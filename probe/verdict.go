@@ -22,20 +22,21 @@ const ResolverMismatch checks.Code = "resolver-mismatch"
 
 // finding is everything the verdict of one service depends on.
 type finding struct {
-	svc            catalogue.Service
-	host, region   string
-	route          string
-	addrs          []netip.Addr
-	results        []checks.Result
-	second         *report.SecondDNS
-	subnet         string
-	resolvers      []string
-	requirePrivate bool
-	deadline       time.Duration
-	cluster        string // the cluster the ECS agent joins, for the ecs diagnoses (ec2.go)
-	proxy          string // the proxy every check went through (its URL); "" on the direct path
-	dualStack      bool   // the SDK's configuration asks for dual-stack names (AWS_USE_DUALSTACK_ENDPOINT)
-	vpc            string // the VPC's CIDR when known (instance metadata); "" otherwise
+	svc              catalogue.Service
+	host, region     string
+	route            string
+	addrs            []netip.Addr
+	results          []checks.Result
+	second           *report.SecondDNS
+	subnet           string
+	resolvers        []string
+	requirePrivate   bool
+	deadline         time.Duration
+	cluster          string // the cluster the ECS agent joins, for the ecs diagnoses (ec2.go)
+	clusterDefaulted bool   // ECS_CLUSTER unset: the agent registers into default, creating it (agentcluster.go)
+	proxy            string // the proxy every check went through (its URL); "" on the direct path
+	dualStack        bool   // the host probed is a dual-stack name (an image from dkr-ecr.<r>.on.aws, say)
+	vpc              string // the VPC's CIDR when known (instance metadata); "" otherwise
 }
 
 // judgement is a service's verdict with the reason a person reads.
@@ -82,11 +83,12 @@ func judge(f finding) judgement {
 		}
 	}
 	j = f.layerMismatch(j)
+	j = f.s3Interface(j)
 	if j.verdict != checks.Pass && j.verdict != checks.Skip && f.svc.OnlyWhen != "" {
 		j.diagnosis += " " + f.svc.OnlyWhen
 	}
 	if j.verdict != checks.Pass && j.verdict != checks.Skip && f.dualStack && strings.HasPrefix(f.svc.Key, "ecr.") {
-		j.diagnosis += fmt.Sprintf(" Dual-stack endpoints are on (AWS_USE_DUALSTACK_ENDPOINT or use_dualstack_endpoint), so clients call %s, and ECR PrivateLink does not serve the dual-stack names (*.api.aws, *.on.aws): no interface endpoint can carry it. Turn dual-stack off for ECR to use the %s endpoint.", f.host, f.svc.EndpointService(f.region))
+		j.diagnosis += fmt.Sprintf(" The registry is reached by its dual-stack name %s (the image URI names it), and ECR PrivateLink does not serve the dual-stack names (*.api.aws, *.on.aws): no interface endpoint can carry it. Name the image by its IPv4 registry (<account>.dkr.ecr.<region>…) to use the %s endpoint.", f.host, f.svc.EndpointService(f.region))
 	}
 	return j
 }

@@ -188,9 +188,11 @@ func TestJudgeFidelity(t *testing.T) {
 		{"sts says when it is needed", finding{svc: sts, route: report.RoutePublic, addrs: addrs("52.95.110.1"),
 			results: []checks.Result{pass("dns"), fail("tcp", checks.Timeout)}},
 			checks.Timeout, []string{"169.254.170.2", "calls STS itself"}, nil},
+		// The platform ignores AWS_USE_DUALSTACK_ENDPOINT (issue 17, item 10): only an image URI
+		// naming the dual-stack registry makes the pull use it, so the fix is the URI.
 		{"ecr over dual-stack names", finding{svc: ecrAPI, route: report.RoutePublic, addrs: addrs("52.95.110.1"), dualStack: true,
 			results: []checks.Result{pass("dns"), fail("tcp", checks.Timeout)}},
-			checks.Timeout, []string{"does not serve the dual-stack names", "Turn dual-stack off"}, nil},
+			checks.Timeout, []string{"does not serve the dual-stack names", "IPv4 registry"}, nil},
 		{"kms says when it is needed", finding{svc: kms, route: report.RoutePublic, addrs: addrs("52.95.110.1"),
 			results: []checks.Result{pass("dns"), pass("tcp"), pass("tls"), pass("http")}},
 			PublicRoute, []string{"calls KMS itself"}, nil},

@@ -382,14 +382,16 @@ var errorRules = []errorRule{
 	{"forbidden", nil, rx(`403 forbidden`), checks.AccessDenied},
 }
 
-// A hostRule says which catalogue service an AWS host name belongs to: the host a failed call
-// went to decides the service, FIPS and numbered agent hosts included.
+// A hostRule says which catalogue service the first labels of an AWS host name belong to. Whole
+// host names are read by the catalogue's one parser (catalogue.ParseHost, serviceOfHost); this
+// table serves only a host a truncated reason cut short ("https://api.ecr...."), of which the
+// parser, which needs the region and the suffix, can read nothing.
 type hostRule struct {
 	pattern *regexp.Regexp
 	service string
 }
 
-// hostRules is the host table, first match wins; hosts outside AWS's DNS suffixes never match.
+// hostRules is the table of cut hosts, first match wins.
 var hostRules = []hostRule{
 	{rx(`^prod-[a-z0-9-]+-starport-layer-bucket\.s3[.-]`), "s3"},
 	{rx(`^[^.]+\.dkr[.-]ecr(-fips)?\.`), "ecr.dkr"},

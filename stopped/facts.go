@@ -264,20 +264,11 @@ func pickHost(hosts []string, key string) string {
 	return ""
 }
 
-// serviceOfHost returns the catalogue key of an AWS host name from the host table, "" for
-// other hosts.
+// serviceOfHost returns the catalogue key of an AWS host name, read by the catalogue's one
+// host parser, "" for other hosts.
 func serviceOfHost(h string) string {
-	if !awsDNS.MatchString(h) {
-		return ""
-	}
-	for _, r := range hostRules {
-		if !r.pattern.MatchString(h) {
-			continue
-		}
-		if r.service != "" {
-			return r.service
-		}
-		return strings.TrimSuffix(strings.SplitN(h, ".", 2)[0], "-fips")
+	if p, ok := catalogue.ParseHost(h); ok && p.Known() {
+		return p.Service
 	}
 	return ""
 }

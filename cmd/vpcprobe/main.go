@@ -117,11 +117,11 @@ func (w world) run(args []string, getenv func(string) (string, bool), stdout, st
 	}
 	// Without task metadata this may be an ECS container instance: its agent's cluster, and
 	// instance metadata (instance.go).
-	var cluster string
+	var agent probe.AgentConfig
 	var instance func(context.Context) (probe.Instance, error)
 	metaRegion := meta.Region()
 	if meta.TaskARN == "" && metaErr == nil {
-		cluster, _ = probe.ReadECSConfig(o.ecsConfig)
+		agent, _ = probe.ReadAgentConfig(o.ecsConfig)
 		instance, metaRegion = instanceSource(getenv, o, metaRegion)
 	}
 	cfg, err := o.config(getenv, metaRegion, meta.Account())
@@ -137,7 +137,7 @@ func (w world) run(args []string, getenv func(string) (string, bool), stdout, st
 		fmt.Fprintf(stderr, "vpcprobe: %v\n", err)
 		return exitUsage
 	}
-	cfg.ECSCluster = cluster
+	cfg.ECSCluster, cfg.ECSClusterDefaulted = agent.Cluster, agent.Defaulted
 	cfg.Version = version
 	if cfg.LogGroup != "" && cfg.LogStream == "" {
 		cfg.LogStream = probe.DefaultStream(meta, started)

@@ -23,12 +23,14 @@ type IMDS struct {
 	mu     sync.Mutex
 	tokens map[string]bool
 	puts   int
+	gets   []string // the paths of every authorised GET, in order
 }
 
 // Instance is what the fake's metadata says of the instance.
 type Instance struct {
 	ID, Region, AvailabilityZone, PrivateIP, MAC string
 	SubnetID, VPCID, SubnetCIDR, VPCCIDR         string
+	Account                                      string // the identity document's accountId
 }
 
 // TokenRequests returns how many token PUTs the fake received.
@@ -52,6 +54,13 @@ func (m *IMDS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.mu.Unlock()
 	if !ok {
 		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	m.mu.Lock()
+	m.gets = append(m.gets, r.URL.Path)
+	m.mu.Unlock()
+	if r.URL.Path == identityDocumentPath {
+		m.identityDocument(w)
 		return
 	}
 	path, found := strings.CutPrefix(r.URL.Path, "/latest/meta-data/")

@@ -403,6 +403,7 @@ func (s *Server) configurationOf(fn *lambdaFn, pending int) functionConfiguratio
 		out.State, out.StateReason, out.StateReasonCode = "Pending", "The function is being created.", "Creating"
 		out.LastUpdateStatus = "InProgress"
 	}
+	s.failedAs(&out)
 	if len(fn.SubnetIDs) > 0 {
 		out.VpcConfig = &vpcConfigOut{SubnetIds: fn.SubnetIDs, SecurityGroupIds: fn.GroupIDs, VpcId: "vpc-0fa1e0000000000001"}
 	}

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vpcprobe/vpcprobe/catalogue"
 )
 
 // Config is the fake's behaviour. The zero value of each field means "nothing": no keys, no
@@ -289,9 +291,11 @@ func hostOnly(hostport string) string {
 }
 
 // isRegistryHost reports whether host is an ECR registry: <account>.dkr.ecr.<region>.amazonaws.com
-// (or a partition's variant of it, or its FIPS name <account>.dkr.ecr-fips.<region>…).
+// or any other form of it (a partition's, FIPS, the dual-stack dkr-ecr[-fips].<region>.on.aws),
+// as the catalogue's host parser reads it.
 func isRegistryHost(host string) bool {
-	return strings.Contains(host, ".dkr.ecr.") || strings.Contains(host, ".dkr.ecr-fips.")
+	h, ok := catalogue.ParseHost(host)
+	return ok && h.Service == "ecr.dkr" && h.Account != ""
 }
 
 // isS3Host reports whether host is the layer bucket or another S3 name.

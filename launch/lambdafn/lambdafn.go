@@ -350,6 +350,7 @@ func (l *Runner) waitActive(ctx context.Context, r *lambdaRun) bool {
 	conf := out.Configuration
 	r.status = strings.ToUpper(string(conf.State))
 	r.diags = []stopped.Diagnosis{stateDiagnosis(r, string(conf.StateReasonCode), aws.ToString(conf.StateReason))}
+	r.notTested = stateUntested(string(conf.StateReasonCode))
 	l.Progressf("%s: function %s is %s: %s", r.subnet, r.function, conf.State, aws.ToString(conf.StateReason))
 	return false
 }
@@ -522,20 +523,24 @@ func goarch(arch string) string {
 
 // functionStates translates a function's StateReasonCode when it did not become Active. Lambda's
 // codes, not text: the table is the rules, StateReason is kept as raw.
+// The codes are the FunctionConfiguration.StateReasonCode values of the Lambda API reference
+// (the SDK's lambdatypes.StateReasonCode). untested marks the launcher's own setup failing
+// (its role, the ids it was given): the subnet was not measured, as when CreateFunction itself
+// is refused; a subnet out of addresses or an account out of interfaces fails a task there too.
 var functionStates = []stateRule{
-	{"InsufficientRolePermissions", checks.AccessDenied,
+	{string(lambdatypes.StateReasonCodeInsufficientRolePermissions), checks.AccessDenied, true,
 		"Lambda could not attach function %[1]s to %[2]s: its execution role lacks the EC2 network-interface permissions.",
 		"Attach the policy of taskdef/iam/lambda-execution-role.json (or the managed AWSLambdaVPCAccessExecutionRole) to --lambda-role."},
-	{"SubnetOutOfIPAddresses", stopped.NetworkInterface,
+	{string(lambdatypes.StateReasonCodeSubnetOutOfIPAddresses), stopped.NetworkInterface, false,
 		"Subnet %[2]s has no free IP address for function %[1]s's network interface: a task there fails the same way.",
 		"Free addresses in %[2]s (stop unused tasks, delete unused network interfaces) or move the workload to a larger subnet."},
-	{"EniLimitExceeded", stopped.NetworkInterface,
+	{string(lambdatypes.StateReasonCodeEniLimitExceeded), stopped.NetworkInterface, false,
 		"The account's network interface quota is used up: Lambda could not create one for function %[1]s in %[2]s.",
 		"Delete unused network interfaces or raise the EC2 quota 'Network interfaces per Region'."},
-	{"InvalidSubnet", stopped.TaskConfig,
+	{string(lambdatypes.StateReasonCodeInvalidSubnet), stopped.TaskConfig, true,
 		"Lambda rejected subnet %[2]s for function %[1]s.",
 		"Check the subnet id and that it is in this region and in the security groups' VPC."},
-	{"InvalidSecurityGroup", stopped.TaskConfig,
+	{string(lambdatypes.StateReasonCodeInvalidSecurityGroup), stopped.TaskConfig, true,
 		"Lambda rejected the security groups of function %[1]s.",
 		"Check --security-groups: ids of this region, in the subnet's VPC."},
 }
@@ -544,8 +549,16 @@ var functionStates = []stateRule{
 type stateRule struct {
 	code        string
 	err         checks.Code
+	untested    bool   // the launcher's setup failed, not the subnet: could not test
 	diagnosis   string // %[1]s is the function, %[2]s the subnet
 	remediation string
+}
+
+// stateUntested reports whether a function that did not become Active for code says nothing
+// of the subnet (functionStates' untested).
+func stateUntested(code string) bool {
+	i := slices.IndexFunc(functionStates, func(s stateRule) bool { return s.code == code })
+	return i >= 0 && functionStates[i].untested
 }
 
 // stateDiagnosis explains a function that did not become Active.

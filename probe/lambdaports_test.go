@@ -1,0 +1,69 @@
+package probe
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/report"
+)
+
+// halfPorts is a dialer whose every other connection times out: what a stateless network ACL
+// that lets return traffic back to only part of the ephemeral ports does to a client drawing
+// its source ports from the whole range (lab/lambda_ports.go builds the real thing with an ACL
+// and a port range).
+type halfPorts struct{ n atomic.Int64 }
+
+func (h *halfPorts) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if h.n.Add(1)%2 == 0 {
+		<-ctx.Done()
+		return nil, &net.OpError{Op: "dial", Net: network, Err: ctx.Err()}
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+// TestLambdaPortRange: a Lambda probe (source ports 1024-65535) whose connections to one
+// address answer on some attempts and time out on others fails only because of its port
+// range, where a Linux task (32768-60999) would not (Amazon VPC user guide, network ACLs,
+// ephemeral ports): the report says so, a warning lambda-port-range naming both ranges. A drop
+// of every connection stays a failure, and a task's probe is judged as before. Issue 17, item 4.
+func TestLambdaPortRange(t *testing.T) {
+	tests := []struct {
+		name    string
+		runner  string
+		dialer  checks.Dialer
+		verdict checks.Status
+		code    checks.Code
+	}{
+		{"lambda, half the ports dropped", report.RunnerLambda, &halfPorts{}, checks.Warn, LambdaPortRange},
+		{"lambda, everything dropped", report.RunnerLambda, blackhole{}, checks.Fail, checks.Timeout},
+		{"task, half the connections dropped", "", &halfPorts{}, checks.Fail, checks.Timeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, nil)
+			p := w.prober("logs", 300*time.Millisecond, 5*time.Second)
+			p.Runner, p.Dialer = tt.runner, tt.dialer
+			rep := checkedRun(t, p, time.Now())
+			s := serviceOf(t, rep, "logs")
+			if s.Verdict != tt.verdict || s.Error != tt.code {
+				t.Fatalf("logs %s %s, want %s %s\n%s", s.Verdict, s.Error, tt.verdict, tt.code, rep.Text(false))
+			}
+			if tt.code == LambdaPortRange {
+				for _, w := range []string{"1024-65535", "32768-60999", "network ACL"} {
+					if !strings.Contains(s.Diagnosis+s.Remediation, w) {
+						t.Errorf("%q missing: %s | %s", w, s.Diagnosis, s.Remediation)
+					}
+				}
+				if strings.Contains(s.Diagnosis, "never has a public IP") {
+					t.Errorf("blames the public IP: %s", s.Diagnosis)
+				}
+			}
+		})
+	}
+}
