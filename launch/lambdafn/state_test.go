@@ -1,4 +1,4 @@
-package launch
+package lambdafn
 
 import (
 	"context"
@@ -32,7 +32,7 @@ func TestRunLambdaFailedState(t *testing.T) {
 		t.Run(tt.code, func(t *testing.T) {
 			fake, _, l := lambdaWorld(t)
 			fake.SetFunctionFailed(tt.code, "the function could not be set up ("+tt.code+")")
-			rep, err := l.RunLambda(context.Background(), lambdaConfig("subnet-0000000a"))
+			rep, err := l.Run(context.Background(), lambdaConfig("subnet-0000000a"))
 			if got := errors.Is(err, couldnottest.Err); got != tt.untested {
 				t.Errorf("error %v: could not test %v, want %v", err, got, tt.untested)
 			}
