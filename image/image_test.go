@@ -25,6 +25,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/netns"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
+	"github.com/vpcprobe/vpcprobe/internal/testbin"
 )
 
 // imageBudget bounds the image: its file tree must stay under 24 MiB (issue 9: image pull time,
@@ -257,18 +258,12 @@ func buildBinary(t *testing.T, d *dockerfile) string {
 		t.Fatalf("Dockerfile: go build of %q to %q, want ./cmd/vpcprobe with -o", d.buildPkg, d.buildOut)
 	}
 
-	bin := filepath.Join(t.TempDir(), "vpcprobe")
-	args := append([]string{"build"}, d.buildFlags...)
-	args = append(args, "-o", bin, d.buildPkg)
-	cmd := exec.Command("go", args...)
-	cmd.Dir = repoRoot
-	cmd.Env = os.Environ()
+	// Built through testbin: once per source tree and these flags, shared across test runs.
+	spec := testbin.Spec{Pkg: d.buildPkg, Flags: d.buildFlags}
 	for k, v := range d.buildEnv {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		spec.Env = append(spec.Env, k+"="+v)
 	}
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
+	bin := testbin.T(t, spec)
 
 	f, err := elf.Open(bin)
 	if err != nil {
