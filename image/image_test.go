@@ -119,7 +119,14 @@ func parseDockerfile(t *testing.T, data []byte) *dockerfile {
 }
 
 // buildArgs are the values the test gives the build's variables.
-var buildArgs = map[string]string{"VERSION": testVersion, "TARGETOS": "linux", "TARGETARCH": runtime.GOARCH}
+var buildArgs = map[string]string{"VERSION": testVersion, "REVISION": testRevision, "CREATED": testCreated,
+	"TARGETOS": "linux", "TARGETARCH": runtime.GOARCH}
+
+// testRevision and testCreated are what the test stamps through -X main.commit and main.date.
+const (
+	testRevision = "0123456789abcdef0123456789abcdef01234567"
+	testCreated  = "2026-12-08T00:00:00Z"
+)
 
 // parseBuild takes the `go build` RUN line apart: RUN options, NAME=value assignments, go build
 // and its arguments.
@@ -245,8 +252,9 @@ func buildBinary(t *testing.T, d *dockerfile) string {
 		}
 	}
 	ldWords := strings.Fields(ld)
-	if !slices.Contains(ldWords, "-s") || !slices.Contains(ldWords, "-w") || !strings.Contains(ld, "-X main.version="+testVersion) {
-		t.Errorf("Dockerfile: -ldflags %q must strip (-s -w) and stamp -X main.version=${VERSION}", ld)
+	if !slices.Contains(ldWords, "-s") || !slices.Contains(ldWords, "-w") || !strings.Contains(ld, "-X main.version="+testVersion) ||
+		!strings.Contains(ld, "-X main.commit="+testRevision) || !strings.Contains(ld, "-X main.date="+testCreated) {
+		t.Errorf("Dockerfile: -ldflags %q must strip (-s -w) and stamp -X main.version=${VERSION}, main.commit=${REVISION} and main.date=${CREATED}", ld)
 	}
 	if d.buildEnv["CGO_ENABLED"] != "0" {
 		t.Errorf("Dockerfile: go build without CGO_ENABLED=0: a scratch image has no libc")
@@ -516,7 +524,7 @@ func TestImage(t *testing.T) {
 
 	t.Run("version", func(t *testing.T) {
 		stdout, stderr, code := img.run(t, "", "--version")
-		if code != 0 || stdout != "vpcprobe "+testVersion+"\n" {
+		if want := "vpcprobe " + testVersion + " (commit " + testRevision + ", built " + testCreated + ")\n"; code != 0 || stdout != want {
 			t.Errorf("--version: exit %d, stdout %q, stderr %q; want the stamped version", code, stdout, stderr)
 		}
 	})

@@ -57,7 +57,7 @@ func newInspectFlags(o *inspectOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.eni, "eni", "", "a running task's network interface: its subnet, groups and address instead of --subnet and --security-groups")
 	fs.StringVar(&o.services, "services", inspectServices, "service keys whose paths to inspect, comma-separated; all = every known key")
 	fs.StringVar(&o.region, "region", "", "region of the VPC (default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
-	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json (default: text on a terminal, else json)")
+	outputFlag(fs, &o.output, "what stdout carries: text or json (default: text on a terminal, else json)", "text", "json")
 	fs.StringVar(&o.fixFormat, "fix-format", "", "print instead one snippet creating every missing endpoint and rule: cloudformation or terraform")
 	annotateEnv(fs)
 	fs.Usage = func() {

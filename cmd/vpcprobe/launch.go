@@ -89,7 +89,7 @@ func newLaunchFlags(o *launchOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.region, "region", "", "region of the cluster (default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
 	fs.DurationVar(&o.deadline, "deadline", launch.DefaultDeadline, "bound on the wait for every task to stop; tasks still starting then are stopped")
 	fs.StringVar(&o.launchID, "launch-id", "", "identifier of this launch; each task's run id is <launch-id>-<subnet> (default: random)")
-	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json (default: text on a terminal, else json)")
+	outputFlag(fs, &o.output, "what stdout carries: text or json (default: text on a terminal, else json)", "text", "json")
 	fs.StringVar(&o.logGroup, "log-group", "/vpcprobe", "log group the probes deliver their reports to and the launcher reads them from; empty: exit codes only")
 	fs.StringVar(&o.awslogsPrefix, "awslogs-stream-prefix", "", "the task definition's awslogs-stream-prefix, to read a report from the probe's stdout when its own delivery failed")
 	fs.StringVar(&o.awslogsGrp, "awslogs-group", "", "the task definition's awslogs-group (default: --log-group)")
@@ -272,6 +272,10 @@ func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdo
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK
 	}
+	if err == nil {
+		o.forTaskDefinition, err = taskDefinitionRef(o.forTaskDefinition) // tdref.go
+		err = fromEnv(err, fs)
+	}
 	if err == nil && o.runner == launch.RunnerLambda {
 		return w.runLaunchLambda(o, fs, getenv, stdout, stderr)
 	}
@@ -385,7 +389,7 @@ func newExplainFlags(o *explainOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.reason, "reason", "", "explain this stopped or container reason, offline (no AWS call)")
 	fs.StringVar(&o.file, "file", "", "explain the tasks of this JSON document of aws ecs describe-tasks, offline; - (or a lone -) reads stdin")
 	fs.StringVar(&o.region, "region", "", "region of the cluster; offline, the region of the endpoints to name when neither a task ARN nor the reason says it (with --task, default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
-	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json, one JSON document per task and line (default: text on a terminal, else json)")
+	outputFlag(fs, &o.output, "what stdout carries: text or json, one JSON document per task and line (default: text on a terminal, else json)", "text", "json")
 	annotateEnv(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: vpcprobe explain-stopped --cluster C --task ARN [flags]\n"+
