@@ -16,7 +16,9 @@ type choiceValue struct {
 }
 
 // newChoice returns a flag value writing to p that accepts only choices.
-func newChoice(p *string, choices ...string) *choiceValue { return &choiceValue{p: p, choices: choices} }
+func newChoice(p *string, choices ...string) *choiceValue {
+	return &choiceValue{p: p, choices: choices}
+}
 
 func (c *choiceValue) String() string {
 	if c.p == nil {
