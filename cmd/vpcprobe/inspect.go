@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -40,7 +39,7 @@ const inspectDeadline = 2 * time.Minute
 // and without a NAT would fail inspect for a service it does not need).
 const inspectServices = "ecr.api,ecr.dkr,s3,logs"
 
-var eniRE = regexp.MustCompile(`^eni-[0-9a-f]{8,17}$`)
+var eniRE = lazyRE(`^eni-[0-9a-f]{8,17}$`)
 
 // inspectOptions are inspect's command line as given.
 type inspectOptions struct {

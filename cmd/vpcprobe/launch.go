@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -159,10 +158,10 @@ func parseFlags(fs *pflag.FlagSet, args []string, getenv func(string) (string, b
 }
 
 var (
-	subnetRE   = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
-	sgRE       = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
-	launchIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
-	envNameRE  = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+	subnetRE   = lazyRE(`^subnet-[0-9a-f]{8,17}$`)
+	sgRE       = lazyRE(`^sg-[0-9a-f]{8,17}$`)
+	launchIDRE = lazyRE(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
+	envNameRE  = lazyRE(`^[A-Z][A-Z0-9_]*$`)
 )
 
 // launchConfig validates the options into a launch configuration; the region is resolved later,

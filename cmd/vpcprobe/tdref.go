@@ -6,7 +6,6 @@ package main
 
 import (
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/vpcprobe/vpcprobe/needs"
@@ -15,7 +14,7 @@ import (
 // familyRE is a task definition family, optionally with its revision: "Up to 255 letters
 // (uppercase and lowercase), numbers, underscores, and hyphens are allowed"
 // (RegisterTaskDefinition, family; https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html).
-var familyRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}(:[0-9]+)?$`)
+var familyRE = lazyRE(`^[A-Za-z0-9_-]{1,255}(:[0-9]+)?$`)
 
 // taskDefinitionRef returns the reference needs.Load takes for the value of
 // --for-task-definition: file://PATH for an existing file (or a value already file://), the value
