@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -33,6 +34,35 @@ type timing struct {
 	elapsed           time.Duration
 }
 
+// outputLine is one piece of output, of a test or (test "") of its package.
+type outputLine struct{ test, text string }
+
+// pkgOutput is a package's output until it ends, and how each of its tests ended.
+type pkgOutput struct {
+	lines  []outputLine
+	result map[string]string // test → pass, fail or skip
+}
+
+// write writes p as go test prints a package by default: the output of every test that failed
+// or never ended (a panic, a timeout), without the -v progress lines, when the package failed;
+// the package's own lines ("ok …", "FAIL …", "? … [no test files]") but -v's "PASS" always.
+func (p *pkgOutput) write(w io.Writer, failed bool) {
+	for _, l := range p.lines {
+		switch {
+		case l.test == "":
+			if l.text == "PASS\n" && !failed {
+				continue
+			}
+		case !failed || p.result[l.test] == "pass" || p.result[l.test] == "skip":
+			continue
+		}
+		if strings.HasPrefix(l.text, "=== ") {
+			continue // === RUN, === PAUSE, === CONT, === NAME: verbose progress
+		}
+		io.WriteString(w, l.text)
+	}
+}
+
 // top is how many tests the summary lists.
 const top = 10
 
@@ -43,12 +73,22 @@ func main() {
 	}
 }
 
-// run copies the output of the events on in to out and appends the n slowest tests. A line that
-// is not an event (go test's own complaints) is copied as it is.
+// run writes to out what `go test` without -json would have printed for the events on in, and
+// appends the n slowest tests. `go test -json` runs tests verbosely (test2json needs -v), so the
+// output of each package is held until the package ends and then written as go test prints it
+// by default: a passing package's "ok" line, a failing one's failed tests (their "=== RUN" lines
+// dropped) and "FAIL" lines; build errors and lines that are no event pass at once.
 func run(in io.Reader, out io.Writer, n int) error {
 	w := bufio.NewWriter(out)
 	defer w.Flush()
 	var done []timing
+	pkgs := map[string]*pkgOutput{}
+	of := func(pkg string) *pkgOutput {
+		if pkgs[pkg] == nil {
+			pkgs[pkg] = &pkgOutput{result: map[string]string{}}
+		}
+		return pkgs[pkg]
+	}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
@@ -60,21 +100,32 @@ func run(in io.Reader, out io.Writer, n int) error {
 			w.Flush()
 			continue
 		}
-		if e.Output != "" {
+		switch {
+		case e.Action == "build-output":
 			w.WriteString(e.Output)
-			if strings.HasSuffix(e.Output, "\n") {
-				w.Flush() // as go test prints: a line at a time
-			}
-		}
-		switch e.Action {
-		case "pass", "fail", "skip":
-			if e.Test != "" && !strings.Contains(e.Test, "/") {
+			w.Flush()
+		case e.Action == "output" && e.Package != "":
+			p := of(e.Package)
+			p.lines = append(p.lines, outputLine{e.Test, e.Output})
+		case (e.Action == "pass" || e.Action == "fail" || e.Action == "skip") && e.Test != "":
+			of(e.Package).result[e.Test] = e.Action
+			if !strings.Contains(e.Test, "/") {
 				done = append(done, timing{e.Package, e.Test, e.Action, time.Duration(e.Elapsed * float64(time.Second))})
 			}
+		case e.Action == "pass" || e.Action == "fail" || e.Action == "skip":
+			if p := pkgs[e.Package]; p != nil {
+				p.write(w, e.Action == "fail")
+				delete(pkgs, e.Package)
+			}
+			w.Flush()
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return err
+	}
+	// A package that never ended (go test killed, the stream cut) shows everything it printed.
+	for _, pkg := range slices.Sorted(maps.Keys(pkgs)) {
+		pkgs[pkg].write(w, true)
 	}
 	slices.SortStableFunc(done, func(a, b timing) int {
 		switch {
