@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -184,6 +185,17 @@ func TestReproducible(t *testing.T) {
 			t.Errorf("image tree: %s mode %o (present %v), want %o", name, got, ok, mode)
 		}
 	}
+	// The same files as the Dockerfile's final stage copies, no more, no fewer.
+	for _, dst := range finalCopies(t, filepath.Join(root, "Dockerfile")) {
+		if _, ok := seen[strings.TrimPrefix(dst, "/")]; !ok {
+			t.Errorf("the Dockerfile's final stage copies %s; the release's image tree lacks it", dst)
+		}
+	}
+	for name := range seen {
+		if !strings.HasSuffix(name, "/") && !slices.Contains(finalCopies(t, filepath.Join(root, "Dockerfile")), "/"+name) {
+			t.Errorf("the release's image tree has %s, which the Dockerfile's final stage does not copy", name)
+		}
+	}
 
 	// The sums verify, as sha256sum -c would.
 	sums, err := os.ReadFile(filepath.Join(a, "SHA256SUMS"))
@@ -213,4 +225,24 @@ func TestReproducible(t *testing.T) {
 			t.Errorf("SBOM lacks %q:\n%s", want, sbom)
 		}
 	}
+}
+
+// finalCopies are the destinations of the COPY lines after the Dockerfile's last FROM.
+func finalCopies(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dsts []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) > 0 && f[0] == "FROM":
+			dsts = nil
+		case len(f) > 2 && f[0] == "COPY":
+			dsts = append(dsts, f[len(f)-1])
+		}
+	}
+	return dsts
 }
