@@ -50,7 +50,7 @@ var ShippedFlags = []string{"-trimpath", "-ldflags=-s -w"}
 var Probe = Spec{Pkg: "./cmd/vpcprobe", Flags: ShippedFlags, Env: []string{"CGO_ENABLED=0"}}
 
 // CacheEnv names a directory that replaces the default cache directory
-// ($XDG_CACHE_HOME/vpcprobe-testbin, else ~/.cache/vpcprobe-testbin).
+// ($XDG_CACHE_HOME/vpcprobe-testbin, else ~/.cache/vpcprobe-testbin, else one under $TMPDIR).
 const CacheEnv = "VPCPROBE_TESTBIN_CACHE"
 
 // keep is how long an unused cached build stays: older entries are removed after each new build,
@@ -125,8 +125,8 @@ func cacheDir() (string, error) {
 		return d, nil
 	}
 	d, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("testbin: no cache directory (set %s): %w", CacheEnv, err)
+	if err != nil { // no $HOME (a bare CI container): the temporary directory, one per user
+		return filepath.Join(os.TempDir(), fmt.Sprintf("vpcprobe-testbin-%d", os.Getuid())), nil
 	}
 	return filepath.Join(d, "vpcprobe-testbin"), nil
 }
