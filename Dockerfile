@@ -26,11 +26,14 @@ COPY . .
 ARG TARGETOS
 ARG TARGETARCH
 ARG VERSION=dev
+ARG REVISION=
+ARG CREATED=
 # Static (no cgo: the scratch image has no libc), reproducible paths (-trimpath), stripped
-# (-s -w), version stamped.
+# (-s -w), version, commit and date stamped (--version prints them; an empty REVISION leaves the
+# VCS revision Go records when .git is in the context). scripts/release builds the same binary.
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/vpcprobe ./cmd/vpcprobe
+    go build -trimpath -ldflags="-s -w -X main.version=${VERSION} -X main.commit=${REVISION} -X main.date=${CREATED}" -o /out/vpcprobe ./cmd/vpcprobe
 
 FROM scratch
 ARG VERSION=dev

@@ -25,6 +25,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/netns"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
+	"github.com/vpcprobe/vpcprobe/internal/testbin"
 )
 
 // imageBudget bounds the image: its file tree must stay under 24 MiB (issue 9: image pull time,
@@ -118,7 +119,14 @@ func parseDockerfile(t *testing.T, data []byte) *dockerfile {
 }
 
 // buildArgs are the values the test gives the build's variables.
-var buildArgs = map[string]string{"VERSION": testVersion, "TARGETOS": "linux", "TARGETARCH": runtime.GOARCH}
+var buildArgs = map[string]string{"VERSION": testVersion, "REVISION": testRevision, "CREATED": testCreated,
+	"TARGETOS": "linux", "TARGETARCH": runtime.GOARCH}
+
+// testRevision and testCreated are what the test stamps through -X main.commit and main.date.
+const (
+	testRevision = "0123456789abcdef0123456789abcdef01234567"
+	testCreated  = "2026-12-08T00:00:00Z"
+)
 
 // parseBuild takes the `go build` RUN line apart: RUN options, NAME=value assignments, go build
 // and its arguments.
@@ -244,8 +252,9 @@ func buildBinary(t *testing.T, d *dockerfile) string {
 		}
 	}
 	ldWords := strings.Fields(ld)
-	if !slices.Contains(ldWords, "-s") || !slices.Contains(ldWords, "-w") || !strings.Contains(ld, "-X main.version="+testVersion) {
-		t.Errorf("Dockerfile: -ldflags %q must strip (-s -w) and stamp -X main.version=${VERSION}", ld)
+	if !slices.Contains(ldWords, "-s") || !slices.Contains(ldWords, "-w") || !strings.Contains(ld, "-X main.version="+testVersion) ||
+		!strings.Contains(ld, "-X main.commit="+testRevision) || !strings.Contains(ld, "-X main.date="+testCreated) {
+		t.Errorf("Dockerfile: -ldflags %q must strip (-s -w) and stamp -X main.version=${VERSION}, main.commit=${REVISION} and main.date=${CREATED}", ld)
 	}
 	if d.buildEnv["CGO_ENABLED"] != "0" {
 		t.Errorf("Dockerfile: go build without CGO_ENABLED=0: a scratch image has no libc")
@@ -257,18 +266,12 @@ func buildBinary(t *testing.T, d *dockerfile) string {
 		t.Fatalf("Dockerfile: go build of %q to %q, want ./cmd/vpcprobe with -o", d.buildPkg, d.buildOut)
 	}
 
-	bin := filepath.Join(t.TempDir(), "vpcprobe")
-	args := append([]string{"build"}, d.buildFlags...)
-	args = append(args, "-o", bin, d.buildPkg)
-	cmd := exec.Command("go", args...)
-	cmd.Dir = repoRoot
-	cmd.Env = os.Environ()
+	// Built through testbin: once per source tree and these flags, shared across test runs.
+	spec := testbin.Spec{Pkg: d.buildPkg, Flags: d.buildFlags}
 	for k, v := range d.buildEnv {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		spec.Env = append(spec.Env, k+"="+v)
 	}
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
+	bin := testbin.T(t, spec)
 
 	f, err := elf.Open(bin)
 	if err != nil {
@@ -521,7 +524,7 @@ func TestImage(t *testing.T) {
 
 	t.Run("version", func(t *testing.T) {
 		stdout, stderr, code := img.run(t, "", "--version")
-		if code != 0 || stdout != "vpcprobe "+testVersion+"\n" {
+		if want := "vpcprobe " + testVersion + " (commit " + testRevision + ", built " + testCreated + ")\n"; code != 0 || stdout != want {
 			t.Errorf("--version: exit %d, stdout %q, stderr %q; want the stamped version", code, stdout, stderr)
 		}
 	})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vpcprobe/vpcprobe/internal/netns"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
+	"github.com/vpcprobe/vpcprobe/internal/testbin"
 )
 
 // probeBin is the vpcprobe binary every test runs, built once by TestMain as it ships.
@@ -21,19 +22,14 @@ func TestMain(m *testing.M) {
 }
 
 func testMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "vpclab-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	if err := EnsureTools(ctx, os.Stderr); err != nil {
 		cancel()
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	probeBin, err = BuildProbe(ctx, dir)
+	var err error
+	probeBin, err = testbin.Path(testbin.Probe) // BuildProbe's build, shared with the other packages
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

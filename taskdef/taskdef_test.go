@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/vpcprobe/vpcprobe/inspect"
+	"github.com/vpcprobe/vpcprobe/internal/testbin"
 	"github.com/vpcprobe/vpcprobe/responder"
 )
 
@@ -44,16 +45,9 @@ func TestMain(m *testing.M) {
 
 // learnFlags builds ./cmd/vpcprobe and parses its --help.
 func learnFlags() error {
-	dir, err := os.MkdirTemp("", "taskdef-vpcprobe-")
+	bin, err := testbin.Path(testbin.Probe)
 	if err != nil {
 		return err
-	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "vpcprobe")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/vpcprobe")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./cmd/vpcprobe: %w\n%s", err, out)
 	}
 	help := exec.Command(bin, "--help")
 	help.Env = []string{}

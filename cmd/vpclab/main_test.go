@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vpcprobe/vpcprobe/internal/netns"
+	"github.com/vpcprobe/vpcprobe/internal/testbin"
 	"github.com/vpcprobe/vpcprobe/lab"
 	"github.com/vpcprobe/vpcprobe/report"
 )
@@ -26,15 +27,8 @@ func TestMain(m *testing.M) {
 }
 
 func testMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "vpclab-cmd-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	probeBin, err = lab.BuildProbe(ctx, dir)
-	cancel()
+	var err error
+	probeBin, err = testbin.Path(testbin.Probe) // lab.BuildProbe's build, shared with the other packages
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -164,10 +158,7 @@ func TestRunLambdaJoined(t *testing.T) {
 // first line (the strictest "vpclab run x | head -1"): vpclab must not die of SIGPIPE with its
 // lab up, and must leave no namespace or file of its own behind.
 func TestClosedPipe(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "vpclab")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := testbin.T(t, testbin.Spec{Pkg: "./cmd/vpclab"})
 	for _, args := range [][]string{
 		{"run", "--probe", probeBin, "healthy"},
 		{"run", "--probe", probeBin, "--json", "healthy"},

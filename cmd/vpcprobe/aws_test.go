@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
+	"github.com/vpcprobe/vpcprobe/internal/testbin"
 	"github.com/vpcprobe/vpcprobe/probe"
 	"github.com/vpcprobe/vpcprobe/report"
 )
@@ -352,11 +352,7 @@ func TestBinaryDeps(t *testing.T) {
 			}
 		}
 	}
-	bin := filepath.Join(t.TempDir(), "vpcprobe")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
-	if msg, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, msg)
-	}
+	bin := testbin.T(t, testbin.Probe) // stripped, as it ships
 	fi, err := os.Stat(bin)
 	if err != nil {
 		t.Fatal(err)

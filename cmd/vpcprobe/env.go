@@ -70,8 +70,10 @@ func knownEnv() map[string]string {
 
 // warnUnknownEnv writes one warning line per VPCPROBE_* variable of environ that vpcprobe does
 // not read, naming the closest one it does: VPCPROBE_SERVICE=all is most likely a typo of
-// VPCPROBE_SERVICES, silently ignored otherwise.
-func warnUnknownEnv(environ []string, stderr io.Writer) {
+// VPCPROBE_SERVICES, silently ignored otherwise. When sub is the subcommand that runs, a probe
+// variable whose flag sub also has is warned about the same way: "vpcprobe inspect" reads
+// VPCPROBE_INSPECT_OUTPUT, never VPCPROBE_OUTPUT.
+func warnUnknownEnv(environ []string, sub *subcommand, stderr io.Writer) {
 	var known map[string]string
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
@@ -81,7 +83,12 @@ func warnUnknownEnv(environ []string, stderr io.Writer) {
 		if known == nil {
 			known = knownEnv()
 		}
-		if _, ok := known[name]; ok {
+		if flag, ok := known[name]; ok {
+			if sub != nil {
+				if msg := notReadBy(name, flag, sub); msg != "" {
+					fmt.Fprintln(stderr, msg)
+				}
+			}
 			continue
 		}
 		msg := fmt.Sprintf("vpcprobe: warning: %s is not a vpcprobe setting and is ignored", name)
@@ -98,6 +105,22 @@ func warnUnknownEnv(environ []string, stderr io.Writer) {
 		}
 		fmt.Fprintln(stderr, msg)
 	}
+}
+
+// notReadBy is the warning for the probe's variable name (of flag "--output") when subcommand
+// sub runs: empty unless sub has that flag under its own variable, which it reads instead.
+func notReadBy(name, flag string, sub *subcommand) string {
+	probeFlag, ok := strings.CutPrefix(flag, "--")
+	if !ok || strings.Contains(flag, " ") {
+		return "" // not the probe's: a subcommand's own, or a documented non-flag variable
+	}
+	fs := sub.flags(io.Discard)
+	if fs.Lookup(probeFlag) == nil {
+		return "" // a setting of the probe sub has no counterpart of: meant for the probe
+	}
+	own := envNameIn(fs, probeFlag)
+	return fmt.Sprintf("vpcprobe: warning: %s is not a setting of vpcprobe %s and is ignored; did you mean %s (%s --%s)?",
+		name, sub.name, own, sub.name, probeFlag)
 }
 
 // closestEnv returns the known variables nearest to name by edit distance (at most two, when
@@ -156,6 +179,9 @@ func editDistance(a, b string) int {
 
 // valueWanted says in plain words what a flag's value must look like.
 func valueWanted(f *pflag.Flag) string {
+	if c, ok := f.Value.(*choiceValue); ok {
+		return "want " + c.wanted()
+	}
 	switch f.Value.Type() {
 	case "duration":
 		return "want a duration such as 5s, 90s or 2m"

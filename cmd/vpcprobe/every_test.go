@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/fakedns"
 	"github.com/vpcprobe/vpcprobe/internal/netns"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
+	"github.com/vpcprobe/vpcprobe/internal/testbin"
 )
 
 // Sidecar mode (--every) is about a process's life: rounds over time, signals, memory. These
@@ -48,13 +48,9 @@ func TestEvery(t *testing.T) {
 // everyBuild builds the command into a temporary directory and returns the binary's path.
 func everyBuild(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "vpcprobe")
 	// Rounds of milliseconds: the tests lower --every's minimum (10s in a release).
-	cmd := exec.Command("go", "build", "-ldflags", "-X main.minEvery=10ms", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return testbin.T(t, testbin.Spec{Pkg: "./cmd/vpcprobe", Flags: []string{"-trimpath", "-ldflags=-s -w -X main.minEvery=10ms"},
+		Env: []string{"CGO_ENABLED=0"}})
 }
 
 // everyEnv is the whole environment of a test run: no metadata endpoint, fake credentials.

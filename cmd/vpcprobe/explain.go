@@ -45,7 +45,7 @@ func newExplainFlags(o *explainOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.reason, "reason", "", "explain this stopped or container reason, offline (no AWS call)")
 	fs.StringVar(&o.file, "file", "", "explain the tasks of this JSON document of aws ecs describe-tasks, offline; - (or a lone -) reads stdin")
 	fs.StringVar(&o.region, "region", "", "region of the cluster; offline, the region of the endpoints to name when neither a task ARN nor the reason says it (with --task, default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
-	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json, one JSON document per task and line (default: text on a terminal, else json)")
+	outputFlag(fs, &o.output, "what stdout carries: text or json, one JSON document per task and line (default: text on a terminal, else json)", "text", "json")
 	annotateEnv(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: vpcprobe explain-stopped --task ARN [--cluster C] [flags]\n"+

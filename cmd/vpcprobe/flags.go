@@ -82,7 +82,7 @@ func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.amazonDNS, "amazon-dns", "169.254.169.253", "Amazon-provided resolver asked as a second opinion; empty disables")
 	fs.StringVar(&o.logGroup, "log-group", "", "CloudWatch Logs group the report is written to (default: no delivery)")
 	fs.StringVar(&o.logStream, "log-stream", "", "log stream within the group (default: task id or host name, and start time)")
-	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json (default: text on a terminal, else json)")
+	outputFlag(fs, &o.output, "what stdout carries: text or json (default: text on a terminal, else json)", "text", "json")
 	fs.BoolVar(&o.requirePrivate, "require-private", false, "fail a service reached over a public address instead of warning")
 	fs.DurationVar(&o.every, "every", 0, "sidecar mode: probe again every D; SIGTERM ends it after the round in flight")
 	fs.StringVar(&o.forTaskDefinition, "for-task-definition", "", "probe what an application's task definition needs: ARN, family[:revision] (read with ecs:DescribeTaskDefinition) or file://path.json; adds its services, image, secrets and parameters")
@@ -145,7 +145,12 @@ func parseArgs(args []string, getenv func(string) (string, bool), out io.Writer)
 	})
 	_, servicesEnv := getenv(envName("services"))
 	o.servicesGiven = fs.Changed("services") || servicesEnv
-	return o, envErr
+	if envErr != nil {
+		return o, envErr
+	}
+	var err error
+	o.forTaskDefinition, err = taskDefinitionRef(o.forTaskDefinition) // tdref.go
+	return o, fromEnv(err, fs)
 }
 
 // minEvery is the shortest --every. Every round of a sidecar signs STS and ECR calls, queries

@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -40,7 +39,7 @@ const inspectDeadline = 2 * time.Minute
 // and without a NAT would fail inspect for a service it does not need).
 const inspectServices = "ecr.api,ecr.dkr,s3,logs"
 
-var eniRE = regexp.MustCompile(`^eni-[0-9a-f]{8,17}$`)
+var eniRE = lazyRE(`^eni-[0-9a-f]{8,17}$`)
 
 // inspectOptions are inspect's command line as given.
 type inspectOptions struct {
@@ -57,7 +56,7 @@ func newInspectFlags(o *inspectOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.eni, "eni", "", "a running task's network interface: its subnet, groups and address instead of --subnet and --security-groups")
 	fs.StringVar(&o.services, "services", inspectServices, "service keys whose paths to inspect, comma-separated; all = every known key")
 	fs.StringVar(&o.region, "region", "", "region of the VPC (default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
-	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json (default: text on a terminal, else json)")
+	outputFlag(fs, &o.output, "what stdout carries: text or json (default: text on a terminal, else json)", "text", "json")
 	fs.StringVar(&o.fixFormat, "fix-format", "", "print instead one snippet creating every missing endpoint and rule: cloudformation or terraform")
 	annotateEnv(fs)
 	fs.Usage = func() {

@@ -109,7 +109,7 @@ func (w world) lambdaProber(ctx context.Context, event []byte, getenv func(strin
 			}
 		}
 	}
-	cfg.Version = version
+	cfg.Version = buildStamp().Version
 	cfg.Runner = report.RunnerLambda
 	cfg.FunctionName, _ = getenv("AWS_LAMBDA_FUNCTION_NAME")
 	if cfg.LogGroup != "" && cfg.LogStream == "" {

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/internal/fakedns"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
+	"github.com/vpcprobe/vpcprobe/internal/testbin"
 	"github.com/vpcprobe/vpcprobe/launch/lambdafn"
 	"github.com/vpcprobe/vpcprobe/report"
 )
@@ -95,11 +95,7 @@ func TestLambdaBudget(t *testing.T) {
 // function's VPCPROBE_* variables apply, the event wins over them, a bad key is a function error
 // naming it, and a run that would outlast the invocation ends in time with a report.
 func TestLambdaRuntime(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "bootstrap")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if msg, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, msg)
-	}
+	bin := testbin.T(t, testbin.Probe)           // the binary a Lambda zip carries as bootstrap
 	nx := awstest.Resolver(t, fakedns.NewZone()) // every name NXDOMAIN: fast, loopback only
 	silentZone := fakedns.NewZone()
 	silentZone.Silence(true)

@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -87,7 +86,7 @@ func newLaunchFlags(o *launchOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.region, "region", "", "region of the cluster (default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
 	fs.DurationVar(&o.deadline, "deadline", launch.DefaultDeadline, "bound on the wait for every task to stop; tasks still starting then are stopped")
 	fs.StringVar(&o.launchID, "launch-id", "", "identifier of this launch; each task's run id is <launch-id>-<subnet> (default: random)")
-	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json (default: text on a terminal, else json)")
+	outputFlag(fs, &o.output, "what stdout carries: text or json (default: text on a terminal, else json)", "text", "json")
 	fs.StringVar(&o.logGroup, "log-group", "/vpcprobe", "log group the probes deliver their reports to and the launcher reads them from; empty: exit codes only")
 	fs.StringVar(&o.awslogsPrefix, "awslogs-stream-prefix", "", "the task definition's awslogs-stream-prefix, to read a report from the probe's stdout when its own delivery failed")
 	fs.StringVar(&o.awslogsGrp, "awslogs-group", "", "the task definition's awslogs-group (default: --log-group)")
@@ -157,10 +156,10 @@ func parseFlags(fs *pflag.FlagSet, args []string, getenv func(string) (string, b
 }
 
 var (
-	subnetRE   = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
-	sgRE       = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
-	launchIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
-	envNameRE  = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+	subnetRE   = lazyRE(`^subnet-[0-9a-f]{8,17}$`)
+	sgRE       = lazyRE(`^sg-[0-9a-f]{8,17}$`)
+	launchIDRE = lazyRE(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
+	envNameRE  = lazyRE(`^[A-Z][A-Z0-9_]*$`)
 )
 
 // launchConfig validates the options into a launch configuration; the region is resolved later,
@@ -269,6 +268,10 @@ func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdo
 	err := parseFlags(fs, args, getenv)
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK
+	}
+	if err == nil {
+		o.forTaskDefinition, err = taskDefinitionRef(o.forTaskDefinition) // tdref.go
+		err = fromEnv(err, fs)
 	}
 	if err == nil && o.runner == launch.RunnerLambda {
 		return w.runLaunchLambda(o, fs, getenv, stdout, stderr)

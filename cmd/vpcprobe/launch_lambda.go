@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -33,7 +32,7 @@ func lambdaFlags(fs *pflag.FlagSet, o *launchOptions) {
 }
 
 // roleARNRE matches an IAM role ARN in any partition.
-var roleARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
+var roleARNRE = lazyRE(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
 
 // runLaunchLambda is "vpcprobe launch --runner lambda". Exit 0, 1 or 2 as the ECS runner, and 3
 // when nothing could be tested because the launcher was refused.

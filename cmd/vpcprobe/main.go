@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
@@ -25,9 +23,6 @@ import (
 	"github.com/vpcprobe/vpcprobe/probe"
 	"github.com/vpcprobe/vpcprobe/report"
 )
-
-// version is stamped at build time: -ldflags "-X main.version=v1.2.3".
-var version = "dev"
 
 // Exit statuses of CONTRACT.md.
 const (
@@ -72,17 +67,23 @@ func run(args []string, getenv func(string) (string, bool), stdout, stderr io.Wr
 
 // run is the whole program in world w.
 func (w world) run(args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
+	var sub *subcommand
+	if len(args) > 0 {
+		sub = findSubcommand(args[0])
+	}
 	if w.environ != nil {
-		warnUnknownEnv(w.environ(), stderr)
+		warnUnknownEnv(w.environ(), sub, stderr)
 	}
 	if len(args) > 0 {
 		if args[0] == "help" {
 			return w.help(args[1:], getenv, stdout, stderr)
 		}
-		for _, sc := range subcommands() {
-			if args[0] == sc.name {
-				return sc.run(w, args[1:], getenv, stdout, stderr)
-			}
+		if sub != nil {
+			return sub.run(w, args[1:], getenv, stdout, stderr)
+		}
+		if err := unknownSubcommand(args[0]); err != nil { // typo.go
+			fmt.Fprintf(stderr, "vpcprobe: %v\n", err)
+			return exitUsage
 		}
 	}
 	started := time.Now()
@@ -98,8 +99,7 @@ func (w world) run(args []string, getenv func(string) (string, bool), stdout, st
 		return exitUsage
 	}
 	if o.version {
-		info, _ := debug.ReadBuildInfo()
-		fmt.Fprintf(stdout, "vpcprobe %s\n", versionOf(version, info))
+		fmt.Fprintln(stdout, versionLine(buildStamp()))
 		return exitOK
 	}
 
@@ -138,7 +138,7 @@ func (w world) run(args []string, getenv func(string) (string, bool), stdout, st
 		return exitUsage
 	}
 	cfg.ECSCluster, cfg.ECSClusterDefaulted = agent.Cluster, agent.Defaulted
-	cfg.Version = version
+	cfg.Version = buildStamp().Version
 	if cfg.LogGroup != "" && cfg.LogStream == "" {
 		cfg.LogStream = probe.DefaultStream(meta, started)
 	}
@@ -213,46 +213,11 @@ func (w world) help(args []string, getenv func(string) (string, bool), stdout, s
 		}
 		return exitUsage
 	}
-	var names []string
-	for _, sc := range subcommands() {
-		if args[0] == sc.name {
-			return sc.run(w, []string{"--help"}, getenv, stdout, stderr)
-		}
-		names = append(names, sc.name)
+	if sc := findSubcommand(args[0]); sc != nil {
+		return sc.run(w, []string{"--help"}, getenv, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "vpcprobe help: no subcommand %q (subcommands: %s)\n", args[0], strings.Join(names, ", "))
+	fmt.Fprintf(stderr, "vpcprobe help: %v\n", noSubcommand(args[0]))
 	return exitUsage
-}
-
-// versionOf is what --version prints: the stamped version, or for a source build ("dev") the
-// VCS revision the build info carries, with "modified" when the tree had uncommitted changes.
-func versionOf(stamped string, info *debug.BuildInfo) string {
-	if stamped != "dev" || info == nil {
-		return stamped
-	}
-	var rev, when string
-	modified := false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.time":
-			when = s.Value
-		case "vcs.modified":
-			modified = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return stamped
-	}
-	v := stamped + " (" + rev
-	if when != "" {
-		v += " " + when
-	}
-	if modified {
-		v += ", modified"
-	}
-	return v + ")"
 }
 
 // subcommand is one "vpcprobe NAME": a new subcommand registers in subcommands, in one entry.
@@ -280,7 +245,22 @@ func subcommands() []subcommand {
 			func(_ world, args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) int {
 				return runInspect(args, getenv, stdout, stderr) // in inspect.go
 			}},
+		{"version", "print the version, the commit and the build date (as --version)",
+			newVersionFlags,
+			func(_ world, args []string, _ func(string) (string, bool), stdout, stderr io.Writer) int {
+				return runVersion(args, stdout, stderr) // in version.go
+			}},
 	}
+}
+
+// findSubcommand returns the subcommand called name, nil when there is none.
+func findSubcommand(name string) *subcommand {
+	for _, sc := range subcommands() {
+		if sc.name == name {
+			return &sc
+		}
+	}
+	return nil
 }
 
 // probeOnce runs one probe from started and delivers its report when --log-group asks; the

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -197,38 +196,6 @@ func TestHelpCommand(t *testing.T) {
 	code, out, errs := launchCmd(t, world{}, env(), "help", "lanch")
 	if code != exitUsage || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "launch") {
 		t.Errorf("help lanch: exit %d, stdout %q, stderr %q", code, out, errs)
-	}
-}
-
-// TestVersionOf: a stamped version is printed as is; a source build ("dev") shows the VCS
-// revision and whether the tree was modified.
-func TestVersionOf(t *testing.T) {
-	t.Parallel()
-	vcs := func(kv ...string) *debug.BuildInfo {
-		info := &debug.BuildInfo{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			info.Settings = append(info.Settings, debug.BuildSetting{Key: kv[i], Value: kv[i+1]})
-		}
-		return info
-	}
-	rev := "0123456789abcdef0123456789abcdef01234567"
-	tests := []struct {
-		name, stamped string
-		info          *debug.BuildInfo
-		want          string
-	}{
-		{"release", "v1.2.3", vcs("vcs.revision", rev), "v1.2.3"},
-		{"source build", "dev", vcs("vcs.revision", rev, "vcs.time", "2026-11-30T10:00:00Z", "vcs.modified", "false"), "dev (" + rev + " 2026-11-30T10:00:00Z)"},
-		{"modified tree", "dev", vcs("vcs.revision", rev, "vcs.modified", "true"), "dev (" + rev + ", modified)"},
-		{"no VCS information", "dev", vcs(), "dev"},
-		{"no build info", "dev", nil, "dev"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := versionOf(tt.stamped, tt.info); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/moto"
 	"github.com/vpcprobe/vpcprobe/internal/respondertest"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
+	"github.com/vpcprobe/vpcprobe/internal/testbin"
 	"github.com/vpcprobe/vpcprobe/responder"
 )
 
@@ -32,10 +32,7 @@ import (
 func TestResponderRuntime(t *testing.T) {
 	w := respondertest.New(t, 1)
 	task := w.Service("shop-web", w.Subnets[0])
-	bin := filepath.Join(t.TempDir(), "bootstrap")
-	if msg, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, msg)
-	}
+	bin := testbin.T(t, testbin.Probe) // the binary as it ships: the responder zips itself
 	// moto answers a task's container cpu and memory as numbers: a proxy mends that one bug.
 	target, _ := url.Parse(w.Moto.URL)
 	proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(target) }, Transport: moto.FixECS(http.DefaultTransport)})
