@@ -51,6 +51,11 @@ type portMix struct {
 	addrs              []netip.Addr // the addresses where both happened
 }
 
+// mixed reports whether one address both answered and timed out: only the source port can tell
+// those connects apart. Some addresses answering and others never (an endpoint's interface in a
+// zone that is down, a route to one of them missing) is a path problem, not a port range.
+func (m portMix) mixed() bool { return len(m.addrs) > 0 }
+
 // checkPorts runs the burst after a Lambda probe's service timed out on a connection, and
 // records a mixed outcome on st. It takes at most one --timeout.
 func (p *Prober) checkPorts(ctx context.Context, st *state) {
@@ -63,7 +68,7 @@ func (p *Prober) checkPorts(ctx context.Context, st *state) {
 	if len(results) == 0 || results[0].Name != "dns" || len(results[0].Addrs) == 0 || !timedOut(results) {
 		return
 	}
-	if m := burst(ctx, p.Dialer, results[0].Addrs, p.Port, p.Timeout); m.answered > 0 && m.timedOut > 0 {
+	if m := burst(ctx, p.Dialer, results[0].Addrs, p.Port, p.Timeout); m.mixed() {
 		st.mu.Lock()
 		st.ports = &m
 		st.mu.Unlock()

@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"net"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -65,5 +66,48 @@ func TestLambdaPortRange(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// oneDown is a dialer to which one address never answers: an endpoint's interface in a zone
+// that is down. Nothing is sent to it.
+type oneDown struct{ down string }
+
+func (o oneDown) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if host, _, _ := net.SplitHostPort(addr); host == o.down {
+		<-ctx.Done()
+		return nil, &net.OpError{Op: "dial", Net: network, Err: ctx.Err()}
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+// TestBurstPerAddress: when one address always answers and another never does, the burst is not
+// mixed (the path to one interface is down: the probe's ordinary verdict stands); when one
+// address answers on some ports only, it is.
+func TestBurstPerAddress(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	port := uint16(ln.Addr().(*net.TCPAddr).Port)
+	up, down := netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.3")
+	m := burst(context.Background(), oneDown{down: down.String()}, []netip.Addr{up, down}, port, 200*time.Millisecond)
+	if m.answered == 0 || m.timedOut == 0 || m.mixed() {
+		t.Errorf("one address down: %+v, mixed %v; want answers and timeouts, not mixed", m, m.mixed())
+	}
+	m = burst(context.Background(), &halfPorts{}, []netip.Addr{up}, port, 200*time.Millisecond)
+	if !m.mixed() || len(m.addrs) != 1 || m.addrs[0] != up {
+		t.Errorf("half the ports dropped: %+v, want mixed at %s", m, up)
 	}
 }
