@@ -24,6 +24,9 @@ import (
 // hostOf returns the host a service's checks probe: the one its SDK client calls with the
 // loaded configuration when UseAWS resolved it (sdkHost), else the catalogue's default.
 func (p *Prober) hostOf(svc catalogue.Service, account string) string {
+	if h := p.familyHost(svc, account); h != "" { // an IPv6-only task: ECR's dual-stack names (families.go)
+		return h
+	}
 	if p.sdkHost != nil {
 		if h := p.sdkHost(svc, account); h != "" {
 			return h

@@ -42,6 +42,9 @@ type Config struct {
 	FunctionName   string   // the Lambda function's name, with Runner "lambda"
 	SubnetID       string   // the subnet the probe was put in, when the launcher says
 	SecurityGroups []string // its security groups, when the launcher says
+	// AddressFamilies are the task's families when no metadata says them (--address-families:
+	// a Lambda function the launcher put in a dual-stack subnet); nil: task metadata's.
+	AddressFamilies []string
 }
 
 // Prober runs probes. Everything it touches in the outside world is a field, so tests and the
@@ -152,6 +155,7 @@ type state struct {
 	plan    []string        // check names, in order
 	results []checks.Result // finished checks, a prefix of plan
 	second  *checks.Result  // the Amazon-provided resolver's answer
+	other   []checks.Result // a dual-stack task's IPv6 tcp and tls (families.go)
 }
 
 func (s *state) add(r checks.Result) {
@@ -249,6 +253,7 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *report.Report {
 	for _, st := range states {
 		rep.Services = append(rep.Services, p.serviceReport(st, own, inst))
 	}
+	p.familyContext(&rep.Context, inst, rep.Services)
 	if p.runner() == report.RunnerLambda {
 		asLambda(rep)
 	}
@@ -366,7 +371,24 @@ func (p *Prober) probe(ctx context.Context, st *state, account string) {
 			return checks.TLSVia(c, tunnel, target+" through "+checks.ProxyName(proxy), st.host, p.Roots)
 		})
 	} else {
-		tcp = step(func(c context.Context) checks.Result { return checks.TCP(c, p.Dialer, dnsRes.Addrs, p.Port) })
+		addrs, other, missing := p.chainAddrs(dnsRes.Addrs)
+		if missing {
+			st.add(noIPv6(st.host, dnsRes.Addrs))
+			p.skipRest(st, "no IPv6 address")
+			return
+		}
+		p.pins.pin(st.host, addrs)
+		if len(other) > 0 {
+			var fam sync.WaitGroup
+			defer fam.Wait()
+			fam.Go(func() {
+				rs := p.familyChain(ctx, st.host, other)
+				st.mu.Lock()
+				st.other = rs
+				st.mu.Unlock()
+			})
+		}
+		tcp = step(func(c context.Context) checks.Result { return checks.TCP(c, p.Dialer, addrs, p.Port) })
 		if len(tcp.Addrs) == 0 {
 			p.skipRest(st, "tcp failed")
 			return
@@ -444,10 +466,11 @@ func (p *Prober) ownPrefixes(inst Instance) []netip.Prefix {
 	if cidr == "" {
 		cidr = inst.SubnetCIDR
 	}
+	own := p.ownV6(inst)
 	if pfx, err := netip.ParsePrefix(cidr); err == nil {
-		return []netip.Prefix{pfx.Masked()}
+		own = append([]netip.Prefix{pfx.Masked()}, own...)
 	}
-	return nil
+	return own
 }
 
 // context fills the report's context from the configuration and task metadata.
@@ -495,6 +518,7 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 	st.mu.Lock()
 	results := append([]checks.Result(nil), st.results...)
 	second := st.second
+	other := st.other
 	host := st.host
 	path := st.path
 	st.mu.Unlock()
@@ -527,6 +551,12 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 		sr.Addresses = append(sr.Addresses, a.String())
 	}
 	sr.Route = RouteOf(addrs, own)
+	if chain := chainOf(results); len(p.families()) > 0 && len(chain) > 0 {
+		// The family the task starts on (families.go): an IPv6-only task's route is its IPv6
+		// addresses', whatever IPv4 addresses the name also has.
+		addrs = chain
+		sr.Route = RouteOf(chain, own)
+	}
 	for _, r := range results {
 		sr.Checks = append(sr.Checks, report.Check(r))
 	}
@@ -542,6 +572,11 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 		dualStack: p.variant.DualStack,
 		vpc:       inst.VPCCIDR,
 	})
+	sr.Families = p.familyReports(results, other, own)
+	chain := chainOf(results)
+	j = finding{svc: st.svc, host: host, region: p.Region, route: RouteOf(chain, own), addrs: addrs,
+		requirePrivate: p.RequirePrivate}.judgeFamilies(j, familyView{
+		families: p.families(), fams: sr.Families, addrs: chain, subnetV6: p.Metadata.IPv6SubnetCIDR})
 	sr.Verdict, sr.Error, sr.Diagnosis, sr.Remediation = j.verdict, j.code, j.diagnosis, j.remediation
 	return sr
 }
