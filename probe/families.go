@@ -367,13 +367,28 @@ func allNAT64(addrs []netip.Addr) bool {
 	return len(addrs) > 0 && !slices.ContainsFunc(addrs, func(a netip.Addr) bool { return !checks.NAT64(a) })
 }
 
+// vpcV6Bits is the size of an Amazon-provided VPC IPv6 CIDR block: always a /56, whose subnets
+// are /64s (VPC User Guide, "IPv6 VPC CIDR blocks"). Task metadata names only the task's subnet,
+// while a dual-stack endpoint has ENIs in the subnets of other zones: with the VPC's blocks
+// unknown, the /56 around the subnet stands for the VPC. (An IPAM pool can give a VPC a /60,
+// where this counts a neighbour's addresses private; instance metadata's vpc-ipv6-cidr-blocks,
+// when read, is exact.)
+const vpcV6Bits = 56
+
 // ownV6 returns the IPv6 prefixes that count as inside the VPC: the task subnet's (task
-// metadata) and, on an instance, its subnet's and its VPC's (instance metadata).
+// metadata) and the /56 around it, and on an instance its subnet's and its VPC's (instance
+// metadata).
 func (p *Prober) ownV6(inst Instance) []netip.Prefix {
 	var out []netip.Prefix
-	lines := append([]string{p.Metadata.IPv6SubnetCIDR}, strings.Fields(inst.SubnetIPv6CIDRs+"\n"+inst.VPCIPv6CIDRs)...)
-	for _, l := range lines {
-		if pfx, err := netip.ParsePrefix(strings.TrimSpace(l)); err == nil && pfx.Addr().Is6() {
+	if pfx, err := netip.ParsePrefix(p.Metadata.IPv6SubnetCIDR); err == nil && pfx.Addr().Is6() {
+		out = append(out, pfx.Masked())
+		if pfx.Bits() > vpcV6Bits && strings.TrimSpace(inst.VPCIPv6CIDRs) == "" {
+			vpc, _ := pfx.Addr().Prefix(vpcV6Bits)
+			out = append(out, vpc)
+		}
+	}
+	for _, l := range strings.Fields(inst.SubnetIPv6CIDRs + "\n" + inst.VPCIPv6CIDRs) {
+		if pfx, err := netip.ParsePrefix(l); err == nil && pfx.Addr().Is6() {
 			out = append(out, pfx.Masked())
 		}
 	}

@@ -110,6 +110,17 @@ func TestFamilies(t *testing.T) {
 			verdict: checks.Pass,
 			families: map[string]fam{report.IPv4: {status: checks.Pass, route: report.RoutePrivate},
 				report.IPv6: {status: checks.Pass, route: report.RoutePrivate}}},
+		// The endpoint's ENI in another zone is in another /64 of the VPC: inside the /56 an
+		// Amazon-provided VPC block always is, so private too.
+		{name: "dual-stack endpoint in two zones", meta: dualMeta(), service: "logs", host: "logs.eu-west-1.amazonaws.com",
+			addrs: ips("10.0.1.54", "10.0.2.54", "2001:db8:10:1::54", "2001:db8:10:2::54"),
+			up:    ips("10.0.1.54", "10.0.2.54", "2001:db8:10:1::54", "2001:db8:10:2::54"), verdict: checks.Pass,
+			families: map[string]fam{report.IPv4: {status: checks.Pass, route: report.RoutePrivate},
+				report.IPv6: {status: checks.Pass, route: report.RoutePrivate}}},
+		{name: "dual-stack public IPv6 outside the VPC", meta: dualMeta(), service: "logs", host: "logs.eu-west-1.amazonaws.com",
+			addrs: ips("10.0.1.54", "2001:db8:ff::54"), up: ips("10.0.1.54", "2001:db8:ff::54"), verdict: checks.Pass,
+			families: map[string]fam{report.IPv4: {status: checks.Pass, route: report.RoutePrivate},
+				report.IPv6: {status: checks.Pass, route: report.RoutePublic}}},
 		{name: "dual-stack IPv6 black-holed", meta: dualMeta(), service: "logs", host: "logs.eu-west-1.amazonaws.com",
 			addrs: ips("10.0.1.54", "2001:db8:10:1::54"), up: ips("10.0.1.54"), holes: ips("2001:db8:10:1::54"),
 			verdict: checks.Warn, code: IPv6PathFailed,

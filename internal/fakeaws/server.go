@@ -291,7 +291,8 @@ func hostOnly(hostport string) string {
 // isRegistryHost reports whether host is an ECR registry: <account>.dkr.ecr.<region>.amazonaws.com
 // (or a partition's variant of it, or its FIPS name <account>.dkr.ecr-fips.<region>…).
 func isRegistryHost(host string) bool {
-	return strings.Contains(host, ".dkr.ecr.") || strings.Contains(host, ".dkr.ecr-fips.")
+	return strings.Contains(host, ".dkr.ecr.") || strings.Contains(host, ".dkr.ecr-fips.") ||
+		strings.Contains(host, ".dkr-ecr.") || strings.Contains(host, ".dkr-ecr-fips.") // the dual-stack names, <account>.dkr-ecr.<region>.on.aws
 }
 
 // isS3Host reports whether host is the layer bucket or another S3 name.
