@@ -129,6 +129,7 @@ func (v *vpc) inspect(t Target, services []catalogue.Service) *Report {
 		}
 	}
 	c.dns()
+	c.addressFamilies() // families.go
 	slices.SortStableFunc(c.findings, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(codeRank(a.Code), codeRank(b.Code)), cmp.Compare(serviceRank(services, a.Service), serviceRank(services, b.Service)))
 	})
