@@ -78,6 +78,10 @@ type LambdaConfig struct {
 	// its task definition needs; the report carries them.
 	ForTask *Origin
 	Needs   *needs.Needs
+
+	// Families are the address families of the task reproduced ("ipv4", "ipv6"): a dual-stack
+	// task's function gets Ipv6AllowedForDualStack, an IPv6-only one none (lambdafamilies.go).
+	Families []string
 }
 
 // RunID returns the run id of the probe in subnet.
@@ -201,6 +205,9 @@ func (l *Launcher) lambdaSubnet(ctx context.Context, c LambdaConfig, r *lambdaRu
 		if r.onGroups != nil {
 			r.onGroups(r.groups)
 		}
+	} else if c.ipv6OnlyLaunch() {
+		r.diags, r.notTested = []stopped.Diagnosis{ipv6OnlyDiagnosis(r.subnet)}, true
+		return
 	} else {
 		r.function, r.created = c.functionName(r.subnet), true
 		timeout := min(c.ProbeDeadline+lambdaTimeoutSlack, maxLambdaTimeout)
@@ -213,7 +220,7 @@ func (l *Launcher) lambdaSubnet(ctx context.Context, c LambdaConfig, r *lambdaRu
 			Code:          &lambdatypes.FunctionCode{ZipFile: c.Code},
 			Timeout:       aws.Int32(int32(timeout.Seconds() + 0.999)),
 			MemorySize:    aws.Int32(lambdaMemoryMB),
-			VpcConfig:     &lambdatypes.VpcConfig{SubnetIds: []string{r.subnet}, SecurityGroupIds: c.SecurityGroups},
+			VpcConfig:     c.vpcConfig(r.subnet),
 			Description:   aws.String("vpcprobe launch " + c.LaunchID + ": probes " + r.subnet + "; deleted when the launch ends"),
 			Tags:          map[string]string{"vpcprobe:launch-id": c.LaunchID, "vpcprobe:subnet": r.subnet},
 		})
@@ -237,6 +244,7 @@ func (l *Launcher) lambdaSubnet(ctx context.Context, c LambdaConfig, r *lambdaRu
 		ev[k] = v
 	}
 	ev["run-id"], ev["subnet-id"] = r.runID, r.subnet
+	c.familiesEvent(ev)
 	if _, given := c.Event["subnet-cidr"]; !given && r.subnetCIDR != nil {
 		if cidr := r.subnetCIDR(ctx); cidr != "" {
 			ev["subnet-cidr"] = cidr

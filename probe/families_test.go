@@ -158,6 +158,16 @@ func TestFamilies(t *testing.T) {
 			addrs: ips("198.51.100.12", "2001:db8:ff::12"), holes: ips("2001:db8:ff::12"),
 			verdict: checks.Fail, code: checks.Timeout, nat64: new(false),
 			families: map[string]fam{report.IPv6: {status: checks.Fail, route: report.RoutePublic, check: "tcp", code: checks.Timeout}}},
+		// VPC Lattice answers in 169.254.171.0/24 (VPC Lattice User Guide): a timeout there is
+		// the service network's, not a missing endpoint of the subnet; and its address is private.
+		{name: "VPC Lattice timeout", meta: dualMeta(), service: "logs", host: "logs.eu-west-1.amazonaws.com",
+			addrs: ips("169.254.171.7"), holes: ips("169.254.171.7"), verdict: checks.Fail, code: LatticePath,
+			families: map[string]fam{report.IPv4: {status: checks.Fail, route: report.RoutePrivate, check: "tcp", code: checks.Timeout},
+				report.IPv6: {status: checks.Skip, route: report.RouteNone}}},
+		{name: "VPC Lattice healthy", meta: dualMeta(), service: "logs", host: "logs.eu-west-1.amazonaws.com",
+			addrs: ips("169.254.171.7"), up: ips("169.254.171.7"), verdict: checks.Pass,
+			families: map[string]fam{report.IPv4: {status: checks.Pass, route: report.RoutePrivate},
+				report.IPv6: {status: checks.Skip, route: report.RouteNone}}},
 		// Families unknown (a host): every address together, as before; the families are read
 		// from tcp's peers, and an IPv6 address without a route beside a working IPv4 one is
 		// not held against the tcp check. Without the subnet's IPv6 CIDR, a global IPv6

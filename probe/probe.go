@@ -577,6 +577,7 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 	j = finding{svc: st.svc, host: host, region: p.Region, route: RouteOf(chain, own), addrs: addrs,
 		requirePrivate: p.RequirePrivate}.judgeFamilies(j, familyView{
 		families: p.families(), fams: sr.Families, addrs: chain, subnetV6: p.Metadata.IPv6SubnetCIDR})
+	j = finding{svc: st.svc, host: host, region: p.Region}.judgeLattice(j, chain) // lattice.go
 	sr.Verdict, sr.Error, sr.Diagnosis, sr.Remediation = j.verdict, j.code, j.diagnosis, j.remediation
 	return sr
 }
