@@ -82,7 +82,7 @@ func newLaunchFlags(o *launchOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringSliceVar(&o.subnets, "subnets", nil, "subnets to probe, comma-separated: one task per subnet (required)")
 	fs.StringSliceVar(&o.securityGroups, "security-groups", nil, "security groups of the tasks, comma-separated, at most 5 (default: the VPC's default group)")
 	fs.BoolVar(&o.assignPublicIP, "assign-public-ip", false, "give the tasks public IPs (public subnets only)")
-	fs.StringVar(&o.launchType, "launch-type", "FARGATE", "FARGATE or EC2")
+	fs.StringVar(&o.launchType, "launch-type", "FARGATE", "FARGATE, EC2 or MANAGED_INSTANCES")
 	fs.StringVar(&o.capacityProv, "capacity-provider", "", "run on this capacity provider (FARGATE_SPOT, an EC2 provider) instead of --launch-type")
 	fs.StringVar(&o.platformVersion, "platform-version", "", "Fargate platform version (default: LATEST)")
 	fs.StringVar(&o.container, "container", "vpcprobe", "name of the probe's container in the task definition")
@@ -200,7 +200,7 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (launch.Config, error) {
 	case slices.Contains(launch.LaunchTypes, strings.ToUpper(o.launchType)):
 		c.LaunchType = strings.ToUpper(o.launchType)
 	default:
-		return c, usagef("--launch-type %q: must be FARGATE or EC2 (or use --capacity-provider)", o.launchType)
+		return c, usagef("--launch-type %q: must be FARGATE, EC2 or MANAGED_INSTANCES (or use --capacity-provider)", o.launchType)
 	}
 	if c.LaunchID, err = o.checkCommon(fs, c.LaunchID); err != nil {
 		return c, err
@@ -304,6 +304,13 @@ func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdo
 		<-ctx.Done()
 		stop()
 	}()
+	if o.runner != "lambda" { // ECS Managed Instances: say which runner reaches them (launch/managed.go)
+		if mi, err := launch.ManagedInstances(ctx, ecs.NewFromConfig(cfg), c); err != nil {
+			fmt.Fprintf(stderr, "vpcprobe launch: %v (ecs:DescribeCapacityProviders)\n", err)
+		} else if mi {
+			fmt.Fprintf(stderr, "vpcprobe launch: %s\n", launch.ManagedInstancesNote(c))
+		}
+	}
 	l := &launch.Launcher{
 		ECS:      ecs.NewFromConfig(cfg),
 		Logs:     cloudwatchlogs.NewFromConfig(cfg),
