@@ -103,7 +103,11 @@ func (f EndpointFamilies) String() string {
 func subnetIPv6(s ec2types.Subnet) []netip.Prefix {
 	var out []netip.Prefix
 	for _, a := range s.Ipv6CidrBlockAssociationSet {
-		if a.Ipv6CidrBlockState != nil && a.Ipv6CidrBlockState.State != ec2types.SubnetCidrBlockStateCodeAssociated {
+		// A block being added, removed or that failed is not the subnet's; any other state counts
+		// as associated (moto 5.2 answers the Python repr "{'State': 'associated'}" there).
+		if st := a.Ipv6CidrBlockState; st != nil && slices.Contains([]ec2types.SubnetCidrBlockStateCode{
+			ec2types.SubnetCidrBlockStateCodeAssociating, ec2types.SubnetCidrBlockStateCodeDisassociating,
+			ec2types.SubnetCidrBlockStateCodeDisassociated, ec2types.SubnetCidrBlockStateCodeFailing, ec2types.SubnetCidrBlockStateCodeFailed}, st.State) {
 			continue
 		}
 		if p, err := netip.ParsePrefix(aws.ToString(a.Ipv6CidrBlock)); err == nil {

@@ -138,6 +138,9 @@ func (v *vpc) inspect(t Target, services []catalogue.Service) *Report {
 	if c.sub.cidr.IsValid() {
 		r.SubnetCIDR = c.sub.cidr.String()
 	}
+	if len(c.sub.v6) > 0 {
+		r.SubnetIPv6CIDR = c.sub.v6[0].String()
+	}
 	for _, s := range services {
 		r.Services = append(r.Services, s.Key)
 	}

@@ -116,6 +116,9 @@ type lambdaRun struct {
 	// subnetCIDR returns the subnet's CIDR from the launch's inspection, "" when unknown: a
 	// function has no task metadata to tell it.
 	subnetCIDR func(ctx context.Context) string
+	// subnetIPv6CIDR is the subnet's IPv6 CIDR from the inspection, "" when unknown; asked
+	// after subnetCIDR, which waited for the inspection (lambdafamilies.go).
+	subnetIPv6CIDR func(ctx context.Context) string
 }
 
 // RunLambda runs the probe as a Lambda function in every subnet of c and returns the combined
@@ -140,6 +143,7 @@ func (l *Launcher) RunLambda(ctx context.Context, c LambdaConfig) (*Report, erro
 		// insp is read when the function is about to be invoked: with --function-name it is
 		// started (by onGroups, in the same goroutine) only once the function's groups are known.
 		runs[i].subnetCIDR = func(ctx context.Context) string { return insp.subnetCIDR(ctx, s) }
+		runs[i].subnetIPv6CIDR = func(ctx context.Context) string { return insp.subnetIPv6CIDR(ctx, s) }
 		if c.FunctionName != "" { // one subnet; its groups are the function's
 			runs[i].onGroups = func(groups []string) {
 				insp = l.startInspection(runCtx, []string{s}, groups, eventServices(c.Event))
@@ -244,7 +248,7 @@ func (l *Launcher) lambdaSubnet(ctx context.Context, c LambdaConfig, r *lambdaRu
 		ev[k] = v
 	}
 	ev["run-id"], ev["subnet-id"] = r.runID, r.subnet
-	c.familiesEvent(ev)
+	c.familiesEvent(ctx, ev, r)
 	if _, given := c.Event["subnet-cidr"]; !given && r.subnetCIDR != nil {
 		if cidr := r.subnetCIDR(ctx); cidr != "" {
 			ev["subnet-cidr"] = cidr

@@ -1,6 +1,7 @@
 package launch
 
 import (
+	"context"
 	"slices"
 	"strings"
 
@@ -41,11 +42,39 @@ func (c LambdaConfig) vpcConfig(subnet string) *lambdatypes.VpcConfig {
 	return vc
 }
 
-// familiesEvent adds the task's families to the probe's event: a function has no task metadata
-// to tell it.
-func (c LambdaConfig) familiesEvent(ev map[string]any) {
+// familiesEvent adds the task's families to the probe's event, and the subnet's IPv6 CIDR from
+// the inspection: a function has no task metadata to tell it, and without the CIDR the subnet's
+// own IPv6 addresses would count as public.
+func (c LambdaConfig) familiesEvent(ctx context.Context, ev map[string]any, r *lambdaRun) {
 	if _, given := ev["address-families"]; !given && len(c.Families) > 0 {
 		ev["address-families"] = strings.Join(c.Families, ",")
+	}
+	if _, given := ev["subnet-ipv6-cidr"]; !given && r.subnetIPv6CIDR != nil {
+		if cidr := r.subnetIPv6CIDR(ctx); cidr != "" {
+			ev["subnet-ipv6-cidr"] = cidr
+		}
+	}
+}
+
+// subnetIPv6CIDR returns the subnet's IPv6 CIDR from the inspection, waiting for it as
+// subnetCIDR does.
+func (in *inspection) subnetIPv6CIDR(ctx context.Context, subnet string) string {
+	if in == nil || in.subnetCIDR(ctx, subnet) == "" && !in.finished() {
+		return ""
+	}
+	if r := in.reports[subnet]; in.err == nil && r != nil {
+		return r.SubnetIPv6CIDR
+	}
+	return ""
+}
+
+// finished reports whether the inspection has ended.
+func (in *inspection) finished() bool {
+	select {
+	case <-in.done:
+		return true
+	default:
+		return false
 	}
 }
 

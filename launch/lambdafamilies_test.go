@@ -3,11 +3,17 @@ package launch
 import (
 	"context"
 	"encoding/json"
+	"net/netip"
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/inspect"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
+	"github.com/vpcprobe/vpcprobe/internal/moto"
 	"github.com/vpcprobe/vpcprobe/report"
 )
 
@@ -66,5 +72,50 @@ func TestLambdaFamilies(t *testing.T) {
 				t.Errorf("event address-families %q, want %q", got, tc.event)
 			}
 		})
+	}
+}
+
+// TestRunLambdaIPv6CIDR: a dual-stack launch tells each function its subnet's IPv6 CIDR from the
+// inspection (moto assigns the VPC an Amazon-provided /56 and the subnet a /64 of it), so that
+// the probe counts the subnet's own IPv6 addresses as private, as task metadata's
+// IPv6SubnetCIDRBlock does for a task.
+func TestRunLambdaIPv6CIDR(t *testing.T) {
+	mo := moto.Start(t)
+	client := ec2.NewFromConfig(mo.Config(nil))
+	ctx := context.Background()
+	v, err := client.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16"), AmazonProvidedIpv6CidrBlock: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Vpc.Ipv6CidrBlockAssociationSet) == 0 {
+		t.Fatalf("moto gave the VPC no IPv6 block: %+v", v.Vpc)
+	}
+	vpcBlock := netip.MustParsePrefix(aws.ToString(v.Vpc.Ipv6CidrBlockAssociationSet[0].Ipv6CidrBlock))
+	subnetBlock := netip.PrefixFrom(vpcBlock.Addr(), 64).String()
+	s, err := client.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: v.Vpc.VpcId, CidrBlock: aws.String("10.0.1.0/24"),
+		Ipv6CidrBlock: aws.String(subnetBlock), AvailabilityZone: aws.String("eu-west-1a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake, _, l := lambdaWorld(t)
+	l.Inspect = &inspect.Clients{EC2: client, Region: moto.Region}
+	var events []map[string]any
+	var mu sync.Mutex
+	fake.RunFunctions(func(ctx context.Context, fn fakeaws.Function, payload []byte) (fakeaws.InvokeResult, error) {
+		var ev map[string]any
+		json.Unmarshal(payload, &ev)
+		mu.Lock()
+		events = append(events, ev)
+		mu.Unlock()
+		rep := &report.Report{Schema: report.Schema, RunID: ev["run-id"].(string), Verdict: checks.Pass}
+		return fakeaws.InvokeResult{Payload: rep.JSON()}, nil
+	})
+	c := lambdaConfig(aws.ToString(s.Subnet.SubnetId))
+	c.Families = []string{"ipv4", "ipv6"}
+	if _, err := l.RunLambda(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0]["subnet-ipv6-cidr"] != subnetBlock || events[0]["subnet-cidr"] != "10.0.1.0/24" {
+		t.Errorf("events %v, want subnet-ipv6-cidr %s from the inspection", events, subnetBlock)
 	}
 }

@@ -40,6 +40,7 @@ type launchOptions struct {
 	subnets, securityGroups    []string
 	assignPublicIP             bool
 	launchType, capacityProv   string
+	addressFamilies            string // --runner lambda: the task's families (lambdaFlags)
 	platformVersion, container string
 	region, launchID, output   string
 	deadline                   time.Duration
