@@ -31,6 +31,10 @@ func dualStack() Network {
 	return n
 }
 
+// ipv6OnlyArgs point an IPv6-only probe's second opinion at the lab's IPv6 resolver: by default
+// it would ask fd00:ec2::253, AWS's own address, which the lab does not use.
+var ipv6OnlyArgs = []string{"--amazon-dns", "[" + ResolverIPv6 + "]:53"}
+
 var ipv6Scenarios = []Scenario{
 	{
 		Name:    "dualstack-healthy",
@@ -59,6 +63,7 @@ var ipv6Scenarios = []Scenario{
 		Name:    "ipv6only-no-nat64-route",
 		Summary: "an IPv6-only task, DNS64 on, no route for 64:ff9b::/96 and no egress-only internet gateway",
 		Net:     Network{IPv6: IPv6Only, DNS64: true},
+		Args:    ipv6OnlyArgs,
 		Expect: Expect{Exit: 1, Verdict: checks.Fail, Within: blackHole, Services: services{
 			// ECR's dual-stack names have their own AAAA records: public, and no way out.
 			"ecr.api": fams(fail(public, "tcp", checks.Timeout), "", "fail tcp timeout"),
@@ -72,11 +77,13 @@ var ipv6Scenarios = []Scenario{
 		Name:    "ipv6only-nat64",
 		Summary: "an IPv6-only task, DNS64 on, 64:ff9b::/96 to a NAT gateway and ::/0 to an egress-only internet gateway",
 		Net:     Network{IPv6: IPv6Only, DNS64: true, NAT64: true, EgressOnlyIGW: true},
+		Args:    ipv6OnlyArgs,
 		Expect: Expect{Exit: 0, Verdict: checks.Warn, Within: quick, Services: services{
 			"ecr.api": fams(ServiceExpect{Verdict: checks.Warn, Route: public, Error: probe.IPv6OnlyNotPrivate}, "", "pass"),
 			"ecr.dkr": fams(ServiceExpect{Verdict: checks.Warn, Route: public, Error: probe.IPv6OnlyNotPrivate}, "", "pass"),
 			"s3":      fams(pass(public), "", "pass"),
-			"logs":    fams(ServiceExpect{Verdict: checks.Warn, Route: public, Error: probe.PublicRoute}, "", "pass"),
+			// The second opinion is asked over IPv6 (--amazon-dns at the resolver's IPv6 address).
+			"logs": fams(second(ServiceExpect{Verdict: checks.Warn, Route: public, Error: probe.PublicRoute}, public), "", "pass"),
 		}},
 	},
 }

@@ -432,3 +432,19 @@ func chainOf(results []checks.Result) []netip.Addr {
 	}
 	return chain
 }
+
+// Route 53 Resolver's addresses on every Nitro instance: link-local IPv4, and the IPv6 one an
+// IPv6-only task reaches it at (EC2 User Guide, "Amazon DNS server": fd00:ec2::253).
+const (
+	amazonDNSv4 = "169.254.169.253:53"
+	amazonDNSv6 = "[fd00:ec2::253]:53"
+)
+
+// secondResolver is the Amazon-provided resolver asked for the second opinion: --amazon-dns,
+// except that an IPv6-only task, which has no IPv4 route, asks the default at its IPv6 address.
+func (p *Prober) secondResolver() string {
+	if ipv6Only(p.families()) && p.AmazonDNS == amazonDNSv4 {
+		return amazonDNSv6
+	}
+	return p.AmazonDNS
+}

@@ -259,3 +259,23 @@ func TestParseFamilies(t *testing.T) {
 		t.Error("ipv5 accepted")
 	}
 }
+
+// TestSecondResolver: an IPv6-only task has no IPv4 route to 169.254.169.253, and reaches the
+// same Route 53 Resolver at fd00:ec2::253 (EC2 User Guide, "Amazon DNS server"); a resolver set
+// by hand is kept. (No query is sent: the address exists only on AWS's Nitro hosts.)
+func TestSecondResolver(t *testing.T) {
+	for _, tc := range []struct {
+		meta       Metadata
+		given, got string
+	}{
+		{v6Meta(), "169.254.169.253:53", "[fd00:ec2::253]:53"},
+		{v6Meta(), "[2001:db8:10::2]:53", "[2001:db8:10::2]:53"},
+		{dualMeta(), "169.254.169.253:53", "169.254.169.253:53"},
+		{Metadata{}, "169.254.169.253:53", "169.254.169.253:53"},
+	} {
+		p := &Prober{Config: Config{AmazonDNS: tc.given}, Metadata: tc.meta}
+		if got := p.secondResolver(); got != tc.got {
+			t.Errorf("%v with %s: %s, want %s", p.families(), tc.given, got, tc.got)
+		}
+	}
+}

@@ -319,7 +319,7 @@ func (p *Prober) probe(ctx context.Context, st *state, account string) {
 		second.Add(1)
 		go func() {
 			defer second.Done()
-			r := checks.DNS(ctx, checks.Resolver{Servers: []string{p.AmazonDNS}, Timeout: min(p.Timeout, maxSecondOpinion)}, st.host)
+			r := checks.DNS(ctx, checks.Resolver{Servers: []string{p.secondResolver()}, Timeout: min(p.Timeout, maxSecondOpinion)}, st.host)
 			st.mu.Lock()
 			st.second = &r
 			st.mu.Unlock()
@@ -487,7 +487,7 @@ func (p *Prober) context() report.Context {
 		SubnetCIDR:       m.SubnetCIDR,
 		PrivateIP:        m.PrivateIP,
 		Resolvers:        append([]string{}, p.Resolvers...),
-		AmazonDNS:        p.AmazonDNS,
+		AmazonDNS:        p.secondResolver(),
 		Proxy:            p.proxyInUse(),
 	}
 	if p.MetaErr != nil {
