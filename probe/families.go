@@ -254,7 +254,7 @@ func familyReport(f string, addrs []netip.Addr, rs []checks.Result, own []netip.
 	for _, a := range addrs {
 		fr.Addresses = append(fr.Addresses, a.String())
 	}
-	fr.NAT64 = len(addrs) > 0 && !slices.ContainsFunc(addrs, func(a netip.Addr) bool { return !checks.NAT64(a) })
+	fr.NAT64 = allNAT64(addrs)
 	if len(addrs) == 0 && len(rs) > 0 && rs[0].Status == checks.Pass && (len(rs) < 2 || rs[1].Code != NoIPv6Address) {
 		rr := "A"
 		if f == report.IPv6 {
@@ -344,7 +344,7 @@ func (f finding) judgeDualStack(j judgement, v familyView) judgement {
 	case v6Broken && (j.verdict == checks.Pass || j.verdict == checks.Warn):
 		why := fmt.Sprintf("Over IPv4 %s works; over IPv6 (%s, %s) the %s check failed: %s (%s). The task has an IPv6 address, so a client that prefers IPv6 tries it first and waits or fails where it does not fall back to IPv4.",
 			f.host, strings.Join(v6.Addresses, ", "), v6.Route, v6.Check, v6.Error, v6.Detail)
-		fix := ("Route ::/0 to an egress-only internet gateway in this subnet's route table (64:ff9b::/96 to a NAT gateway for DNS64 answers), allow outbound TCP 443 to ::/0 in the task's security group and in the network ACLs' IPv6 entries; if the task needs no IPv6 out, clients that fall back to IPv4 keep working.")
+		fix := "Route ::/0 to an egress-only internet gateway in this subnet's route table (64:ff9b::/96 to a NAT gateway for DNS64 answers), allow outbound TCP 443 to ::/0 in the task's security group and in the network ACLs' IPv6 entries; if the task needs no IPv6 out, clients that fall back to IPv4 keep working."
 		if v6.Route == report.RoutePrivate {
 			from := "the subnet's IPv6 CIDR"
 			if v.subnetV6 != "" {
