@@ -123,6 +123,7 @@ type Report struct {
 	SubnetID       string    `json:"subnet_id"`
 	AZ             string    `json:"availability_zone,omitempty"`
 	SubnetCIDR     string    `json:"subnet_cidr,omitempty"`
+	SubnetIPv6CIDR string    `json:"subnet_ipv6_cidr,omitempty"` // the first IPv6 CIDR block (families.go)
 	SecurityGroups []string  `json:"security_groups"`
 	Services       []string  `json:"services"`
 	Findings       []Finding `json:"findings"`

@@ -129,6 +129,7 @@ func (v *vpc) inspect(t Target, services []catalogue.Service) *Report {
 		}
 	}
 	c.dns()
+	c.addressFamilies() // families.go
 	slices.SortStableFunc(c.findings, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(codeRank(a.Code), codeRank(b.Code)), cmp.Compare(serviceRank(services, a.Service), serviceRank(services, b.Service)))
 	})
@@ -136,6 +137,9 @@ func (v *vpc) inspect(t Target, services []catalogue.Service) *Report {
 		SecurityGroups: append([]string{}, c.groups...), Findings: c.findings}
 	if c.sub.cidr.IsValid() {
 		r.SubnetCIDR = c.sub.cidr.String()
+	}
+	if len(c.sub.v6) > 0 {
+		r.SubnetIPv6CIDR = c.sub.v6[0].String()
 	}
 	for _, s := range services {
 		r.Services = append(r.Services, s.Key)

@@ -34,6 +34,8 @@ func (errUnreadable) Is(target error) bool { return target == couldnottest.Err }
 type subnet struct {
 	id, az string
 	cidr   netip.Prefix
+	v6     []netip.Prefix // its associated IPv6 CIDR blocks (families.go)
+	v6Only bool           // Ipv6Native: an IPv6-only subnet
 }
 
 // perm is one security group rule, flattened: a protocol and port range and the peers it names.
@@ -136,7 +138,8 @@ func unreadable(u unread) error {
 
 func toSubnet(s ec2types.Subnet) subnet {
 	p, _ := netip.ParsePrefix(aws.ToString(s.CidrBlock))
-	return subnet{id: aws.ToString(s.SubnetId), az: aws.ToString(s.AvailabilityZone), cidr: p}
+	return subnet{id: aws.ToString(s.SubnetId), az: aws.ToString(s.AvailabilityZone), cidr: p,
+		v6: subnetIPv6(s), v6Only: aws.ToBool(s.Ipv6Native)}
 }
 
 func vpcFilter(id string) []ec2types.Filter {
@@ -318,6 +321,11 @@ func perms(ps []ec2types.IpPermission) []perm {
 		x := perm{proto: strings.ToLower(aws.ToString(p.IpProtocol)), from: aws.ToInt32(p.FromPort), to: aws.ToInt32(p.ToPort)}
 		for _, r := range p.IpRanges {
 			if c, err := netip.ParsePrefix(aws.ToString(r.CidrIp)); err == nil {
+				x.cidrs = append(x.cidrs, c)
+			}
+		}
+		for _, r := range p.Ipv6Ranges { // IPv6 rules: they never cover an IPv4 subnet (families.go)
+			if c, err := netip.ParsePrefix(aws.ToString(r.CidrIpv6)); err == nil {
 				x.cidrs = append(x.cidrs, c)
 			}
 		}

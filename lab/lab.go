@@ -248,10 +248,12 @@ func (l *Lab) buildNetwork(ctx context.Context) error {
 		return err
 	}
 
-	if err := netns.IPBatch(ctx, l.TaskNS,
-		"addr add "+TaskIP+"/24 dev eth0",
-		"route add default via "+GatewayIP,
-	); err != nil {
+	task6, vpc6, inet6 := l.ipv6Lines() // ipv6.go
+	task := []string{"addr add " + TaskIP + "/24 dev eth0", "route add default via " + GatewayIP}
+	if n.IPv6 == IPv6Only {
+		task = nil // no IPv4 address, no IPv4 route
+	}
+	if err := netns.IPBatch(ctx, l.TaskNS, append(task, task6...)...); err != nil {
 		return err
 	}
 
@@ -273,7 +275,7 @@ func (l *Lab) buildNetwork(ctx context.Context) error {
 		enis := ENIs(k)
 		vpc = append(vpc, "addr add "+enis[0].String()+"/24 dev t0", "addr add "+enis[1].String()+"/32 dev lo")
 	}
-	if err := netns.IPBatch(ctx, l.VPCNS, vpc...); err != nil {
+	if err := netns.IPBatch(ctx, l.VPCNS, append(vpc, vpc6...)...); err != nil {
 		return err
 	}
 
@@ -286,12 +288,23 @@ func (l *Lab) buildNetwork(ctx context.Context) error {
 	for _, k := range serviceKeys() {
 		inet = append(inet, "addr add "+PublicAddr(k).String()+"/32 dev lo")
 	}
-	if err := netns.IPBatch(ctx, l.InetNS, inet...); err != nil {
+	if err := netns.IPBatch(ctx, l.InetNS, append(inet, inet6...)...); err != nil {
 		return err
 	}
 
 	if err := netns.WriteSysctl(l.VPCNS, "net/ipv4/ip_forward", "1"); err != nil {
 		return err
+	}
+	if n.IPv6 != IPv4Only {
+		if err := netns.WriteSysctl(l.VPCNS, "net/ipv6/conf/all/forwarding", "1"); err != nil {
+			return err
+		}
+		if err := l.filterIPv6(ctx); err != nil {
+			return err
+		}
+		if err := l.waitIPv6(ctx); err != nil {
+			return err
+		}
 	}
 	return l.filter(ctx)
 }

@@ -98,6 +98,9 @@ func certNames() []string {
 		names = append(names, Host(k), zoneName(k))
 		names = append(names, agentNames(k)...)
 	}
+	for _, k := range dualStackKeys { // ECR's dual-stack names (ipv6.go)
+		names = append(names, dualStackHost(k), "*.dkr-ecr."+Region+".on.aws")
+	}
 	slices.Sort(names)
 	return slices.Compact(names)
 }

@@ -58,6 +58,15 @@ type Network struct {
 	// ReturnACL is a network ACL on the task's subnet that lets TCP answers from 443 back in only
 	// to ports 32768-65535, as AWS's example ACL does (lambda_ports.go).
 	ReturnACL bool
+	// IPv6 (ipv6.go): the task's families; with IPv6, the endpoints' ENIs have IPv6 addresses
+	// too. DNS64 makes the resolver answer IPv4-only names with 64:ff9b::/96 addresses, NAT64
+	// routes 64:ff9b::/96 to the NAT gateway, EgressOnlyIGW routes ::/0 out, and IPv6BlackHole
+	// drops every IPv6 packet the task sends to an endpoint or out of the subnet.
+	IPv6          IPv6Mode
+	DNS64         bool
+	NAT64         bool
+	EgressOnlyIGW bool
+	IPv6BlackHole bool
 
 	DNS DNSMode // which resolver the task's resolv.conf names
 	// Shadow are records of a hand-made private hosted zone in the VPC resolver: name to
@@ -107,6 +116,9 @@ type ServiceExpect struct {
 	Error   checks.Code
 	// AmazonDNS, when set, is the route of the second opinion from 169.254.169.253.
 	AmazonDNS string
+	// Families, when set, is services[].families: per family "status", or "status check
+	// error" for a fail or warn, "absent" for a family the report does not have.
+	Families map[string]string
 }
 
 // Outcome is one expectation and whether the report met it.
@@ -154,6 +166,9 @@ func (sc Scenario) Judge(r Run, events []fakeaws.Event) []Outcome {
 			continue
 		}
 		got := describeAs(s, want.AmazonDNS != "")
+		if want.Families != nil {
+			got += familiesGot(s)
+		}
 		add(s.Service, want.String(), got)
 	}
 	for _, k := range sortedKeys(e.Services) {
@@ -202,6 +217,9 @@ func (w ServiceExpect) String() string {
 	}
 	if w.AmazonDNS != "" {
 		s += ", amazon-dns " + w.AmazonDNS
+	}
+	if w.Families != nil {
+		s += familiesWant(w.Families)
 	}
 	return s
 }

@@ -65,7 +65,11 @@ func (l *Lab) startServices() error {
 	// DNS: the VPC's view (private DNS of the endpoints) at base + 2 and 169.254.169.253; the
 	// public view at the custom DNS server, which never sees the private hosted zones.
 	vpcZone, publicZone := l.zones()
-	for _, a := range []string{ResolverIP, AmazonDNSIP} {
+	resolvers := []string{ResolverIP, AmazonDNSIP}
+	if n.IPv6 != IPv4Only {
+		resolvers = append(resolvers, ResolverIPv6)
+	}
+	for _, a := range resolvers {
 		if err := l.serveDNS(l.VPCNS, a, vpcZone); err != nil {
 			return err
 		}
@@ -79,7 +83,7 @@ func (l *Lab) startServices() error {
 	if n.DNS != DNSVPC {
 		resolver = CustomDNSIP
 	}
-	conf := fmt.Sprintf("# vpclab %s: %s\nsearch %s.compute.internal\nnameserver %s\n", l.ID, l.Scenario.Name, Region, resolver)
+	conf := fmt.Sprintf("# vpclab %s: %s\nsearch %s.compute.internal\nnameserver %s\n", l.ID, l.Scenario.Name, Region, l.taskResolver(resolver))
 	if err := netns.WriteConf(l.TaskNS, "resolv.conf", []byte(conf)); err != nil {
 		return err
 	}
@@ -112,7 +116,7 @@ func (l *Lab) startServices() error {
 	}
 	l.onClose(func() error { return shutdown(front) })
 	serve := func(ns string, addr netip.Addr, tc *tls.Config) error {
-		ln, err := netns.Listen(ns, "tcp4", netip.AddrPortFrom(addr, 443).String())
+		ln, err := netns.Listen(ns, listenNet("tcp", addr), netip.AddrPortFrom(addr, 443).String())
 		if err != nil {
 			return err
 		}
@@ -150,6 +154,23 @@ func (l *Lab) startServices() error {
 	}
 	for _, k := range serviceKeys() {
 		if err := serve(l.InetNS, PublicAddr(k), publicTLS); err != nil {
+			return err
+		}
+	}
+	enis6, public6 := l.ipv6Fronts() // ipv6.go
+	for _, k := range n.Endpoints {
+		for _, a := range enis6[k] {
+			serveOne := func() error { return serve(l.VPCNS, a, labTLS) }
+			if slices.Contains(n.Silent, k) {
+				serveOne = func() error { return l.serveSilent(l.VPCNS, a) }
+			}
+			if err := serveOne(); err != nil {
+				return err
+			}
+		}
+	}
+	for _, a := range public6 {
+		if err := serve(l.InetNS, a, publicTLS); err != nil {
 			return err
 		}
 	}
@@ -205,17 +226,19 @@ func (l *Lab) zones() (vpc, public *fakedns.Zone) {
 		}
 		vpc.Set(name, as...)
 	}
+	l.ipv6Records(vpc)
 	return vpc, public
 }
 
 // serveDNS serves zone over UDP and TCP on addr:53 inside ns.
 func (l *Lab) serveDNS(ns, addr string, zone *fakedns.Zone) error {
 	hostport := net.JoinHostPort(addr, "53")
-	pc, err := netns.ListenPacket(ns, "udp4", hostport)
+	ip := netip.MustParseAddr(addr)
+	pc, err := netns.ListenPacket(ns, listenNet("udp", ip), hostport)
 	if err != nil {
 		return err
 	}
-	ln, err := netns.Listen(ns, "tcp4", hostport)
+	ln, err := netns.Listen(ns, listenNet("tcp", ip), hostport)
 	if err != nil {
 		pc.Close()
 		return err
@@ -239,7 +262,7 @@ func (l *Lab) serveDNS(ns, addr string, zone *fakedns.Zone) error {
 // serveSilent listens on addr:443 inside ns, accepts every connection and never writes a byte:
 // an appliance or a wrong target holding the endpoint's address.
 func (l *Lab) serveSilent(ns string, addr netip.Addr) error {
-	ln, err := netns.Listen(ns, "tcp4", netip.AddrPortFrom(addr, 443).String())
+	ln, err := netns.Listen(ns, listenNet("tcp", addr), netip.AddrPortFrom(addr, 443).String())
 	if err != nil {
 		return err
 	}
@@ -271,6 +294,9 @@ func (l *Lab) serveSilent(ns string, addr netip.Addr) error {
 
 // MetadataURI is the task's ECS_CONTAINER_METADATA_URI_V4.
 func (l *Lab) MetadataURI() string {
+	if l.Scenario.Net.IPv6 == IPv6Only { // no IPv4 route: the endpoint's IPv6 address (ipv6.go)
+		return "http://[" + MetadataIPv6 + "]/v4/" + l.taskID + "-0527074092"
+	}
 	return "http://" + MetadataIP + "/v4/" + l.taskID + "-0527074092"
 }
 
@@ -290,6 +316,7 @@ func (l *Lab) serveMetadata() error {
 		"PrivateDNSName":           "ip-10-0-1-17." + Region + ".compute.internal",
 		"SubnetGatewayIpv4Address": GatewayIP + "/24",
 	}
+	l.ipv6Metadata(network)
 	container := map[string]any{
 		"DockerId": l.taskID + "-0527074092",
 		"Name":     "vpcprobe",
@@ -309,7 +336,8 @@ func (l *Lab) serveMetadata() error {
 	}
 	taskDoc, _ := json.Marshal(task)
 	containerDoc, _ := json.Marshal(container)
-	base := strings.TrimPrefix(l.MetadataURI(), "http://"+MetadataIP)
+	_, base, _ := strings.Cut(strings.TrimPrefix(l.MetadataURI(), "http://"), "/")
+	base = "/" + base
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+base, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -319,6 +347,11 @@ func (l *Lab) serveMetadata() error {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(taskDoc)
 	})
+	if l.Scenario.Net.IPv6 != IPv4Only {
+		if err := l.serveHTTP(l.VPCNS, net.JoinHostPort(MetadataIPv6, "80"), mux); err != nil {
+			return err
+		}
+	}
 	return l.serveHTTP(l.VPCNS, net.JoinHostPort(MetadataIP, "80"), mux)
 }
 
@@ -352,7 +385,11 @@ func (l *Lab) serveCredentials() error {
 
 // serveHTTP serves h over plain HTTP on addr inside ns until the lab closes.
 func (l *Lab) serveHTTP(ns, addr string, h http.Handler) error {
-	ln, err := netns.Listen(ns, "tcp4", addr)
+	network := "tcp4"
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
+		network = listenNet("tcp", ap.Addr())
+	}
+	ln, err := netns.Listen(ns, network, addr)
 	if err != nil {
 		return err
 	}

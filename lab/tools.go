@@ -13,6 +13,7 @@ import (
 var tools = []struct{ program, pkg string }{
 	{"ip", "iproute2"},
 	{"iptables-restore", "iptables"},
+	{"ip6tables-restore", "iptables"},
 }
 
 // EnsureTools makes sure ip and iptables are installed. What is missing is installed with

@@ -104,3 +104,25 @@ func (in *Inspection) SubnetCIDR(ctx context.Context, subnet string) string {
 	}
 	return ""
 }
+
+// SubnetIPv6CIDR returns the subnet's IPv6 CIDR from the inspection, waiting for it as
+// SubnetCIDR does.
+func (in *Inspection) SubnetIPv6CIDR(ctx context.Context, subnet string) string {
+	if in == nil || in.SubnetCIDR(ctx, subnet) == "" && !in.finished() {
+		return ""
+	}
+	if r := in.reports[subnet]; in.err == nil && r != nil {
+		return r.SubnetIPv6CIDR
+	}
+	return ""
+}
+
+// finished reports whether the inspection has ended.
+func (in *Inspection) finished() bool {
+	select {
+	case <-in.done:
+		return true
+	default:
+		return false
+	}
+}

@@ -9,12 +9,20 @@ import (
 // sharedSpace is 100.64.0.0/10 (RFC 6598), used inside VPCs that add carrier-grade NAT space.
 var sharedSpace = netip.MustParsePrefix("100.64.0.0/10")
 
+// nitroV6 holds the IPv6 addresses of the services every Nitro instance reaches inside AWS:
+// Route 53 Resolver fd00:ec2::253, instance metadata fd00:ec2::254, time sync fd00:ec2::123
+// (EC2 User Guide, "Instance metadata service" and "Amazon Time Sync Service").
+var nitroV6 = netip.MustParsePrefix("fd00:ec2::/32")
+
 // IsPrivate reports whether a is an address a VPC endpoint interface could have: RFC 1918,
-// RFC 6598 shared space, IPv6 unique local, loopback and link-local, or inside one of the
-// task's own prefixes (its subnet, learned from task metadata).
+// RFC 6598 shared space, loopback and link-local, AWS's own fd00:ec2:: service addresses, or
+// inside one of the task's own prefixes (its subnet's IPv4 and IPv6 CIDRs, learned from task
+// metadata, and the VPC's IPv6 CIDRs from instance metadata). A VPC's IPv6 addresses are global
+// (Amazon-provided or BYOIP): an IPv6 address is private only inside those prefixes, never for
+// being unique local.
 func IsPrivate(a netip.Addr, own []netip.Prefix) bool {
 	a = a.Unmap()
-	if a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() || sharedSpace.Contains(a) {
+	if (a.Is4() && a.IsPrivate()) || a.IsLoopback() || a.IsLinkLocalUnicast() || sharedSpace.Contains(a) || nitroV6.Contains(a) {
 		return true
 	}
 	for _, p := range own {

@@ -9,7 +9,8 @@ import (
 )
 
 func TestIsPrivate(t *testing.T) {
-	own := []netip.Prefix{netip.MustParsePrefix("198.18.0.0/24")} // a subnet outside RFC 1918
+	own := []netip.Prefix{netip.MustParsePrefix("198.18.0.0/24"), // a subnet outside RFC 1918
+		netip.MustParsePrefix("2001:db8:10:1::/64")} // its IPv6 CIDR: global, as every VPC's is
 	tests := []struct {
 		addr string
 		want bool
@@ -29,6 +30,13 @@ func TestIsPrivate(t *testing.T) {
 		{"198.51.100.7", false},
 		{"203.0.113.9", false},
 		{"2600:1f18::1", false},
+		// IPv6 is private inside the VPC's own prefixes only (AWS-NOTES "VPC IPv6 addresses are
+		// global"): unique local space outside them is not.
+		{"2001:db8:10:1::51", true},
+		{"2001:db8:ff::11", false},
+		{"fd12:3456::1", false},
+		{"fd00:ec2::254", true},
+		{"64:ff9b::c633:640b", false}, // DNS64: an IPv4-only name through a NAT gateway
 	}
 	for _, tt := range tests {
 		if got := IsPrivate(netip.MustParseAddr(tt.addr), own); got != tt.want {

@@ -29,6 +29,9 @@ func (p *Prober) hostOf(svc catalogue.Service, account string) string {
 		// (dkr.ecr-fips, dkr-ecr.<r>.on.aws): that host is the one to probe.
 		return p.aws.image.Registry
 	}
+	if h := p.familyHost(svc, account); h != "" { // an IPv6-only task: ECR's dual-stack names (families.go)
+		return h
+	}
 	if p.sdkHost != nil {
 		if h := p.sdkHost(svc, account); h != "" {
 			return h

@@ -31,6 +31,9 @@ type Instance struct {
 	VPCID            string
 	SubnetCIDR       string // the subnet's IPv4 CIDR block, of the primary interface
 	VPCCIDR          string // the VPC's primary IPv4 CIDR block
+	IPv6             string // the primary interface's IPv6 addresses, one a line ("" without IPv6)
+	SubnetIPv6CIDRs  string // the subnet's IPv6 CIDR blocks, one a line
+	VPCIPv6CIDRs     string // the VPC's IPv6 CIDR blocks, one a line
 }
 
 // DefaultIMDS is the instance metadata endpoint of every EC2 instance.
@@ -128,6 +131,9 @@ func FetchInstance(ctx context.Context, endpoint string) (Instance, error) {
 		{base + "vpc-id", &in.VPCID},
 		{base + "subnet-ipv4-cidr-block", &in.SubnetCIDR},
 		{base + "vpc-ipv4-cidr-block", &in.VPCCIDR},
+		{base + "ipv6s", &in.IPv6},
+		{base + "subnet-ipv6-cidr-blocks", &in.SubnetIPv6CIDRs},
+		{base + "vpc-ipv6-cidr-blocks", &in.VPCIPv6CIDRs},
 	} {
 		v, err := get(f.path)
 		var notFound interface{ HTTPStatusCode() int }

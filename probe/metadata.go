@@ -25,6 +25,8 @@ type Metadata struct {
 	LaunchType       string   // FARGATE or EC2
 	PrivateIP        string   // this container's first IPv4 address
 	SubnetCIDR       string   // the task subnet's IPv4 CIDR block
+	PrivateIPv6      string   // this container's first IPv6 address (a dual-stack or IPv6-only task)
+	IPv6SubnetCIDR   string   // the task subnet's IPv6 CIDR block
 	DNSServers       []string // the resolvers ECS configured for the task
 }
 
@@ -34,6 +36,10 @@ const maxMetadataBytes = 1 << 20
 type metaNetwork struct {
 	IPv4Addresses       []string `json:"IPv4Addresses"`
 	IPv4SubnetCIDRBlock string   `json:"IPv4SubnetCIDRBlock"`
+	// The IPv6 side, as the ECS agent writes it (amazon-ecs-agent, ecs-agent/tmds/handlers/v4/
+	// state: IPv6Addresses, IPv6SubnetCIDRBlock).
+	IPv6Addresses       []string `json:"IPv6Addresses"`
+	IPv6SubnetCIDRBlock string   `json:"IPv6SubnetCIDRBlock"`
 	DomainNameServers   []string `json:"DomainNameServers"`
 }
 
@@ -82,6 +88,10 @@ func ParseMetadata(task, container []byte) (Metadata, error) {
 			m.PrivateIP = n.IPv4Addresses[0]
 		}
 		m.SubnetCIDR = n.IPv4SubnetCIDRBlock
+		if len(n.IPv6Addresses) > 0 {
+			m.PrivateIPv6 = n.IPv6Addresses[0]
+		}
+		m.IPv6SubnetCIDR = n.IPv6SubnetCIDRBlock
 		m.DNSServers = n.DomainNameServers
 	}
 	return m, nil

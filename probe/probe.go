@@ -45,6 +45,9 @@ type Config struct {
 	FunctionName   string   // the Lambda function's name, with Runner "lambda"
 	SubnetID       string   // the subnet the probe was put in, when the launcher says
 	SecurityGroups []string // its security groups, when the launcher says
+	// AddressFamilies are the task's families when no metadata says them (--address-families:
+	// a Lambda function the launcher put in a dual-stack subnet); nil: task metadata's.
+	AddressFamilies []string
 }
 
 // Prober runs probes. Everything it touches in the outside world is a field, so tests and the
@@ -155,6 +158,7 @@ type state struct {
 	results []checks.Result // finished checks, a prefix of plan
 	second  *checks.Result  // the Amazon-provided resolver's answer
 	ports   *portMix        // a Lambda probe's burst that both answered and timed out (lambdaports.go)
+	other   []checks.Result // a dual-stack task's IPv6 tcp and tls (families.go)
 }
 
 func (s *state) add(r checks.Result) {
@@ -265,6 +269,7 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *report.Report {
 	for _, st := range states {
 		rep.Services = append(rep.Services, p.serviceReport(st, own, inst))
 	}
+	p.familyContext(&rep.Context, inst, rep.Services)
 	if p.runner() == report.RunnerLambda {
 		asLambda(rep)
 	}
@@ -330,7 +335,7 @@ func (p *Prober) probe(ctx context.Context, st *state, account string) {
 		second.Add(1)
 		go func() {
 			defer second.Done()
-			r := checks.DNS(ctx, checks.Resolver{Servers: []string{p.AmazonDNS}, Timeout: min(p.Timeout, maxSecondOpinion)}, st.host)
+			r := checks.DNS(ctx, checks.Resolver{Servers: []string{p.secondResolver()}, Timeout: min(p.Timeout, maxSecondOpinion)}, st.host)
 			st.mu.Lock()
 			st.second = &r
 			st.mu.Unlock()
@@ -382,7 +387,24 @@ func (p *Prober) probe(ctx context.Context, st *state, account string) {
 			return checks.TLSVia(c, tunnel, target+" through "+checks.ProxyName(proxy), st.host, p.Roots)
 		})
 	} else {
-		tcp = step(func(c context.Context) checks.Result { return checks.TCP(c, p.Dialer, dnsRes.Addrs, p.Port) })
+		addrs, other, missing := p.chainAddrs(dnsRes.Addrs)
+		if missing {
+			st.add(noIPv6(st.host, dnsRes.Addrs))
+			p.skipRest(st, "no IPv6 address")
+			return
+		}
+		p.pins.pin(st.host, addrs)
+		if len(other) > 0 {
+			var fam sync.WaitGroup
+			defer fam.Wait()
+			fam.Go(func() {
+				rs := p.familyChain(ctx, st.host, other)
+				st.mu.Lock()
+				st.other = rs
+				st.mu.Unlock()
+			})
+		}
+		tcp = step(func(c context.Context) checks.Result { return checks.TCP(c, p.Dialer, addrs, p.Port) })
 		if len(tcp.Addrs) == 0 {
 			p.skipRest(st, "tcp failed")
 			return
@@ -460,10 +482,11 @@ func (p *Prober) ownPrefixes(inst Instance) []netip.Prefix {
 	if cidr == "" {
 		cidr = inst.SubnetCIDR
 	}
+	own := p.ownV6(inst)
 	if pfx, err := netip.ParsePrefix(cidr); err == nil {
-		return []netip.Prefix{pfx.Masked()}
+		own = append([]netip.Prefix{pfx.Masked()}, own...)
 	}
-	return nil
+	return own
 }
 
 // context fills the report's context from the configuration and task metadata.
@@ -480,7 +503,7 @@ func (p *Prober) context() report.Context {
 		SubnetCIDR:       m.SubnetCIDR,
 		PrivateIP:        m.PrivateIP,
 		Resolvers:        append([]string{}, p.Resolvers...),
-		AmazonDNS:        p.AmazonDNS,
+		AmazonDNS:        p.secondResolver(),
 		Proxy:            p.proxyInUse(),
 	}
 	if p.MetaErr != nil {
@@ -512,6 +535,7 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 	results := append([]checks.Result(nil), st.results...)
 	second := st.second
 	ports := st.ports
+	other := st.other
 	host := st.host
 	path := st.path
 	st.mu.Unlock()
@@ -544,6 +568,12 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 		sr.Addresses = append(sr.Addresses, a.String())
 	}
 	sr.Route = RouteOf(addrs, own)
+	if chain := chainOf(results); len(p.families()) > 0 && len(chain) > 0 {
+		// The family the task starts on (families.go): an IPv6-only task's route is its IPv6
+		// addresses', whatever IPv4 addresses the name also has.
+		addrs = chain
+		sr.Route = RouteOf(chain, own)
+	}
 	for _, r := range results {
 		sr.Checks = append(sr.Checks, report.Check(r))
 	}
@@ -560,6 +590,12 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 		dualStack:        dualStackHost(host),
 		vpc:              inst.VPCCIDR,
 	})
+	sr.Families = p.familyReports(results, other, own)
+	chain := chainOf(results)
+	j = finding{svc: st.svc, host: host, region: p.Region, route: RouteOf(chain, own), addrs: addrs,
+		requirePrivate: p.RequirePrivate}.judgeFamilies(j, familyView{
+		families: p.families(), fams: sr.Families, addrs: chain, subnetV6: p.Metadata.IPv6SubnetCIDR})
+	j = finding{svc: st.svc, host: host, region: p.Region}.judgeLattice(j, chain) // lattice.go
 	j = portVerdict(j, ports, host)
 	sr.Verdict, sr.Error, sr.Diagnosis, sr.Remediation = j.verdict, j.code, j.diagnosis, j.remediation
 	return sr

@@ -70,6 +70,15 @@ type Context struct {
 	InstanceMetadata *ContextCheck `json:"instance_metadata,omitempty"`
 	FunctionName     string        `json:"function_name,omitempty"`   // the Lambda function, when Runner is "lambda"
 	SecurityGroups   []string      `json:"security_groups,omitempty"` // --security-groups: the probe's groups, as the launcher gave them
+
+	// AddressFamilies are the families the task has addresses in (["ipv4"], ["ipv4","ipv6"] or
+	// ["ipv6"]), from task or instance metadata or --address-families; absent when unknown.
+	// IPv6SubnetCIDR and PrivateIPv6 are the IPv6 side of SubnetCIDR and PrivateIP; NAT64Seen,
+	// for an IPv6-only task, whether any answer was DNS64's (64:ff9b::/96).
+	AddressFamilies []string `json:"address_families,omitempty"`
+	IPv6SubnetCIDR  string   `json:"ipv6_subnet_cidr,omitempty"`
+	PrivateIPv6     string   `json:"private_ipv6,omitempty"`
+	NAT64Seen       *bool    `json:"nat64_seen,omitempty"`
 }
 
 // ContextCheck is the outcome of reading where the probe runs (instance metadata): not a
@@ -102,6 +111,7 @@ type ServiceReport struct {
 	Addresses       []string      `json:"addresses"`
 	AmazonDNS       *SecondDNS    `json:"amazon_dns,omitempty"`
 	Checks          []CheckReport `json:"checks"`
+	Families        *Families     `json:"families,omitempty"` // per address family: see Families
 	Diagnosis       string        `json:"diagnosis,omitempty"`
 	Remediation     string        `json:"remediation,omitempty"`
 }

@@ -46,6 +46,7 @@ type options struct {
 
 	// Where the launcher put the probe; a Lambda function has no task metadata to say it.
 	subnetID, subnetCIDR, securityGroups string
+	subnetIPv6CIDR, addressFamilies      string
 	resolvConf                           string         // where the system's resolvers are read from; empty means /etc/resolv.conf
 	fs                                   *pflag.FlagSet // the parsed flags: which came from the environment (fromEnv)
 }
@@ -90,6 +91,8 @@ func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.ecsConfig, "ecs-config", probe.DefaultECSConfig, "the ECS agent's configuration on a container instance, read for ECS_CLUSTER when there is no task metadata")
 	fs.StringVar(&o.subnetID, "subnet-id", "", "the subnet the probe runs in, for the report (the launcher passes it to a Lambda function)")
 	fs.StringVar(&o.subnetCIDR, "subnet-cidr", "", "the subnet's IPv4 CIDR block, whose addresses count as private (default: task metadata's)")
+	fs.StringVar(&o.subnetIPv6CIDR, "subnet-ipv6-cidr", "", "the subnet's IPv6 CIDR block, whose addresses count as private (default: task metadata's)")
+	fs.StringVar(&o.addressFamilies, "address-families", "", "the task's address families: ipv4, ipv6 or dualstack (default: task metadata's; unknown: every address is tried)")
 	fs.StringVar(&o.securityGroups, "security-groups", "", "the probe's security groups, comma-separated, for the report and its remediations")
 	fs.BoolVar(&o.noAuth, "no-auth", false, "skip the authenticated checks (STS, ECR token, registry login): network checks only, no credentials needed")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
@@ -336,6 +339,16 @@ func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAcc
 			return c, usagef("--subnet-cidr %q: not an IPv4 CIDR block (example: 10.0.1.0/24)", o.subnetCIDR)
 		}
 	}
+	if o.subnetIPv6CIDR != "" {
+		if pfx, err := netip.ParsePrefix(o.subnetIPv6CIDR); err != nil || !pfx.Addr().Is6() {
+			return c, usagef("--subnet-ipv6-cidr %q: not an IPv6 CIDR block (example: 2001:db8:10:1::/64)", o.subnetIPv6CIDR)
+		}
+	}
+	fams, err := probe.ParseFamilies(o.addressFamilies)
+	if err != nil {
+		return c, usagef("%v", err)
+	}
+	c.AddressFamilies = fams
 	for _, g := range strings.Split(o.securityGroups, ",") {
 		if g = strings.TrimSpace(g); g == "" {
 			continue

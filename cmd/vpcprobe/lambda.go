@@ -89,7 +89,7 @@ func (w world) lambdaProber(ctx context.Context, event []byte, getenv func(strin
 	if err != nil {
 		return nil, err
 	}
-	meta := probe.Metadata{SubnetCIDR: o.subnetCIDR}
+	meta := probe.Metadata{SubnetCIDR: o.subnetCIDR, IPv6SubnetCIDR: o.subnetIPv6CIDR}
 	cfg, err := o.config(getenv, "", "")
 	if err != nil {
 		return nil, err

@@ -37,6 +37,7 @@ type launchOptions struct {
 	subnets, securityGroups    []string
 	assignPublicIP             bool
 	launchType, capacityProv   string
+	addressFamilies            string // --runner lambda: the task's families (lambdaFlags)
 	platformVersion, container string
 	region, launchID, output   string
 	deadline                   time.Duration
@@ -79,7 +80,7 @@ func newLaunchFlags(o *launchOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringSliceVar(&o.subnets, "subnets", nil, "subnets to probe, comma-separated: one task per subnet (required)")
 	fs.StringSliceVar(&o.securityGroups, "security-groups", nil, "security groups of the tasks, comma-separated, at most 5 (default: the VPC's default group)")
 	fs.BoolVar(&o.assignPublicIP, "assign-public-ip", false, "give the tasks public IPs (public subnets only)")
-	fs.StringVar(&o.launchType, "launch-type", "FARGATE", "FARGATE or EC2")
+	fs.StringVar(&o.launchType, "launch-type", "FARGATE", "FARGATE, EC2 or MANAGED_INSTANCES")
 	fs.StringVar(&o.capacityProv, "capacity-provider", "", "run on this capacity provider (FARGATE_SPOT, an EC2 provider) instead of --launch-type")
 	fs.StringVar(&o.platformVersion, "platform-version", "", "Fargate platform version (default: LATEST)")
 	fs.StringVar(&o.container, "container", "vpcprobe", "name of the probe's container in the task definition")
@@ -197,7 +198,7 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (ecstask.Config, error) 
 	case slices.Contains(ecstask.LaunchTypes, strings.ToUpper(o.launchType)):
 		c.LaunchType = strings.ToUpper(o.launchType)
 	default:
-		return c, usagef("--launch-type %q: must be FARGATE or EC2 (or use --capacity-provider)", o.launchType)
+		return c, usagef("--launch-type %q: must be FARGATE, EC2 or MANAGED_INSTANCES (or use --capacity-provider)", o.launchType)
 	}
 	if c.LaunchID, err = o.checkCommon(fs, c.LaunchID); err != nil {
 		return c, err
@@ -305,6 +306,13 @@ func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdo
 		<-ctx.Done()
 		stop()
 	}()
+	if o.runner != "lambda" { // ECS Managed Instances: say which runner reaches them (launch/managed.go)
+		if mi, err := ecstask.ManagedInstances(ctx, ecs.NewFromConfig(cfg), c); err != nil {
+			fmt.Fprintf(stderr, "vpcprobe launch: %v (ecs:DescribeCapacityProviders)\n", err)
+		} else if mi {
+			fmt.Fprintf(stderr, "vpcprobe launch: %s\n", ecstask.ManagedInstancesNote(c))
+		}
+	}
 	l := &ecstask.Runner{
 		ECS:        ecs.NewFromConfig(cfg),
 		Logs:       cloudwatchlogs.NewFromConfig(cfg),

@@ -21,6 +21,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/launch/ecstask"
 	"github.com/vpcprobe/vpcprobe/launch/lambdafn"
+	"github.com/vpcprobe/vpcprobe/probe"
 )
 
 // lambdaFlags defines launch's --runner and the Lambda runner's flags.
@@ -29,6 +30,7 @@ func lambdaFlags(fs *pflag.FlagSet, o *launchOptions) {
 	fs.StringVar(&o.lambdaRole, "lambda-role", "", "with --runner lambda: the functions' execution role ARN (see taskdef/iam/lambda-execution-role.json); required unless --function-name")
 	fs.StringVar(&o.lambdaZip, "lambda-zip", "", "with --runner lambda: zip holding vpcprobe for linux as bootstrap (default: this executable, when it is a Linux x86_64 or arm64 binary)")
 	fs.StringVar(&o.functionName, "function-name", "", "with --runner lambda: an existing vpcprobe function attached to the one subnet given, used instead of creating one")
+	fs.StringVar(&o.addressFamilies, "address-families", "", "with --runner lambda: the task's address families, ipv4, ipv6 or dualstack: dualstack gives the functions Ipv6AllowedForDualStack; ipv6 cannot be reproduced by Lambda (default: ipv4 only)")
 }
 
 // roleARNRE matches an IAM role ARN in any partition.
@@ -154,6 +156,9 @@ func (o *launchOptions) lambdaConfig(fs *pflag.FlagSet) (lambdafn.Config, error)
 	}
 	if c.LaunchID, err = o.checkCommon(fs, c.LaunchID); err != nil {
 		return c, err
+	}
+	if c.Families, err = probe.ParseFamilies(o.addressFamilies); err != nil {
+		return c, usagef("%v", err)
 	}
 	// The probe's settings become event keys (flag names); those not given stay the function's.
 	eventKeys := map[string]string{"services": "services", "image": "image", "account": "account", "timeout": "timeout",

@@ -433,3 +433,35 @@ func TestExplainStoppedTaskARN(t *testing.T) {
 		t.Errorf("contradicting --cluster: exit %d, stderr %q", code, errs)
 	}
 }
+
+// TestLaunchManagedInstances: a launch onto ECS Managed Instances (the launch type, or a
+// capacity provider of type MANAGED_INSTANCES) runs the probe as a task there and says on stderr
+// which runner reaches those instances, the instance mode having no shell to run in (AWS-NOTES,
+// "ECS Managed Instances": no SSH or Session Manager); a Fargate launch says nothing of it.
+func TestLaunchManagedInstances(t *testing.T) {
+	fake, _, w := fakeAWS(t)
+	fake.SetCapacityProviders(map[string]string{"mi-private": "MANAGED_INSTANCES"})
+	fake.ScriptTasks(func(task fakeaws.ECSTask) fakeaws.TaskScript { return probeTask(fake, 0, "") })
+	for _, tc := range []struct {
+		name string
+		args []string
+		note bool
+	}{
+		{"capacity provider", []string{"--capacity-provider", "mi-private"}, true},
+		{"launch type", []string{"--launch-type", "MANAGED_INSTANCES"}, true},
+		{"Fargate", []string{"--launch-type", "FARGATE"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"launch", "--cluster", "prod", "--task-definition", "vpcprobe:3", "--subnets", "subnet-0000000a",
+				"--security-groups", "sg-0d4e5f6a", "--output", "json"}, tc.args...)
+			code, _, errs := launchCmd(t, w, env(), args...)
+			if code != exitOK {
+				t.Fatalf("exit %d; stderr:\n%s", code, errs)
+			}
+			said := strings.Contains(errs, "instance mode") && strings.Contains(errs, "--runner lambda")
+			if said != tc.note {
+				t.Errorf("runner note %v, want %v; stderr:\n%s", said, tc.note, errs)
+			}
+		})
+	}
+}

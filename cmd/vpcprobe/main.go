@@ -115,6 +115,9 @@ func (w world) run(args []string, getenv func(string) (string, bool), stdout, st
 	if o.subnetCIDR != "" {
 		meta.SubnetCIDR = o.subnetCIDR
 	}
+	if o.subnetIPv6CIDR != "" {
+		meta.IPv6SubnetCIDR = o.subnetIPv6CIDR
+	}
 	// Without task metadata this may be an ECS container instance: its agent's cluster, and
 	// instance metadata (instance.go).
 	var agent probe.AgentConfig

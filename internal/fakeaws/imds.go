@@ -31,6 +31,8 @@ type Instance struct {
 	ID, Region, AvailabilityZone, PrivateIP, MAC string
 	SubnetID, VPCID, SubnetCIDR, VPCCIDR         string
 	Account                                      string // the identity document's accountId
+	// The IPv6 side; empty values are absent paths (404), as on an instance without IPv6.
+	IPv6, SubnetIPv6CIDR, VPCIPv6CIDR string
 }
 
 // TokenRequests returns how many token PUTs the fake received.
@@ -111,7 +113,7 @@ func (m *IMDS) token(w http.ResponseWriter, r *http.Request) {
 func (m *IMDS) values() map[string]string {
 	i := m.Instance
 	mac := "network/interfaces/macs/" + i.MAC + "/"
-	return map[string]string{
+	vals := map[string]string{
 		"instance-id":                  i.ID,
 		"placement/region":             i.Region,
 		"placement/availability-zone":  i.AvailabilityZone,
@@ -123,4 +125,10 @@ func (m *IMDS) values() map[string]string {
 		mac + "vpc-ipv4-cidr-block":    i.VPCCIDR,
 		mac + "local-ipv4s":            i.PrivateIP,
 	}
+	for path, v := range map[string]string{"ipv6s": i.IPv6, "subnet-ipv6-cidr-blocks": i.SubnetIPv6CIDR, "vpc-ipv6-cidr-blocks": i.VPCIPv6CIDR} {
+		if v != "" {
+			vals[mac+path] = v
+		}
+	}
+	return vals
 }

@@ -37,8 +37,10 @@ type Function struct {
 	Tags          map[string]string // CreateFunction's tags, as ListTags answers them
 	SubnetIDs     []string
 	GroupIDs      []string
-	Code          []byte // the zip
-	Region        string
+	// IPv6ForDualStack is VpcConfig.Ipv6AllowedForDualStack: outbound IPv6 from a dual-stack subnet.
+	IPv6ForDualStack bool
+	Code             []byte // the zip
+	Region           string
 	// The role's temporary credentials, as Lambda puts them in the environment; the fake knows
 	// the access key as the role's session.
 	AccessKey, SecretKey, SessionToken string
@@ -266,8 +268,11 @@ type createFunctionIn struct {
 	MemorySize    int
 	Code          struct{ ZipFile []byte }
 	Environment   *struct{ Variables map[string]string }
-	VpcConfig     *struct{ SubnetIds, SecurityGroupIds []string }
-	Tags          map[string]string
+	VpcConfig     *struct {
+		SubnetIds, SecurityGroupIds []string
+		Ipv6AllowedForDualStack     bool
+	}
+	Tags map[string]string
 }
 
 // functionConfiguration is Lambda's FunctionConfiguration document.
@@ -296,9 +301,10 @@ type functionConfiguration struct {
 }
 
 type vpcConfigOut struct {
-	SubnetIds        []string
-	SecurityGroupIds []string
-	VpcId            string
+	SubnetIds               []string
+	SecurityGroupIds        []string
+	VpcId                   string
+	Ipv6AllowedForDualStack bool
 }
 
 func (s *Server) lambdaCreate(w http.ResponseWriter, c *call, _ string) {
@@ -366,6 +372,7 @@ func (s *Server) lambdaCreate(w http.ResponseWriter, c *call, _ string) {
 	}
 	if in.VpcConfig != nil {
 		fn.SubnetIDs, fn.GroupIDs = in.VpcConfig.SubnetIds, in.VpcConfig.SecurityGroupIds
+		fn.IPv6ForDualStack = in.VpcConfig.Ipv6AllowedForDualStack
 		if len(fn.SubnetIDs) > 0 && len(fn.GroupIDs) == 0 {
 			writeLambdaError(w, &apiError{http.StatusBadRequest, "InvalidParameterValueException", "SecurityGroupIds cannot be empty when SubnetIds are provided."})
 			return
@@ -405,7 +412,7 @@ func (s *Server) configurationOf(fn *lambdaFn, pending int) functionConfiguratio
 	}
 	s.failedAs(&out)
 	if len(fn.SubnetIDs) > 0 {
-		out.VpcConfig = &vpcConfigOut{SubnetIds: fn.SubnetIDs, SecurityGroupIds: fn.GroupIDs, VpcId: "vpc-0fa1e0000000000001"}
+		out.VpcConfig = &vpcConfigOut{SubnetIds: fn.SubnetIDs, SecurityGroupIds: fn.GroupIDs, VpcId: "vpc-0fa1e0000000000001", Ipv6AllowedForDualStack: fn.IPv6ForDualStack}
 	}
 	if fn.Environment != nil {
 		out.Environment = &struct{ Variables map[string]string }{fn.Environment}

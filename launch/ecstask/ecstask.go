@@ -58,7 +58,7 @@ const (
 )
 
 // LaunchTypes are the --launch-type values.
-var LaunchTypes = []string{"FARGATE", "EC2"}
+var LaunchTypes = []string{"FARGATE", "EC2", LaunchTypeManagedInstances}
 
 // Config is one launch.
 type Config struct {

@@ -82,6 +82,10 @@ type Config struct {
 	// its task definition needs; the report carries them.
 	ForTask *launch.Origin
 	Needs   *needs.Needs
+
+	// Families are the address families of the task reproduced ("ipv4", "ipv6"): a dual-stack
+	// task's function gets Ipv6AllowedForDualStack, an IPv6-only one none (lambdafamilies.go).
+	Families []string
 }
 
 // RunID returns the run id of the probe in subnet.
@@ -116,6 +120,9 @@ type lambdaRun struct {
 	// subnetCIDR returns the subnet's CIDR from the launch's inspection, "" when unknown: a
 	// function has no task metadata to tell it.
 	subnetCIDR func(ctx context.Context) string
+	// subnetIPv6CIDR is the subnet's IPv6 CIDR from the inspection, "" when unknown; asked
+	// after subnetCIDR, which waited for the inspection (lambdafamilies.go).
+	subnetIPv6CIDR func(ctx context.Context) string
 }
 
 // Run runs the probe as a Lambda function in every subnet of c and returns the combined
@@ -140,6 +147,7 @@ func (l *Runner) Run(ctx context.Context, c Config) (*launch.Report, error) {
 		// insp is read when the function is about to be invoked: with --function-name it is
 		// started (by onGroups, in the same goroutine) only once the function's groups are known.
 		runs[i].subnetCIDR = func(ctx context.Context) string { return insp.SubnetCIDR(ctx, s) }
+		runs[i].subnetIPv6CIDR = func(ctx context.Context) string { return insp.SubnetIPv6CIDR(ctx, s) }
 		if c.FunctionName != "" { // one subnet; its groups are the function's
 			runs[i].onGroups = func(groups []string) {
 				insp = l.StartInspection(runCtx, []string{s}, groups, eventServices(c.Event))
@@ -205,6 +213,9 @@ func (l *Runner) lambdaSubnet(ctx context.Context, c Config, r *lambdaRun) {
 		if r.onGroups != nil {
 			r.onGroups(r.groups)
 		}
+	} else if c.ipv6OnlyLaunch() {
+		r.diags, r.notTested = []stopped.Diagnosis{ipv6OnlyDiagnosis(r.subnet)}, true
+		return
 	} else {
 		r.function, r.created = c.functionName(r.subnet), true
 		timeout := min(c.ProbeDeadline+lambdaTimeoutSlack, maxLambdaTimeout)
@@ -217,7 +228,7 @@ func (l *Runner) lambdaSubnet(ctx context.Context, c Config, r *lambdaRun) {
 			Code:          &lambdatypes.FunctionCode{ZipFile: c.Code},
 			Timeout:       aws.Int32(int32(timeout.Seconds() + 0.999)),
 			MemorySize:    aws.Int32(lambdaMemoryMB),
-			VpcConfig:     &lambdatypes.VpcConfig{SubnetIds: []string{r.subnet}, SecurityGroupIds: c.SecurityGroups},
+			VpcConfig:     c.vpcConfig(r.subnet),
 			Description:   aws.String("vpcprobe launch " + c.LaunchID + ": probes " + r.subnet + "; deleted when the launch ends"),
 			Tags: map[string]string{"vpcprobe:launch-id": c.LaunchID, "vpcprobe:subnet": r.subnet,
 				// A function outliving this is a crashed launch's: SweepExpired deletes it.
@@ -243,6 +254,7 @@ func (l *Runner) lambdaSubnet(ctx context.Context, c Config, r *lambdaRun) {
 		ev[k] = v
 	}
 	ev["run-id"], ev["subnet-id"] = r.runID, r.subnet
+	c.familiesEvent(ctx, ev, r)
 	if _, given := c.Event["subnet-cidr"]; !given && r.subnetCIDR != nil {
 		if cidr := r.subnetCIDR(ctx); cidr != "" {
 			ev["subnet-cidr"] = cidr
