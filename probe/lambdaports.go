@@ -45,9 +45,10 @@ const LambdaPortRange checks.Code = "lambda-port-range"
 // (Lambda's Hyperplane ENI), the translated ports spread over 1024-65535 anyway.
 const portBurst = 8
 
-// portMix is what the burst measured: connects that answered and connects that timed out.
+// portMix is what the burst measured at the addresses where some connects answered and some
+// timed out.
 type portMix struct {
-	answered, timedOut int
+	answered, timedOut int          // at addrs
 	addrs              []netip.Addr // the addresses where both happened
 }
 
@@ -109,10 +110,8 @@ func burst(ctx context.Context, d checks.Dialer, addrs []netip.Addr, port uint16
 				switch {
 				case err == nil:
 					c.Close()
-					m.answered++
 					n[0]++
 				case ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || checks.Classify(err) == checks.Timeout):
-					m.timedOut++
 					n[1]++
 				}
 				perAddr[a] = n
@@ -123,6 +122,7 @@ func burst(ctx context.Context, d checks.Dialer, addrs []netip.Addr, port uint16
 	for _, a := range addrs {
 		if n := perAddr[a]; n[0] > 0 && n[1] > 0 {
 			m.addrs = append(m.addrs, a)
+			m.answered, m.timedOut = m.answered+n[0], m.timedOut+n[1]
 		}
 	}
 	return m
@@ -131,13 +131,10 @@ func burst(ctx context.Context, d checks.Dialer, addrs []netip.Addr, port uint16
 // portVerdict re-judges a Lambda probe's service whose burst was mixed: the function's port
 // range explains the failure, so the task would not fail here; a warning that says so.
 func portVerdict(j judgement, m *portMix, host string) judgement {
-	if m == nil || (j.verdict != checks.Fail && j.verdict != checks.Warn) {
+	if m == nil || len(m.addrs) == 0 || (j.verdict != checks.Fail && j.verdict != checks.Warn) {
 		return j
 	}
 	where := list(m.addrs)
-	if where == "" {
-		where = host
-	}
 	return judgement{verdict: checks.Warn, code: LambdaPortRange,
 		diagnosis: fmt.Sprintf("From this Lambda function, connections to %s (%s) answer on some attempts and time out on others (%d of %d parallel connects timed out): the mark of a network ACL that lets return traffic back to only part of the ephemeral ports. A Lambda function's traffic uses source ports %s, a Linux task's %s (Amazon VPC user guide, network ACLs, ephemeral ports): an ACL allowing only the task's range (AWS's example allows 32768-65535) drops about half of the function's connections and none of a task's, so the task this probe stands for would not fail here (%s before: %s).",
 			host, where, m.timedOut, m.answered+m.timedOut, lambdaPorts, linuxPorts, j.code, strings.TrimSuffix(j.diagnosis, ".")),

@@ -44,10 +44,14 @@ func TestLambdaPortRange(t *testing.T) {
 		{"lambda, half the ports dropped", report.RunnerLambda, &halfPorts{}, checks.Warn, LambdaPortRange},
 		{"lambda, everything dropped", report.RunnerLambda, blackhole{}, checks.Fail, checks.Timeout},
 		{"task, half the connections dropped", "", &halfPorts{}, checks.Fail, checks.Timeout},
+		// One ENI that drops everything (its subnet's ACL on 443, its group) beside one that
+		// answers: no port range, whatever the totals (cmd/vpclab's TestRunLambdaJoined world).
+		{"lambda, one address dropped whole", report.RunnerLambda, blackhole{only: netip.MustParseAddr("127.0.0.3")}, checks.Warn, checks.Timeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t, nil)
+			w.zone.Set("logs.eu-west-1.amazonaws.com", netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.3"))
 			p := w.prober("logs", 300*time.Millisecond, 5*time.Second)
 			p.Runner, p.Dialer = tt.runner, tt.dialer
 			rep := checkedRun(t, p, time.Now())
