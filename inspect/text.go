@@ -131,8 +131,8 @@ func (r *Report) rollupLines() []string {
 		res, peer := "", ""
 		switch f.Code {
 		case CodeSGEndpointIngress, CodeSGTaskEgress, CodeSGTaskEgressS3:
-			if f.Fix != nil {
-				res, peer = f.Fix.GroupID, cmpOr(f.Fix.CIDR, f.Fix.PeerGroup, f.Fix.PrefixList)
+			if x := fixOf(f); x != nil {
+				res, peer = x.GroupID, cmpOr(x.CIDR, x.PeerGroup, x.PrefixList)
 			}
 		case CodeEndpointViaNAT:
 			if len(f.Resources) > 0 {
