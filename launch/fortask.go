@@ -1,7 +1,6 @@
 package launch
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/needs"
+	"github.com/vpcprobe/vpcprobe/report"
 	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
@@ -159,7 +159,8 @@ func (c *Config) UseOrigin(origin *Origin, publicIPGiven bool) error {
 
 // writeOrigin renders, after the live table, why the application task stopped (ECS's words,
 // translated) and what its task definition needs that the probe does not test.
-func (r *Report) writeOrigin(b *bytes.Buffer) {
+func (r *Report) writeOrigin(w *report.Writer) {
+	b := w.B
 	if o := r.ForTask; o != nil {
 		fmt.Fprintf(b, "\nFOR TASK %s  %s", o.TaskARN, stopped.OrDash(o.LastStatus))
 		if o.StopCode != "" {
@@ -170,11 +171,9 @@ func (r *Report) writeOrigin(b *bytes.Buffer) {
 		}
 		fmt.Fprintf(b, "  subnet %s\n", stopped.OrDash(o.Subnet))
 		if o.StoppedReason != "" {
-			fmt.Fprintf(b, "  stopped reason: %s\n", o.StoppedReason)
+			w.Prose("  ", "stopped reason: ", o.StoppedReason)
 		}
-		for _, d := range o.Diagnoses {
-			stopped.WriteDiagnosis(b, "  ", d)
-		}
+		writeDiagnoses(w, "  ", o.Diagnoses)
 	}
 	if n := r.Needs; n != nil {
 		fmt.Fprintf(b, "\nTASK DEFINITION %s (%s) needs %s", n.TaskDefinition, n.Region, strings.Join(n.Services, ","))
@@ -186,7 +185,7 @@ func (r *Report) writeOrigin(b *bytes.Buffer) {
 			fmt.Fprintf(b, "  and in %s: %s (not tested: probe that region)\n", o.Region, strings.Join(o.Services, ","))
 		}
 		for _, note := range n.Notes {
-			fmt.Fprintf(b, "  note %s: %s\n", note.Code, note.Text)
+			w.Prose("  ", "note "+note.Code+": ", note.Text)
 		}
 	}
 }

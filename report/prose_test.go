@@ -1,0 +1,92 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/vpcprobe/vpcprobe/checks"
+)
+
+// notFound is one service whose authenticated check found no such resource, worded as the
+// probe words it (probe/verdict.go explainCall) around the check's detail (checks/auth.go
+// fetched: "<item>: <why>").
+func notFound(key, host, detail string) ServiceReport {
+	return ServiceReport{Service: key, Host: host, Verdict: checks.Fail, Error: checks.NotFound, Route: RoutePrivate,
+		Checks:      []CheckReport{{Name: "auth", Status: checks.Fail, Error: checks.NotFound, Detail: detail}},
+		Diagnosis:   "The network path to " + key + " works, but the resource does not exist: " + detail + ".",
+		Remediation: "Check the name, the account and the region of what was asked for."}
+}
+
+// TestTextKeepsEachResource (issue 16, item 2): a missing secret and a missing parameter share
+// a cause and a fix, and still each name their ARN on a line of their own; the service key is
+// not pasted into an API action (ssm:GetSecretValue does not exist: Secrets Manager's action is
+// secretsmanager:GetSecretValue, Parameter Store's ssm:GetParameters).
+func TestTextKeepsEachResource(t *testing.T) {
+	const (
+		secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf"
+		param  = "arn:aws:ssm:eu-west-1:123456789012:parameter/prod/api-key"
+	)
+	r := &Report{Context: Context{Region: "eu-west-1"}, Services: []ServiceReport{
+		notFound("secretsmanager", "secretsmanager.eu-west-1.amazonaws.com", secret+": secretsmanager:GetSecretValue: ResourceNotFoundException"),
+		notFound("ssm", "ssm.eu-west-1.amazonaws.com", param+": ssm:GetParameters: no such parameter (or a malformed name)"),
+	}}
+	r.Finish()
+	text := string(r.Text(false))
+	for _, arn := range []string{secret, param} {
+		lines := 0
+		for _, l := range strings.Split(text, "\n") {
+			if strings.Contains(l, arn) {
+				lines++
+			}
+		}
+		if lines != 1 {
+			t.Errorf("%s on %d lines, want 1:\n%s", arn, lines, text)
+		}
+	}
+	for _, invented := range []string{"ssm:GetSecretValue", "secretsmanager and ssm:", "secretsmanager:GetParameters"} {
+		if strings.Contains(text, invented) {
+			t.Errorf("%q in the text:\n%s", invented, text)
+		}
+	}
+	if n := strings.Count(text, "fix:"); n != 1 {
+		t.Errorf("%d fix lines for one cause, want 1:\n%s", n, text)
+	}
+}
+
+// TestWriterWraps: prose wraps at the width under its label, a word longer than the width is not
+// cut, a sentence already said is not said again, and a command stays one line.
+func TestWriterWraps(t *testing.T) {
+	var b bytes.Buffer
+	w := NewWriter(&b, 40)
+	w.Prose("  ", "why: ", "One two three four five six seven eight nine ten eleven. Twelve.")
+	w.Prose("  ", "why: ", "Twelve. Thirteen.")
+	w.Prose("  ", "why: ", "Twelve.")
+	w.Prose("  ", "in: ", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x")
+	w.Command("  ", "$ ", "aws ec2 create-vpc-endpoint --region eu-west-1 --vpc-id vpc-1 --service-name x")
+	w.Command("  ", "$ ", "aws ec2 create-vpc-endpoint --region eu-west-1 --vpc-id vpc-1 --service-name x")
+	want := "" +
+		"  why: One two three four five six seven\n" +
+		"       eight nine ten eleven. Twelve.\n" +
+		"  why: Thirteen.\n" +
+		"  in: arn:aws:secretsmanager:eu-west-1:123456789012:secret:x\n" +
+		"  $ aws ec2 create-vpc-endpoint --region eu-west-1 --vpc-id vpc-1 --service-name x\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+	for _, l := range strings.Split(b.String(), "\n")[:3] {
+		if utf8.RuneCountInString(l) > 40 {
+			t.Errorf("%q over 40", l)
+		}
+	}
+}
+
+// TestSentences: dots inside names and addresses do not end a sentence.
+func TestSentences(t *testing.T) {
+	got := Sentences("api.ecr.eu-west-1.amazonaws.com resolves to 10.0.1.5. The fix is e.g. simple. (Or not.)")
+	want := []string{"api.ecr.eu-west-1.amazonaws.com resolves to 10.0.1.5.", "The fix is e.g. simple.", "(Or not.)"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
