@@ -84,7 +84,7 @@ func TestScenarios(t *testing.T) {
 				t.Fatal(err)
 			}
 			schematest.Check(t, r.Stdout) // every scenario's report matches the shipped JSON Schema
-			if r.Report != nil { // its text view says each thing once, within the width
+			if r.Report != nil {          // its text view says each thing once, within the width
 				readsOnce(t, "text", r.Report.TextWidth(false, report.DefaultWidth), report.DefaultWidth)
 			}
 			outcomes := sc.Judge(r, l.Events())
