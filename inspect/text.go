@@ -87,7 +87,7 @@ func (r *Report) TextWidth(width int) []byte {
 		if len(cmds) > 0 {
 			b.WriteString("\n" + sec.title + "\n")
 			for _, c := range cmds {
-				w.Command("  ", "", c)
+				w.Command("  ", "$ ", c)
 			}
 		}
 	}

@@ -210,8 +210,10 @@ func (w *Writer) WriteFinding(indent string, s Shown) {
 		}
 	}
 	switch {
-	case len(cmds) > 0 && wrote == 0:
+	case len(cmds) == 1 && wrote == 0:
 		w.Line(in, "fix: the command above")
+	case len(cmds) > 1 && wrote == 0:
+		w.Line(in, "fix: the commands above")
 	case len(cmds) == 0:
 		w.Prose(in, "fix: ", s.Remediation)
 	}
