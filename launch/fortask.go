@@ -162,27 +162,30 @@ func (c *Config) UseOrigin(origin *Origin, publicIPGiven bool) error {
 func (r *Report) writeOrigin(w *report.Writer) {
 	b := w.B
 	if o := r.ForTask; o != nil {
-		fmt.Fprintf(b, "\nFOR TASK %s  %s", o.TaskARN, stopped.OrDash(o.LastStatus))
+		status := stopped.OrDash(o.LastStatus)
 		if o.StopCode != "" {
-			fmt.Fprintf(b, " (%s)", o.StopCode)
+			status += " (" + o.StopCode + ")"
 		}
+		fields := []string{"FOR TASK " + o.TaskARN, status}
 		if o.Service != "" {
-			fmt.Fprintf(b, "  service %s", o.Service)
+			fields = append(fields, "service "+o.Service)
 		}
-		fmt.Fprintf(b, "  subnet %s\n", stopped.OrDash(o.Subnet))
+		b.WriteByte('\n')
+		w.Fields("", append(fields, "subnet "+stopped.OrDash(o.Subnet))...)
 		if o.StoppedReason != "" {
 			w.Prose("  ", "stopped reason: ", o.StoppedReason)
 		}
 		writeDiagnoses(w, "  ", o.Diagnoses)
 	}
 	if n := r.Needs; n != nil {
-		fmt.Fprintf(b, "\nTASK DEFINITION %s (%s) needs %s", n.TaskDefinition, n.Region, strings.Join(n.Services, ","))
+		head := fmt.Sprintf("TASK DEFINITION %s (%s) needs %s", n.TaskDefinition, n.Region, strings.Join(n.Services, ","))
 		if n.Image != "" {
-			fmt.Fprintf(b, "; image %s", n.Image)
+			head += "; image " + n.Image
 		}
 		b.WriteByte('\n')
+		w.Wrap("", "  ", head)
 		for _, o := range n.OtherRegions {
-			fmt.Fprintf(b, "  and in %s: %s (not tested: probe that region)\n", o.Region, strings.Join(o.Services, ","))
+			w.Wrap("  ", "    ", fmt.Sprintf("and in %s: %s (not tested: probe that region)", o.Region, strings.Join(o.Services, ",")))
 		}
 		for _, note := range n.Notes {
 			w.Prose("  ", "note "+note.Code+": ", note.Text)

@@ -18,6 +18,9 @@ const DefaultWidth = 80
 // that could not be read) gets DefaultWidth instead of a column of single words.
 const minWidth = 40
 
+// hangMax is the longest label Prose hangs its continuation lines under.
+const hangMax = 12
+
 // Writer writes the text views for a person: prose wrapped at Width with a hanging indent, each
 // sentence said once per Writer (a paragraph whose every sentence was said is left out), and
 // commands kept paste-able. The probe's, inspect's, the join's and the launch's text all write
@@ -77,7 +80,13 @@ func (w *Writer) Prose(indent, label, text string) bool {
 	if len(fresh) == 0 {
 		return false
 	}
-	w.Wrap(indent+label, indent+strings.Repeat(" ", width(label)), strings.Join(fresh, " "))
+	// Continuation lines hang under the text after a short label ("why: "), and two columns in
+	// after a long one ("note internet-registry: "), which would leave a narrow column.
+	rest := indent + strings.Repeat(" ", width(label))
+	if width(label) > hangMax {
+		rest = indent + "  "
+	}
+	w.Wrap(indent+label, rest, strings.Join(fresh, " "))
 	return true
 }
 

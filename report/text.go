@@ -101,13 +101,20 @@ func writeGroup(w *Writer, indent string, g []ServiceReport, color bool) {
 		sh.Services = append(sh.Services, s.Service)
 	}
 	sh.Color = color
+	// Without check lines (a launch's diagnoses) the head says the reason code itself.
+	code := ""
+	if len(failing(first)) == 0 && first.Error != "" {
+		code = " " + string(first.Error)
+	}
 	switch {
+	case len(g) == 1 && first.Service == "":
+		sh.Title = strings.TrimSpace(code)
 	case len(g) == 1 && first.Host != "":
-		sh.Title = fmt.Sprintf("%s (%s)", first.Service, first.Host)
+		sh.Title = fmt.Sprintf("%s%s (%s)", first.Service, code, first.Host)
 	case len(g) == 1:
-		sh.Title = first.Service
+		sh.Title = first.Service + code
 	default:
-		sh.Title = strings.Join(sh.Keys(), ", ") + ": one cause"
+		sh.Title = strings.Join(sh.Keys(), ", ") + code + ": one cause"
 	}
 	// Diagnoses that differ in more than each service's own names (the ARN of a secret, the
 	// name of a parameter) keep what differs: each check's detail is printed on its own line,
