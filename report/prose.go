@@ -69,6 +69,18 @@ func (w *Writer) Fields(indent string, fields ...string) {
 // after the first indented under the text. Sentences this Writer already wrote are dropped;
 // it writes nothing, and reports false, when none is left.
 func (w *Writer) Prose(indent, label, text string) bool {
+	// A command quoted in the prose (`aws …`) is not prose: it is said as "the command below"
+	// and written after the paragraph on a line of its own, where it pastes as it is.
+	var cmds []string
+	text = quotedCommand.ReplaceAllStringFunc(text, func(q string) string {
+		cmds = append(cmds, strings.Trim(q, "`"))
+		return "the command below"
+	})
+	defer func() {
+		for _, c := range cmds {
+			w.Command(indent+strings.Repeat(" ", min(width(label), hangMax)), "$ ", c)
+		}
+	}()
 	var fresh []string
 	for _, s := range Sentences(text) {
 		if w.said[s] {
@@ -89,6 +101,9 @@ func (w *Writer) Prose(indent, label, text string) bool {
 	w.Wrap(indent+label, rest, strings.Join(fresh, " "))
 	return true
 }
+
+// quotedCommand is an AWS CLI command quoted in prose with backticks.
+var quotedCommand = regexp.MustCompile("`aws [^`]+`")
 
 // Say marks text's sentences as said, so that later prose does not repeat them.
 func (w *Writer) Say(text string) {

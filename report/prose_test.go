@@ -90,3 +90,22 @@ func TestSentences(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestProseQuotedCommand: a command quoted in prose leaves the paragraph for a line of its own,
+// whole, after it; said once.
+func TestProseQuotedCommand(t *testing.T) {
+	var b bytes.Buffer
+	w := NewWriter(&b, 40)
+	const cmd = "aws ec2 describe-managed-prefix-lists --region eu-west-1 --filters Name=prefix-list-name,Values=com.amazonaws.eu-west-1.s3"
+	w.Prose("  ", "fix: ", "Allow the prefix list (its id: `"+cmd+"`).")
+	w.Prose("  ", "fix: ", "Again (its id: `"+cmd+"`).")
+	want := "" +
+		"  fix: Allow the prefix list (its id:\n" +
+		"       the command below).\n" +
+		"       $ " + cmd + "\n" +
+		"  fix: Again (its id: the command\n" +
+		"       below).\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
