@@ -35,7 +35,7 @@ var phrases = map[string]func(r rollup) string{
 		return fmt.Sprintf("the task's security group %s lacks outbound TCP 443 to the endpoints (%s)", r.resource, r.peer)
 	},
 	CodeSGTaskEgressS3: func(r rollup) string {
-		return fmt.Sprintf("the task's security group %s lacks outbound TCP 443 to the S3 prefix list %s", r.resource, r.peer)
+		return fmt.Sprintf("no outbound TCP 443 to the S3 prefix list %s in the task's security group %s", r.peer, r.resource)
 	},
 	CodeEndpointViaNAT: func(r rollup) string {
 		return fmt.Sprintf("traffic leaves through %s (paid per GB)", r.resource)

@@ -198,8 +198,8 @@ func TestJoinText(t *testing.T) {
 
 // TestJoinTextOnce (issue 16, item 2): an isolated subnet's services that fail alike and are
 // explained alike read as one paragraph: the services named once, the shared security group's
-// command once, each endpoint's command once, the code's own description for the diagnoses
-// that differ by more than their service.
+// command once, each endpoint's command once, the diagnoses that differ by one word (the
+// endpoint's name) as one sentence naming each.
 func TestJoinTextOnce(t *testing.T) {
 	keys := []string{"ecr.api", "ecr.dkr", "logs"}
 	var services []report.ServiceReport
@@ -224,7 +224,7 @@ func TestJoinTextOnce(t *testing.T) {
 		"$ aws ec2 create-vpc-endpoint --service-name":                     3,
 		"connections to ecr.api, ecr.dkr and logs time out":                1,
 		"FAIL " + inspect.CodeEndpointMissing + ": ecr.api, ecr.dkr, logs": 1,
-		"no interface endpoint for the service":                            1,
+		"no interface endpoint for com.amazonaws.eu-west-1.ecr.api, com.amazonaws.eu-west-1.ecr.dkr and com.amazonaws.eu-west-1.logs in vpc-1": 1,
 	} {
 		if got := strings.Count(strings.Join(strings.Fields(text), " "), want); got != n {
 			t.Errorf("%q said %d times, want %d:\n%s", want, got, n, text)

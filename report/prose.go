@@ -243,19 +243,18 @@ func (w *Writer) WriteFinding(indent string, s Shown) {
 	}
 }
 
-// Merge returns findings as they are shown: those with the same severity, code and resources
-// are one, naming all their services, in order of first appearance. Its diagnosis (and
-// remediation) is the first's rewritten to name every service when they differ only by that;
-// else what(code), the code's own description, when there is one; else the findings stay
-// apart. Each keeps its commands. Findings that differ in a resource stay apart: each keeps
-// its own.
+// Merge returns findings as they are shown: those with the same severity and code are one,
+// naming all their services and all their resources (each kept), with every distinct command,
+// in order of first appearance. The merged diagnosis and remediation are the members' when they
+// differ only by their services or by single words (a resource id, a host: "endpoint vpce-1,
+// vpce-2 and vpce-3"), each list said once; else the diagnosis is what(code), the code's own
+// description. Findings whose remediations differ and that have no command to show instead stay
+// apart.
 func Merge(findings []Finding, what func(code string) string) []Shown {
 	var out []Shown
 	var members [][]Finding
 	for _, f := range findings {
-		i := slices.IndexFunc(out, func(s Shown) bool {
-			return s.Severity == f.Severity && s.Code == f.Code && slices.Equal(s.Resources, f.Resources)
-		})
+		i := slices.IndexFunc(out, func(s Shown) bool { return s.Severity == f.Severity && s.Code == f.Code })
 		if i >= 0 {
 			g := append(slices.Clone(members[i]), f)
 			if d, r, ok := mergedText(g, what); ok {
@@ -264,6 +263,11 @@ func Merge(findings []Finding, what func(code string) string) []Shown {
 				for _, k := range f.Keys() {
 					if !m.Affects(k) {
 						m.Services = append(m.Services, k)
+					}
+				}
+				for _, res := range f.Resources {
+					if !slices.Contains(m.Resources, res) {
+						m.Resources = append(m.Resources, res)
 					}
 				}
 				m.Diagnosis, m.Remediation = d, r
@@ -287,7 +291,9 @@ func Merge(findings []Finding, what func(code string) string) []Shown {
 // mergedText is the diagnosis and remediation of a merged group g, and whether it can be one.
 func mergedText(g []Finding, what func(string) string) (diagnosis, remediation string, ok bool) {
 	var all []string
+	commands := true
 	for _, f := range g {
+		commands = commands && f.Command != ""
 		for _, k := range f.Keys() {
 			if !slices.Contains(all, k) {
 				all = append(all, k)
@@ -295,32 +301,65 @@ func mergedText(g []Finding, what func(string) string) (diagnosis, remediation s
 		}
 	}
 	one := func(text func(Finding) string) (string, bool) {
-		first := withoutKey(text(g[0]), g[0].Keys())
-		for _, f := range g[1:] {
-			if withoutKey(text(f), f.Keys()) != first {
-				return "", false
-			}
+		texts := make([]string, len(g))
+		same := true
+		for i, f := range g {
+			texts[i] = withoutKey(text(f), f.Keys())
+			same = same && texts[i] == texts[0]
 		}
-		return strings.ReplaceAll(first, phService, and(all)), true
+		if same {
+			return strings.ReplaceAll(texts[0], phService, and(all)), true
+		}
+		return alignWords(texts, all)
 	}
 	d, okD := one(func(f Finding) string { return f.Diagnosis })
 	r, okR := one(func(f Finding) string { return f.Remediation })
-	if !okD || !okR {
-		desc := ""
-		if what != nil {
-			desc = what(g[0].Code)
+	if !okR {
+		if !commands {
+			return "", "", false // the remediation is all some member says of its fix
 		}
-		if desc == "" {
+		r = ""
+	}
+	if !okD {
+		if what == nil || what(g[0].Code) == "" {
 			return "", "", false
 		}
-		if !okD {
-			d = desc
-		}
-		if !okR {
-			r = ""
-		}
+		d = what(g[0].Code)
 	}
 	return d, r, true
+}
+
+// alignWords merges texts that have the same words but in some places (a resource id, a host
+// name): each such place lists its words once, "a, b and c". The service placeholder reads as
+// keys. It reports false when the texts differ in their number of words or in punctuation.
+func alignWords(texts []string, keys []string) (string, bool) {
+	words := make([][]string, len(texts))
+	for i, t := range texts {
+		words[i] = strings.Fields(t)
+		if len(words[i]) != len(words[0]) {
+			return "", false
+		}
+	}
+	out := make([]string, len(words[0]))
+	for j := range words[0] {
+		var cores []string
+		lead, trail := "", ""
+		for i := range words {
+			w := words[i][j]
+			l := w[:len(w)-len(strings.TrimLeft(w, "(\""))]
+			t := w[len(strings.TrimRight(w, ",.:;)\"")):]
+			if i == 0 {
+				lead, trail = l, t
+			} else if l != lead || t != trail {
+				return "", false
+			}
+			if core := w[len(l) : len(w)-len(t)]; !slices.Contains(cores, core) {
+				cores = append(cores, core)
+			}
+		}
+		out[j] = lead + and(cores) + trail
+	}
+	return strings.ReplaceAll(strings.Join(out, " "), phService, and(keys)), true
 }
 
 // keyWord matches a service key standing as a word ("connections to ecr.api time out"), not one

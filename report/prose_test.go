@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -107,5 +108,38 @@ func TestProseQuotedCommand(t *testing.T) {
 		"       below).\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// TestMerge: findings of one code merge into one naming every service and keeping every
+// resource and command; diagnoses that differ by single words list them once, those that differ
+// more read as the code's description; a remediation that differs with no command to show
+// keeps the findings apart.
+func TestMerge(t *testing.T) {
+	what := func(code string) string { return "what " + code + " means" }
+	f := func(key, diag, rem, cmd string, res ...string) Finding {
+		return Finding{Service: key, Severity: SeverityFail, Code: "c", Resources: res, Diagnosis: diag, Remediation: rem, Command: cmd}
+	}
+	got := Merge([]Finding{
+		f("ecr.api", "endpoint vpce-1 is down, so ecr.api fails", "", "fix vpce-1", "vpce-1"),
+		f("logs", "endpoint vpce-2 is down, so logs fails", "", "fix vpce-2", "vpce-2"),
+	}, what)
+	if len(got) != 1 || got[0].Diagnosis != "endpoint vpce-1 and vpce-2 is down, so ecr.api and logs fails" ||
+		!slices.Equal(got[0].Resources, []string{"vpce-1", "vpce-2"}) || len(got[0].Commands) != 2 || !slices.Equal(got[0].Keys(), []string{"ecr.api", "logs"}) {
+		t.Errorf("aligned merge: %+v", got)
+	}
+	got = Merge([]Finding{
+		f("ecr.api", "it breaks image pulls", "", "fix 1"),
+		f("logs", "it breaks the awslogs log driver and this report", "", "fix 2"),
+	}, what)
+	if len(got) != 1 || got[0].Diagnosis != "what c means" {
+		t.Errorf("differing diagnoses: %+v", got)
+	}
+	got = Merge([]Finding{
+		f("ecr.api", "same", "do one thing", ""),
+		f("logs", "same", "do something else entirely now", ""),
+	}, what)
+	if len(got) != 2 {
+		t.Errorf("differing remediations without commands merged: %+v", got)
 	}
 }
