@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"os"
 	"context"
 	"errors"
 	"fmt"
@@ -221,9 +220,6 @@ func TestInspect(t *testing.T) {
 			schematest.Check(t, rep.JSON())
 			for _, p := range readsonce.Problems(rep.Text(), report.DefaultWidth) { // issue 16: the text reads once
 				t.Errorf("text: %s", p)
-			}
-			if os.Getenv("SHOWTEXT") != "" {
-				t.Logf("%s", rep.Text())
 			}
 			if t.Failed() {
 				t.Logf("report:\n%s", rep.Text())
