@@ -188,6 +188,8 @@ type Shown struct {
 	Title string
 	// Lines come after the head, before why: one a line, wrapped.
 	Lines []string
+	// Notes come last, after the fix: one a line, wrapped (ECS's raw reason, the endpoint).
+	Notes []string
 	// Label goes before the severity ("related ").
 	Label string
 	// Color paints the severity for a terminal.
@@ -240,6 +242,11 @@ func (w *Writer) WriteFinding(indent string, s Shown) {
 		w.Line(in, "fix: the commands above")
 	case len(cmds) == 0:
 		w.Prose(in, "fix: ", s.Remediation)
+	}
+	for _, n := range s.Notes {
+		if n != "" {
+			w.Wrap(in, in+"  ", n)
+		}
 	}
 }
 

@@ -282,20 +282,15 @@ func WriteDiagnosis(b *bytes.Buffer, indent string, d Diagnosis, notes ...string
 	writeDiagnosis(report.NewWriter(b, report.DefaultWidth), indent, d, notes...)
 }
 
-// writeDiagnosis writes d on w: "VERDICT service error: diagnosis" wrapped, then the fix and
-// each note, two columns in.
+// writeDiagnosis writes d on w as every text view writes a finding (report's WriteFinding): its
+// verdict, service and error, then why, the fix and each note.
 func writeDiagnosis(w *report.Writer, indent string, d Diagnosis, notes ...string) {
-	what := string(d.Error)
+	title := string(d.Error)
 	if d.Service != "" {
-		what = d.Service + " " + what
+		title = d.Service + " " + title
 	}
-	w.Prose(indent, strings.ToUpper(string(d.Verdict))+" "+what+": ", d.Diagnosis)
-	w.Prose(indent+"  ", "fix: ", d.Remediation)
-	for _, n := range notes {
-		if n != "" {
-			w.Wrap(indent+"  ", indent+"    ", n)
-		}
-	}
+	w.WriteFinding(indent, report.Shown{Finding: report.Finding{Service: d.Service, Severity: report.Severity(d.Verdict),
+		Code: string(d.Error), Diagnosis: d.Diagnosis, Remediation: d.Remediation}, Title: title, Notes: notes})
 }
 
 // OrDash returns s, or "-" when it is empty, for a table cell.
