@@ -293,7 +293,3 @@ func serviceCell(s SubnetReport, key string) string {
 	}
 	return "-"
 }
-
-// writeDiagnosis renders d for a person, as the launch report and explain-stopped both show it:
-// "VERDICT service error: diagnosis" after indent, then the remediation ("fix: …") and each
-// non-empty note on lines of their own, two spaces further in.
