@@ -87,11 +87,11 @@ func (c *check) dns() {
 		if best.name != "" {
 			named += " (" + best.name + ")"
 		}
-		diag := fmt.Sprintf("Route 53 Resolver rule %s forwards %s to %s, and it covers %s", named, best.domain, strings.Join(best.targets, ", "), host)
-		if shadowed != "" {
-			diag += fmt.Sprintf(": it wins over the private zone of endpoint %s, so %s resolves to whatever those servers answer", shadowed, s.Key)
-		} else {
-			diag += ": the answer is whatever those servers say (an endpoint in a hub VPC, or public addresses)"
+		diag := fmt.Sprintf("Route 53 Resolver rule %s forwards %s to %s, and it covers %s: it wins over the private zone of endpoint %s, so %s resolves to whatever those servers answer",
+			named, best.domain, strings.Join(best.targets, ", "), host, shadowed, s.Key)
+		if shadowed == "" { // worded from the host: the text view tells it from the shadowing rule's at a glance
+			diag = fmt.Sprintf("%s is answered by whatever Route 53 Resolver rule %s forwards %s to (%s): an endpoint in a hub VPC, or public addresses",
+				host, named, best.domain, strings.Join(best.targets, ", "))
 		}
 		f := Finding{Service: s.Key, Severity: sev, Code: CodeResolverForward, Resources: nonEmpty(best.id, shadowed),
 			Diagnosis:   diag,

@@ -1,41 +1,31 @@
 package inspect
 
-import "slices"
+import (
+	"slices"
 
-// Severity of a finding: fail (this breaks the path), warn (it works but costs, bypasses the
-// endpoint or could not be checked), info (worth knowing).
-type Severity string
+	"github.com/vpcprobe/vpcprobe/report"
+)
+
+// Severity of a finding: report.Severity (fail, warn, info), named here so that inspect's rules
+// and their readers keep writing inspect.Fail.
+type Severity = report.Severity
 
 // Severities, as CONTRACT.md spells them.
 const (
-	Fail Severity = "fail"
-	Warn Severity = "warn"
-	Info Severity = "info"
+	Fail = report.SeverityFail
+	Warn = report.SeverityWarn
+	Info = report.SeverityInfo
 )
 
-// Finding is one thing in the VPC's configuration that breaks or bypasses a service's path.
-type Finding struct {
-	// Service is the service key the finding is about; empty for a finding about the whole VPC,
-	// whose Services lists the services it affects.
-	Service  string   `json:"service"`
-	Services []string `json:"services,omitempty"`
-	Severity Severity `json:"severity"`
-	// Code is stable: scripts and the live report's join key on it (see Codes).
-	Code      string   `json:"code"`
-	Resources []string `json:"resources"`
-	Diagnosis string   `json:"diagnosis"`
-	// Remediation says what to change; Command, when one command fixes it, is the AWS CLI
-	// command with the real ids, ready to paste.
-	Remediation string `json:"remediation"`
-	Command     string `json:"command,omitempty"`
-	// Fix is the change as data, for the CloudFormation and Terraform snippets; nil when the
-	// fix is not a resource to create.
-	Fix *Fix `json:"-"`
-}
+// Finding is one thing in the VPC's configuration that breaks or bypasses a service's path: the
+// one finding value of report, which the join and the probe's text share. Its Fix, when set, is
+// an *Fix (fixOf reads it).
+type Finding = report.Finding
 
-// Affects reports whether the finding bears on service key.
-func (f Finding) Affects(key string) bool {
-	return f.Service == key || slices.Contains(f.Services, key)
+// fixOf returns f's fix as inspect made it, or nil.
+func fixOf(f Finding) *Fix {
+	x, _ := f.Fix.(*Fix)
+	return x
 }
 
 // Code describes one finding code: its usual severity and what it means. Severity is the one

@@ -113,14 +113,15 @@ func Fixes(reports ...*Report) []*Fix {
 	var out []*Fix
 	byKey := map[string]*Fix{}
 	for _, r := range reports {
-		for _, f := range r.Findings {
-			if f.Fix == nil {
+		for _, finding := range r.Findings {
+			f := fixOf(finding)
+			if f == nil {
 				continue
 			}
-			k := f.Fix.key()
+			k := f.key()
 			prev, ok := byKey[k]
 			if !ok {
-				x := *f.Fix
+				x := *f
 				x.Subnets, x.AZs, x.RouteTables = clone(x.Subnets), clone(x.AZs), clone(x.RouteTables)
 				if x.Kind == FixACL {
 					// Fixes of other subnets may have given this number to another entry.
@@ -138,13 +139,13 @@ func Fixes(reports ...*Report) []*Fix {
 				out = append(out, &x)
 				continue
 			}
-			for i, az := range f.Fix.AZs {
+			for i, az := range f.AZs {
 				if !contains(prev.AZs, az) {
 					prev.AZs = append(prev.AZs, az)
-					prev.Subnets = append(prev.Subnets, f.Fix.Subnets[i])
+					prev.Subnets = append(prev.Subnets, f.Subnets[i])
 				}
 			}
-			for _, t := range f.Fix.RouteTables {
+			for _, t := range f.RouteTables {
 				if !contains(prev.RouteTables, t) {
 					prev.RouteTables = append(prev.RouteTables, t)
 				}

@@ -109,7 +109,7 @@ func (c *check) s3Egress(s catalogue.Service) {
 		return
 	}
 	c.add(Finding{Service: s.Key, Severity: Fail, Code: CodeSGTaskEgressS3, Resources: append(slices.Clone(c.groups), c.v.s3List),
-		Diagnosis:   fmt.Sprintf("the task's security groups %s do not allow outbound TCP 443 to the S3 prefix list %s: image layer downloads from %s time out", strings.Join(c.groups, ", "), c.v.s3List, catalogue.LayerBucket(c.v.region)),
+		Diagnosis:   fmt.Sprintf("image layer downloads from %s time out: the task's security groups %s do not allow outbound TCP 443 to the S3 prefix list %s", catalogue.LayerBucket(c.v.region), strings.Join(c.groups, ", "), c.v.s3List),
 		Remediation: fmt.Sprintf("allow outbound TCP 443 to prefix list %s on %s", c.v.s3List, c.groups[0]),
 		Fix:         &Fix{Kind: FixEgress, VPCID: c.v.id, GroupID: c.groups[0], PrefixList: c.v.s3List}})
 }

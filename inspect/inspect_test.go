@@ -15,7 +15,9 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
+	"github.com/vpcprobe/vpcprobe/internal/readsonce"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // want is a finding a scenario must produce: its code, severity, service ("" for VPC-wide) and
@@ -216,6 +218,9 @@ func TestInspect(t *testing.T) {
 			}
 			check()
 			schematest.Check(t, rep.JSON())
+			for _, p := range readsonce.Problems(rep.Text(), report.DefaultWidth) { // issue 16: the text reads once
+				t.Errorf("text: %s", p)
+			}
 			if t.Failed() {
 				t.Logf("report:\n%s", rep.Text())
 			}

@@ -215,11 +215,12 @@ func (c *check) evalRules(s catalogue.Service, id string, rules []aclRule) {
 				aclID, r.sub.id, r.what, strings.Join(ports, ", "), rule, s.Key),
 			Remediation: fmt.Sprintf("allow %s in %s before rule %s", r.what, aclID, rule)}
 		if n := freeRule(acl, r.egress, v.rule, c.planned(aclID, r.egress)); n > 0 {
-			f.Fix = &Fix{Kind: FixACL, VPCID: c.v.id, ACLID: aclID, Egress: r.egress, RuleNumber: n, DenyRule: v.rule,
+			fix := &Fix{Kind: FixACL, VPCID: c.v.id, ACLID: aclID, Egress: r.egress, RuleNumber: n, DenyRule: v.rule,
 				FromPort: r.ports.lo, ToPort: r.ports.hi, CIDR: r.peer.String(), acl: acl}
-			if prev := c.plannedFix(f.Fix); prev != nil {
-				f.Fix = prev // the same entry, found for another service
+			if prev := c.plannedFix(fix); prev != nil {
+				fix = prev // the same entry, found for another service
 			}
+			f.Fix = fix
 		}
 		c.add(f)
 	}
@@ -228,9 +229,9 @@ func (c *check) evalRules(s catalogue.Service, id string, rules []aclRule) {
 // planned returns the rule numbers this check already gave to new entries in one direction of acl.
 func (c *check) planned(aclID string, egress bool) []int32 {
 	var ns []int32
-	for _, f := range c.findings {
-		if f.Fix != nil && f.Fix.Kind == FixACL && f.Fix.ACLID == aclID && f.Fix.Egress == egress {
-			ns = append(ns, f.Fix.RuleNumber)
+	for _, finding := range c.findings {
+		if f := fixOf(finding); f != nil && f.Kind == FixACL && f.ACLID == aclID && f.Egress == egress {
+			ns = append(ns, f.RuleNumber)
 		}
 	}
 	return ns
@@ -238,9 +239,9 @@ func (c *check) planned(aclID string, egress bool) []int32 {
 
 // plannedFix returns the fix already planned that creates the same entry as x (whatever its number).
 func (c *check) plannedFix(x *Fix) *Fix {
-	for _, f := range c.findings {
-		if f.Fix != nil && f.Fix.Kind == FixACL && f.Fix.key() == x.key() {
-			return f.Fix
+	for _, finding := range c.findings {
+		if f := fixOf(finding); f != nil && f.Kind == FixACL && f.key() == x.key() {
+			return f
 		}
 	}
 	return nil

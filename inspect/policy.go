@@ -209,7 +209,7 @@ func (c *check) policy(s catalogue.Service, e ec2types.VpcEndpoint) {
 	if err != nil {
 		c.add(Finding{Service: s.Key, Severity: Warn, Code: CodePolicyCustom, Resources: []string{id},
 			Diagnosis:   fmt.Sprintf("the policy of endpoint %s could not be read as JSON (%v)", id, err),
-			Remediation: fmt.Sprintf("check it: aws ec2 describe-vpc-endpoints --vpc-endpoint-ids %s --query 'VpcEndpoints[0].PolicyDocument'", id)})
+			Remediation: fmt.Sprintf("check it: `aws ec2 describe-vpc-endpoints --vpc-endpoint-ids %s --query 'VpcEndpoints[0].PolicyDocument'`", id)})
 		return
 	}
 	if p.fullAccess() {

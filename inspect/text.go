@@ -1,10 +1,13 @@
 package inspect
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // JSON returns the report as CONTRACT.md's vpcprobe-inspect/v1 document, with a newline.
@@ -32,7 +35,7 @@ var phrases = map[string]func(r rollup) string{
 		return fmt.Sprintf("the task's security group %s lacks outbound TCP 443 to the endpoints (%s)", r.resource, r.peer)
 	},
 	CodeSGTaskEgressS3: func(r rollup) string {
-		return fmt.Sprintf("the task's security group %s lacks outbound TCP 443 to the S3 prefix list %s", r.resource, r.peer)
+		return fmt.Sprintf("no outbound TCP 443 to the S3 prefix list %s in the task's security group %s", r.peer, r.resource)
 	},
 	CodeEndpointViaNAT: func(r rollup) string {
 		return fmt.Sprintf("traffic leaves through %s (paid per GB)", r.resource)
@@ -40,10 +43,15 @@ var phrases = map[string]func(r rollup) string{
 	CodePrivateDNSOff: func(r rollup) string { return "private DNS is off on their endpoints" },
 }
 
-// Text returns the report for a terminal: a roll-up of what the VPC lacks, the commands that fix
-// it, then one line per finding.
-func (r *Report) Text() []byte {
-	var b strings.Builder
+// Text returns the report for a terminal at report.DefaultWidth (see TextWidth).
+func (r *Report) Text() []byte { return r.TextWidth(report.DefaultWidth) }
+
+// TextWidth returns the report for a terminal: a roll-up of what the VPC lacks, the commands
+// that fix it, then the findings, those that say the same merged (one naming every service),
+// each sentence once, prose wrapped at width and each command on one line.
+func (r *Report) TextWidth(width int) []byte {
+	var b bytes.Buffer
+	w := report.NewWriter(&b, width)
 	fails, warns := 0, 0
 	for _, f := range r.Findings {
 		switch f.Severity {
@@ -53,14 +61,14 @@ func (r *Report) Text() []byte {
 			warns++
 		}
 	}
-	fmt.Fprintf(&b, "vpcprobe inspect: %s, subnet %s (%s, %s), security groups %s, region %s\n",
-		r.VPCID, r.SubnetID, r.AZ, r.SubnetCIDR, cmpOr(strings.Join(r.SecurityGroups, ", "), "unknown"), r.Region)
+	w.Fields("", "vpcprobe inspect: "+r.VPCID, fmt.Sprintf("subnet %s (%s, %s)", r.SubnetID, r.AZ, r.SubnetCIDR),
+		"security groups "+cmpOr(strings.Join(r.SecurityGroups, ", "), "unknown"), "region "+r.Region)
 	if len(r.Findings) == 0 {
-		fmt.Fprintf(&b, "nothing in the configuration breaks the path to %s\n", strings.Join(r.Services, ", "))
-		return []byte(b.String())
+		w.Wrap("", "  ", "nothing in the configuration breaks the path to "+strings.Join(r.Services, ", "))
+		return b.Bytes()
 	}
 	for _, line := range r.rollupLines() {
-		b.WriteString("  " + line + "\n")
+		w.Wrap("  ", "    ", line)
 	}
 	fmt.Fprintf(&b, "%d fail, %d warn, %d info\n", fails, warns, len(r.Findings)-fails-warns)
 	for _, sec := range []struct {
@@ -79,16 +87,24 @@ func (r *Report) Text() []byte {
 		if len(cmds) > 0 {
 			b.WriteString("\n" + sec.title + "\n")
 			for _, c := range cmds {
-				b.WriteString("  " + c + "\n")
+				w.Command("  ", "$ ", c)
 			}
 		}
 	}
 	b.WriteString("\nFindings:\n")
-	for _, f := range r.Findings {
-		who := cmpOr(f.Service, "vpc")
-		fmt.Fprintf(&b, "  %-4s %-8s %s [%s]\n       %s\n       -> %s\n", f.Severity, who, f.Code, strings.Join(f.Resources, " "), f.Diagnosis, f.Remediation)
+	for _, f := range report.Merge(r.Findings, codeWhat) {
+		w.WriteFinding("  ", f)
 	}
-	return []byte(b.String())
+	return b.Bytes()
+}
+
+// codeWhat is a code's description in Codes: what a merged finding says when its members'
+// diagnoses differ in more than their services.
+func codeWhat(code string) string {
+	if i := codeRank(code); i >= 0 {
+		return Codes[i].What
+	}
+	return ""
 }
 
 // rollupLines says what the VPC lacks, one line per kind of problem, services named once.
@@ -131,8 +147,8 @@ func (r *Report) rollupLines() []string {
 		res, peer := "", ""
 		switch f.Code {
 		case CodeSGEndpointIngress, CodeSGTaskEgress, CodeSGTaskEgressS3:
-			if f.Fix != nil {
-				res, peer = f.Fix.GroupID, cmpOr(f.Fix.CIDR, f.Fix.PeerGroup, f.Fix.PrefixList)
+			if x := fixOf(f); x != nil {
+				res, peer = x.GroupID, cmpOr(x.CIDR, x.PeerGroup, x.PrefixList)
 			}
 		case CodeEndpointViaNAT:
 			if len(f.Resources) > 0 {

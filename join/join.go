@@ -248,44 +248,97 @@ func liveFailures(rep *report.Report, diagnoses []stopped.Diagnosis) []live {
 	return out
 }
 
-// Write renders the joined view under a subnet's diagnoses: each failing service with the
-// findings that explain it and their commands, then the live failures the configuration does
-// not explain, then the configuration problems the live run did not hit.
+// Write renders the joined view at report.DefaultWidth (see WriteText).
 func (in *Inspection) Write(b *bytes.Buffer) {
+	in.WriteText(report.NewWriter(b, report.DefaultWidth), "  ")
+}
+
+// WriteText renders the joined view under a subnet's diagnoses, after indent: the failing
+// services that fail alike and are explained alike as one paragraph with their findings merged
+// (one finding naming every service, each command once), then the live failures the
+// configuration does not explain, then the configuration problems the live run did not hit.
+func (in *Inspection) WriteText(w *report.Writer, indent string) {
 	if in == nil {
 		return
 	}
-	fmt.Fprintf(b, "  configuration of %s (security groups %s):\n", in.VPCID, stopped.OrDash(strings.Join(in.SecurityGroups, ",")))
-	var unexplained []JoinedService
-	for _, j := range in.Services {
-		if j.NotExplained != nil {
-			unexplained = append(unexplained, j)
-			continue
+	w.Line(indent, fmt.Sprintf("configuration of %s (security groups %s):", in.VPCID, stopped.OrDash(strings.Join(in.SecurityGroups, ","))))
+	sub, subsub := indent+"  ", indent+"    "
+	for _, g := range joinGroups(in.Services) {
+		first := g[0]
+		var keys []string
+		var findings, related []inspect.Finding
+		for _, j := range g {
+			keys = append(keys, j.Service)
+			findings, related = append(findings, j.Findings...), append(related, j.Related...)
 		}
-		fmt.Fprintf(b, "    %s %s: explained by\n", j.Service, liveWhat(j))
-		for _, f := range j.Findings {
-			writeFinding(b, "      ", f)
+		if first.NotExplained != nil {
+			w.Wrap(sub, subsub, fmt.Sprintf("%s %s: NOT EXPLAINED by the configuration (%s)", strings.Join(keys, ", "), liveWhat(first), first.NotExplained.Code))
+			w.Prose(subsub, "could be: ", strings.Join(first.NotExplained.CouldBe, "; "))
+		} else {
+			w.Wrap(sub, subsub, fmt.Sprintf("%s %s: explained by", strings.Join(keys, ", "), liveWhat(first)))
 		}
-		for _, f := range j.Related {
-			writeFinding(b, "      related ", f)
+		for _, f := range report.Merge(findings, codeWhat) {
+			w.WriteFinding(subsub, f)
 		}
-	}
-	for _, j := range unexplained {
-		fmt.Fprintf(b, "    %s %s: NOT EXPLAINED by the configuration (%s): could be %s\n",
-			j.Service, liveWhat(j), j.NotExplained.Code, strings.Join(j.NotExplained.CouldBe, "; "))
-		for _, f := range j.Related {
-			writeFinding(b, "      related ", f)
+		for _, f := range report.Merge(related, codeWhat) {
+			f.Label = "related "
+			w.WriteFinding(subsub, f)
 		}
 	}
 	if len(in.Services) == 0 {
-		b.WriteString("    no live failure to explain\n")
+		w.Line(sub, "no live failure to explain")
 	}
 	if len(in.ConfigOnly) > 0 {
-		b.WriteString("  configuration problems the live run did not hit:\n")
-		for _, f := range in.ConfigOnly {
-			writeFinding(b, "    ", f)
+		w.Line(indent, "configuration problems the live run did not hit:")
+		for _, f := range report.Merge(in.ConfigOnly, codeWhat) {
+			w.WriteFinding(sub, f)
 		}
 	}
+}
+
+// joinGroups puts together, in order, the joined services that failed alike (verdict, check,
+// error, route) and are explained alike (the same finding codes, explained or not): an isolated
+// subnet's ecr.api, ecr.dkr and logs read as one paragraph. Services explained by nothing come
+// last.
+func joinGroups(services []JoinedService) [][]JoinedService {
+	var out [][]JoinedService
+	var keys []string
+	key := func(j JoinedService) string {
+		k := fmt.Sprint(j.NotExplained != nil, "\x00", liveWhat(j))
+		for _, f := range j.Findings {
+			k += "\x00" + f.Code
+		}
+		k += "\x00related"
+		for _, f := range j.Related {
+			k += "\x00" + f.Code
+		}
+		return k
+	}
+	for _, pass := range []bool{false, true} {
+		for _, j := range services {
+			if (j.NotExplained != nil) != pass {
+				continue
+			}
+			k := key(j)
+			if i := slices.Index(keys, k); i >= 0 {
+				out[i] = append(out[i], j)
+				continue
+			}
+			keys, out = append(keys, k), append(out, []JoinedService{j})
+		}
+	}
+	return out
+}
+
+// codeWhat is a finding code's own description (inspect.Codes): what a merged finding says when
+// its members' diagnoses differ in more than their services.
+func codeWhat(code string) string {
+	for _, c := range inspect.Codes {
+		if c.Code == code {
+			return c.What
+		}
+	}
+	return ""
 }
 
 // liveWhat is how the live run failed: "warn tcp timeout (private route)".
@@ -300,21 +353,4 @@ func liveWhat(j JoinedService) string {
 		s += " (" + j.Route + " route)"
 	}
 	return s
-}
-
-// writeFinding renders one finding: severity, code, resources and diagnosis, then its command
-// (or remediation) on a line of its own.
-func writeFinding(b *bytes.Buffer, indent string, f inspect.Finding) {
-	what := f.Code
-	if len(f.Resources) > 0 {
-		what += " " + strings.Join(f.Resources, ",")
-	}
-	fmt.Fprintf(b, "%s%s %s: %s\n", indent, strings.ToUpper(string(f.Severity)), what, f.Diagnosis)
-	pad := strings.Repeat(" ", len(indent)-len(strings.TrimLeft(indent, " ")))
-	switch {
-	case f.Command != "":
-		fmt.Fprintf(b, "%s  fix: %s\n", pad, f.Command)
-	case f.Remediation != "":
-		fmt.Fprintf(b, "%s  fix: %s\n", pad, f.Remediation)
-	}
 }

@@ -184,7 +184,7 @@ func TestJoinText(t *testing.T) {
 	var b bytes.Buffer
 	in.Write(&b)
 	text := b.String()
-	order := []string{"ecr.api fail tcp timeout", "FAIL " + inspect.CodeSGEndpointIngress, "fix: aws ec2 fix-" + inspect.CodeSGEndpointIngress,
+	order := []string{"ecr.api fail tcp timeout", "FAIL " + inspect.CodeSGEndpointIngress, "$ aws ec2 fix-" + inspect.CodeSGEndpointIngress,
 		"logs fail tls tls-handshake", CodeNotExplained, "did not hit", "FAIL " + inspect.CodeEndpointMissing}
 	at := 0
 	for _, want := range order {
@@ -193,5 +193,41 @@ func TestJoinText(t *testing.T) {
 			t.Fatalf("%q missing after offset %d:\n%s", want, at, text)
 		}
 		at += i
+	}
+}
+
+// TestJoinTextOnce (issue 16, item 2): an isolated subnet's services that fail alike and are
+// explained alike read as one paragraph: the services named once, the shared security group's
+// command once, each endpoint's command once, the diagnoses that differ by one word (the
+// endpoint's name) as one sentence naming each.
+func TestJoinTextOnce(t *testing.T) {
+	keys := []string{"ecr.api", "ecr.dkr", "logs"}
+	var services []report.ServiceReport
+	var findings []inspect.Finding
+	for _, k := range keys {
+		services = append(services, liveService(k, checks.Fail, "tcp", report.RoutePublic, checks.Timeout))
+		findings = append(findings,
+			inspect.Finding{Service: k, Severity: inspect.Fail, Code: inspect.CodeEndpointMissing, Resources: []string{"vpc-1", "subnet-1"},
+				Diagnosis: "no interface endpoint for com.amazonaws.eu-west-1." + k + " in vpc-1: " + k + ".host is unreachable, which breaks " + k + "'s own calls",
+				Command:   "aws ec2 create-vpc-endpoint --service-name com.amazonaws.eu-west-1." + k},
+			inspect.Finding{Service: k, Severity: inspect.Fail, Code: inspect.CodeSGEndpointIngress, Resources: []string{"sg-1"},
+				Diagnosis: "security group sg-1 does not allow inbound TCP 443 from the task: connections to " + k + " time out",
+				Command:   "aws ec2 authorize-security-group-ingress --group-id sg-1"})
+	}
+	in := Join(&report.Report{Services: services}, nil, &inspect.Report{VPCID: "vpc-1", Services: keys, Findings: findings})
+	var b bytes.Buffer
+	in.Write(&b)
+	text := b.String()
+	for want, n := range map[string]int{
+		"ecr.api, ecr.dkr, logs fail tcp timeout":                          1,
+		"$ aws ec2 authorize-security-group-ingress --group-id sg-1":       1,
+		"$ aws ec2 create-vpc-endpoint --service-name":                     3,
+		"connections to ecr.api, ecr.dkr and logs time out":                1,
+		"FAIL " + inspect.CodeEndpointMissing + ": ecr.api, ecr.dkr, logs": 1,
+		"no interface endpoint for com.amazonaws.eu-west-1.ecr.api, com.amazonaws.eu-west-1.ecr.dkr and com.amazonaws.eu-west-1.logs in vpc-1": 1,
+	} {
+		if got := strings.Count(strings.Join(strings.Fields(text), " "), want); got != n {
+			t.Errorf("%q said %d times, want %d:\n%s", want, got, n, text)
+		}
 	}
 }

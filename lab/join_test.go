@@ -11,6 +11,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/inspect"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/join"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // TestLambdaJoined runs `launch --runner lambda` end to end in labs that describe their VPC
@@ -99,6 +100,7 @@ func TestLambdaJoined(t *testing.T) {
 			if r.Report.InspectError != "" {
 				t.Fatalf("inspect_error: %s", r.Report.InspectError)
 			}
+			readsOnce(t, "launch text", r.Report.TextWidth(report.DefaultWidth), report.DefaultWidth)
 			in := r.Report.Subnets[0].Inspection
 			if in == nil || in.VPCID != ids.VPC || !slices.Equal(in.SecurityGroups, []string{ids.TaskGroup}) {
 				t.Fatalf("inspection %+v, want VPC %s with group %s", in, ids.VPC, ids.TaskGroup)

@@ -12,6 +12,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/internal/netns"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/internal/testbin"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // probeBin is the vpcprobe binary every test runs, built once by TestMain as it ships.
@@ -79,6 +80,9 @@ func TestScenarios(t *testing.T) {
 				t.Fatal(err)
 			}
 			schematest.Check(t, r.Stdout) // every scenario's report matches the shipped JSON Schema
+			if r.Report != nil {          // its text view says each thing once, within the width
+				readsOnce(t, "text", r.Report.TextWidth(false, report.DefaultWidth), report.DefaultWidth)
+			}
 			outcomes := sc.Judge(r, l.Events())
 			for _, o := range outcomes {
 				if !o.OK {

@@ -63,6 +63,7 @@ func TestLambdaScenarios(t *testing.T) {
 			if r.Report == nil || len(r.Report.Subnets) != len(subnets) {
 				t.Fatalf("no launch report for %d subnets", len(subnets))
 			}
+			readsOnce(t, "launch text", r.Report.TextWidth(report.DefaultWidth), report.DefaultWidth)
 			wantExit := 0
 			if sc.Expect.Exit != 0 {
 				wantExit = 1

@@ -1,7 +1,6 @@
 package launch
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/needs"
+	"github.com/vpcprobe/vpcprobe/report"
 	"github.com/vpcprobe/vpcprobe/stopped"
 )
 
@@ -130,34 +130,36 @@ func taskSubnet(t *types.Task) string {
 
 // writeOrigin renders, after the live table, why the application task stopped (ECS's words,
 // translated) and what its task definition needs that the probe does not test.
-func (r *Report) writeOrigin(b *bytes.Buffer) {
+func (r *Report) writeOrigin(w *report.Writer) {
+	b := w.B
 	if o := r.ForTask; o != nil {
-		fmt.Fprintf(b, "\nFOR TASK %s  %s", o.TaskARN, stopped.OrDash(o.LastStatus))
+		status := stopped.OrDash(o.LastStatus)
 		if o.StopCode != "" {
-			fmt.Fprintf(b, " (%s)", o.StopCode)
+			status += " (" + o.StopCode + ")"
 		}
+		fields := []string{"FOR TASK " + o.TaskARN, status}
 		if o.Service != "" {
-			fmt.Fprintf(b, "  service %s", o.Service)
-		}
-		fmt.Fprintf(b, "  subnet %s\n", stopped.OrDash(o.Subnet))
-		if o.StoppedReason != "" {
-			fmt.Fprintf(b, "  stopped reason: %s\n", o.StoppedReason)
-		}
-		for _, d := range o.Diagnoses {
-			stopped.WriteDiagnosis(b, "  ", d)
-		}
-	}
-	if n := r.Needs; n != nil {
-		fmt.Fprintf(b, "\nTASK DEFINITION %s (%s) needs %s", n.TaskDefinition, n.Region, strings.Join(n.Services, ","))
-		if n.Image != "" {
-			fmt.Fprintf(b, "; image %s", n.Image)
+			fields = append(fields, "service "+o.Service)
 		}
 		b.WriteByte('\n')
+		w.Fields("", append(fields, "subnet "+stopped.OrDash(o.Subnet))...)
+		if o.StoppedReason != "" {
+			w.Prose("  ", "stopped reason: ", o.StoppedReason)
+		}
+		writeDiagnoses(w, "  ", o.Diagnoses)
+	}
+	if n := r.Needs; n != nil {
+		head := fmt.Sprintf("TASK DEFINITION %s (%s) needs %s", n.TaskDefinition, n.Region, strings.Join(n.Services, ","))
+		if n.Image != "" {
+			head += "; image " + n.Image
+		}
+		b.WriteByte('\n')
+		w.Wrap("", "  ", head)
 		for _, o := range n.OtherRegions {
-			fmt.Fprintf(b, "  and in %s: %s (not tested: probe that region)\n", o.Region, strings.Join(o.Services, ","))
+			w.Wrap("  ", "    ", fmt.Sprintf("and in %s: %s (not tested: probe that region)", o.Region, strings.Join(o.Services, ",")))
 		}
 		for _, note := range n.Notes {
-			fmt.Fprintf(b, "  note %s: %s\n", note.Code, note.Text)
+			w.Prose("  ", "note "+note.Code+": ", note.Text)
 		}
 	}
 }

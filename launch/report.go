@@ -120,20 +120,27 @@ func (r *Report) JSON() []byte {
 	return append(b, '\n')
 }
 
-// Text renders the report for a person: a table with a column per subnet and a row per service
-// (each cell the service's verdict, or its error code when it did not pass), then each subnet's
-// diagnoses with their remediations and ECS's raw reasons.
-func (r *Report) Text() []byte {
+// Text renders the report for a person at report.DefaultWidth (see TextWidth).
+func (r *Report) Text() []byte { return r.TextWidth(report.DefaultWidth) }
+
+// TextWidth renders the report for a person: a table with a column per subnet and a row per
+// service (each cell the service's verdict, or its error code when it did not pass), then each
+// subnet's diagnoses grouped by cause, with their remediations and ECS's raw reasons, and the
+// configuration joined to them; each sentence once, prose wrapped at width.
+func (r *Report) TextWidth(width int) []byte {
 	var b bytes.Buffer
+	w := report.NewWriter(&b, width)
+	head := []string{"vpcprobe launch " + r.LaunchID}
 	if r.Runner == RunnerLambda {
-		fmt.Fprintf(&b, "vpcprobe launch %s  runner lambda (one function per subnet)", r.LaunchID)
+		head = append(head, "runner lambda (one function per subnet)")
 	} else {
-		fmt.Fprintf(&b, "vpcprobe launch %s  cluster %s  task definition %s", r.LaunchID, r.Cluster, r.TaskDefinition)
+		head = append(head, "cluster "+r.Cluster, "task definition "+r.TaskDefinition)
 	}
 	if r.Interrupted {
-		b.WriteString("  INTERRUPTED")
+		head = append(head, "INTERRUPTED")
 	}
-	b.WriteString("\n\n")
+	w.Fields("", head...)
+	b.WriteByte('\n')
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	row := func(name string, cell func(SubnetReport) string) {
@@ -151,37 +158,74 @@ func (r *Report) Text() []byte {
 	}
 	row("VERDICT", func(s SubnetReport) string { return strings.ToUpper(string(s.Verdict)) })
 	tw.Flush()
-	r.writeOrigin(&b)
+	r.writeOrigin(w)
 
-	for _, s := range r.Subnets {
+	var bodies []string // each subnet's section below its title, to say a repeated one once
+	for i, s := range r.Subnets {
+		bodies = append(bodies, "")
 		if len(s.Diagnoses) == 0 && s.Inspection == nil {
 			continue
 		}
-		fmt.Fprintf(&b, "\n%s %s", strings.ToUpper(string(s.Verdict)), s.Subnet)
+		b.WriteByte('\n')
+		title := strings.ToUpper(string(s.Verdict)) + " " + s.Subnet
 		if s.AvailabilityZone != "" {
-			fmt.Fprintf(&b, " (%s)", s.AvailabilityZone)
+			title += " (" + s.AvailabilityZone + ")"
 		}
+		fields := []string{title}
 		if s.TaskARN != "" {
-			fmt.Fprintf(&b, "  task %s", s.TaskARN)
+			fields = append(fields, "task "+s.TaskARN)
 		}
 		if s.FunctionName != "" {
-			fmt.Fprintf(&b, "  function %s", s.FunctionName)
+			fields = append(fields, "function "+s.FunctionName)
 		}
-		b.WriteByte('\n')
-		for _, d := range s.Diagnoses {
-			raw := ""
-			if d.Raw != "" {
-				raw = "raw: " + d.Raw
-			}
-			stopped.WriteDiagnosis(&b, "  ", d, raw)
+		w.Fields("", fields...)
+		// Each subnet's section is its own (a Writer of its own: what one subnet said does not
+		// silence another's); a section the same as an earlier subnet's is said once.
+		var body bytes.Buffer
+		sw := report.NewWriter(&body, w.Width)
+		writeDiagnoses(sw, "  ", s.Diagnoses)
+		if s.Inspection != nil {
+			body.WriteByte('\n')
+			s.Inspection.WriteText(sw, "  ")
 		}
-		s.Inspection.Write(&b)
+		bodies[i] = body.String()
+		if j := slices.Index(bodies[:i], bodies[i]); j >= 0 {
+			w.Line("  ", "as "+r.Subnets[j].Subnet+" above")
+			continue
+		}
+		b.Write(body.Bytes())
 	}
 	if r.InspectError != "" {
-		fmt.Fprintf(&b, "\nconfiguration not inspected: %s\n", r.InspectError)
+		b.WriteByte('\n')
+		w.Prose("", "configuration not inspected: ", r.InspectError)
 	}
 	fmt.Fprintf(&b, "\nverdict %s: %d subnet(s) in %dms\n", r.Verdict, len(r.Subnets), r.DurationMS)
 	return b.Bytes()
+}
+
+// writeDiagnoses writes diagnoses grouped by cause as the probe's report groups its services
+// ("ecr.api, ecr.dkr, logs: one cause"), each group with one why and one fix, then ECS's raw
+// reasons of its members: each sentence once.
+func writeDiagnoses(w *report.Writer, indent string, ds []stopped.Diagnosis) {
+	services := make([]report.ServiceReport, len(ds))
+	for i, d := range ds {
+		services[i] = report.ServiceReport{Service: d.Service, Host: d.Host, EndpointService: d.EndpointService,
+			EndpointType: d.EndpointType, Verdict: d.Verdict, Error: d.Error, Route: d.Route,
+			Diagnosis: d.Diagnosis, Remediation: d.Remediation}
+		if d.Verdict == checks.Pass { // groups leaves passes out; a diagnosis is never one, but say it
+			services[i].Verdict = checks.Warn
+		}
+	}
+	for _, g := range report.Groups(services) {
+		w.WriteGroup(indent, g)
+		for _, sr := range g {
+			for _, d := range ds {
+				if d.Raw != "" && d.Service == sr.Service && d.Error == sr.Error && d.Diagnosis == sr.Diagnosis {
+					w.Prose(indent+"  ", "raw: ", d.Raw)
+				}
+			}
+		}
+	}
 }
 
 // serviceRows are the table's service rows: every service a report or a diagnosis names, in
@@ -252,7 +296,3 @@ func serviceCell(s SubnetReport, key string) string {
 	}
 	return "-"
 }
-
-// writeDiagnosis renders d for a person, as the launch report and explain-stopped both show it:
-// "VERDICT service error: diagnosis" after indent, then the remediation ("fix: …") and each
-// non-empty note on lines of their own, two spaces further in.

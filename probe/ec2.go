@@ -57,14 +57,14 @@ func InstanceFinding(err error, ecsInstance bool) report.ContextCheck {
 	const findID = "find the instance id in the EC2 console, with `aws ec2 describe-instances --filters Name=private-ip-address,Values=<this host's private IP> --query 'Reservations[].Instances[].InstanceId'`, or from the host itself (outside the container) with `ec2-metadata -i`"
 	if ie.HopLimited() {
 		fc.Diagnosis = "Instance metadata (169.254.169.254) accepted the connection but the IMDSv2 token request (PUT /latest/api/token) got no answer: the instance's http-put-response-hop-limit is 1, so the answer expires one hop short of a container in bridge mode. Containers on this instance that rely on the instance role (no task role) get no credentials and no region."
-		fc.Remediation = "Raise the hop limit: aws ec2 modify-instance-metadata-options --instance-id <id> --http-put-response-hop-limit 2 --http-endpoint enabled (" + findID + "); or set HttpPutResponseHopLimit 2 in the launch template's MetadataOptions. Give tasks a task role rather than relying on the instance role."
+		fc.Remediation = "Raise the hop limit: `aws ec2 modify-instance-metadata-options --instance-id <id> --http-put-response-hop-limit 2 --http-endpoint enabled` (" + findID + "); or set HttpPutResponseHopLimit 2 in the launch template's MetadataOptions. Give tasks a task role rather than relying on the instance role."
 		return fc
 	}
 	if !ecsInstance {
 		fc.Status = checks.Skip
 	}
 	fc.Diagnosis = fmt.Sprintf("Instance metadata (169.254.169.254) did not answer (%s): this is not an EC2 instance, the instance's metadata endpoint is disabled, or a firewall rule (ECS_AWSVPC_BLOCK_IMDS, iptables) blocks it. The ECS agent reads the instance identity document from it to register.", ie.Code)
-	fc.Remediation = "On EC2, enable the endpoint: aws ec2 modify-instance-metadata-options --instance-id <id> --http-endpoint enabled --http-put-response-hop-limit 2 (" + findID + "). Elsewhere, set AWS_EC2_METADATA_DISABLED=true to skip it, and pass --region."
+	fc.Remediation = "On EC2, enable the endpoint: `aws ec2 modify-instance-metadata-options --instance-id <id> --http-endpoint enabled --http-put-response-hop-limit 2` (" + findID + "). Elsewhere, set AWS_EC2_METADATA_DISABLED=true to skip it, and pass --region."
 	return fc
 }
 
@@ -99,11 +99,11 @@ func (f finding) agentPath(r checks.Result, diagnosis, remediation string) (stri
 		switch r.Code {
 		case checks.AccessDenied:
 			return fmt.Sprintf("The network path to ecs works, but the instance role may not call what the ECS agent calls first: %s. %s", r.Detail, consequence),
-				fmt.Sprintf("Attach %s to the instance profile's role (it grants %s, and the ECR pulls and logs): aws iam attach-role-policy --role-name <instance role> --policy-arn %s; if the denial names an explicit deny, fix the endpoint policy of %s or the SCP that denies it.",
+				fmt.Sprintf("Attach %s to the instance profile's role (it grants %s, and the ECR pulls and logs): `aws iam attach-role-policy --role-name <instance role> --policy-arn %s`; if the denial names an explicit deny, fix the endpoint policy of %s or the SCP that denies it.",
 					agentPolicy, agentActions, policy, f.svc.EndpointService(f.region))
 		case checks.NotFound:
 			return fmt.Sprintf("The cluster %s named by ECS_CLUSTER in /etc/ecs/ecs.config does not exist in %s: %s. %s", f.cluster, f.region, r.Detail, consequence),
-				fmt.Sprintf("Set ECS_CLUSTER in /etc/ecs/ecs.config (usually written by the instance's user data or launch template) to an existing cluster (aws ecs list-clusters --region %s), or create it: aws ecs create-cluster --cluster-name %s --region %s; then restart the agent: sudo systemctl restart ecs.",
+				fmt.Sprintf("Set ECS_CLUSTER in /etc/ecs/ecs.config (usually written by the instance's user data or launch template) to an existing cluster (`aws ecs list-clusters --region %s`), or create it: `aws ecs create-cluster --cluster-name %s --region %s`; then restart the agent: sudo systemctl restart ecs.",
 					f.region, f.cluster, f.region)
 		}
 	}

@@ -221,7 +221,7 @@ func (f finding) explainTCP(r checks.Result) (string, string) {
 			fmt.Sprintf("Allow inbound TCP 443 from %s in the security group of the endpoint %s, and outbound TCP 443 to %s in the task's security group; let the network ACLs pass TCP 443 out and ports 1024-65535 back.", f.from(), es, list(f.addrs))
 	case r.Code == checks.Timeout && f.svc.Gateway:
 		return fmt.Sprintf("The ECR layer bucket %s resolves to S3's public addresses and TCP 443 timed out: this subnet's route table has no route to an S3 gateway endpoint (and no NAT), or the task's security group egress does not allow the S3 prefix list.", f.host),
-			fmt.Sprintf("Create the gateway endpoint %s and associate it with this subnet's route table; allow outbound TCP 443 to the prefix list %s (pl-…) in the task's security group.", es, es)
+			fmt.Sprintf("Create the gateway endpoint %s and associate it with this subnet's route table; allow outbound TCP 443 to the prefix list %s in the task's security group (its pl- id: `aws ec2 describe-managed-prefix-lists --region %s --filters Name=prefix-list-name,Values=%s --query PrefixLists[0].PrefixListId --output text`).", es, es, f.region, es)
 	case r.Code == checks.Timeout:
 		return fmt.Sprintf("%s resolves to public addresses (%s) and TCP 443 timed out: this VPC has no interface endpoint for %s with private DNS enabled, and no NAT route.", f.host, list(f.addrs), f.svc.Key),
 			fmt.Sprintf("Create the interface VPC endpoint %s in this VPC with private DNS enabled (or enable private DNS on the existing one: it needs the VPC's enableDnsSupport and enableDnsHostnames), in this subnet's availability zone, with a security group allowing TCP 443 from %s.", es, f.from())

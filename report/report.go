@@ -1,6 +1,10 @@
-// Package report is one run's findings as a value, and its views: the JSON document of
-// CONTRACT.md, the text table for a person, and the CloudWatch events with their Embedded
-// Metric Format metrics. Every output of vpcprobe is built from this one value.
+// Package report holds the report value and the finding value, and their views: the JSON
+// document of CONTRACT.md, the text for a person, and the CloudWatch events with their Embedded
+// Metric Format metrics.
+//
+// Every output of vpcprobe is built from these values; every text view writes through one
+// Writer (prose wrapped at the width, each sentence once, commands one line) and prints a
+// finding with one function, WriteFinding, whoever found it: the probe, inspect, the join.
 package report
 
 import (

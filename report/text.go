@@ -16,42 +16,52 @@ import (
 // tableChecks are the columns of the text table, after service and route.
 var tableChecks = []string{"dns", "tcp", "tls", "http", "auth"}
 
-// Text renders the report for a person: a context line, an aligned table, then for every
-// service that did not pass its failing check, diagnosis and remediation. color adds ANSI colour
-// to verdicts; callers pass it only for a terminal without NO_COLOR.
-func (r *Report) Text(color bool) []byte {
+// Text renders the report for a person at DefaultWidth (see TextWidth).
+func (r *Report) Text(color bool) []byte { return r.TextWidth(color, DefaultWidth) }
+
+// TextWidth renders the report for a person: a context line, an aligned table, then for every
+// group of services that did not pass for one cause its failing checks, diagnosis and
+// remediation, each sentence once, prose wrapped at width. color adds ANSI colour to verdicts;
+// callers pass it only for a terminal without NO_COLOR.
+func (r *Report) TextWidth(color bool, width int) []byte {
 	var b bytes.Buffer
+	w := NewWriter(&b, width)
+	r.WriteText(w, "", color)
+	return b.Bytes()
+}
+
+// WriteText writes the report's text view on w after indent: what TextWidth returns, and what
+// the launch report shows of each subnet's own report.
+func (r *Report) WriteText(w *Writer, indent string, color bool) {
+	b := w.B
 	c := r.Context
-	fmt.Fprintf(&b, "vpcprobe %s  region %s", r.RunID, orUnknown(c.Region))
+	fields := []string{"vpcprobe " + r.RunID, "region " + orUnknown(c.Region)}
 	if c.Account != "" {
-		fmt.Fprintf(&b, "  account %s", c.Account)
+		fields = append(fields, "account "+c.Account)
 	}
 	if c.AvailabilityZone != "" {
-		fmt.Fprintf(&b, "  zone %s", c.AvailabilityZone)
+		fields = append(fields, "zone "+c.AvailabilityZone)
 	}
 	if c.SubnetCIDR != "" {
-		fmt.Fprintf(&b, "  subnet %s", c.SubnetCIDR)
+		fields = append(fields, "subnet "+c.SubnetCIDR)
 	}
-	fmt.Fprintf(&b, "  resolvers %s\n", orUnknown(strings.Join(c.Resolvers, ",")))
+	fields = append(fields, "resolvers "+orUnknown(strings.Join(c.Resolvers, ",")))
+	w.Fields(indent, fields...)
 	if c.InstanceID != "" {
-		fmt.Fprintf(&b, "instance %s  vpc %s  subnet %s  cluster %s\n", c.InstanceID, orUnknown(c.VPCID), orUnknown(c.SubnetID), orUnknown(c.Cluster))
+		w.Fields(indent, "instance "+c.InstanceID, "vpc "+orUnknown(c.VPCID), "subnet "+orUnknown(c.SubnetID), "cluster "+orUnknown(c.Cluster))
 	}
 	if im := c.InstanceMetadata; im != nil && im.Status != checks.Pass {
-		fmt.Fprintf(&b, "%s instance metadata: %s: %s\n", paint(im.Status, strings.ToUpper(string(im.Status)), color), im.Error, im.Detail)
-		if im.Diagnosis != "" {
-			fmt.Fprintf(&b, "  why: %s\n", im.Diagnosis)
-		}
-		if im.Remediation != "" {
-			fmt.Fprintf(&b, "  fix: %s\n", im.Remediation)
-		}
+		w.Wrap(indent, indent+"  ", fmt.Sprintf("%s instance metadata: %s: %s", paint(im.Status, strings.ToUpper(string(im.Status)), color), im.Error, im.Detail))
+		w.Prose(indent+"  ", "why: ", im.Diagnosis)
+		w.Prose(indent+"  ", "fix: ", im.Remediation)
 	}
 	b.WriteByte('\n')
 
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVICE\tROUTE\tDNS\tTCP\tTLS\tHTTP\tAUTH\tVERDICT")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, indent+"SERVICE\tROUTE\tDNS\tTCP\tTLS\tHTTP\tAUTH\tVERDICT")
 	disagree := false
 	for _, s := range r.Services {
-		fmt.Fprintf(tw, "%s\t%s", s.Service, s.Route)
+		fmt.Fprintf(tw, "%s%s\t%s", indent, s.Service, s.Route)
 		for _, name := range tableChecks {
 			v := cell(s.Checks, name)
 			if name == "dns" && s.AmazonDNS != nil && s.AmazonDNS.Agrees != nil && !*s.AmazonDNS.Agrees {
@@ -64,73 +74,122 @@ func (r *Report) Text(color bool) []byte {
 	}
 	tw.Flush()
 	if disagree {
-		fmt.Fprintf(&b, "%s the Amazon-provided resolver (%s) answers otherwise: it leads somewhere else\n", disagreeMark, orUnknown(c.AmazonDNS))
+		w.Wrap(indent, indent+"  ", fmt.Sprintf("%s the Amazon-provided resolver (%s) answers otherwise: it leads somewhere else", disagreeMark, orUnknown(c.AmazonDNS)))
 	}
 
 	for _, g := range groups(r.Services) {
-		first := g[0]
-		names := make([]string, len(g))
-		for i, s := range g {
-			names[i] = s.Service
-		}
-		head := paint(first.Verdict, strings.ToUpper(string(first.Verdict)), color)
-		if len(g) == 1 {
-			fmt.Fprintf(&b, "\n%s %s (%s)\n", head, first.Service, first.Host)
-		} else {
-			fmt.Fprintf(&b, "\n%s %s: one cause\n", head, strings.Join(names, ", "))
-		}
-		lines := make([][]string, len(g))
-		same := true
-		for i, s := range g {
-			for _, ch := range s.Checks {
-				if ch.Status != checks.Fail && ch.Status != checks.Warn {
-					continue
-				}
-				line := ch.Name + " " + string(ch.Error)
-				// The diagnosis often quotes the check's detail: say it once, in the why.
-				if ch.Detail != "" && !strings.Contains(s.Diagnosis, ch.Detail) {
-					line += ": " + ch.Detail
-				}
-				lines[i] = append(lines[i], line)
-			}
-			same = same && slices.Equal(lines[i], lines[0])
-		}
-		switch {
-		case len(g) > 1 && same:
-			for _, l := range lines[0] {
-				fmt.Fprintf(&b, "  %s\n", l)
-			}
-			hosts := make([]string, len(g))
-			for i, s := range g {
-				hosts[i] = s.Host
-			}
-			fmt.Fprintf(&b, "  hosts: %s\n", strings.Join(hosts, ", "))
-		default:
-			for i, s := range g {
-				for _, l := range lines[i] {
-					if len(g) > 1 {
-						l = s.Service + " (" + s.Host + ") " + l
-					}
-					fmt.Fprintf(&b, "  %s\n", l)
-				}
-			}
-		}
-		if why := forGroup(g, func(s ServiceReport) string { return s.Diagnosis }); why != "" {
-			fmt.Fprintf(&b, "  why: %s\n", why)
-		}
-		if first.Remediation != "" {
-			fmt.Fprintf(&b, "  fix: %s\n", forGroup(g, func(s ServiceReport) string { return s.Remediation }))
-		}
+		writeGroup(w, indent, g, color)
 	}
 
 	n := r.Counts
-	fmt.Fprintf(&b, "\nverdict %s: %d pass, %d warn, %d fail, %d skip in %dms; cloudwatch %s",
+	verdict := fmt.Sprintf("verdict %s: %d pass, %d warn, %d fail, %d skip in %dms; cloudwatch %s",
 		paint(r.Verdict, string(r.Verdict), color), n.Pass, n.Warn, n.Fail, n.Skip, r.DurationMS, r.Delivery.CloudWatch)
 	if r.Delivery.Error != "" {
-		fmt.Fprintf(&b, " (%s)", r.Delivery.Error)
+		verdict += fmt.Sprintf(" (%s)", r.Delivery.Error)
 	}
 	b.WriteByte('\n')
-	return b.Bytes()
+	w.Wrap(indent, indent+"  ", verdict)
+}
+
+// writeGroup writes one group of services that did not pass for one cause, as a finding: its
+// head, each failing check (with its detail unless the diagnosis quotes it), then why and fix
+// once.
+func writeGroup(w *Writer, indent string, g []ServiceReport, color bool) {
+	first := g[0]
+	sh := Shown{Finding: Finding{Service: first.Service, Severity: Severity(first.Verdict), Code: string(first.Error)}}
+	for _, s := range g[1:] {
+		sh.Services = append(sh.Services, s.Service)
+	}
+	sh.Color = color
+	// Without check lines (a launch's diagnoses) the head says the reason code itself.
+	code := ""
+	if len(failing(first)) == 0 && first.Error != "" {
+		code = " " + string(first.Error)
+	}
+	switch {
+	case len(g) == 1 && first.Service == "":
+		sh.Title = strings.TrimSpace(code)
+	case len(g) == 1 && first.Host != "":
+		sh.Title = fmt.Sprintf("%s%s (%s)", first.Service, code, first.Host)
+	case len(g) == 1:
+		sh.Title = first.Service + code
+	default:
+		sh.Title = strings.Join(sh.Keys(), ", ") + code + ": one cause"
+	}
+	// Diagnoses that differ in more than each service's own names (the ARN of a secret, the
+	// name of a parameter) keep what differs: each check's detail is printed on its own line,
+	// and the shared sentence points at them.
+	own := false
+	for _, s := range g[1:] {
+		own = own || generic(s, s.Diagnosis) != generic(first, first.Diagnosis)
+	}
+	lines := make([][]string, len(g))
+	same := true
+	for i, s := range g {
+		for _, ch := range failing(s) {
+			line := ch.Name + " " + string(ch.Error)
+			// The diagnosis often quotes the check's detail: say it once, in the why.
+			if ch.Detail != "" && (own || !strings.Contains(s.Diagnosis, ch.Detail)) {
+				line += ": " + ch.Detail
+			}
+			lines[i] = append(lines[i], line)
+		}
+		same = same && slices.Equal(lines[i], lines[0])
+	}
+	switch {
+	case len(g) > 1 && same:
+		sh.Lines = append(sh.Lines, lines[0]...)
+		hosts := make([]string, len(g))
+		for i, s := range g {
+			hosts[i] = s.Host
+		}
+		sh.Lines = append(sh.Lines, "hosts: "+strings.Join(hosts, ", "))
+	default:
+		for i, s := range g {
+			for _, l := range lines[i] {
+				if len(g) > 1 {
+					l = s.Service + " (" + s.Host + ") " + l
+				}
+				sh.Lines = append(sh.Lines, l)
+			}
+		}
+	}
+	sh.Diagnosis = forGroup(g, func(s ServiceReport) string { return s.Diagnosis })
+	if own {
+		sh.Diagnosis = forGroup(g, func(s ServiceReport) string { return withoutDetails(s, s.Diagnosis) })
+	}
+	sh.Remediation = forGroup(g, func(s ServiceReport) string { return s.Remediation })
+	w.B.WriteByte('\n')
+	w.WriteFinding(indent, sh)
+}
+
+// Groups returns the services that did not pass, grouped by cause (see groups).
+func Groups(services []ServiceReport) [][]ServiceReport { return groups(services) }
+
+// WriteGroup writes one group of Groups after indent: the services, their failing checks, and
+// the group's one why and one fix.
+func (w *Writer) WriteGroup(indent string, g []ServiceReport) { writeGroup(w, indent, g, false) }
+
+// failing returns the checks of s that failed or warned.
+func failing(s ServiceReport) []CheckReport {
+	var out []CheckReport
+	for _, ch := range s.Checks {
+		if ch.Status == checks.Fail || ch.Status == checks.Warn {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// withoutDetails returns text with the details of s's failing checks replaced by a pointer to
+// the check lines that carry them.
+func withoutDetails(s ServiceReport, text string) string {
+	for _, ch := range failing(s) {
+		if ch.Detail != "" {
+			text = strings.ReplaceAll(text, ch.Detail, "see each check above")
+		}
+	}
+	return text
 }
 
 // disagreeMark follows the DNS cell of a service whose configured resolver and Amazon-provided
@@ -176,7 +235,7 @@ func generic(s ServiceReport, text string) string {
 	if s.EndpointService != "" {
 		text = strings.ReplaceAll(text, s.EndpointService, phEndpoint)
 	}
-	text = regexp.MustCompile(`(^|[ (])`+regexp.QuoteMeta(s.Service)+`([ ,.:;)]|$)`).ReplaceAllString(text, "${1}"+phService+"${2}")
+	text = keyWord(s.Service).ReplaceAllString(text, "${1}"+phService+"${2}")
 	return addrList.ReplaceAllString(text, "")
 }
 

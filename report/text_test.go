@@ -82,7 +82,7 @@ func TestTextGroupsOneFixForMany(t *testing.T) {
 		})
 	}
 	r.Finish()
-	text := string(r.Text(false))
+	text := string(r.TextWidth(false, 1000)) // one line a paragraph: the test reads sentences
 	if n := strings.Count(text, "fix:"); n != 1 {
 		t.Fatalf("%d fix lines, want one:\n%s", n, text)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/couldnottest"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // ExplainSchema names the shape of Explain's report.
@@ -233,30 +234,33 @@ func (e *Explanation) JSON() []byte {
 	return append(b, '\n')
 }
 
-// Text renders the explanation for a person.
-func (e *Explanation) Text() []byte {
+// Text renders the explanation for a person at report.DefaultWidth (see TextWidth).
+func (e *Explanation) Text() []byte { return e.TextWidth(report.DefaultWidth) }
+
+// TextWidth renders the explanation for a person, prose wrapped at width, each sentence once.
+func (e *Explanation) TextWidth(width int) []byte {
 	var b bytes.Buffer
-	if e.TaskARN == "" {
-		fmt.Fprintf(&b, "reason given on the command line")
-	} else {
-		fmt.Fprintf(&b, "task %s  %s", e.TaskARN, e.LastStatus)
+	w := report.NewWriter(&b, width)
+	head := "reason given on the command line"
+	if e.TaskARN != "" {
+		head = "task " + e.TaskARN + "  " + e.LastStatus
 	}
 	if e.StopCode != "" {
-		fmt.Fprintf(&b, " (%s)", e.StopCode)
+		head += " (" + e.StopCode + ")"
 	}
-	b.WriteByte('\n')
+	w.Wrap("", "  ", head)
 	if e.StoppedReason != "" {
-		fmt.Fprintf(&b, "stopped reason: %s\n", e.StoppedReason)
+		w.Prose("", "stopped reason: ", e.StoppedReason)
 	}
 	for _, c := range e.Containers {
-		fmt.Fprintf(&b, "container %s: %s", c.Name, OrDash(c.LastStatus))
+		line := fmt.Sprintf("container %s: %s", c.Name, OrDash(c.LastStatus))
 		if c.ExitCode != nil {
-			fmt.Fprintf(&b, ", exit %d", *c.ExitCode)
+			line += fmt.Sprintf(", exit %d", *c.ExitCode)
 		}
 		if c.Reason != "" {
-			fmt.Fprintf(&b, ": %s", c.Reason)
+			line += ": " + c.Reason
 		}
-		b.WriteByte('\n')
+		w.Wrap("", "  ", line)
 	}
 	for _, d := range e.Diagnoses {
 		endpoint := ""
@@ -264,7 +268,7 @@ func (e *Explanation) Text() []byte {
 			endpoint = fmt.Sprintf("host: %s  endpoint: %s (%s)", OrDash(d.Host), OrDash(d.EndpointService), OrDash(d.EndpointType))
 		}
 		b.WriteByte('\n')
-		WriteDiagnosis(&b, "", d, endpoint)
+		writeDiagnosis(w, "", d, endpoint)
 	}
 	switch e.Verdict {
 	case checks.Skip:
@@ -302,24 +306,21 @@ func TaskFacts(t *types.Task) Task {
 	return out
 }
 
-// WriteDiagnosis writes d as text: its verdict, service and error, the diagnosis, the fix and any notes.
+// WriteDiagnosis writes d as text at report.DefaultWidth: its verdict, service and error, the
+// diagnosis, the fix and any notes.
 func WriteDiagnosis(b *bytes.Buffer, indent string, d Diagnosis, notes ...string) {
-	what := string(d.Error)
+	writeDiagnosis(report.NewWriter(b, report.DefaultWidth), indent, d, notes...)
+}
+
+// writeDiagnosis writes d on w as every text view writes a finding (report's WriteFinding): its
+// verdict, service and error, then why, the fix and each note.
+func writeDiagnosis(w *report.Writer, indent string, d Diagnosis, notes ...string) {
+	title := string(d.Error)
 	if d.Service != "" {
-		what = d.Service + " " + what
+		title = d.Service + " " + title
 	}
-	fmt.Fprintf(b, "%s%s %s: %s\n", indent, strings.ToUpper(string(d.Verdict)), what, d.Diagnosis)
-	if d.Remediation != "" {
-		fmt.Fprintf(b, "%s  fix: %s\n", indent, d.Remediation)
-	}
-	if d.Command != "" {
-		fmt.Fprintf(b, "%s  next: %s\n", indent, d.Command)
-	}
-	for _, n := range notes {
-		if n != "" {
-			fmt.Fprintf(b, "%s  %s\n", indent, n)
-		}
-	}
+	w.WriteFinding(indent, report.Shown{Finding: report.Finding{Service: d.Service, Severity: report.Severity(d.Verdict),
+		Code: string(d.Error), Diagnosis: d.Diagnosis, Remediation: d.Remediation, Command: d.Command}, Title: title, Notes: notes})
 }
 
 // OrDash returns s, or "-" when it is empty, for a table cell.

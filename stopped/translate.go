@@ -233,7 +233,7 @@ func stopCodeDiagnosis(t Task, containerReasons []string) []Diagnosis {
 	return nil
 }
 
-const readContainerReasons = "Read every container's reason: aws ecs describe-tasks --cluster <cluster> --tasks <task> --query 'tasks[0].containers[].[name,reason]'."
+const readContainerReasons = "Read every container's reason: `aws ecs describe-tasks --cluster <cluster> --tasks <task> --query 'tasks[0].containers[].[name,reason]'`."
 
 // isExitReason reports whether a stopped reason only says that a container exited.
 func isExitReason(reason string) bool {
@@ -264,7 +264,7 @@ func verbFor(code checks.Code) string {
 // securityGroupFix is the remediation of a timeout to an endpoint that exists: both security
 // groups on the way and the network ACLs.
 func securityGroupFix(d Diagnosis, addr netip.Addr) string {
-	return fmt.Sprintf("Allow inbound TCP 443 from the task's subnet CIDR (or its security group) in the security group of %s (the network interface at %s: aws ec2 describe-network-interfaces --filters Name=addresses.private-ip-address,Values=%s); allow outbound TCP 443 to it in the task's security group; the network ACLs of both subnets must allow TCP 443 and the return ports 1024-65535.",
+	return fmt.Sprintf("Allow inbound TCP 443 from the task's subnet CIDR (or its security group) in the security group of %s (the network interface at %s: `aws ec2 describe-network-interfaces --filters Name=addresses.private-ip-address,Values=%s`); allow outbound TCP 443 to it in the task's security group; the network ACLs of both subnets must allow TCP 443 and the return ports 1024-65535.",
 		endpointPhrase(d), addr, addr)
 }
 

@@ -144,7 +144,7 @@ func TestRunLambdaJoined(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}
-	for _, want := range []string{"runner lambda", "configuration of vpc-", "ecr.api warn tcp timeout", "nacl-endpoint-blocks-443-in acl-", "fix: aws ec2 create-network-acl-entry"} {
+	for _, want := range []string{"runner lambda", "configuration of vpc-", "ecr.api warn tcp timeout", "FAIL nacl-endpoint-blocks-443-in: ecr.api", "in: acl-", "$ aws ec2 create-network-acl-entry"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

@@ -139,7 +139,7 @@ func runExplain(args []string, getenv func(string) (string, bool), stdout, stder
 			if i > 0 {
 				fmt.Fprintln(stdout)
 			}
-			stdout.Write(e.Text())
+			stdout.Write(e.TextWidth(textWidth(stdout)))
 		} else {
 			stdout.Write(e.JSON())
 		}

@@ -160,7 +160,7 @@ func runInspect(args []string, getenv func(string) (string, bool), stdout, stder
 			stdout.Write(inspect.CloudFormation(fixes, cfg.Region))
 		}
 	case launchFormat(o.output, stdout) == "text":
-		stdout.Write(rep.Text())
+		stdout.Write(rep.TextWidth(textWidth(stdout)))
 	default:
 		stdout.Write(rep.JSON())
 	}

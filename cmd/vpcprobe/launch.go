@@ -327,7 +327,7 @@ func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdo
 		fmt.Fprintln(stderr, "vpcprobe launch: interrupted; the tasks still running were stopped")
 	}
 	if launchFormat(o.output, stdout) == "text" {
-		stdout.Write(rep.Text())
+		stdout.Write(rep.TextWidth(textWidth(stdout)))
 	} else {
 		stdout.Write(rep.JSON())
 	}

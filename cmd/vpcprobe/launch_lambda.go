@@ -80,7 +80,7 @@ func (w world) runLaunchLambda(o *launchOptions, fs *pflag.FlagSet, getenv func(
 		fmt.Fprintln(stderr, "vpcprobe launch: interrupted; the functions this launch created were deleted")
 	}
 	if launchFormat(o.output, stdout) == "text" {
-		stdout.Write(rep.Text())
+		stdout.Write(rep.TextWidth(textWidth(stdout)))
 	} else {
 		stdout.Write(rep.JSON())
 	}

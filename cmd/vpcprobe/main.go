@@ -310,7 +310,7 @@ func outputFor(format string, w io.Writer, getenv func(string) (string, bool)) f
 	text, color := outputMode(format, isTerminal(w), getenv)
 	return func(r *report.Report) {
 		if text {
-			w.Write(r.Text(color))
+			w.Write(r.TextWidth(color, textWidth(w)))
 			return
 		}
 		w.Write(r.JSON())
