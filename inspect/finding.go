@@ -60,22 +60,24 @@ const (
 	CodeDNSHostnamesOff      = "vpc-dns-hostnames-off"
 	CodeDHCPCustomDNS        = "dhcp-custom-dns"
 	CodeResolverForward      = "resolver-forward-rule"
-	CodeSGEndpointIngress    = "sg-endpoint-no-ingress-443"
-	CodeSGTaskEgress         = "sg-task-no-egress-443"
-	CodeSGTaskEgressS3       = "sg-task-no-egress-s3"
-	CodeS3GatewayMissing     = "s3-gateway-missing"
-	CodeS3RouteMissing       = "s3-gateway-route-missing"
-	CodeS3PolicyDenies       = "s3-gateway-policy-denies-layer-bucket"
-	CodePolicyCustom         = "endpoint-policy-custom"
-	CodeRouteNAT             = "route-nat"
-	CodeRouteIGW             = "route-igw"
-	CodeRouteBlackhole       = "route-blackhole"
-	CodeACLTaskOut           = "nacl-task-blocks-443-out"
-	CodeACLTaskIn            = "nacl-task-blocks-ephemeral-in"
-	CodeACLEndpointIn        = "nacl-endpoint-blocks-443-in"
-	CodeACLEndpointOut       = "nacl-endpoint-blocks-ephemeral-out"
-	CodePermission           = "permission-denied"
-	CodeReadFailed           = "read-failed"
+	// CodeResolverForwardPublic: a FORWARD rule covers a name no endpoint here serves.
+	CodeResolverForwardPublic = "resolver-forward-no-endpoint"
+	CodeSGEndpointIngress     = "sg-endpoint-no-ingress-443"
+	CodeSGTaskEgress          = "sg-task-no-egress-443"
+	CodeSGTaskEgressS3        = "sg-task-no-egress-s3"
+	CodeS3GatewayMissing      = "s3-gateway-missing"
+	CodeS3RouteMissing        = "s3-gateway-route-missing"
+	CodeS3PolicyDenies        = "s3-gateway-policy-denies-layer-bucket"
+	CodePolicyCustom          = "endpoint-policy-custom"
+	CodeRouteNAT              = "route-nat"
+	CodeRouteIGW              = "route-igw"
+	CodeRouteBlackhole        = "route-blackhole"
+	CodeACLTaskOut            = "nacl-task-blocks-443-out"
+	CodeACLTaskIn             = "nacl-task-blocks-ephemeral-in"
+	CodeACLEndpointIn         = "nacl-endpoint-blocks-443-in"
+	CodeACLEndpointOut        = "nacl-endpoint-blocks-ephemeral-out"
+	CodePermission            = "permission-denied"
+	CodeReadFailed            = "read-failed"
 )
 
 // Codes lists every finding code in report order (the order findings are sorted in).
@@ -85,7 +87,8 @@ var Codes = []Code{
 	{CodeDNSSupportOff, Fail, "the VPC's enableDnsSupport is off: the Amazon resolver does not answer"},
 	{CodeDNSHostnamesOff, Fail, "the VPC's enableDnsHostnames is off: interface endpoints' private DNS does not work"},
 	{CodeDHCPCustomDNS, Warn, "the DHCP option set names custom DNS servers: they must forward AWS names to the VPC resolver"},
-	{CodeResolverForward, Fail, "a Route 53 Resolver FORWARD rule covers the service's name and wins over the endpoint's private zone"},
+	{CodeResolverForward, Fail, "a Route 53 Resolver FORWARD rule for the same or a more specific name than the endpoint's private zone wins over it"},
+	{CodeResolverForwardPublic, Warn, "a Route 53 Resolver FORWARD rule (\".\", amazonaws.com, …) decides who resolves a name no endpoint here serves"},
 	{CodeEndpointMissing, Fail, "no interface endpoint for the service and no other way out of the subnet"},
 	{CodeEndpointViaNAT, Warn, "no interface endpoint: the traffic leaves through a NAT gateway (paid per GB)"},
 	{CodeEndpointViaIGW, Warn, "no interface endpoint: only a task with a public IP reaches the service (a Lambda function never does)"},

@@ -302,7 +302,7 @@ func (v *vpc) readRules(ctx context.Context, r ResolverAPI) {
 		}
 		x := out.ResolverRule
 		rr := resolverRule{id: id, name: aws.ToString(x.Name), ruleType: string(x.RuleType),
-			domain: strings.TrimSuffix(strings.ToLower(aws.ToString(x.DomainName)), ".")}
+			domain: ruleDomain(aws.ToString(x.DomainName))}
 		for _, t := range x.TargetIps {
 			rr.targets = append(rr.targets, aws.ToString(t.Ip))
 		}
