@@ -81,7 +81,8 @@ type vpc struct {
 	tablesRead        bool
 	acls              []ec2types.NetworkAcl
 	aclsRead          bool
-	s3List            string // pl-… of com.amazonaws.<r>.s3; empty when unknown
+	s3List            string                    // pl-… of com.amazonaws.<r>.s3; empty when unknown
+	prefixLists       map[string][]netip.Prefix // entries of the lists security group rules name
 	rules             []resolverRule
 	rulesRead         bool
 	unread            []unread
@@ -269,6 +270,8 @@ func readVPC(ctx context.Context, c Clients, id string) (*vpc, error) {
 			v.s3List = aws.ToString(l.PrefixListId)
 		}
 	}
+
+	v.readPrefixLists(ctx, c.EC2)
 
 	if c.Resolver != nil {
 		v.readRules(ctx, c.Resolver)

@@ -264,3 +264,21 @@ func (w *world) forwardRule(domain string) string {
 	w.must(err)
 	return aws.ToString(rule.ResolverRule.Id)
 }
+
+// prefixList creates a customer-managed prefix list of cidrs and returns its id.
+func (w *world) prefixList(cidrs ...string) string {
+	var entries []ec2types.AddPrefixListEntry
+	for _, c := range cidrs {
+		entries = append(entries, ec2types.AddPrefixListEntry{Cidr: aws.String(c)})
+	}
+	pl, err := w.e.ec2.CreateManagedPrefixList(w.ctx, &ec2.CreateManagedPrefixListInput{PrefixListName: aws.String("tasks-" + w.vpc + cidrs[0]),
+		AddressFamily: aws.String("IPv4"), MaxEntries: aws.Int32(10), Entries: entries})
+	w.must(err)
+	return aws.ToString(pl.PrefixList.PrefixListId)
+}
+
+// ingress adds an ingress rule to group.
+func (w *world) ingress(group string, p ec2types.IpPermission) {
+	_, err := w.e.ec2.AuthorizeSecurityGroupIngress(w.ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(group), IpPermissions: []ec2types.IpPermission{p}})
+	w.must(err)
+}
