@@ -76,8 +76,11 @@ const (
 	CodeACLTaskIn             = "nacl-task-blocks-ephemeral-in"
 	CodeACLEndpointIn         = "nacl-endpoint-blocks-443-in"
 	CodeACLEndpointOut        = "nacl-endpoint-blocks-ephemeral-out"
-	CodePermission            = "permission-denied"
-	CodeReadFailed            = "read-failed"
+	// CodeACLEphemeralNarrow: the ACL lets the workload's ephemeral ports through, not all of
+	// 1024-65535 (a Lambda function's).
+	CodeACLEphemeralNarrow = "nacl-ephemeral-narrower-than-lambda"
+	CodePermission         = "permission-denied"
+	CodeReadFailed         = "read-failed"
 )
 
 // Codes lists every finding code in report order (the order findings are sorted in).
@@ -104,9 +107,10 @@ var Codes = []Code{
 	{CodeSGTaskEgress, Fail, "the task's security groups do not allow outbound TCP 443 to the endpoint"},
 	{CodeSGTaskEgressS3, Fail, "the task's security groups do not allow outbound TCP 443 to the S3 prefix list"},
 	{CodeACLTaskOut, Fail, "the task subnet's network ACL blocks outbound TCP 443"},
-	{CodeACLTaskIn, Fail, "the task subnet's network ACL blocks the answers (inbound TCP 1024-65535)"},
+	{CodeACLTaskIn, Fail, "the task subnet's network ACL blocks the answers (inbound TCP on the workload's ephemeral ports: Linux 32768-60999, Windows 49152-65535, Lambda 1024-65535)"},
 	{CodeACLEndpointIn, Fail, "the endpoint subnet's network ACL blocks inbound TCP 443 from the task"},
-	{CodeACLEndpointOut, Fail, "the endpoint subnet's network ACL blocks the answers (outbound TCP 1024-65535) to the task"},
+	{CodeACLEndpointOut, Fail, "the endpoint subnet's network ACL blocks the answers (outbound TCP on the workload's ephemeral ports) to the task"},
+	{CodeACLEphemeralNarrow, Info, "the network ACL lets the workload's ephemeral ports through but not all of 1024-65535: a Lambda function there would fail"},
 	{CodeRouteBlackhole, Fail, "a route of the subnet's table is a blackhole (its target was deleted)"},
 	{CodeRouteNAT, Warn, "0.0.0.0/0 goes through a NAT gateway: AWS traffic without an endpoint pays per GB"},
 	{CodeRouteIGW, Warn, "0.0.0.0/0 goes to an internet gateway: only tasks with a public IP get out"},

@@ -22,11 +22,14 @@ import (
 )
 
 // Target is one place a task runs: its subnet, its security groups (empty: the VPC's default
-// group, as ECS uses), and, when known, its private address.
+// group, as ECS uses), when known its private address, and what runs there.
 type Target struct {
 	SubnetID       string
 	SecurityGroups []string
 	Address        netip.Addr
+	// Workload is what runs there, for the ephemeral ports network ACLs must let back in;
+	// empty is a Linux task.
+	Workload Workload
 }
 
 // Subnet inspects one subnet for a task with security groups sgIDs (empty: the VPC's default
@@ -96,6 +99,7 @@ type check struct {
 	sub      subnet
 	groups   []string // the task's security groups
 	addr     netip.Addr
+	workload Workload
 	services []catalogue.Service
 	out      exit // how traffic without an endpoint leaves the subnet
 	findings []Finding
@@ -113,7 +117,7 @@ func (c *check) add(f Finding) {
 
 // inspect runs every rule for target t.
 func (v *vpc) inspect(t Target, services []catalogue.Service) *Report {
-	c := &check{v: v, sub: v.subnets[t.SubnetID], groups: t.SecurityGroups, addr: t.Address, services: services}
+	c := &check{v: v, sub: v.subnets[t.SubnetID], groups: t.SecurityGroups, addr: t.Address, workload: t.Workload, services: services}
 	if len(c.groups) == 0 && v.groups != nil {
 		if g := v.defaultGroup(); g != "" {
 			c.groups = []string{g}
