@@ -442,7 +442,7 @@ func TestTranslateNextHops(t *testing.T) {
 		{"registry login, eu-west-1", Task{ARN: taskARN, StoppedReason: strings.ReplaceAll(authTimeout, "%s", "eu-west-1.amazonaws.com")},
 			[]string{"ecr.dkr=com.amazonaws.eu-west-1.ecr.dkr", "s3=com.amazonaws.eu-west-1.s3", "logs=com.amazonaws.eu-west-1.logs"}, false},
 		{"registry login, cn-north-1", Task{ARN: "arn:aws-cn:ecs:cn-north-1:123456789012:task/prod/0123", StoppedReason: strings.ReplaceAll(authTimeout, "%s", "cn-north-1.amazonaws.com.cn")},
-			[]string{"ecr.dkr=cn.com.amazonaws.cn-north-1.ecr.dkr", "s3=cn.com.amazonaws.cn-north-1.s3", "logs=com.amazonaws.cn-north-1.logs"}, false},
+			[]string{"ecr.dkr=cn.com.amazonaws.cn-north-1.ecr.dkr", "s3=com.amazonaws.cn-north-1.s3", "logs=com.amazonaws.cn-north-1.logs"}, false}, // S3: the gateway, com.amazonaws.… in China too (eksctl fixture, CDK)
 		{"registry login, us-gov-west-1", Task{ARN: "arn:aws-us-gov:ecs:us-gov-west-1:123456789012:task/prod/0123", StoppedReason: strings.ReplaceAll(authTimeout, "%s", "us-gov-west-1.amazonaws.com")},
 			[]string{"ecr.dkr=com.amazonaws.us-gov-west-1.ecr.dkr", "s3=com.amazonaws.us-gov-west-1.s3", "logs=com.amazonaws.us-gov-west-1.logs"}, false},
 		{"registry login, region unknown", Task{StoppedReason: `unable to retrieve ecr registry auth: RequestCanceled: request context canceled caused by: context deadline exceeded`},
