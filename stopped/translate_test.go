@@ -490,18 +490,19 @@ func TestTranslatePartitions(t *testing.T) {
 	noHost := "The task can\u2019t pull the image. Check your network configuration"
 	authTimeout := `unable to retrieve ecr registry auth: RequestCanceled: request context canceled caused by: context deadline exceeded`
 	tests := []struct {
-		name, region, suffix, arnPrefix, endpoint string
+		name, region, suffix, arnPrefix, endpoint, s3Gateway string
 	}{
-		{"china", "cn-north-1", "cn-north-1.amazonaws.com.cn", "arn:aws-cn:", "cn.com.amazonaws.cn-north-1."},
-		{"govcloud", "us-gov-west-1", "us-gov-west-1.amazonaws.com", "arn:aws-us-gov:", "com.amazonaws.us-gov-west-1."},
-		{"commercial", "eu-west-1", "eu-west-1.amazonaws.com", "arn:aws:", "com.amazonaws.eu-west-1."},
+		// China's S3 gateway keeps com.amazonaws. (eksctl's DescribeVpcEndpointServices fixture, CDK).
+		{"china", "cn-north-1", "cn-north-1.amazonaws.com.cn", "arn:aws-cn:", "cn.com.amazonaws.cn-north-1.", "com.amazonaws.cn-north-1.s3"},
+		{"govcloud", "us-gov-west-1", "us-gov-west-1.amazonaws.com", "arn:aws-us-gov:", "com.amazonaws.us-gov-west-1.", "com.amazonaws.us-gov-west-1.s3"},
+		{"commercial", "eu-west-1", "eu-west-1.amazonaws.com", "arn:aws:", "com.amazonaws.eu-west-1.", "com.amazonaws.eu-west-1.s3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			task := Task{Region: tt.region, StopCode: "TaskFailedToStart"}
 			task.StoppedReason = strings.ReplaceAll(strings.Replace(layerDenied, "%s", tt.region, 1), "%s", tt.suffix)
 			d := Translate(task)[0]
-			if d.Service != "s3" || d.Error != checks.AccessDenied || d.EndpointService != tt.endpoint+"s3" {
+			if d.Service != "s3" || d.Error != checks.AccessDenied || d.EndpointService != tt.s3Gateway {
 				t.Fatalf("layer denial: %+v", d)
 			}
 			if !strings.Contains(d.Remediation, tt.arnPrefix+"s3:::prod-"+tt.region+"-starport-layer-bucket/*") {
