@@ -15,7 +15,7 @@ import (
 func (c *check) interfaceEndpoints(s catalogue.Service) []ec2types.VpcEndpoint {
 	var eps []ec2types.VpcEndpoint
 	for _, e := range c.v.endpoints {
-		if aws.ToString(e.ServiceName) == s.EndpointService(c.v.region) && strings.EqualFold(string(e.VpcEndpointType), "interface") {
+		if aws.ToString(e.ServiceName) == s.InterfaceEndpointService(c.v.region) && strings.EqualFold(string(e.VpcEndpointType), "interface") {
 			eps = append(eps, e)
 		}
 	}
@@ -90,7 +90,7 @@ func (c *check) iface(s catalogue.Service, eps []ec2types.VpcEndpoint) {
 	if !c.v.endpointsRead {
 		return
 	}
-	name := s.EndpointService(c.v.region)
+	name := s.InterfaceEndpointService(c.v.region)
 	if len(eps) == 0 {
 		c.missing(s, name)
 		return

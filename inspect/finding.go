@@ -68,14 +68,16 @@ const (
 	CodeS3GatewayMissing      = "s3-gateway-missing"
 	CodeS3RouteMissing        = "s3-gateway-route-missing"
 	CodeS3PolicyDenies        = "s3-gateway-policy-denies-layer-bucket"
-	CodePolicyCustom          = "endpoint-policy-custom"
-	CodeRouteNAT              = "route-nat"
-	CodeRouteIGW              = "route-igw"
-	CodeRouteBlackhole        = "route-blackhole"
-	CodeACLTaskOut            = "nacl-task-blocks-443-out"
-	CodeACLTaskIn             = "nacl-task-blocks-ephemeral-in"
-	CodeACLEndpointIn         = "nacl-endpoint-blocks-443-in"
-	CodeACLEndpointOut        = "nacl-endpoint-blocks-ephemeral-out"
+	// CodeS3InterfaceLayers: an S3 interface endpoint answers the layer bucket's name inside the VPC.
+	CodeS3InterfaceLayers = "s3-interface-endpoint-takes-layers"
+	CodePolicyCustom      = "endpoint-policy-custom"
+	CodeRouteNAT          = "route-nat"
+	CodeRouteIGW          = "route-igw"
+	CodeRouteBlackhole    = "route-blackhole"
+	CodeACLTaskOut        = "nacl-task-blocks-443-out"
+	CodeACLTaskIn         = "nacl-task-blocks-ephemeral-in"
+	CodeACLEndpointIn     = "nacl-endpoint-blocks-443-in"
+	CodeACLEndpointOut    = "nacl-endpoint-blocks-ephemeral-out"
 	// CodeACLEphemeralNarrow: the ACL lets the workload's ephemeral ports through, not all of
 	// 1024-65535 (a Lambda function's).
 	CodeACLEphemeralNarrow = "nacl-ephemeral-narrower-than-lambda"
@@ -101,6 +103,7 @@ var Codes = []Code{
 	{CodeEndpointOtherAZ, Warn, "the interface endpoint has no network interface in the task's zone: traffic crosses zones"},
 	{CodeS3GatewayMissing, Fail, "no S3 gateway endpoint: image layers cannot be downloaded privately"},
 	{CodeS3RouteMissing, Fail, "the S3 gateway endpoint is not on the subnet's route table"},
+	{CodeS3InterfaceLayers, Fail, "an S3 interface endpoint's private DNS answers inside the VPC (PrivateDnsOnlyForInboundResolverEndpoint off): layer downloads go to it, which ECR cannot use"},
 	{CodeS3PolicyDenies, Fail, "the S3 gateway endpoint's policy does not allow the ECR layer bucket"},
 	{CodePolicyCustom, Info, "the endpoint's policy is not the default full access: what it allows"},
 	{CodeSGEndpointIngress, Fail, "the endpoint's security groups do not allow inbound TCP 443 from the task"},

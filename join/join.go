@@ -81,14 +81,15 @@ type joinRule struct {
 var (
 	// pathCodes drop or never answer a connection to an endpoint's private address.
 	pathCodes = []string{inspect.CodeSGEndpointIngress, inspect.CodeSGTaskEgress, inspect.CodeACLTaskOut, inspect.CodeACLTaskIn,
-		inspect.CodeACLEndpointIn, inspect.CodeACLEndpointOut, inspect.CodeEndpointNotAvailable, inspect.CodeRouteBlackhole}
+		inspect.CodeACLEndpointIn, inspect.CodeACLEndpointOut, inspect.CodeEndpointNotAvailable, inspect.CodeRouteBlackhole,
+		inspect.CodeS3InterfaceLayers}
 	// missingCodes send a name to a public address nothing carries the subnet to.
 	missingCodes = []string{inspect.CodeEndpointMissing, inspect.CodeEndpointViaNAT, inspect.CodeEndpointViaIGW, inspect.CodeEndpointCentral,
 		inspect.CodePrivateDNSOff, inspect.CodeS3GatewayMissing, inspect.CodeS3RouteMissing, inspect.CodeSGTaskEgressS3,
 		inspect.CodeRouteBlackhole, inspect.CodeACLTaskOut, inspect.CodeACLTaskIn}
 	// dnsCodes make a name resolve elsewhere than the endpoint, or not at all.
 	dnsCodes = []string{inspect.CodePrivateDNSOff, inspect.CodeDNSSupportOff, inspect.CodeDNSHostnamesOff, inspect.CodeDHCPCustomDNS,
-		inspect.CodeResolverForward}
+		inspect.CodeResolverForward, inspect.CodeResolverForwardPublic}
 	connectErrs = []checks.Code{checks.Timeout, checks.Unreachable, checks.Refused}
 	dnsErrs     = []checks.Code{checks.NXDomain, checks.ServFail, checks.DNSTimeout, checks.NoAnswer}
 )
