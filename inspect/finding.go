@@ -82,6 +82,8 @@ const (
 	// 1024-65535 (a Lambda function's).
 	CodeACLEphemeralNarrow = "nacl-ephemeral-narrower-than-lambda"
 	CodePermission         = "permission-denied"
+	// CodeSubnetFewAddresses: the task subnet has fewer free addresses than a few tasks need.
+	CodeSubnetFewAddresses = "subnet-few-free-addresses"
 	CodeReadFailed         = "read-failed"
 )
 
@@ -114,6 +116,7 @@ var Codes = []Code{
 	{CodeACLEndpointIn, Fail, "the endpoint subnet's network ACL blocks inbound TCP 443 from the task"},
 	{CodeACLEndpointOut, Fail, "the endpoint subnet's network ACL blocks the answers (outbound TCP on the workload's ephemeral ports) to the task"},
 	{CodeACLEphemeralNarrow, Info, "the network ACL lets the workload's ephemeral ports through but not all of 1024-65535: a Lambda function there would fail"},
+	{CodeSubnetFewAddresses, Warn, "the task subnet has fewer free addresses than a few tasks need (none: a fail, SubnetOutOfIPAddresses)"},
 	{CodeRouteBlackhole, Fail, "a route of the subnet's table is a blackhole (its target was deleted)"},
 	{CodeRouteNAT, Warn, "0.0.0.0/0 goes through a NAT gateway: AWS traffic without an endpoint pays per GB"},
 	{CodeRouteIGW, Warn, "0.0.0.0/0 goes to an internet gateway: only tasks with a public IP get out"},

@@ -124,6 +124,7 @@ func (v *vpc) inspect(t Target, services []catalogue.Service) *Report {
 		}
 	}
 	c.unreadFindings()
+	c.addresses()
 	c.out = c.routes()
 	for _, s := range services {
 		if s.Gateway {

@@ -34,6 +34,7 @@ func (errUnreadable) Is(target error) bool { return target == couldnottest.Err }
 type subnet struct {
 	id, az string
 	cidr   netip.Prefix
+	free   *int32 // AvailableIpAddressCount; nil when EC2 did not say
 }
 
 // perm is one security group rule, flattened: a protocol and port range and the peers it names.
@@ -137,7 +138,7 @@ func unreadable(u unread) error {
 
 func toSubnet(s ec2types.Subnet) subnet {
 	p, _ := netip.ParsePrefix(aws.ToString(s.CidrBlock))
-	return subnet{id: aws.ToString(s.SubnetId), az: aws.ToString(s.AvailabilityZone), cidr: p}
+	return subnet{id: aws.ToString(s.SubnetId), az: aws.ToString(s.AvailabilityZone), cidr: p, free: s.AvailableIpAddressCount}
 }
 
 func vpcFilter(id string) []ec2types.Filter {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
@@ -68,4 +70,35 @@ func TestEphemeralByWorkload(t *testing.T) {
 	if _, err := ParseWorkload("solaris"); err == nil {
 		t.Errorf("ParseWorkload accepts solaris")
 	}
+}
+
+// TestFewAddresses: a /28 task subnet (AWS keeps 5 of its 16 addresses) filled with network
+// interfaces in moto_server warns below a few free addresses.
+func TestFewAddresses(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	w := build(t, e, options{})
+	small := w.subnet("10.0.50.0/28", region+"a")
+	check := func(want Severity) {
+		t.Helper()
+		rep, err := Subnet(ctx, e.clients(), small, []string{w.taskSG}, defaultServices(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(rep.Findings, func(f Finding) bool { return f.Code == CodeSubnetFewAddresses })
+		switch {
+		case want == "" && i >= 0:
+			t.Errorf("unexpected %s: %s", CodeSubnetFewAddresses, rep.Findings[i].Diagnosis)
+		case want != "" && (i < 0 || rep.Findings[i].Severity != want || !slices.Contains(rep.Findings[i].Resources, small)):
+			t.Errorf("no %s %s naming %s:\n%s", want, CodeSubnetFewAddresses, small, rep.Text())
+		}
+	}
+	check("")
+	for range 8 { // 11 free, 3 left
+		_, err := e.ec2.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(small)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	check(Warn)
 }
