@@ -282,3 +282,9 @@ func (w *world) ingress(group string, p ec2types.IpPermission) {
 	_, err := w.e.ec2.AuthorizeSecurityGroupIngress(w.ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(group), IpPermissions: []ec2types.IpPermission{p}})
 	w.must(err)
 }
+
+// ec2IngressFromList is a TCP 443 ingress permission from prefix list pl.
+func ec2IngressFromList(pl string) ec2types.IpPermission {
+	return ec2types.IpPermission{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443),
+		PrefixListIds: []ec2types.PrefixListId{{PrefixListId: aws.String(pl)}}}
+}
