@@ -55,11 +55,13 @@ const (
 	CodeEndpointCentral      = "endpoint-maybe-central"
 	CodeEndpointNotAvailable = "endpoint-not-available"
 	CodePrivateDNSOff        = "endpoint-private-dns-off"
-	CodeEndpointOtherAZ      = "endpoint-other-az"
-	CodeDNSSupportOff        = "vpc-dns-support-off"
-	CodeDNSHostnamesOff      = "vpc-dns-hostnames-off"
-	CodeDHCPCustomDNS        = "dhcp-custom-dns"
-	CodeResolverForward      = "resolver-forward-rule"
+	// CodeNoFIPSEndpoint: the FIPS host the application calls has no VPC endpoint service.
+	CodeNoFIPSEndpoint  = "endpoint-no-fips-service"
+	CodeEndpointOtherAZ = "endpoint-other-az"
+	CodeDNSSupportOff   = "vpc-dns-support-off"
+	CodeDNSHostnamesOff = "vpc-dns-hostnames-off"
+	CodeDHCPCustomDNS   = "dhcp-custom-dns"
+	CodeResolverForward = "resolver-forward-rule"
 	// CodeResolverForwardPublic: a FORWARD rule covers a name no endpoint here serves.
 	CodeResolverForwardPublic = "resolver-forward-no-endpoint"
 	CodeSGEndpointIngress     = "sg-endpoint-no-ingress-443"
@@ -100,6 +102,7 @@ var Codes = []Code{
 	{CodeEndpointViaNAT, Warn, "no interface endpoint: the traffic leaves through a NAT gateway (paid per GB)"},
 	{CodeEndpointViaIGW, Warn, "no interface endpoint: only a task with a public IP reaches the service (a Lambda function never does)"},
 	{CodeEndpointCentral, Warn, "no endpoint here but a transit gateway or peering route: the endpoint may live in a hub VPC"},
+	{CodeNoFIPSEndpoint, Fail, "the application uses FIPS endpoints and AWS has no FIPS endpoint service for the service: its FIPS host is reached only at public addresses (warn with a NAT)"},
 	{CodeEndpointNotAvailable, Fail, "the interface endpoint exists but is not available"},
 	{CodePrivateDNSOff, Fail, "the interface endpoint has private DNS off: the service name resolves to public addresses"},
 	{CodeEndpointOtherAZ, Warn, "the interface endpoint has no network interface in the task's zone: traffic crosses zones"},

@@ -30,6 +30,10 @@ type Target struct {
 	// Workload is what runs there, for the ephemeral ports network ACLs must let back in;
 	// empty is a Linux task.
 	Workload Workload
+	// FIPS: the application calls AWS with FIPS endpoints (AWS_USE_FIPS_ENDPOINT), so its own
+	// services (not the platform's: Fargate and the agent ignore the task's settings) need the
+	// endpoint service of the FIPS host, where one exists (fips.go).
+	FIPS bool
 }
 
 // Subnet inspects one subnet for a task with security groups sgIDs (empty: the VPC's default
@@ -100,6 +104,7 @@ type check struct {
 	groups   []string // the task's security groups
 	addr     netip.Addr
 	workload Workload
+	fips     bool
 	services []catalogue.Service
 	out      exit // how traffic without an endpoint leaves the subnet
 	findings []Finding
@@ -117,7 +122,7 @@ func (c *check) add(f Finding) {
 
 // inspect runs every rule for target t.
 func (v *vpc) inspect(t Target, services []catalogue.Service) *Report {
-	c := &check{v: v, sub: v.subnets[t.SubnetID], groups: t.SecurityGroups, addr: t.Address, workload: t.Workload, services: services}
+	c := &check{v: v, sub: v.subnets[t.SubnetID], groups: t.SecurityGroups, addr: t.Address, workload: t.Workload, fips: t.FIPS, services: services}
 	if len(c.groups) == 0 && v.groups != nil {
 		if g := v.defaultGroup(); g != "" {
 			c.groups = []string{g}
