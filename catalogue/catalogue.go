@@ -221,15 +221,10 @@ func (s Service) HostFor(region, account string, v Variant) string {
 // LayerBucket returns the name of the S3 bucket ECR serves image layers from in region.
 func LayerBucket(region string) string { return "prod-" + region + "-starport-layer-bucket" }
 
-// chinaPrefixed lists the services whose endpoint service names start with "cn." in China.
-var chinaPrefixed = []string{"ecr.api", "ecr.dkr", "s3", "sts"}
-
-// EndpointService returns the VPC endpoint service name a user creates for s in region.
+// EndpointService returns the VPC endpoint service name a user creates for s in region: of the
+// kind EndpointType names (S3's gateway endpoint, the others' interface endpoints).
 func (s Service) EndpointService(region string) string {
-	name := "com.amazonaws." + region + "." + s.Key
-	if PartitionOf(region).ID == "aws-cn" && slices.Contains(chinaPrefixed, s.Key) {
-		return "cn." + name
-	}
+	name, _ := s.EndpointServiceOf(region, s.EndpointType(), Variant{})
 	return name
 }
 

@@ -165,7 +165,9 @@ func TestHostsAndEndpointServices(t *testing.T) {
 		{"ssmmessages", "eu-west-1", "ssmmessages.eu-west-1.amazonaws.com", "com.amazonaws.eu-west-1.ssmmessages"},
 		{"ecr.api", "cn-north-1", "api.ecr.cn-north-1.amazonaws.com.cn", "cn.com.amazonaws.cn-north-1.ecr.api"},
 		{"ecr.dkr", "cn-north-1", "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", "cn.com.amazonaws.cn-north-1.ecr.dkr"},
-		{"s3", "cn-north-1", "prod-cn-north-1-starport-layer-bucket.s3.cn-north-1.amazonaws.com.cn", "cn.com.amazonaws.cn-north-1.s3"},
+		// S3's endpoint to create is the gateway, com.amazonaws.… even in China (eksctl's
+		// DescribeVpcEndpointServices fixture; CDK's GatewayVpcEndpointAwsService).
+		{"s3", "cn-north-1", "prod-cn-north-1-starport-layer-bucket.s3.cn-north-1.amazonaws.com.cn", "com.amazonaws.cn-north-1.s3"},
 		{"sts", "cn-north-1", "sts.cn-north-1.amazonaws.com.cn", "cn.com.amazonaws.cn-north-1.sts"},
 		{"logs", "cn-north-1", "logs.cn-north-1.amazonaws.com.cn", "com.amazonaws.cn-north-1.logs"},
 		{"ecr.api", "us-gov-west-1", "api.ecr.us-gov-west-1.amazonaws.com", "com.amazonaws.us-gov-west-1.ecr.api"},

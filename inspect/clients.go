@@ -21,6 +21,7 @@ type EC2API interface {
 	DescribeNetworkAcls(context.Context, *ec2.DescribeNetworkAclsInput, ...func(*ec2.Options)) (*ec2.DescribeNetworkAclsOutput, error)
 	DescribeManagedPrefixLists(context.Context, *ec2.DescribeManagedPrefixListsInput, ...func(*ec2.Options)) (*ec2.DescribeManagedPrefixListsOutput, error)
 	DescribeNetworkInterfaces(context.Context, *ec2.DescribeNetworkInterfacesInput, ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error)
+	GetManagedPrefixListEntries(context.Context, *ec2.GetManagedPrefixListEntriesInput, ...func(*ec2.Options)) (*ec2.GetManagedPrefixListEntriesOutput, error)
 }
 
 // ResolverAPI is what inspect calls of Route 53 Resolver; *route53resolver.Client satisfies it.
@@ -63,6 +64,7 @@ var Actions = []string{
 	"ec2:DescribeVpcAttribute",
 	"ec2:DescribeVpcEndpoints",
 	"ec2:DescribeVpcs",
+	"ec2:GetManagedPrefixListEntries",
 	"route53resolver:GetResolverRule",
 	"route53resolver:ListResolverRuleAssociations",
 }

@@ -8,11 +8,6 @@ import (
 	"github.com/vpcprobe/vpcprobe/catalogue"
 )
 
-// covers reports whether a resolver rule for domain applies to host.
-func covers(domain, host string) bool {
-	return domain != "" && (host == domain || strings.HasSuffix(host, "."+domain))
-}
-
 // customDNS reports whether a DHCP option set's domain-name-servers name anything but the
 // Amazon-provided resolver.
 func customDNS(servers []string) bool {
@@ -20,10 +15,15 @@ func customDNS(servers []string) bool {
 }
 
 // privateZone returns the name an interface endpoint's private hosted zone covers for s: the
-// host, except ecr.dkr's wildcard zone, which covers every registry account.
+// host, except ecr.dkr's wildcard zone, which covers every registry account, and S3's.
 func privateZone(s catalogue.Service, region string) string {
-	if s.Key == "ecr.dkr" {
+	switch s.Key {
+	case "ecr.dkr":
 		return "dkr.ecr." + region + "." + catalogue.PartitionOf(region).DNSSuffix
+	case "s3":
+		// An S3 interface endpoint's private DNS: s3.<r>… and *.s3.<r>… (the layer bucket's
+		// virtual-hosted name among them).
+		return "s3." + region + "." + catalogue.PartitionOf(region).DNSSuffix
 	}
 	return s.Host(region, "")
 }
@@ -61,47 +61,7 @@ func (c *check) dns() {
 			Remediation: fmt.Sprintf("make %s forward %s (or at least the service names) to %s, or use a DHCP option set with AmazonProvidedDNS; vpcprobe's live run compares both answers",
 				strings.Join(v.dnsServers, ", "), catalogue.PartitionOf(v.region).DNSSuffix, base)})
 	}
-	if !v.rulesRead {
-		return
-	}
-	for _, s := range c.services {
-		host := s.Host(v.region, c.account())
-		var best *resolverRule
-		for i, r := range v.rules {
-			if covers(r.domain, host) && (best == nil || len(r.domain) > len(best.domain)) {
-				best = &v.rules[i]
-			}
-		}
-		if best == nil || best.ruleType != "FORWARD" {
-			continue // the most specific rule wins; a SYSTEM rule restores the VPC's own resolution
-		}
-		sev := Warn
-		shadowed := ""
-		if !s.Gateway {
-			if eps := c.interfaceEndpoints(s); len(eps) > 0 && eps[0].PrivateDnsEnabled != nil && *eps[0].PrivateDnsEnabled {
-				sev, shadowed = Fail, *eps[0].VpcEndpointId
-			}
-		}
-		zone := privateZone(s, v.region)
-		named := best.id
-		if best.name != "" {
-			named += " (" + best.name + ")"
-		}
-		diag := fmt.Sprintf("Route 53 Resolver rule %s forwards %s to %s, and it covers %s: it wins over the private zone of endpoint %s, so %s resolves to whatever those servers answer",
-			named, best.domain, strings.Join(best.targets, ", "), host, shadowed, s.Key)
-		if shadowed == "" { // worded from the host: the text view tells it from the shadowing rule's at a glance
-			diag = fmt.Sprintf("%s is answered by whatever Route 53 Resolver rule %s forwards %s to (%s): an endpoint in a hub VPC, or public addresses",
-				host, named, best.domain, strings.Join(best.targets, ", "))
-		}
-		f := Finding{Service: s.Key, Severity: sev, Code: CodeResolverForward, Resources: nonEmpty(best.id, shadowed),
-			Diagnosis:   diag,
-			Remediation: fmt.Sprintf("create a SYSTEM rule for %s and associate it with %s, so that this VPC resolves it itself (or make the forward target answer the endpoint's private addresses)", zone, v.id)}
-		if sev == Fail {
-			f.Command = fmt.Sprintf("RULE=$(aws route53resolver create-resolver-rule --region %s --creator-request-id vpcprobe-%s-%s --rule-type SYSTEM --domain-name %s --name vpcprobe-%s --query ResolverRule.Id --output text) && aws route53resolver associate-resolver-rule --region %s --resolver-rule-id \"$RULE\" --vpc-id %s",
-				v.region, strings.ReplaceAll(s.Key, ".", "-"), v.id, zone, strings.ReplaceAll(s.Key, ".", "-"), v.region, v.id)
-		}
-		c.add(f)
-	}
+	c.resolverRules()
 }
 
 // hasPrivateEndpoints reports whether the VPC has an interface endpoint for one of the services.

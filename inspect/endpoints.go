@@ -14,8 +14,12 @@ import (
 // interfaceEndpoints returns the VPC's interface endpoints for s, the usable ones first.
 func (c *check) interfaceEndpoints(s catalogue.Service) []ec2types.VpcEndpoint {
 	var eps []ec2types.VpcEndpoint
+	name, ok := c.endpointName(s)
+	if !ok {
+		return nil // no endpoint service serves the host the client calls
+	}
 	for _, e := range c.v.endpoints {
-		if aws.ToString(e.ServiceName) == s.EndpointService(c.v.region) && strings.EqualFold(string(e.VpcEndpointType), "interface") {
+		if aws.ToString(e.ServiceName) == name && strings.EqualFold(string(e.VpcEndpointType), "interface") {
 			eps = append(eps, e)
 		}
 	}
@@ -90,7 +94,11 @@ func (c *check) iface(s catalogue.Service, eps []ec2types.VpcEndpoint) {
 	if !c.v.endpointsRead {
 		return
 	}
-	name := s.EndpointService(c.v.region)
+	name, ok := c.endpointName(s)
+	if !ok {
+		c.noFIPSEndpoint(s)
+		return
+	}
 	if len(eps) == 0 {
 		c.missing(s, name)
 		return

@@ -45,27 +45,38 @@ const (
 	CodeEndpointCentral      = "endpoint-maybe-central"
 	CodeEndpointNotAvailable = "endpoint-not-available"
 	CodePrivateDNSOff        = "endpoint-private-dns-off"
-	CodeEndpointOtherAZ      = "endpoint-other-az"
-	CodeDNSSupportOff        = "vpc-dns-support-off"
-	CodeDNSHostnamesOff      = "vpc-dns-hostnames-off"
-	CodeDHCPCustomDNS        = "dhcp-custom-dns"
-	CodeResolverForward      = "resolver-forward-rule"
-	CodeSGEndpointIngress    = "sg-endpoint-no-ingress-443"
-	CodeSGTaskEgress         = "sg-task-no-egress-443"
-	CodeSGTaskEgressS3       = "sg-task-no-egress-s3"
-	CodeS3GatewayMissing     = "s3-gateway-missing"
-	CodeS3RouteMissing       = "s3-gateway-route-missing"
-	CodeS3PolicyDenies       = "s3-gateway-policy-denies-layer-bucket"
-	CodePolicyCustom         = "endpoint-policy-custom"
-	CodeRouteNAT             = "route-nat"
-	CodeRouteIGW             = "route-igw"
-	CodeRouteBlackhole       = "route-blackhole"
-	CodeACLTaskOut           = "nacl-task-blocks-443-out"
-	CodeACLTaskIn            = "nacl-task-blocks-ephemeral-in"
-	CodeACLEndpointIn        = "nacl-endpoint-blocks-443-in"
-	CodeACLEndpointOut       = "nacl-endpoint-blocks-ephemeral-out"
-	CodePermission           = "permission-denied"
-	CodeReadFailed           = "read-failed"
+	// CodeNoFIPSEndpoint: the FIPS host the application calls has no VPC endpoint service.
+	CodeNoFIPSEndpoint  = "endpoint-no-fips-service"
+	CodeEndpointOtherAZ = "endpoint-other-az"
+	CodeDNSSupportOff   = "vpc-dns-support-off"
+	CodeDNSHostnamesOff = "vpc-dns-hostnames-off"
+	CodeDHCPCustomDNS   = "dhcp-custom-dns"
+	CodeResolverForward = "resolver-forward-rule"
+	// CodeResolverForwardPublic: a FORWARD rule covers a name no endpoint here serves.
+	CodeResolverForwardPublic = "resolver-forward-no-endpoint"
+	CodeSGEndpointIngress     = "sg-endpoint-no-ingress-443"
+	CodeSGTaskEgress          = "sg-task-no-egress-443"
+	CodeSGTaskEgressS3        = "sg-task-no-egress-s3"
+	CodeS3GatewayMissing      = "s3-gateway-missing"
+	CodeS3RouteMissing        = "s3-gateway-route-missing"
+	CodeS3PolicyDenies        = "s3-gateway-policy-denies-layer-bucket"
+	// CodeS3InterfaceLayers: an S3 interface endpoint answers the layer bucket's name inside the VPC.
+	CodeS3InterfaceLayers = "s3-interface-endpoint-takes-layers"
+	CodePolicyCustom      = "endpoint-policy-custom"
+	CodeRouteNAT          = "route-nat"
+	CodeRouteIGW          = "route-igw"
+	CodeRouteBlackhole    = "route-blackhole"
+	CodeACLTaskOut        = "nacl-task-blocks-443-out"
+	CodeACLTaskIn         = "nacl-task-blocks-ephemeral-in"
+	CodeACLEndpointIn     = "nacl-endpoint-blocks-443-in"
+	CodeACLEndpointOut    = "nacl-endpoint-blocks-ephemeral-out"
+	// CodeACLEphemeralNarrow: the ACL lets the workload's ephemeral ports through, not all of
+	// 1024-65535 (a Lambda function's).
+	CodeACLEphemeralNarrow = "nacl-ephemeral-narrower-than-lambda"
+	CodePermission         = "permission-denied"
+	// CodeSubnetFewAddresses: the task subnet has fewer free addresses than a few tasks need.
+	CodeSubnetFewAddresses = "subnet-few-free-addresses"
+	CodeReadFailed         = "read-failed"
 )
 
 // Codes lists every finding code in report order (the order findings are sorted in).
@@ -75,25 +86,30 @@ var Codes = []Code{
 	{CodeDNSSupportOff, Fail, "the VPC's enableDnsSupport is off: the Amazon resolver does not answer"},
 	{CodeDNSHostnamesOff, Fail, "the VPC's enableDnsHostnames is off: interface endpoints' private DNS does not work"},
 	{CodeDHCPCustomDNS, Warn, "the DHCP option set names custom DNS servers: they must forward AWS names to the VPC resolver"},
-	{CodeResolverForward, Fail, "a Route 53 Resolver FORWARD rule covers the service's name and wins over the endpoint's private zone"},
+	{CodeResolverForward, Fail, "a Route 53 Resolver FORWARD rule for the same or a more specific name than the endpoint's private zone wins over it"},
+	{CodeResolverForwardPublic, Warn, "a Route 53 Resolver FORWARD rule (\".\", amazonaws.com, …) decides who resolves a name no endpoint here serves"},
 	{CodeEndpointMissing, Fail, "no interface endpoint for the service and no other way out of the subnet"},
 	{CodeEndpointViaNAT, Warn, "no interface endpoint: the traffic leaves through a NAT gateway (paid per GB)"},
 	{CodeEndpointViaIGW, Warn, "no interface endpoint: only a task with a public IP reaches the service (a Lambda function never does)"},
 	{CodeEndpointCentral, Warn, "no endpoint here but a transit gateway or peering route: the endpoint may live in a hub VPC"},
+	{CodeNoFIPSEndpoint, Fail, "the application uses FIPS endpoints and AWS has no FIPS endpoint service for the service: its FIPS host is reached only at public addresses (warn with a NAT)"},
 	{CodeEndpointNotAvailable, Fail, "the interface endpoint exists but is not available"},
 	{CodePrivateDNSOff, Fail, "the interface endpoint has private DNS off: the service name resolves to public addresses"},
 	{CodeEndpointOtherAZ, Warn, "the interface endpoint has no network interface in the task's zone: traffic crosses zones"},
 	{CodeS3GatewayMissing, Fail, "no S3 gateway endpoint: image layers cannot be downloaded privately"},
 	{CodeS3RouteMissing, Fail, "the S3 gateway endpoint is not on the subnet's route table"},
+	{CodeS3InterfaceLayers, Fail, "an S3 interface endpoint's private DNS answers inside the VPC (PrivateDnsOnlyForInboundResolverEndpoint off): layer downloads go to it, which ECR cannot use"},
 	{CodeS3PolicyDenies, Fail, "the S3 gateway endpoint's policy does not allow the ECR layer bucket"},
 	{CodePolicyCustom, Info, "the endpoint's policy is not the default full access: what it allows"},
 	{CodeSGEndpointIngress, Fail, "the endpoint's security groups do not allow inbound TCP 443 from the task"},
 	{CodeSGTaskEgress, Fail, "the task's security groups do not allow outbound TCP 443 to the endpoint"},
 	{CodeSGTaskEgressS3, Fail, "the task's security groups do not allow outbound TCP 443 to the S3 prefix list"},
 	{CodeACLTaskOut, Fail, "the task subnet's network ACL blocks outbound TCP 443"},
-	{CodeACLTaskIn, Fail, "the task subnet's network ACL blocks the answers (inbound TCP 1024-65535)"},
+	{CodeACLTaskIn, Fail, "the task subnet's network ACL blocks the answers (inbound TCP on the workload's ephemeral ports: Linux 32768-60999, Windows 49152-65535, Lambda 1024-65535)"},
 	{CodeACLEndpointIn, Fail, "the endpoint subnet's network ACL blocks inbound TCP 443 from the task"},
-	{CodeACLEndpointOut, Fail, "the endpoint subnet's network ACL blocks the answers (outbound TCP 1024-65535) to the task"},
+	{CodeACLEndpointOut, Fail, "the endpoint subnet's network ACL blocks the answers (outbound TCP on the workload's ephemeral ports) to the task"},
+	{CodeACLEphemeralNarrow, Info, "the network ACL lets the workload's ephemeral ports through but not all of 1024-65535: a Lambda function there would fail"},
+	{CodeSubnetFewAddresses, Warn, "the task subnet has fewer free addresses than a few tasks need (none: a fail, SubnetOutOfIPAddresses)"},
 	{CodeRouteBlackhole, Fail, "a route of the subnet's table is a blackhole (its target was deleted)"},
 	{CodeRouteNAT, Warn, "0.0.0.0/0 goes through a NAT gateway: AWS traffic without an endpoint pays per GB"},
 	{CodeRouteIGW, Warn, "0.0.0.0/0 goes to an internet gateway: only tasks with a public IP get out"},

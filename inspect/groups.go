@@ -18,7 +18,7 @@ func coversPrefix(p, q netip.Prefix) bool {
 }
 
 // endpointIngress checks that one of the endpoint's groups lets TCP 443 in from the task: from
-// one of its groups, its address, or a CIDR covering its subnet. id is empty for an endpoint
+// one of its groups, its address, or a CIDR (or a prefix list's entry) covering its subnet. id is empty for an endpoint
 // still to be created.
 // sev is Fail for an endpoint the path needs, Warn for one recommended (the NAT carries it now).
 func (c *check) endpointIngress(s catalogue.Service, id string, epGroups []string, sev Severity) {
@@ -33,10 +33,8 @@ func (c *check) endpointIngress(s catalogue.Service, id string, epGroups []strin
 			if slices.ContainsFunc(p.groups, func(g string) bool { return slices.Contains(c.groups, g) }) {
 				return
 			}
-			for _, cidr := range p.cidrs {
-				if coversPrefix(cidr, c.sub.cidr) || (c.addr.IsValid() && cidr.Contains(c.addr)) {
-					return
-				}
+			if c.v.peerCovers(p, c.sub.cidr, c.addr) {
+				return
 			}
 		}
 	}
@@ -51,7 +49,7 @@ func (c *check) endpointIngress(s catalogue.Service, id string, epGroups []strin
 }
 
 // taskEgress checks that the task's groups let TCP 443 out to every subnet of the endpoint (or
-// to one of its groups).
+// to one of its groups); a prefix list counts by its entries.
 func (c *check) taskEgress(s catalogue.Service, id string, epGroups []string, subs []subnet, sev Severity) {
 	if c.v.groups == nil || len(c.groups) == 0 {
 		return
@@ -60,7 +58,7 @@ func (c *check) taskEgress(s catalogue.Service, id string, epGroups []string, su
 	for _, sub := range subs {
 		if !c.egressAllows(func(p perm) bool {
 			return slices.ContainsFunc(p.groups, func(g string) bool { return slices.Contains(epGroups, g) }) ||
-				slices.ContainsFunc(p.cidrs, func(cidr netip.Prefix) bool { return coversPrefix(cidr, sub.cidr) })
+				c.v.peerCovers(p, sub.cidr, netip.Addr{})
 		}) {
 			blocked = append(blocked, sub.cidr.String())
 		}

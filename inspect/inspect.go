@@ -22,11 +22,18 @@ import (
 )
 
 // Target is one place a task runs: its subnet, its security groups (empty: the VPC's default
-// group, as ECS uses), and, when known, its private address.
+// group, as ECS uses), when known its private address, and what runs there.
 type Target struct {
 	SubnetID       string
 	SecurityGroups []string
 	Address        netip.Addr
+	// Workload is what runs there, for the ephemeral ports network ACLs must let back in;
+	// empty is a Linux task.
+	Workload Workload
+	// FIPS: the application calls AWS with FIPS endpoints (AWS_USE_FIPS_ENDPOINT), so its own
+	// services (not the platform's: Fargate and the agent ignore the task's settings) need the
+	// endpoint service of the FIPS host, where one exists (fips.go).
+	FIPS bool
 }
 
 // Subnet inspects one subnet for a task with security groups sgIDs (empty: the VPC's default
@@ -96,6 +103,8 @@ type check struct {
 	sub      subnet
 	groups   []string // the task's security groups
 	addr     netip.Addr
+	workload Workload
+	fips     bool
 	services []catalogue.Service
 	out      exit // how traffic without an endpoint leaves the subnet
 	findings []Finding
@@ -113,13 +122,14 @@ func (c *check) add(f Finding) {
 
 // inspect runs every rule for target t.
 func (v *vpc) inspect(t Target, services []catalogue.Service) *Report {
-	c := &check{v: v, sub: v.subnets[t.SubnetID], groups: t.SecurityGroups, addr: t.Address, services: services}
+	c := &check{v: v, sub: v.subnets[t.SubnetID], groups: t.SecurityGroups, addr: t.Address, workload: t.Workload, fips: t.FIPS, services: services}
 	if len(c.groups) == 0 && v.groups != nil {
 		if g := v.defaultGroup(); g != "" {
 			c.groups = []string{g}
 		}
 	}
 	c.unreadFindings()
+	c.addresses()
 	c.out = c.routes()
 	for _, s := range services {
 		if s.Gateway {

@@ -99,7 +99,9 @@ func TestInspect(t *testing.T) {
 			want: []want{{CodeDHCPCustomDNS, Warn, "", nil}}},
 		{name: "resolver forward rule for amazonaws.com",
 			edit: func(w *world) string { return w.forwardRule("amazonaws.com") },
-			want: []want{{CodeResolverForward, Fail, "ecr.api", nil}, {CodeResolverForward, Fail, "logs", vpce("logs")}, {CodeResolverForward, Warn, "s3", nil}}},
+			// The endpoints' autodefined rules are more specific: they keep answering (Route 53
+			// guide, "Domain names that VPC Resolver creates autodefined system rules for").
+			want: []want{{CodeResolverForwardPublic, Warn, "s3", nil}}, noFail: true, absent: []string{CodeResolverForward}},
 		{name: "endpoint group without 443 from the task", opts: options{noIngress: true},
 			want: []want{{CodeSGEndpointIngress, Fail, "ecr.api", epSG}, {CodeSGEndpointIngress, Fail, "logs", vpce("logs")}}},
 		{name: "task egress without the prefix list",
@@ -123,6 +125,48 @@ func TestInspect(t *testing.T) {
 				return ""
 			},
 			want: []want{{CodeSGTaskEgress, Fail, "ecr.dkr", taskSG}, {CodeSGTaskEgressS3, Fail, "s3", taskSG}}},
+		{name: "endpoint group allows 443 from a prefix list of the task subnets", opts: options{noIngress: true},
+			edit: func(w *world) string {
+				pl := w.prefixList("10.0.1.0/24", "10.0.9.0/24")
+				w.ingress(w.epSG, ec2types.IpPermission{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443),
+					PrefixListIds: []ec2types.PrefixListId{{PrefixListId: aws.String(pl)}}})
+				return pl
+			},
+			noFail: true, absent: []string{CodeSGEndpointIngress}},
+		{name: "endpoint group allows 443 from a prefix list without the task subnet", opts: options{noIngress: true},
+			edit: func(w *world) string {
+				pl := w.prefixList("10.0.9.0/24")
+				w.ingress(w.epSG, ec2types.IpPermission{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443),
+					PrefixListIds: []ec2types.PrefixListId{{PrefixListId: aws.String(pl)}}})
+				return pl
+			},
+			want: []want{{CodeSGEndpointIngress, Fail, "ecr.api", epSG}}},
+		{name: "task egress to a prefix list of the endpoint subnets and to S3's",
+			edit: func(w *world) string {
+				c := w.e.ec2
+				_, err := c.RevokeSecurityGroupEgress(w.ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(w.taskSG),
+					IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("-1"), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}})
+				w.must(err)
+				pl := w.prefixList("10.0.2.0/24", "10.0.3.0/24")
+				_, err = c.AuthorizeSecurityGroupEgress(w.ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: aws.String(w.taskSG),
+					IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443),
+						PrefixListIds: []ec2types.PrefixListId{{PrefixListId: aws.String(pl)}, {PrefixListId: aws.String(w.s3List)}}}}})
+				w.must(err)
+				return pl
+			},
+			noFail: true, absent: []string{CodeSGTaskEgress, CodeSGTaskEgressS3}},
+		{name: "endpoints share the task's group, which allows 443 from itself", opts: options{noIngress: true},
+			edit: func(w *world) string {
+				for _, key := range []string{"ecr.api", "ecr.dkr", "logs"} {
+					_, err := w.e.ec2.ModifyVpcEndpoint(w.ctx, &ec2.ModifyVpcEndpointInput{VpcEndpointId: aws.String(w.endpoints[key]),
+						AddSecurityGroupIds: []string{w.taskSG}, RemoveSecurityGroupIds: []string{w.epSG}})
+					w.must(err)
+				}
+				w.ingress(w.taskSG, ec2types.IpPermission{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443),
+					UserIdGroupPairs: []ec2types.UserIdGroupPair{{GroupId: aws.String(w.taskSG)}}})
+				return ""
+			},
+			noFail: true, absent: []string{CodeSGEndpointIngress, CodeSGTaskEgress}},
 		{name: "S3 gateway not on the task's route table", opts: options{s3Table: true},
 			want: []want{{CodeS3RouteMissing, Fail, "s3", rtb}, {CodeS3RouteMissing, Fail, "s3", vpce("s3")}}},
 		{name: "NAT route and no logs endpoint", opts: options{skip: []string{"logs"}},

@@ -13,7 +13,8 @@ import (
 )
 
 // Ports a connection to an endpoint uses: 443 there, and an ephemeral port back. Network ACLs are
-// stateless, so the answer needs its own rule; AWS recommends allowing 1024-65535.
+// stateless, so the answer needs its own rule. Which ephemeral port depends on the workload
+// (workload.go); a fix allows 1024-65535, which covers every workload, as AWS recommends.
 const (
 	httpsPort    = 443
 	ephemeralLo  = 1024
@@ -154,6 +155,7 @@ func freeRule(acl ec2types.NetworkAcl, egress bool, deny int32, taken []int32) i
 }
 
 // aclRule is one direction to check: which subnet's ACL, the peer, the ports, and the code.
+// For the answers (eph), ports are the workload's ephemeral range and the fix allows 1024-65535.
 type aclRule struct {
 	sub    subnet
 	egress bool
@@ -161,6 +163,13 @@ type aclRule struct {
 	ports  portRange
 	code   string
 	what   string
+	eph    bool
+}
+
+// answers returns the rule for the answers of a connection: the workload's ephemeral range.
+func (c *check) answers(sub subnet, egress bool, peer netip.Prefix, code, what string) aclRule {
+	r, name := c.workload.ephemeral()
+	return aclRule{sub, egress, peer, r, code, fmt.Sprintf(what, "TCP "+name), true}
 }
 
 // acls checks both subnets' network ACLs for the connection from the task to the endpoint's
@@ -171,10 +180,10 @@ func (c *check) acls(s catalogue.Service, id string, sub subnet) {
 		return
 	}
 	c.evalRules(s, id, []aclRule{
-		{c.sub, true, sub.cidr, portRange{httpsPort, httpsPort}, CodeACLTaskOut, "outbound TCP 443 to " + sub.cidr.String()},
-		{c.sub, false, sub.cidr, portRange{ephemeralLo, ephemeralHi}, CodeACLTaskIn, "the answers from " + sub.cidr.String() + " (inbound TCP 1024-65535)"},
-		{sub, false, c.sub.cidr, portRange{httpsPort, httpsPort}, CodeACLEndpointIn, "inbound TCP 443 from " + c.sub.cidr.String()},
-		{sub, true, c.sub.cidr, portRange{ephemeralLo, ephemeralHi}, CodeACLEndpointOut, "the answers to " + c.sub.cidr.String() + " (outbound TCP 1024-65535)"},
+		{c.sub, true, sub.cidr, portRange{httpsPort, httpsPort}, CodeACLTaskOut, "outbound TCP 443 to " + sub.cidr.String(), false},
+		c.answers(c.sub, false, sub.cidr, CodeACLTaskIn, "the answers from "+sub.cidr.String()+" (inbound %s)"),
+		{sub, false, c.sub.cidr, portRange{httpsPort, httpsPort}, CodeACLEndpointIn, "inbound TCP 443 from " + c.sub.cidr.String(), false},
+		c.answers(sub, true, c.sub.cidr, CodeACLEndpointOut, "the answers to "+c.sub.cidr.String()+" (outbound %s)"),
 	})
 }
 
@@ -183,8 +192,8 @@ func (c *check) acls(s catalogue.Service, id string, sub subnet) {
 // letting S3's addresses through; a narrower rule that denies is reported.
 func (c *check) internetACL(s catalogue.Service) {
 	c.evalRules(s, "", []aclRule{
-		{c.sub, true, anyIPv4, portRange{httpsPort, httpsPort}, CodeACLTaskOut, "outbound TCP 443 to S3 (0.0.0.0/0)"},
-		{c.sub, false, anyIPv4, portRange{ephemeralLo, ephemeralHi}, CodeACLTaskIn, "the answers from S3 (inbound TCP 1024-65535 from 0.0.0.0/0)"},
+		{c.sub, true, anyIPv4, portRange{httpsPort, httpsPort}, CodeACLTaskOut, "outbound TCP 443 to S3 (0.0.0.0/0)", false},
+		c.answers(c.sub, false, anyIPv4, CodeACLTaskIn, "the answers from S3 (inbound %s, from 0.0.0.0/0)"),
 	})
 }
 
@@ -198,7 +207,14 @@ func (c *check) evalRules(s catalogue.Service, id string, rules []aclRule) {
 			continue
 		}
 		v := evalACL(acl.Entries, r.egress, r.peer, r.ports)
+		fixPorts := r.ports
+		if r.eph {
+			fixPorts = portRange{ephemeralLo, ephemeralHi}
+		}
 		if len(v.denied) == 0 {
+			if r.eph {
+				c.narrowACL(s, id, r, acl)
+			}
 			continue
 		}
 		aclID := aws.ToString(acl.NetworkAclId)
@@ -214,9 +230,12 @@ func (c *check) evalRules(s catalogue.Service, id string, rules []aclRule) {
 			Diagnosis: fmt.Sprintf("network ACL %s of %s blocks %s (ports %s, rule %s): ACLs are stateless, so connections to %s time out",
 				aclID, r.sub.id, r.what, strings.Join(ports, ", "), rule, s.Key),
 			Remediation: fmt.Sprintf("allow %s in %s before rule %s", r.what, aclID, rule)}
+		if r.eph {
+			f.Remediation = fmt.Sprintf("allow %s in %s before rule %s (TCP %s covers every workload, as AWS recommends)", r.what, aclID, rule, fixPorts)
+		}
 		if n := freeRule(acl, r.egress, v.rule, c.planned(aclID, r.egress)); n > 0 {
 			fix := &Fix{Kind: FixACL, VPCID: c.v.id, ACLID: aclID, Egress: r.egress, RuleNumber: n, DenyRule: v.rule,
-				FromPort: r.ports.lo, ToPort: r.ports.hi, CIDR: r.peer.String(), acl: acl}
+				FromPort: fixPorts.lo, ToPort: fixPorts.hi, CIDR: r.peer.String(), acl: acl}
 			if prev := c.plannedFix(fix); prev != nil {
 				fix = prev // the same entry, found for another service
 			}
@@ -245,4 +264,27 @@ func (c *check) plannedFix(x *Fix) *Fix {
 		}
 	}
 	return nil
+}
+
+// narrowACL notes an ACL that lets the workload's answers through but not all of 1024-65535:
+// the workload is fine, but a Lambda function (or traffic through a NAT gateway) in the subnet
+// answers on ports the ACL drops, so a Lambda probe there fails where the task would not.
+func (c *check) narrowACL(s catalogue.Service, id string, r aclRule, acl ec2types.NetworkAcl) {
+	all := portRange{ephemeralLo, ephemeralHi}
+	if r.ports == all {
+		return
+	}
+	v := evalACL(acl.Entries, r.egress, r.peer, all)
+	if len(v.denied) == 0 {
+		return
+	}
+	var ports []string
+	for _, p := range v.denied {
+		ports = append(ports, p.String())
+	}
+	aclID := aws.ToString(acl.NetworkAclId)
+	c.add(Finding{Service: s.Key, Severity: Info, Code: CodeACLEphemeralNarrow, Resources: nonEmpty(aclID, r.sub.id, id),
+		Diagnosis: fmt.Sprintf("network ACL %s of %s lets %s through, but drops ports %s of 1024-65535: a Lambda function or NAT-returned traffic in this subnet (ephemeral ports 1024-65535) would time out, so a Lambda probe here can fail where the task does not",
+			aclID, r.sub.id, r.what, strings.Join(ports, ", ")),
+		Remediation: fmt.Sprintf("nothing for this workload; to run Lambda functions here (vpcprobe launch --runner lambda among them), allow TCP 1024-65535 in %s", aclID)})
 }

@@ -36,6 +36,7 @@ type subnet struct {
 	cidr   netip.Prefix
 	v6     []netip.Prefix // its associated IPv6 CIDR blocks (families.go)
 	v6Only bool           // Ipv6Native: an IPv6-only subnet
+	free   *int32         // AvailableIpAddressCount; nil when EC2 did not say
 }
 
 // perm is one security group rule, flattened: a protocol and port range and the peers it names.
@@ -83,7 +84,8 @@ type vpc struct {
 	tablesRead        bool
 	acls              []ec2types.NetworkAcl
 	aclsRead          bool
-	s3List            string // pl-… of com.amazonaws.<r>.s3; empty when unknown
+	s3List            string                    // pl-… of com.amazonaws.<r>.s3; empty when unknown
+	prefixLists       map[string][]netip.Prefix // entries of the lists security group rules name
 	rules             []resolverRule
 	rulesRead         bool
 	unread            []unread
@@ -139,7 +141,7 @@ func unreadable(u unread) error {
 func toSubnet(s ec2types.Subnet) subnet {
 	p, _ := netip.ParsePrefix(aws.ToString(s.CidrBlock))
 	return subnet{id: aws.ToString(s.SubnetId), az: aws.ToString(s.AvailabilityZone), cidr: p,
-		v6: subnetIPv6(s), v6Only: aws.ToBool(s.Ipv6Native)}
+		v6: subnetIPv6(s), v6Only: aws.ToBool(s.Ipv6Native), free: s.AvailableIpAddressCount}
 }
 
 func vpcFilter(id string) []ec2types.Filter {
@@ -273,6 +275,8 @@ func readVPC(ctx context.Context, c Clients, id string) (*vpc, error) {
 		}
 	}
 
+	v.readPrefixLists(ctx, c.EC2)
+
 	if c.Resolver != nil {
 		v.readRules(ctx, c.Resolver)
 	}
@@ -305,7 +309,7 @@ func (v *vpc) readRules(ctx context.Context, r ResolverAPI) {
 		}
 		x := out.ResolverRule
 		rr := resolverRule{id: id, name: aws.ToString(x.Name), ruleType: string(x.RuleType),
-			domain: strings.TrimSuffix(strings.ToLower(aws.ToString(x.DomainName)), ".")}
+			domain: ruleDomain(aws.ToString(x.DomainName))}
 		for _, t := range x.TargetIps {
 			rr.targets = append(rr.targets, aws.ToString(t.Ip))
 		}

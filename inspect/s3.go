@@ -13,7 +13,8 @@ import (
 
 // gateway checks the path to a gateway service (S3): the gateway endpoint, its route on the
 // subnet's table, its policy, the task's egress to the prefix list and the network ACL. An S3
-// interface endpoint, when the VPC has one and no gateway, is checked as interface endpoints are.
+// interface endpoint whose private DNS answers inside the VPC is checked too (s3iface.go): it
+// then takes the layer downloads, which ECR cannot make through it.
 func (c *check) gateway(s catalogue.Service) {
 	if !c.v.endpointsRead {
 		return
@@ -25,12 +26,7 @@ func (c *check) gateway(s catalogue.Service) {
 			gws = append(gws, e)
 		}
 	}
-	if len(gws) == 0 {
-		if eps := c.interfaceEndpoints(s); len(eps) > 0 {
-			c.iface(s, eps)
-			return
-		}
-	}
+	c.s3Interface(s, c.interfaceEndpoints(s), gws)
 	t, haveTable := c.v.tableOf(c.sub.id)
 	rtb := aws.ToString(t.RouteTableId)
 	sev, how := Fail, "image layers cannot be downloaded from "+catalogue.LayerBucket(c.v.region)

@@ -31,7 +31,8 @@ func tool(t *testing.T, name, install string, paths ...string) string {
 
 // brokenFixes inspects two subnets of a VPC that lacks two endpoints and the S3 gateway route,
 // whose endpoint group lets nothing in, whose task group lets nothing out and whose task ACL
-// drops the answers: every kind of fix, merged across the subnets.
+// drops the answers of a Lambda workload (it lets only Linux's 32768-60999 in): every kind of
+// fix, merged across the subnets.
 func brokenFixes(t *testing.T) ([]*Fix, *world) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -42,7 +43,7 @@ func brokenFixes(t *testing.T) ([]*Fix, *world) {
 	w.taskACL(aclEntry(100, true, ec2types.RuleActionAllow, "0.0.0.0/0", 443, 443),
 		aclEntry(100, false, ec2types.RuleActionAllow, "0.0.0.0/0", 32768, 60999))
 	second := w.subnet("10.0.4.0/24", region+"b")
-	reps, err := Subnets(ctx, e.clients(), []Target{{SubnetID: w.task, SecurityGroups: []string{w.taskSG}}, {SubnetID: second, SecurityGroups: []string{w.taskSG}}}, defaultServices(t))
+	reps, err := Subnets(ctx, e.clients(), []Target{{SubnetID: w.task, SecurityGroups: []string{w.taskSG}, Workload: WorkloadLambda}, {SubnetID: second, SecurityGroups: []string{w.taskSG}, Workload: WorkloadLambda}}, defaultServices(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,10 @@ package inspect
 
 import (
 	"net/netip"
+	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -128,5 +130,19 @@ func TestEndpointNotAvailable(t *testing.T) {
 		return f.Code == CodeEndpointNotAvailable && f.Severity == Fail && slices.Contains(f.Resources, "vpce-0pending")
 	}) {
 		t.Errorf("no fail %s naming vpce-0pending:\n%s", CodeEndpointNotAvailable, rep.Text())
+	}
+}
+
+// TestCodesDocumented: every finding code is in README.md's table of inspect's codes, where
+// users and scripts look them up.
+func TestCodesDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range Codes {
+		if !strings.Contains(string(readme), "`"+c.Code+"`") {
+			t.Errorf("finding code %s is not in README.md", c.Code)
+		}
 	}
 }

@@ -36,6 +36,9 @@ type env struct {
 	reader *ec2.Client
 	rr     *route53resolver.Client
 	count  *counter
+	// rrEndpoint is the outbound Resolver endpoint every forward rule uses: moto allows few per
+	// account.
+	rrEndpoint *string
 }
 
 func newEnv(t *testing.T) *env {
@@ -244,15 +247,44 @@ func aclEntry(n int32, egress bool, action ec2types.RuleAction, cidr string, fro
 // forwardRule associates a FORWARD rule for domain with the VPC, through an outbound resolver
 // endpoint, and returns the rule's id.
 func (w *world) forwardRule(domain string) string {
-	ep, err := w.e.rr.CreateResolverEndpoint(w.ctx, &route53resolver.CreateResolverEndpointInput{CreatorRequestId: aws.String("ep-" + w.vpc),
-		Direction: rrtypes.ResolverEndpointDirectionOutbound, SecurityGroupIds: []string{w.epSG},
-		IpAddresses: []rrtypes.IpAddressRequest{{SubnetId: aws.String(w.epSub)}, {SubnetId: aws.String(w.otherAZ)}}})
-	w.must(err)
+	if w.e.rrEndpoint == nil {
+		ep, err := w.e.rr.CreateResolverEndpoint(w.ctx, &route53resolver.CreateResolverEndpointInput{CreatorRequestId: aws.String("ep-" + w.vpc),
+			Direction: rrtypes.ResolverEndpointDirectionOutbound, SecurityGroupIds: []string{w.epSG},
+			IpAddresses: []rrtypes.IpAddressRequest{{SubnetId: aws.String(w.epSub)}, {SubnetId: aws.String(w.otherAZ)}}})
+		w.must(err)
+		w.e.rrEndpoint = ep.ResolverEndpoint.Id
+	}
 	rule, err := w.e.rr.CreateResolverRule(w.ctx, &route53resolver.CreateResolverRuleInput{CreatorRequestId: aws.String("rule-" + w.vpc + domain),
-		RuleType: rrtypes.RuleTypeOptionForward, DomainName: aws.String(domain), ResolverEndpointId: ep.ResolverEndpoint.Id,
+		RuleType: rrtypes.RuleTypeOptionForward, DomainName: aws.String(domain), ResolverEndpointId: w.e.rrEndpoint,
 		TargetIps: []rrtypes.TargetAddress{{Ip: aws.String("10.9.9.9"), Port: aws.Int32(53)}}})
 	w.must(err)
-	_, err = w.e.rr.AssociateResolverRule(w.ctx, &route53resolver.AssociateResolverRuleInput{ResolverRuleId: rule.ResolverRule.Id, VPCId: aws.String(w.vpc)})
+	// A name: moto 5.2 sorts associations by name and fails (500) on two without one.
+	_, err = w.e.rr.AssociateResolverRule(w.ctx, &route53resolver.AssociateResolverRuleInput{ResolverRuleId: rule.ResolverRule.Id, VPCId: aws.String(w.vpc),
+		Name: aws.String("assoc-" + w.vpc)})
 	w.must(err)
 	return aws.ToString(rule.ResolverRule.Id)
+}
+
+// prefixList creates a customer-managed prefix list of cidrs and returns its id.
+func (w *world) prefixList(cidrs ...string) string {
+	var entries []ec2types.AddPrefixListEntry
+	for _, c := range cidrs {
+		entries = append(entries, ec2types.AddPrefixListEntry{Cidr: aws.String(c)})
+	}
+	pl, err := w.e.ec2.CreateManagedPrefixList(w.ctx, &ec2.CreateManagedPrefixListInput{PrefixListName: aws.String("tasks-" + w.vpc + cidrs[0]),
+		AddressFamily: aws.String("IPv4"), MaxEntries: aws.Int32(10), Entries: entries})
+	w.must(err)
+	return aws.ToString(pl.PrefixList.PrefixListId)
+}
+
+// ingress adds an ingress rule to group.
+func (w *world) ingress(group string, p ec2types.IpPermission) {
+	_, err := w.e.ec2.AuthorizeSecurityGroupIngress(w.ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(group), IpPermissions: []ec2types.IpPermission{p}})
+	w.must(err)
+}
+
+// ec2IngressFromList is a TCP 443 ingress permission from prefix list pl.
+func ec2IngressFromList(pl string) ec2types.IpPermission {
+	return ec2types.IpPermission{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443),
+		PrefixListIds: []ec2types.PrefixListId{{PrefixListId: aws.String(pl)}}}
 }

@@ -52,6 +52,10 @@ type NotExplained struct {
 	Code      string   `json:"code"` // CodeNotExplained
 	Diagnosis string   `json:"diagnosis"`
 	CouldBe   []string `json:"could_be"`
+	// Reachability are the AWS CLI commands that run VPC Reachability Analyzer on the failing
+	// hop (from the task's interface to the address it could not reach), with the real ids;
+	// absent when no address was measured.
+	Reachability []string `json:"reachability,omitempty"`
 }
 
 // CodeNotExplained marks a live failure the VPC's configuration does not explain.
@@ -65,6 +69,9 @@ type live struct {
 	check     string // the failing check's name
 	route     string
 	dnsDiffer bool // the Amazon-provided resolver answered otherwise than the task's
+	host      string
+	addr      string // the first address the name resolved to
+	private   bool   // addr is an endpoint's (the private route)
 }
 
 // joinRule says which finding codes explain a kind of live failure. Empty fields match
@@ -81,14 +88,15 @@ type joinRule struct {
 var (
 	// pathCodes drop or never answer a connection to an endpoint's private address.
 	pathCodes = []string{inspect.CodeSGEndpointIngress, inspect.CodeSGTaskEgress, inspect.CodeACLTaskOut, inspect.CodeACLTaskIn,
-		inspect.CodeACLEndpointIn, inspect.CodeACLEndpointOut, inspect.CodeEndpointNotAvailable, inspect.CodeRouteBlackhole}
+		inspect.CodeACLEndpointIn, inspect.CodeACLEndpointOut, inspect.CodeEndpointNotAvailable, inspect.CodeRouteBlackhole,
+		inspect.CodeS3InterfaceLayers}
 	// missingCodes send a name to a public address nothing carries the subnet to.
 	missingCodes = []string{inspect.CodeEndpointMissing, inspect.CodeEndpointViaNAT, inspect.CodeEndpointViaIGW, inspect.CodeEndpointCentral,
 		inspect.CodePrivateDNSOff, inspect.CodeS3GatewayMissing, inspect.CodeS3RouteMissing, inspect.CodeSGTaskEgressS3,
 		inspect.CodeRouteBlackhole, inspect.CodeACLTaskOut, inspect.CodeACLTaskIn}
 	// dnsCodes make a name resolve elsewhere than the endpoint, or not at all.
 	dnsCodes = []string{inspect.CodePrivateDNSOff, inspect.CodeDNSSupportOff, inspect.CodeDNSHostnamesOff, inspect.CodeDHCPCustomDNS,
-		inspect.CodeResolverForward}
+		inspect.CodeResolverForward, inspect.CodeResolverForwardPublic}
 	connectErrs = []checks.Code{checks.Timeout, checks.Unreachable, checks.Refused}
 	dnsErrs     = []checks.Code{checks.NXDomain, checks.ServFail, checks.DNSTimeout, checks.NoAnswer}
 )
@@ -147,7 +155,7 @@ func explains(l live) []string {
 // that bears on the service explains it too when no rule matched (the table is not the whole
 // of what can break a path: nothing relevant is hidden); the other findings bearing on it are
 // Related.
-func joinService(l live, rep *inspect.Report) JoinedService {
+func joinService(l live, rep *inspect.Report, src Source) JoinedService {
 	j := JoinedService{Service: l.service, Verdict: l.verdict, Error: l.err, Check: l.check, Route: l.route, Findings: []inspect.Finding{}}
 	codes := explains(l)
 	mine := rep.For(l.service)
@@ -174,7 +182,8 @@ func joinService(l live, rep *inspect.Report) JoinedService {
 			could = couldBe[""]
 		}
 		j.NotExplained = &NotExplained{Code: CodeNotExplained, CouldBe: could,
-			Diagnosis: "Nothing in the VPC's configuration (endpoints, DNS settings, security groups, route tables, network ACLs, policies) explains this failure: the cause is outside what the EC2 API shows."}
+			Diagnosis:    "Nothing in the VPC's configuration (endpoints, DNS settings, security groups, route tables, network ACLs, policies) explains this failure: the cause is outside what the EC2 API shows.",
+			Reachability: reachability(rep, src, l.addr, l.private)}
 	}
 	return j
 }
@@ -187,12 +196,19 @@ func sameFinding(a, b inspect.Finding) bool {
 // probe's report live (or, when the probe never reported, the diagnoses naming a service), each
 // with its findings, and the fail and warn findings no live failure carries.
 func Join(live *report.Report, diagnoses []stopped.Diagnosis, rep *inspect.Report) *Inspection {
+	return JoinFrom(live, diagnoses, rep, Source{})
+}
+
+// JoinFrom is Join for a task whose network interface is known (src): the Reachability Analyzer
+// commands of a failure nothing explains start from it.
+func JoinFrom(live *report.Report, diagnoses []stopped.Diagnosis, rep *inspect.Report, src Source) *Inspection {
+	rep = agentHosts(live, rep)
 	in := &Inspection{VPCID: rep.VPCID, SecurityGroups: rep.SecurityGroups, Services: []JoinedService{}, ConfigOnly: []inspect.Finding{}}
 	for _, l := range liveFailures(live, diagnoses) {
 		if !slices.Contains(rep.Services, l.service) {
 			continue // probed but not inspected (the task definition's own --services): nothing to join
 		}
-		in.Services = append(in.Services, joinService(l, rep))
+		in.Services = append(in.Services, joinService(l, rep, src))
 	}
 	for _, f := range rep.Findings {
 		if f.Severity == inspect.Info {
@@ -217,8 +233,9 @@ func liveFailures(rep *report.Report, diagnoses []stopped.Diagnosis) []live {
 			if sr.Verdict != checks.Fail && sr.Verdict != checks.Warn {
 				continue
 			}
-			l := live{service: sr.Service, verdict: sr.Verdict, err: sr.Error, route: sr.Route,
+			l := live{service: sr.Service, verdict: sr.Verdict, err: sr.Error, route: sr.Route, host: sr.Host,
 				dnsDiffer: sr.AmazonDNS != nil && sr.AmazonDNS.Agrees != nil && !*sr.AmazonDNS.Agrees}
+			l.addr, l.private = firstAddress(sr)
 			for _, c := range sr.Checks {
 				if c.Status == sr.Verdict {
 					l.check = c.Name
@@ -274,6 +291,14 @@ func (in *Inspection) WriteText(w *report.Writer, indent string) {
 		if first.NotExplained != nil {
 			w.Wrap(sub, subsub, fmt.Sprintf("%s %s: NOT EXPLAINED by the configuration (%s)", strings.Join(keys, ", "), liveWhat(first), first.NotExplained.Code))
 			w.Prose(subsub, "could be: ", strings.Join(first.NotExplained.CouldBe, "; "))
+			for _, j := range g {
+				if len(j.NotExplained.Reachability) > 0 {
+					w.Line(subsub, "next for "+j.Service+": VPC Reachability Analyzer on this hop:")
+					for _, c := range j.NotExplained.Reachability {
+						w.Command(subsub+"  ", "", c)
+					}
+				}
+			}
 		} else {
 			w.Wrap(sub, subsub, fmt.Sprintf("%s %s: explained by", strings.Join(keys, ", "), liveWhat(first)))
 		}

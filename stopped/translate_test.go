@@ -244,7 +244,7 @@ func TestTranslateNextHops(t *testing.T) {
 		{"registry login, eu-west-1", Task{ARN: taskARN, StoppedReason: strings.ReplaceAll(authTimeout, "%s", "eu-west-1.amazonaws.com")},
 			[]string{"ecr.dkr=com.amazonaws.eu-west-1.ecr.dkr", "s3=com.amazonaws.eu-west-1.s3", "logs=com.amazonaws.eu-west-1.logs"}, false},
 		{"registry login, cn-north-1", Task{ARN: "arn:aws-cn:ecs:cn-north-1:123456789012:task/prod/0123", StoppedReason: strings.ReplaceAll(authTimeout, "%s", "cn-north-1.amazonaws.com.cn")},
-			[]string{"ecr.dkr=cn.com.amazonaws.cn-north-1.ecr.dkr", "s3=cn.com.amazonaws.cn-north-1.s3", "logs=com.amazonaws.cn-north-1.logs"}, false},
+			[]string{"ecr.dkr=cn.com.amazonaws.cn-north-1.ecr.dkr", "s3=com.amazonaws.cn-north-1.s3", "logs=com.amazonaws.cn-north-1.logs"}, false}, // S3: the gateway, com.amazonaws.… in China too (eksctl fixture, CDK)
 		{"registry login, us-gov-west-1", Task{ARN: "arn:aws-us-gov:ecs:us-gov-west-1:123456789012:task/prod/0123", StoppedReason: strings.ReplaceAll(authTimeout, "%s", "us-gov-west-1.amazonaws.com")},
 			[]string{"ecr.dkr=com.amazonaws.us-gov-west-1.ecr.dkr", "s3=com.amazonaws.us-gov-west-1.s3", "logs=com.amazonaws.us-gov-west-1.logs"}, false},
 		{"registry login, region unknown", Task{StoppedReason: `unable to retrieve ecr registry auth: RequestCanceled: request context canceled caused by: context deadline exceeded`},
@@ -292,18 +292,19 @@ func TestTranslatePartitions(t *testing.T) {
 	noHost := "The task can\u2019t pull the image. Check your network configuration"
 	authTimeout := `unable to retrieve ecr registry auth: RequestCanceled: request context canceled caused by: context deadline exceeded`
 	tests := []struct {
-		name, region, suffix, arnPrefix, endpoint string
+		name, region, suffix, arnPrefix, endpoint, s3Gateway string
 	}{
-		{"china", "cn-north-1", "cn-north-1.amazonaws.com.cn", "arn:aws-cn:", "cn.com.amazonaws.cn-north-1."},
-		{"govcloud", "us-gov-west-1", "us-gov-west-1.amazonaws.com", "arn:aws-us-gov:", "com.amazonaws.us-gov-west-1."},
-		{"commercial", "eu-west-1", "eu-west-1.amazonaws.com", "arn:aws:", "com.amazonaws.eu-west-1."},
+		// China's S3 gateway keeps com.amazonaws. (eksctl's DescribeVpcEndpointServices fixture, CDK).
+		{"china", "cn-north-1", "cn-north-1.amazonaws.com.cn", "arn:aws-cn:", "cn.com.amazonaws.cn-north-1.", "com.amazonaws.cn-north-1.s3"},
+		{"govcloud", "us-gov-west-1", "us-gov-west-1.amazonaws.com", "arn:aws-us-gov:", "com.amazonaws.us-gov-west-1.", "com.amazonaws.us-gov-west-1.s3"},
+		{"commercial", "eu-west-1", "eu-west-1.amazonaws.com", "arn:aws:", "com.amazonaws.eu-west-1.", "com.amazonaws.eu-west-1.s3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			task := Task{Region: tt.region, StopCode: "TaskFailedToStart"}
 			task.StoppedReason = strings.ReplaceAll(strings.Replace(layerDenied, "%s", tt.region, 1), "%s", tt.suffix)
 			d := Translate(task)[0]
-			if d.Service != "s3" || d.Error != checks.AccessDenied || d.EndpointService != tt.endpoint+"s3" {
+			if d.Service != "s3" || d.Error != checks.AccessDenied || d.EndpointService != tt.s3Gateway {
 				t.Fatalf("layer denial: %+v", d)
 			}
 			if !strings.Contains(d.Remediation, tt.arnPrefix+"s3:::prod-"+tt.region+"-starport-layer-bucket/*") {

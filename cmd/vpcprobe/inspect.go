@@ -45,6 +45,8 @@ var eniRE = lazyRE(`^eni-[0-9a-f]{8,17}$`)
 type inspectOptions struct {
 	subnet, eni, services, region, output, fixFormat string
 	securityGroups                                   []string
+	workload                                         string
+	fips                                             bool
 }
 
 func newInspectFlags(o *inspectOptions, out io.Writer) *pflag.FlagSet {
@@ -54,6 +56,8 @@ func newInspectFlags(o *inspectOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.subnet, "subnet", "", "the task's subnet (required unless --eni)")
 	fs.StringSliceVar(&o.securityGroups, "security-groups", nil, "the task's security groups, comma-separated (default: the VPC's default group)")
 	fs.StringVar(&o.eni, "eni", "", "a running task's network interface: its subnet, groups and address instead of --subnet and --security-groups")
+	fs.StringVar(&o.workload, "workload", "linux", "what runs in the subnet, for the ephemeral ports network ACLs must let back in: linux (32768-60999), windows (49152-65535) or lambda (1024-65535)")
+	fs.BoolVar(&o.fips, "fips", false, "the application uses FIPS endpoints (AWS_USE_FIPS_ENDPOINT): its own services need their FIPS endpoint services (kms-fips, …)")
 	fs.StringVar(&o.services, "services", inspectServices, "service keys whose paths to inspect, comma-separated; all = every known key")
 	fs.StringVar(&o.region, "region", "", "region of the VPC (default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
 	outputFlag(fs, &o.output, "what stdout carries: text or json (default: text on a terminal, else json)", "text", "json")
@@ -92,6 +96,10 @@ func (o *inspectOptions) check() (inspect.Target, []catalogue.Service, error) {
 	if err != nil {
 		return t, nil, usagef("--services: %v", err)
 	}
+	if t.Workload, err = inspect.ParseWorkload(o.workload); err != nil {
+		return t, nil, usagef("--workload: %v", err)
+	}
+	t.FIPS = o.fips
 	switch o.output {
 	case "", "text", "json":
 	default:
@@ -138,10 +146,12 @@ func runInspect(args []string, getenv func(string) (string, bool), stdout, stder
 	}
 	clients := inspect.Clients{EC2: ec2.NewFromConfig(cfg), Resolver: route53resolver.NewFromConfig(cfg), Region: cfg.Region}
 	if o.eni != "" {
+		workload, fips := target.Workload, target.FIPS
 		if target, err = inspect.ENI(ctx, clients.EC2, o.eni); err != nil {
 			fmt.Fprintf(stderr, "vpcprobe inspect: %v\n", err)
 			return exitCannotRead
 		}
+		target.Workload, target.FIPS = workload, fips
 	}
 	reps, err := inspect.Subnets(ctx, clients, []inspect.Target{target}, services)
 	if err != nil {

@@ -54,6 +54,9 @@ func TestInspectCommand(t *testing.T) {
 		{"eni and subnet", []string{"--subnet", subnet, "--eni", "eni-0123456789abcdef0"}, getenv, exitUsage, nil, "--eni"},
 		{"bad service", []string{"--subnet", subnet, "--services", "ecr,logs"}, getenv, exitUsage, nil, "--services"},
 		{"bad fix format", []string{"--subnet", subnet, "--fix-format", "pulumi"}, getenv, exitUsage, nil, "--fix-format"},
+		{"bad workload", []string{"--subnet", subnet, "--workload", "solaris"}, getenv, exitUsage, nil, "--workload"},
+		{"fips", []string{"--subnet", subnet, "--fips", "--services", "kms", "--output", "json"}, getenv, exitFail, []string{"com.amazonaws." + moto.Region + ".kms-fips"}, ""},
+		{"lambda workload", []string{"--subnet", subnet, "--workload", "lambda", "--output", "json"}, getenv, exitFail, []string{`"code": "endpoint-missing"`}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -56,6 +56,7 @@ locals {
     "ec2:DescribeVpcAttribute",
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeVpcs",
+    "ec2:GetManagedPrefixListEntries",
     "route53resolver:GetResolverRule",
     "route53resolver:ListResolverRuleAssociations",
   ]
