@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
+	"github.com/vpcprobe/vpcprobe/fleet"
 	"github.com/vpcprobe/vpcprobe/inspect"
 )
 
@@ -46,6 +47,7 @@ var eniRE = regexp.MustCompile(`^eni-[0-9a-f]{8,17}$`)
 type inspectOptions struct {
 	subnet, eni, services, region, output, fixFormat string
 	securityGroups                                   []string
+	fleet                                            fleetOptions // fleet.go
 }
 
 func newInspectFlags(o *inspectOptions, out io.Writer) *pflag.FlagSet {
@@ -57,8 +59,9 @@ func newInspectFlags(o *inspectOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.eni, "eni", "", "a running task's network interface: its subnet, groups and address instead of --subnet and --security-groups")
 	fs.StringVar(&o.services, "services", inspectServices, "service keys whose paths to inspect, comma-separated; all = every known key")
 	fs.StringVar(&o.region, "region", "", "region of the VPC (default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
-	fs.StringVar(&o.output, "output", "", "what stdout carries: text or json (default: text on a terminal, else json)")
+	fs.StringVar(&o.output, "output", "", "what stdout carries: text, json or html (the health map) (default: text on a terminal, else json)")
 	fs.StringVar(&o.fixFormat, "fix-format", "", "print instead one snippet creating every missing endpoint and rule: cloudformation or terraform")
+	fleetFlags(fs, &o.fleet, false)
 	annotateEnv(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: vpcprobe inspect --subnet subnet-… [--security-groups sg-1,sg-2] [flags]\n\n"+
@@ -94,9 +97,9 @@ func (o *inspectOptions) check() (inspect.Target, []catalogue.Service, error) {
 		return t, nil, usagef("--services: %v", err)
 	}
 	switch o.output {
-	case "", "text", "json":
+	case "", "text", "json", "html":
 	default:
-		return t, nil, usagef("--output %q: must be text or json", o.output)
+		return t, nil, usagef("--output %q: must be text, json or html", o.output)
 	}
 	switch o.fixFormat {
 	case "", "cloudformation", "terraform":
@@ -113,6 +116,9 @@ func runInspect(args []string, getenv func(string) (string, bool), stdout, stder
 	err := parseFlags(fs, args, getenv)
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK
+	}
+	if err == nil && o.fleet.on() {
+		return runInspectFleet(o, fs, getenv, stdout, stderr)
 	}
 	var target inspect.Target
 	var services []catalogue.Service
@@ -160,6 +166,8 @@ func runInspect(args []string, getenv func(string) (string, bool), stdout, stder
 		} else {
 			stdout.Write(inspect.CloudFormation(fixes, cfg.Region))
 		}
+	case o.output == "html":
+		stdout.Write(fleet.HTML(fleet.FromInspect("", len(o.securityGroups) > 0, rep)))
 	case launchFormat(o.output, stdout) == "text":
 		stdout.Write(rep.Text())
 	default:
