@@ -228,5 +228,16 @@ func cell(key string, live *report.ServiceReport, s Subnet) htmlmap.Cell {
 	if f, ok := fix[c.Hops[c.Failing].Name]; ok {
 		c.Fix, c.Command = f[0], f[1]
 	}
+	if c.Command == "" { // a live failure: the command of the configuration's fail finding that explains it
+		for _, f := range s.Findings {
+			if f.Affects(key) && f.Severity == inspect.Fail && f.Command != "" {
+				if c.Fix == "" {
+					c.Fix = f.Remediation
+				}
+				c.Command = f.Command
+				break
+			}
+		}
+	}
 	return c
 }
