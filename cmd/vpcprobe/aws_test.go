@@ -337,7 +337,8 @@ func TestBinaryDeps(t *testing.T) {
 		"ecs":    true,                          // launch, and the agent's DiscoverPollEndpoint
 		"lambda": true,                          // launch --runner lambda
 		"ec2":    true, "route53resolver": true, // inspect
-		"sso": true, "ssooidc": true, "signin": true, // the SDK's credential chain (profiles)
+		"organizations": true,                                  // inspect and launch --organization (ListAccounts)
+		"sso":           true, "ssooidc": true, "signin": true, // the SDK's credential chain (profiles)
 		"internal": true,
 	}
 	for _, pkg := range strings.Fields(string(out)) {
