@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/smithy-go"
 
@@ -405,5 +406,47 @@ func TestLaunchRefused(t *testing.T) {
 	}
 	if err := schematest.Validate(rep.JSON()); err != nil {
 		t.Fatalf("schema: %v", err)
+	}
+}
+
+// TestShapeByFindings: two subnets of one VPC and zone on the same route table, network ACL and
+// group are still two shapes when a rule names one's CIDR: the default group, judged as the
+// endpoints' group too, allows TCP 443 from 10.0.0.0/24 only, so only 10.0.1.0/24 has
+// sg-endpoint-no-ingress-443, and each subnet gets its own probe.
+func TestShapeByFindings(t *testing.T) {
+	k := newKit(t)
+	ms := k.org(t, 1)
+	k.dropDefaultVPC(t, ms[0].ID, moto.Region)
+	b := k.vpcs(t, ms[0].ID, moto.Region, 1, 2) // 10.0.0.0/24, 10.0.1.0/24
+	c := k.ec2In(t, ms[0].ID, moto.Region)
+	ctx := context.Background()
+	groups, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("vpc-id"), Values: b.vpcs}, {Name: aws.String("group-name"), Values: []string{"default"}}}})
+	if err != nil || len(groups.SecurityGroups) != 1 {
+		t.Fatalf("default group: %v", err)
+	}
+	if _, err := c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: groups.SecurityGroups[0].GroupId,
+		IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443),
+			IpRanges: []ec2types.IpRange{{CidrIp: aws.String("10.0.0.0/24")}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	svcs, err := catalogue.ParseServices("ecr.api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeRunner{}
+	rep := Launch(ctx, LaunchConfig{Config: Config{Accounts: ms, Regions: []string{moto.Region}, Services: svcs, Open: k.opener()},
+		LaunchID: "t4", Runners: func(string, aws.Config) LiveRunner { return f }})
+	codes := map[string][]string{}
+	rep.Subnets(func(_ *Account, _ *Region, _ *VPC, s *Subnet) {
+		for _, fd := range s.Findings {
+			codes[s.CIDR] = append(codes[s.CIDR], fd.Code)
+		}
+	})
+	if slices.Contains(codes["10.0.0.0/24"], inspect.CodeSGEndpointIngress) || !slices.Contains(codes["10.0.1.0/24"], inspect.CodeSGEndpointIngress) {
+		t.Fatalf("findings %v: the rule should let only 10.0.0.0/24 in", codes)
+	}
+	if got := f.probed(); !sameSet(got, b.subnets[0]) {
+		t.Errorf("probed %v, want both subnets %v: their findings differ", got, b.subnets[0])
 	}
 }

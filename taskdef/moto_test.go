@@ -61,7 +61,9 @@ func TestTemplatesCreateInMoto(t *testing.T) {
 				Parameters: params, Capabilities: []cftypes.Capability{cftypes.CapabilityCapabilityNamedIam}}); err != nil {
 				t.Fatalf("CreateStack: %v", err)
 			}
-			w := cloudformation.NewStackCreateCompleteWaiter(cf, func(o *cloudformation.StackCreateCompleteWaiterOptions) { o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second })
+			w := cloudformation.NewStackCreateCompleteWaiter(cf, func(o *cloudformation.StackCreateCompleteWaiterOptions) {
+				o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second
+			})
 			if err := w.Wait(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(name)}, time.Minute); err != nil {
 				t.Fatalf("stack %s: %v", name, err)
 			}

@@ -888,14 +888,15 @@ var pseudo = map[string]bool{
 
 // attributes are the Fn::GetAtt attributes of the resource types the template may use.
 var attributes = map[string][]string{
-	"AWS::IAM::Role":           {"Arn", "RoleId"},
-	"AWS::Logs::LogGroup":      {"Arn"},
-	"AWS::ECS::TaskDefinition": {"TaskDefinitionArn"},
-	"AWS::Scheduler::Schedule": {"Arn"},
-	"AWS::CloudWatch::Alarm":   {"Arn"},
-	"AWS::Lambda::Function":    {"Arn"},
-	"AWS::Events::Rule":        {"Arn"},
-	"AWS::Lambda::Permission":  {},
+	"AWS::IAM::Role":             {"Arn", "RoleId"},
+	"AWS::Logs::LogGroup":        {"Arn"},
+	"AWS::ECS::TaskDefinition":   {"TaskDefinitionArn"},
+	"AWS::Scheduler::Schedule":   {"Arn"},
+	"AWS::CloudWatch::Alarm":     {"Arn"},
+	"AWS::Lambda::Function":      {"Arn"},
+	"AWS::Events::Rule":          {"Arn"},
+	"AWS::Lambda::Permission":    {},
+	"AWS::CloudWatch::Dashboard": {}, // Ref is its name; it has no attributes
 }
 
 func loadTemplate(t *testing.T) *template {

@@ -98,6 +98,13 @@ func TestInspectFleetCommand(t *testing.T) {
 	if code != exitFail || !strings.HasPrefix(page, "<!DOCTYPE html>") || !strings.Contains(page, `data-account="`+accounts[0]+`"`) || strings.Contains(page, accounts[1]) {
 		t.Errorf("html: exit %d, page head %.200q", code, page)
 	}
+	// One subnet of the caller's own account: the same map, one row.
+	_, own := motoVPC(t, srv, "123456789012", [][2]string{{"10.0.7.0/24", moto.Region + "a"}})
+	stdout.Reset()
+	code = run([]string{"inspect", "--subnet", own[0], "--output", "html"}, getenv, &stdout, &stderr)
+	if page := stdout.String(); code != exitFail || strings.Count(page, `<tr class="subnet"`) != 1 || !strings.Contains(page, `data-subnet="`+own[0]+`" data-verdict="fail"`) {
+		t.Errorf("inspect --subnet --output html: exit %d, page %.300q", code, page)
+	}
 	stdout.Reset()
 	code = run([]string{"inspect", "--accounts", accounts[1], "--all-subnets", "--output", "text"}, getenv, &stdout, &stderr)
 	if code != exitFail || !strings.Contains(stdout.String(), "endpoint-missing") || !strings.Contains(stdout.String(), accounts[1]) {
@@ -188,5 +195,14 @@ func TestLaunchFleetLambda(t *testing.T) {
 	}
 	if left := fake.Functions(); len(left) != 0 {
 		t.Errorf("functions left behind: %v", left)
+	}
+
+	// One subnet, --output html: the launch report as a map of one row, measured by itself.
+	one := lambdaArgs(t, "subnet-0000000a")
+	one[len(one)-1] = "html"
+	code, out, errs = launchCmd(t, w, env(), one...)
+	if code != exitFail || strings.Count(out, `<tr class="subnet"`) != 1 || !strings.Contains(out, `data-subnet="subnet-0000000a" data-verdict="fail"`) ||
+		!strings.Contains(out, `data-hop="resolver"`) {
+		t.Errorf("launch --subnets --output html: exit %d, stderr %s, page %.300q", code, errs, out)
 	}
 }
