@@ -3,6 +3,8 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sort"
 	"strings"
@@ -448,5 +450,42 @@ func TestShapeByFindings(t *testing.T) {
 	}
 	if got := f.probed(); !sameSet(got, b.subnets[0]) {
 		t.Errorf("probed %v, want both subnets %v: their findings differ", got, b.subnets[0])
+	}
+}
+
+// TestOrganizationReadsState: Organizations' Status is retired (2026-09-09) and may disagree with
+// State; the fleet keeps the accounts whose State is ACTIVE. The answer is ListAccounts' JSON as
+// the API documents it (https://docs.aws.amazon.com/organizations/latest/APIReference/API_Account.html:
+// State ACTIVE | SUSPENDED | PENDING_CLOSURE | PENDING_ACTIVATION | CLOSED), served on loopback,
+// in two pages to exercise the paginator.
+func TestOrganizationReadsState(t *testing.T) {
+	page := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") != "AWSOrganizationsV20161128.ListAccounts" {
+			http.Error(w, "unexpected call", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		page++
+		acct := func(id, state, status string) string {
+			return `{"Arn":"arn:aws:organizations::123456789012:account/o-exampleorgid/` + id + `","Email":"` + id + `@example.com","Id":"` + id +
+				`","JoinedMethod":"CREATED","JoinedTimestamp":1.7e9,"Name":"a` + id + `","State":"` + state + `","Status":"` + status + `"}`
+		}
+		if page == 1 {
+			w.Write([]byte(`{"Accounts":[` + acct("111111111111", "ACTIVE", "ACTIVE") + `,` + acct("222222222222", "SUSPENDED", "ACTIVE") + `],"NextToken":"p2"}`))
+			return
+		}
+		w.Write([]byte(`{"Accounts":[` + acct("333333333333", "PENDING_CLOSURE", "ACTIVE") + `,` + acct("444444444444", "ACTIVE", "SUSPENDED") + `,` +
+			acct("555555555555", "CLOSED", "SUSPENDED") + `]}`))
+	}))
+	defer srv.Close()
+	cfg := moto.ConfigFor(srv.URL, nil)
+	cfg.Region = "us-east-1"
+	got, err := Organization(context.Background(), organizations.NewFromConfig(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := ids(got); !slices.Equal(g, []string{"111111111111", "444444444444"}) {
+		t.Errorf("accounts %v, want the two whose State is ACTIVE", g)
 	}
 }
