@@ -33,6 +33,8 @@ var (
 	flagEnv  map[string]bool // VPCPROBE_* environment names
 	flagName map[string]bool // long flag names, without "--"
 	services map[string]bool // service keys --services accepts
+	// subFlags are the long flag names of the subcommands the fleet template runs.
+	subFlags map[string]map[string]bool
 )
 
 func TestMain(m *testing.M) {
@@ -68,6 +70,19 @@ func learnFlags() error {
 	}
 	for _, k := range strings.Split(m[1], ",") {
 		services[k] = true
+	}
+	subFlags = map[string]map[string]bool{}
+	for _, sub := range []string{"inspect", "launch"} {
+		help := exec.Command(bin, sub, "--help")
+		help.Env = []string{}
+		out, err := help.Output()
+		if err != nil {
+			return fmt.Errorf("vpcprobe %s --help: %w", sub, err)
+		}
+		subFlags[sub] = map[string]bool{}
+		for _, m := range regexp.MustCompile(`(?m)^\s+(?:-\w, )?--([a-z0-9-]+)`).FindAllStringSubmatch(string(out), -1) {
+			subFlags[sub][m[1]] = true
+		}
 	}
 	return nil
 }
@@ -180,7 +195,7 @@ func TestEveryFileParsesAndIsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := jsonFiles(t)
-	want := append(append([]string{"template.json", executionRolePolicy, trustPolicy, inspectPolicy, lambdaExecutionPolicy, lambdaTrustPolicy}, taskDefinitionFiles...), keys(taskRolePolicies)...)
+	want := append(append([]string{"template.json", "fleet-member.json", "fleet-central.json", executionRolePolicy, trustPolicy, inspectPolicy, lambdaExecutionPolicy, lambdaTrustPolicy}, taskDefinitionFiles...), keys(taskRolePolicies)...)
 	for _, w := range want {
 		if !slices.Contains(files, w) {
 			t.Errorf("%s is missing", w)
@@ -869,15 +884,16 @@ var pseudo = map[string]bool{
 
 // attributes are the Fn::GetAtt attributes of the resource types the template may use.
 var attributes = map[string][]string{
-	"AWS::DynamoDB::Table":     {"Arn", "StreamArn"},
-	"AWS::IAM::Role":           {"Arn", "RoleId"},
-	"AWS::Logs::LogGroup":      {"Arn"},
-	"AWS::ECS::TaskDefinition": {"TaskDefinitionArn"},
-	"AWS::Scheduler::Schedule": {"Arn"},
-	"AWS::CloudWatch::Alarm":   {"Arn"},
-	"AWS::Lambda::Function":    {"Arn"},
-	"AWS::Events::Rule":        {"Arn"},
-	"AWS::Lambda::Permission":  {},
+	"AWS::DynamoDB::Table":       {"Arn", "StreamArn"},
+	"AWS::IAM::Role":             {"Arn", "RoleId"},
+	"AWS::Logs::LogGroup":        {"Arn"},
+	"AWS::ECS::TaskDefinition":   {"TaskDefinitionArn"},
+	"AWS::Scheduler::Schedule":   {"Arn"},
+	"AWS::CloudWatch::Alarm":     {"Arn"},
+	"AWS::Lambda::Function":      {"Arn"},
+	"AWS::Events::Rule":          {"Arn"},
+	"AWS::Lambda::Permission":    {},
+	"AWS::CloudWatch::Dashboard": {}, // Ref is its name; it has no attributes
 }
 
 func loadTemplate(t *testing.T) *template {
@@ -1303,7 +1319,7 @@ func TestTemplateLambda(t *testing.T) {
 }
 
 // TestTemplateCfnLint runs cfn-lint, which knows every resource type's properties, on the
-// template: errors and warnings fail.
+// templates (the scheduled check and the fleet's member and central): errors and warnings fail.
 func TestTemplateCfnLint(t *testing.T) {
 	bin, err := exec.LookPath("cfn-lint")
 	if err != nil {
@@ -1313,13 +1329,15 @@ func TestTemplateCfnLint(t *testing.T) {
 			t.Fatalf("cfn-lint is not installed: pip install cfn-lint (%v)", err)
 		}
 	}
-	out, err := exec.Command(bin, "--format", "parseable", "template.json").CombinedOutput()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exit) && exit.ExitCode()&(2|4) == 0: // informational findings only
-		t.Logf("cfn-lint:\n%s", out)
-	default:
-		t.Errorf("cfn-lint template.json: %v\n%s", err, out)
+	for _, file := range []string{"template.json", "fleet-member.json", "fleet-central.json"} {
+		out, err := exec.Command(bin, "--format", "parseable", file).CombinedOutput()
+		var exit *exec.ExitError
+		switch {
+		case err == nil:
+		case errors.As(err, &exit) && exit.ExitCode()&(2|4) == 0: // informational findings only
+			t.Logf("cfn-lint %s:\n%s", file, out)
+		default:
+			t.Errorf("cfn-lint %s: %v\n%s", file, err, out)
+		}
 	}
 }

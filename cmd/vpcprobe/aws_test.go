@@ -338,7 +338,8 @@ func TestBinaryDeps(t *testing.T) {
 		"lambda":   true,                      // launch --runner lambda
 		"dynamodb": true, "eventbridge": true, // the responder's claims and its events
 		"ec2": true, "route53resolver": true, // inspect
-		"sso": true, "ssooidc": true, "signin": true, // the SDK's credential chain (profiles)
+		"organizations": true,                                  // inspect and launch --organization (ListAccounts)
+		"sso":           true, "ssooidc": true, "signin": true, // the SDK's credential chain (profiles)
 		"internal": true,
 	}
 	for _, pkg := range strings.Fields(string(out)) {

@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
+	"github.com/vpcprobe/vpcprobe/fleet"
 	"github.com/vpcprobe/vpcprobe/inspect"
 )
 
@@ -47,6 +48,7 @@ type inspectOptions struct {
 	securityGroups                                   []string
 	workload                                         string
 	fips                                             bool
+	fleet                                            fleetOptions // fleet.go
 }
 
 func newInspectFlags(o *inspectOptions, out io.Writer) *pflag.FlagSet {
@@ -60,8 +62,9 @@ func newInspectFlags(o *inspectOptions, out io.Writer) *pflag.FlagSet {
 	fs.BoolVar(&o.fips, "fips", false, "the application uses FIPS endpoints (AWS_USE_FIPS_ENDPOINT): its own services need their FIPS endpoint services (kms-fips, …)")
 	fs.StringVar(&o.services, "services", inspectServices, "service keys whose paths to inspect, comma-separated; all = every known key")
 	fs.StringVar(&o.region, "region", "", "region of the VPC (default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
-	outputFlag(fs, &o.output, "what stdout carries: text or json (default: text on a terminal, else json)", "text", "json")
+	outputFlag(fs, &o.output, "what stdout carries: text, json or html (the health map) (default: text on a terminal, else json)", "text", "json", "html")
 	fs.StringVar(&o.fixFormat, "fix-format", "", "print instead one snippet creating every missing endpoint and rule: cloudformation or terraform")
+	fleetFlags(fs, &o.fleet, false)
 	annotateEnv(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: vpcprobe inspect --subnet subnet-… [--security-groups sg-1,sg-2] [flags]\n\n"+
@@ -101,9 +104,9 @@ func (o *inspectOptions) check() (inspect.Target, []catalogue.Service, error) {
 	}
 	t.FIPS = o.fips
 	switch o.output {
-	case "", "text", "json":
+	case "", "text", "json", "html":
 	default:
-		return t, nil, usagef("--output %q: must be text or json", o.output)
+		return t, nil, usagef("--output %q: must be text, json or html", o.output)
 	}
 	switch o.fixFormat {
 	case "", "cloudformation", "terraform":
@@ -120,6 +123,9 @@ func runInspect(args []string, getenv func(string) (string, bool), stdout, stder
 	err := parseFlags(fs, args, getenv)
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK
+	}
+	if err == nil && o.fleet.on() {
+		return runInspectFleet(o, fs, getenv, stdout, stderr)
 	}
 	var target inspect.Target
 	var services []catalogue.Service
@@ -169,6 +175,8 @@ func runInspect(args []string, getenv func(string) (string, bool), stdout, stder
 		} else {
 			stdout.Write(inspect.CloudFormation(fixes, cfg.Region))
 		}
+	case o.output == "html":
+		stdout.Write(fleet.HTML(fleet.FromInspect("", len(o.securityGroups) > 0, rep)))
 	case launchFormat(o.output, stdout) == "text":
 		stdout.Write(rep.TextWidth(textWidth(stdout)))
 	default:

@@ -59,6 +59,8 @@ type launchOptions struct {
 
 	// inspect: read each subnet's VPC configuration and join it with the live result.
 	inspect bool
+
+	fleet fleetOptions // --organization, --accounts, --all-subnets, … (fleet.go)
 }
 
 // probeFlags maps the launch flags that are the probe's own settings to the probe's variables.
@@ -87,7 +89,7 @@ func newLaunchFlags(o *launchOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.region, "region", "", "region of the cluster (default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's)")
 	fs.DurationVar(&o.deadline, "deadline", launch.DefaultDeadline, "bound on the wait for every task to stop; tasks still starting then are stopped")
 	fs.StringVar(&o.launchID, "launch-id", "", "identifier of this launch; each task's run id is <launch-id>-<subnet> (default: random)")
-	outputFlag(fs, &o.output, "what stdout carries: text or json (default: text on a terminal, else json)", "text", "json")
+	outputFlag(fs, &o.output, "what stdout carries: text, json or html (the health map) (default: text on a terminal, else json)", "text", "json", "html")
 	fs.StringVar(&o.logGroup, "log-group", "/vpcprobe", "log group the probes deliver their reports to and the launcher reads them from; empty: exit codes only")
 	fs.StringVar(&o.awslogsPrefix, "awslogs-stream-prefix", "", "the task definition's awslogs-stream-prefix, to read a report from the probe's stdout when its own delivery failed")
 	fs.StringVar(&o.awslogsGrp, "awslogs-group", "", "the task definition's awslogs-group (default: --log-group)")
@@ -103,6 +105,7 @@ func newLaunchFlags(o *launchOptions, out io.Writer) *pflag.FlagSet {
 	fs.StringArrayVar(&o.probeEnv, "probe-env", nil, "another setting of the probe as NAME=VALUE (VPCPROBE_ added when missing), repeatable")
 	fs.BoolVar(&o.inspect, "inspect", true, "also read each subnet's VPC configuration with the launcher's credentials (as vpcprobe inspect) and attach to every failing service the findings that explain it; --inspect=false: live results only")
 	lambdaFlags(fs, o)
+	fleetFlags(fs, &o.fleet, true)
 	annotateEnv(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: vpcprobe launch --cluster C --task-definition TD --subnets s1,s2 [flags]\n"+
@@ -274,6 +277,9 @@ func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdo
 		o.forTaskDefinition, err = taskDefinitionRef(o.forTaskDefinition) // tdref.go
 		err = fromEnv(err, fs)
 	}
+	if err == nil && o.fleet.on() {
+		return w.runLaunchFleet(o, fs, getenv, stdout, stderr)
+	}
 	if err == nil && o.runner == launch.RunnerLambda {
 		return w.runLaunchLambda(o, fs, getenv, stdout, stderr)
 	}
@@ -326,11 +332,7 @@ func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdo
 	if rep.Interrupted {
 		fmt.Fprintln(stderr, "vpcprobe launch: interrupted; the tasks still running were stopped")
 	}
-	if launchFormat(o.output, stdout) == "text" {
-		stdout.Write(rep.TextWidth(textWidth(stdout)))
-	} else {
-		stdout.Write(rep.JSON())
-	}
+	writeLaunch(rep, o.output, cfg.Region, len(c.SecurityGroups) > 0, stdout)
 	if err := rep.Err(); err != nil { // no subnet measured
 		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
 		return exitFor(err)
@@ -376,9 +378,9 @@ func launchFormat(output string, w io.Writer) string {
 // rather than a task or function that exits 2 later.
 func (o *launchOptions) checkCommon(fs *pflag.FlagSet, launchID string) (string, error) {
 	switch o.output {
-	case "", "text", "json":
+	case "", "text", "json", "html":
 	default:
-		return "", usagef("--output %q: must be text or json", o.output)
+		return "", usagef("--output %q: must be text, json or html", o.output)
 	}
 	if launchID == "" {
 		launchID = report.NewRunID()

@@ -79,11 +79,7 @@ func (w world) runLaunchLambda(o *launchOptions, fs *pflag.FlagSet, getenv func(
 	if rep.Interrupted {
 		fmt.Fprintln(stderr, "vpcprobe launch: interrupted; the functions this launch created were deleted")
 	}
-	if launchFormat(o.output, stdout) == "text" {
-		stdout.Write(rep.TextWidth(textWidth(stdout)))
-	} else {
-		stdout.Write(rep.JSON())
-	}
+	writeLaunch(rep, o.output, cfg.Region, len(c.SecurityGroups) > 0, stdout)
 	switch {
 	case err != nil:
 		fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
