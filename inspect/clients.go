@@ -35,6 +35,12 @@ type Clients struct {
 	EC2      EC2API
 	Resolver ResolverAPI
 	Region   string
+
+	// The readers of the VPC of 2026 (vpc2026.go); each may be nil: that kind is not read.
+	DNSFirewall     DNSFirewallAPI     // Route 53 Resolver DNS Firewall
+	Egress          EgressAPI          // NAT gateways' subnets, VPC Block Public Access (EC2)
+	Route53         Route53API         // private hosted zones associated with the VPC
+	NetworkFirewall NetworkFirewallAPI // AWS Network Firewall on the way out
 }
 
 var (
@@ -42,20 +48,32 @@ var (
 	_ ResolverAPI = (*route53resolver.Client)(nil)
 )
 
-// Actions are the IAM actions inspect needs, one per method of EC2API and ResolverAPI; the
+// Actions are the IAM actions inspect needs, one per method of its client interfaces; the
 // read-only policy taskdef/iam/inspect-readonly.json allows exactly these (a test of each
 // package holds it so).
 var Actions = []string{
 	"ec2:DescribeDhcpOptions",
 	"ec2:DescribeManagedPrefixLists",
+	"ec2:DescribeNatGateways",
 	"ec2:DescribeNetworkAcls",
 	"ec2:DescribeNetworkInterfaces",
 	"ec2:DescribeRouteTables",
 	"ec2:DescribeSecurityGroups",
 	"ec2:DescribeSubnets",
 	"ec2:DescribeVpcAttribute",
+	"ec2:DescribeVpcBlockPublicAccessExclusions",
+	"ec2:DescribeVpcBlockPublicAccessOptions",
 	"ec2:DescribeVpcEndpoints",
 	"ec2:DescribeVpcs",
+	"network-firewall:DescribeFirewall",
+	"network-firewall:DescribeFirewallPolicy",
+	"network-firewall:DescribeRuleGroup",
+	"network-firewall:ListFirewalls",
+	"route53:ListHostedZonesByVPC",
+	"route53resolver:GetFirewallConfig",
 	"route53resolver:GetResolverRule",
+	"route53resolver:ListFirewallDomains",
+	"route53resolver:ListFirewallRuleGroupAssociations",
+	"route53resolver:ListFirewallRules",
 	"route53resolver:ListResolverRuleAssociations",
 }

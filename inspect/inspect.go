@@ -27,6 +27,9 @@ type Target struct {
 	SubnetID       string
 	SecurityGroups []string
 	Address        netip.Addr
+	// OtherRegions are the services the task needs in regions other than the VPC's (a task
+	// definition's needs.OtherRegions), matched to cross-region endpoints (crossregion.go).
+	OtherRegions map[string][]catalogue.Service
 }
 
 // Subnet inspects one subnet for a task with security groups sgIDs (empty: the VPC's default
@@ -98,6 +101,7 @@ type check struct {
 	addr     netip.Addr
 	services []catalogue.Service
 	out      exit // how traffic without an endpoint leaves the subnet
+	other    map[string][]catalogue.Service
 	findings []Finding
 }
 
@@ -113,7 +117,7 @@ func (c *check) add(f Finding) {
 
 // inspect runs every rule for target t.
 func (v *vpc) inspect(t Target, services []catalogue.Service) *Report {
-	c := &check{v: v, sub: v.subnets[t.SubnetID], groups: t.SecurityGroups, addr: t.Address, services: services}
+	c := &check{v: v, sub: v.subnets[t.SubnetID], groups: t.SecurityGroups, addr: t.Address, services: services, other: t.OtherRegions}
 	if len(c.groups) == 0 && v.groups != nil {
 		if g := v.defaultGroup(); g != "" {
 			c.groups = []string{g}
@@ -129,6 +133,7 @@ func (v *vpc) inspect(t Target, services []catalogue.Service) *Report {
 		}
 	}
 	c.dns()
+	c.check2026()
 	slices.SortStableFunc(c.findings, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(codeRank(a.Code), codeRank(b.Code)), cmp.Compare(serviceRank(services, a.Service), serviceRank(services, b.Service)))
 	})
