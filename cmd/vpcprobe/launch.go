@@ -21,9 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/route53resolver"
 	"github.com/spf13/pflag"
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
@@ -333,13 +331,14 @@ func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdo
 }
 
 // inspectClients are the clients launch reads the subnets' VPC configuration with (the
-// launcher's own credentials; AWS_ENDPOINT_URL_EC2 and _ROUTE53RESOLVER are honoured by the
-// SDK), nil with --inspect=false.
+// launcher's own credentials; AWS_ENDPOINT_URL_EC2, _ROUTE53RESOLVER, _ROUTE_53 and
+// _NETWORK_FIREWALL are honoured by the SDK), nil with --inspect=false.
 func (o *launchOptions) inspectClients(cfg aws.Config) *inspect.Clients {
 	if !o.inspect {
 		return nil
 	}
-	return &inspect.Clients{EC2: ec2.NewFromConfig(cfg), Resolver: route53resolver.NewFromConfig(cfg), Region: cfg.Region}
+	c := inspectClientsFor(cfg)
+	return &c
 }
 
 // exitFor is the exit status of a run that ended with err before it measured anything: 3 when
