@@ -3,6 +3,7 @@ package inspect
 import (
 	"context"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -477,4 +478,30 @@ func TestNetworkFirewall(t *testing.T) {
 	v := viaNAT()
 	v.tables[0].Routes = []ec2types.Route{{DestinationCidrBlock: aws.String("0.0.0.0/0"), TransitGatewayId: aws.String("tgw-0a")}}
 	judge(t, v.inspect(Target{SubnetID: task.id}, svcs), []wantF{{CodeNFWUnseen, Info, "", "tgw-0a"}}, nil)
+}
+
+// TestCodes2026Documented: every finding code of the VPC of 2026 is in Codes, in the schema's
+// examples and in README.md's table, so the contract names what inspect can say.
+func TestCodes2026Documented(t *testing.T) {
+	schema, err := os.ReadFile("../schema/inspect.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []string{CodeDNSFirewallBlocks, CodeDNSFirewallUnread, CodeDNSFirewallFailClosed, CodeBPABlocksNAT, CodeBPABlocksIGW, CodeBPAOwner,
+		CodeHubZone, CodeHubNoZone, CodeHubNoRoute, CodeHubSGIngress, CodeHubGateway, CodeSharedVPC,
+		CodeCrossRegionEndpoint, CodeCrossRegionMissing, CodeCrossRegionUnsupported, CodeCrossRegionLayers, CodeNFWBlocks, CodeNFWUnseen, CodeNFWUnevaluated} {
+		if codeRank(code) < 0 {
+			t.Errorf("%s is not in Codes", code)
+		}
+		if !strings.Contains(string(schema), `"`+code+`"`) {
+			t.Errorf("%s is not in schema/inspect.schema.json", code)
+		}
+		if !strings.Contains(string(readme), "`"+code+"`") {
+			t.Errorf("%s is not in README.md", code)
+		}
+	}
 }

@@ -128,7 +128,7 @@ func (l *Launcher) RunLambda(ctx context.Context, c LambdaConfig) (*Report, erro
 	runs := make([]*lambdaRun, len(c.Subnets))
 	var insp *inspection // the configuration, read while the functions run
 	if c.FunctionName == "" {
-		insp = l.startInspection(runCtx, c.Subnets, c.SecurityGroups, eventServices(c.Event))
+		insp = l.startInspection(runCtx, c.Subnets, c.SecurityGroups, eventServices(c.Event), c.Needs)
 	}
 	var wg sync.WaitGroup
 	for i, s := range c.Subnets {
@@ -138,7 +138,7 @@ func (l *Launcher) RunLambda(ctx context.Context, c LambdaConfig) (*Report, erro
 		runs[i].subnetCIDR = func(ctx context.Context) string { return insp.subnetCIDR(ctx, s) }
 		if c.FunctionName != "" { // one subnet; its groups are the function's
 			runs[i].onGroups = func(groups []string) {
-				insp = l.startInspection(runCtx, []string{s}, groups, eventServices(c.Event))
+				insp = l.startInspection(runCtx, []string{s}, groups, eventServices(c.Event), c.Needs)
 			}
 		}
 		wg.Add(1)

@@ -175,7 +175,7 @@ func (l *Launcher) Run(ctx context.Context, c Config) *Report {
 	waitCtx, cancel := context.WithTimeoutCause(ctx, deadline, errDeadline)
 	defer cancel()
 
-	insp := l.startInspection(waitCtx, c.Subnets, c.SecurityGroups, probeServices(c.Env))
+	insp := l.startInspection(waitCtx, c.Subnets, c.SecurityGroups, probeServices(c.Env), c.Needs)
 	for _, r := range runs {
 		if waitCtx.Err() != nil {
 			break

@@ -337,6 +337,7 @@ func TestBinaryDeps(t *testing.T) {
 		"ecs":    true,                          // launch, and the agent's DiscoverPollEndpoint
 		"lambda": true,                          // launch --runner lambda
 		"ec2":    true, "route53resolver": true, // inspect
+		"route53": true, "networkfirewall": true, // inspect: hub zones, firewalls on the way out
 		"sso": true, "ssooidc": true, "signin": true, // the SDK's credential chain (profiles)
 		"internal": true,
 	}
