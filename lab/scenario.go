@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/report"
@@ -56,7 +57,35 @@ type Network struct {
 	// Shadow are records of a hand-made private hosted zone in the VPC resolver: name to
 	// addresses; no address is a name with no A record.
 	Shadow map[string][]string
+
+	// The VPC of 2026 (scenarios2026.go).
+
+	// DNSFirewall is what a Route 53 Resolver DNS Firewall rule answers for a service's name,
+	// by key: at the VPC resolver and the Amazon-provided one alike (both sit behind it).
+	DNSFirewall map[string]FirewallAnswer
+	// Hub are services whose interface endpoint lives in a hub VPC (HubCIDR) reached through a
+	// transit gateway: the VPC resolver answers the hub's addresses (HubENI), as a private
+	// hosted zone associated from the hub makes it; the router carries them.
+	Hub []string
+	// HubDown: the hub's endpoints drop TCP 443 from this VPC (their security group lacks this
+	// VPC's CIDR, or the hub has no route back).
+	HubDown bool
+	// EgressDrop are services whose TLS a firewall behind the NAT drops once it sees the name
+	// (SNI): an AWS Network Firewall domain allow list without them. Only with NAT.
+	EgressDrop []string
 }
+
+// FirewallAnswer is how a DNS Firewall rule answers a blocked name (its BlockResponse), or a
+// firewall that fails closed.
+type FirewallAnswer int
+
+// FirewallAnswer values.
+const (
+	FirewallNXDomain FirewallAnswer = iota + 1 // BLOCK NXDOMAIN
+	FirewallNoData                             // BLOCK NODATA: NOERROR without records
+	FirewallServFail                           // fail-open off and the query not evaluated: SERVFAIL
+	FirewallOverride                           // BLOCK OVERRIDE: a CNAME to OverrideDomain
+)
 
 // Egress is what a firewall behind the NAT gateway does with HTTPS to the internet.
 type Egress int
@@ -66,6 +95,9 @@ const (
 	EgressOpen      Egress = iota // passes
 	EgressReject                  // rejects with a TCP reset
 	EgressIntercept               // terminates TLS with its own CA (TLS inspection)
+	// EgressBlocked: VPC Block Public Access (block-bidirectional) closes the internet gateway
+	// the NAT's subnet routes through, so the NAT carries nothing: every packet is dropped.
+	EgressBlocked
 )
 
 // DNSMode is the resolver the task's resolv.conf names.
@@ -299,6 +331,19 @@ func (sc Scenario) validate() error {
 				return fmt.Errorf("lab: scenario %s: %q is not an interface endpoint service", sc.Name, k)
 			}
 		}
+	}
+	for _, k := range sc.Net.Hub {
+		if !slices.Contains(known, k) || slices.Contains(sc.Net.Endpoints, k) {
+			return fmt.Errorf("lab: scenario %s: hub service %q is not an interface service without an endpoint here", sc.Name, k)
+		}
+	}
+	for k := range sc.Net.DNSFirewall {
+		if _, ok := catalogue.Lookup(k); !ok {
+			return fmt.Errorf("lab: scenario %s: DNS Firewall for unknown service %q", sc.Name, k)
+		}
+	}
+	if len(sc.Net.EgressDrop) > 0 && !sc.Net.NAT {
+		return fmt.Errorf("lab: scenario %s: EgressDrop without a NAT", sc.Name)
 	}
 	for _, list := range [][]string{sc.Net.PrivateDNSOff, sc.Net.SGNo443, sc.Net.ZoneDown, sc.Net.Silent} {
 		for _, k := range list {

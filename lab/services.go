@@ -153,6 +153,11 @@ func (l *Lab) startServices() error {
 			return err
 		}
 	}
+	for _, k := range n.Hub { // the hub's endpoints, behind the transit gateway (the router)
+		if err := serve(l.VPCNS, HubENI(k), labTLS); err != nil {
+			return err
+		}
+	}
 
 	if err := l.serveMetadata(); err != nil {
 		return err
@@ -205,6 +210,7 @@ func (l *Lab) zones() (vpc, public *fakedns.Zone) {
 		}
 		vpc.Set(name, as...)
 	}
+	hubAndFirewall(n, vpc)
 	return vpc, public
 }
 
