@@ -2,7 +2,6 @@ package inspect
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -20,18 +19,12 @@ const (
 	CodeCrossRegionLayers      = "cross-region-layers-public"
 )
 
-// crossRegionKeys are the catalogue services an interface endpoint can serve from another region
-// (cross-region PrivateLink, `create-vpc-endpoint --service-region`). The PrivateLink guide's list,
-// "Cross-region enabled AWS services"
-// (https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-cross-region-privatelink-support.html,
-// read 2026-12): Amazon S3, IAM, ECR (ecr.api, ecr.dkr), KMS (kms, kms-fips), ECS (ecs), Lambda,
-// Data Firehose, Managed Service for Apache Flink, Route 53. Not in it, of the catalogue: logs,
-// sts, secretsmanager, ssm, ssmmessages and the agent's ecs-agent and ecs-telemetry.
-var crossRegionKeys = []string{"ecr.api", "ecr.dkr", "s3", "kms", "ecs"}
-
 // CrossRegionPrivate reports whether an interface endpoint in one region can serve service key of
-// another (cross-region PrivateLink).
-func CrossRegionPrivate(key string) bool { return slices.Contains(crossRegionKeys, key) }
+// another (cross-region PrivateLink; the list and its source are catalogue.Service.CrossRegion's).
+func CrossRegionPrivate(key string) bool {
+	s, ok := catalogue.Lookup(key)
+	return ok && s.CrossRegion()
+}
 
 // crossRegionEndpoint returns the VPC's interface endpoint for s in region: its service name
 // names that region and its ServiceRegion (when the API gives it) is that region.

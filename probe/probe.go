@@ -42,6 +42,9 @@ type Config struct {
 	FunctionName   string   // the Lambda function's name, with Runner "lambda"
 	SubnetID       string   // the subnet the probe was put in, when the launcher says
 	SecurityGroups []string // its security groups, when the launcher says
+	// Elsewhere are services probed in other regions too (a task definition's other regions):
+	// their network checks only (regions.go).
+	Elsewhere []Elsewhere
 }
 
 // Prober runs probes. Everything it touches in the outside world is a field, so tests and the
@@ -143,10 +146,11 @@ func (p *Prober) init() {
 // state is one service's progress. The run's deadline may fall while it is being written, so
 // every access holds mu and the report is built from a snapshot.
 type state struct {
-	svc  catalogue.Service
-	host string
-	skip string // why none of the service's checks can run (its host is unknown); empty: they run
-	path string // PathDirect or "proxy URL": the path every check of the service takes
+	svc    catalogue.Service
+	host   string
+	region string // another region's service (regions.go); "" is the run's Region
+	skip   string // why none of the service's checks can run (its host is unknown); empty: they run
+	path   string // PathDirect or "proxy URL": the path every check of the service takes
 
 	mu      sync.Mutex
 	plan    []string        // check names, in order
@@ -232,6 +236,7 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *report.Report {
 			p.probe(ctx, st, acct)
 		}()
 	}
+	states = append(states, p.elsewhere(ctx, &wg, account)...)
 	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
@@ -289,7 +294,7 @@ func (p *Prober) plan(svc catalogue.Service) []string {
 // probe runs one service's checks in order, each bounded by one --timeout; a failure skips the
 // rest. The second-opinion DNS query runs beside them.
 func (p *Prober) probe(ctx context.Context, st *state, account string) {
-	if p.Done != nil {
+	if p.Done != nil && st.region == "" { // another region's checks are no one's input
 		defer func() {
 			st.mu.Lock()
 			results := append([]checks.Result(nil), st.results...)
@@ -402,7 +407,7 @@ func (p *Prober) probe(ctx context.Context, st *state, account string) {
 		p.skipRest(st, "http failed")
 		return
 	}
-	if p.Steps == nil {
+	if p.Steps == nil || st.region != "" { // the run's SDK clients are of its own region
 		return
 	}
 	for _, s := range p.Steps(st.svc) {
@@ -514,7 +519,8 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 		Service:         st.svc.Key,
 		Host:            host,
 		Path:            path,
-		EndpointService: st.svc.EndpointService(p.Region),
+		EndpointService: st.svc.EndpointService(cmp.Or(st.region, p.Region)),
+		Region:          st.region,
 		EndpointType:    st.svc.EndpointType(),
 		Route:           report.RouteNone,
 		Addresses:       []string{},
@@ -534,7 +540,7 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 		sr.AmazonDNS = secondOpinion(*second, addrs, own)
 	}
 	j := judge(finding{
-		svc: st.svc, host: host, region: p.Region, route: sr.Route, addrs: addrs,
+		svc: st.svc, host: host, region: cmp.Or(st.region, p.Region), route: sr.Route, addrs: addrs,
 		results: results, second: sr.AmazonDNS, subnet: cmp.Or(p.Metadata.SubnetCIDR, inst.SubnetCIDR),
 		resolvers: p.Resolvers, requirePrivate: p.RequirePrivate, deadline: p.Deadline,
 		cluster:   cmp.Or(p.ECSCluster, "default"),
@@ -542,6 +548,9 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 		dualStack: p.variant.DualStack,
 		vpc:       inst.VPCCIDR,
 	})
+	if st.region != "" {
+		j = elsewhereJudgement(j, st.svc, st.region, p.Region)
+	}
 	sr.Verdict, sr.Error, sr.Diagnosis, sr.Remediation = j.verdict, j.code, j.diagnosis, j.remediation
 	return sr
 }
