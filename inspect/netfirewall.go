@@ -266,8 +266,13 @@ func (c *check) egressHosts() (keys, hosts []string) {
 		}
 		keys, hosts = append(keys, s.Key), append(hosts, s.Host(c.v.region, c.account()))
 	}
-	for region, svcs := range c.other {
-		for _, s := range svcs {
+	var regions []string
+	for r := range c.other {
+		regions = append(regions, r)
+	}
+	slices.Sort(regions) // one order whatever the map's
+	for _, region := range regions {
+		for _, s := range c.other[region] {
 			if s.Gateway || s.Key == "ecr.dkr" {
 				if !slices.Contains(hosts, layerHost(region)) {
 					keys, hosts = append(keys, "s3"), append(hosts, layerHost(region))

@@ -51,7 +51,11 @@ func (r *Report) Text(color bool) []byte {
 	fmt.Fprintln(tw, "SERVICE\tROUTE\tDNS\tTCP\tTLS\tHTTP\tAUTH\tVERDICT")
 	disagree := false
 	for _, s := range r.Services {
-		fmt.Fprintf(tw, "%s\t%s", s.Service, s.Route)
+		name := s.Service
+		if s.Region != "" { // another region's service (--other-region)
+			name += "@" + s.Region
+		}
+		fmt.Fprintf(tw, "%s\t%s", name, s.Route)
 		for _, name := range tableChecks {
 			v := cell(s.Checks, name)
 			if name == "dns" && s.AmazonDNS != nil && s.AmazonDNS.Agrees != nil && !*s.AmazonDNS.Agrees {
