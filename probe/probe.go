@@ -146,16 +146,17 @@ func (p *Prober) init() {
 // state is one service's progress. The run's deadline may fall while it is being written, so
 // every access holds mu and the report is built from a snapshot.
 type state struct {
-	svc    catalogue.Service
-	host   string
-	region string // another region's service (regions.go); "" is the run's Region
-	skip   string // why none of the service's checks can run (its host is unknown); empty: they run
-	path   string // PathDirect or "proxy URL": the path every check of the service takes
+	svc  catalogue.Service
+	host string
+	skip string // why none of the service's checks can run (its host is unknown); empty: they run
+	path string // PathDirect or "proxy URL": the path every check of the service takes
 
 	mu      sync.Mutex
 	plan    []string        // check names, in order
 	results []checks.Result // finished checks, a prefix of plan
 	second  *checks.Result  // the Amazon-provided resolver's answer
+
+	region string // another region's service (regions.go), "" the run's Region: set before its checks start, never written after
 }
 
 func (s *state) add(r checks.Result) {
