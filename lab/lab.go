@@ -276,6 +276,9 @@ func (l *Lab) buildNetwork(ctx context.Context) error {
 	for _, k := range n.Hub {
 		vpc = append(vpc, "addr add "+HubENI(k).String()+"/32 dev lo")
 	}
+	for _, k := range n.CrossRegion {
+		vpc = append(vpc, "addr add "+CrossENI(k).String()+"/24 dev t0")
+	}
 	if err := netns.IPBatch(ctx, l.VPCNS, vpc...); err != nil {
 		return err
 	}

@@ -98,6 +98,7 @@ func certNames() []string {
 		names = append(names, Host(k), zoneName(k))
 		names = append(names, agentNames(k)...)
 	}
+	names = append(names, otherRegionNames()...)
 	slices.Sort(names)
 	return slices.Compact(names)
 }

@@ -73,6 +73,10 @@ type Network struct {
 	// EgressDrop are services whose TLS a firewall behind the NAT drops once it sees the name
 	// (SNI): an AWS Network Firewall domain allow list without them. Only with NAT.
 	EgressDrop []string
+	// CrossRegion are services of OtherRegion with a cross-region interface endpoint here
+	// (CrossENI, private DNS on); OtherRegion's other names answer unrouted public addresses.
+	// The probe is asked for them with --other-region in the scenario's Args.
+	CrossRegion []string
 }
 
 // FirewallAnswer is how a DNS Firewall rule answers a blocked name (its BlockResponse), or a
@@ -172,14 +176,18 @@ func (sc Scenario) Judge(r Run, events []fakeaws.Event) []Outcome {
 
 	seen := map[string]bool{}
 	for _, s := range rep.Services {
-		seen[s.Service] = true
-		want, ok := e.Services[s.Service]
+		key := s.Service
+		if s.Region != "" { // another region's service (--other-region): "logs@us-west-2"
+			key += "@" + s.Region
+		}
+		seen[key] = true
+		want, ok := e.Services[key]
 		if !ok {
-			add(s.Service, "not in the report", describe(s))
+			add(key, "not in the report", describe(s))
 			continue
 		}
 		got := describeAs(s, want.AmazonDNS != "")
-		add(s.Service, want.String(), got)
+		add(key, want.String(), got)
 	}
 	for _, k := range sortedKeys(e.Services) {
 		if !seen[k] {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/fakedns"
 	"github.com/vpcprobe/vpcprobe/probe"
@@ -28,6 +29,30 @@ const (
 	OverrideAddr   = "203.0.113.250"
 )
 
+// OtherRegion is the region of the cross-region scenario's --other-region services.
+const OtherRegion = "us-west-2"
+
+// CrossENI returns the address of key's cross-region interface endpoint (for OtherRegion's
+// service) in the task's subnet: 10.0.1.81 for ecr.api.
+func CrossENI(key string) netip.Addr {
+	return netip.AddrFrom4([4]byte{10, 0, 1, byte(81 + index(key))})
+}
+
+// otherPublic is OtherRegion's public front end address for key: nothing routes it without a
+// NAT, so a connection times out, as to any public address from an isolated subnet.
+func otherPublic(key string) netip.Addr {
+	return netip.AddrFrom4([4]byte{198, 51, 100, byte(111 + index(key))})
+}
+
+// otherRegionNames are OtherRegion's host names, in the lab certificate.
+func otherRegionNames() []string {
+	var out []string
+	for _, s := range catalogue.All() {
+		out = append(out, s.Host(OtherRegion, Account))
+	}
+	return out
+}
+
 // HubENI returns the address of key's endpoint in the hub VPC: 10.100.1.51 for ecr.api, as ENIs
 // numbers them.
 func HubENI(key string) netip.Addr {
@@ -38,6 +63,13 @@ func HubENI(key string) netip.Addr {
 // associated from the hub) and DNS Firewall's: the Amazon-provided resolver is the same server,
 // so it answers the same.
 func hubAndFirewall(n Network, vpc *fakedns.Zone) {
+	for _, s := range catalogue.All() { // OtherRegion's names: a cross-region endpoint's, else public
+		if slices.Contains(n.CrossRegion, s.Key) {
+			vpc.Set(s.Host(OtherRegion, Account), CrossENI(s.Key))
+		} else {
+			vpc.Set(s.Host(OtherRegion, Account), otherPublic(s.Key))
+		}
+	}
 	for _, k := range n.Hub {
 		vpc.Set(Host(k), HubENI(k))
 	}
@@ -85,6 +117,9 @@ func unexplained2026(n Network) []string {
 	}
 	for _, k := range sortedByCatalogue(n.Hub) {
 		out = append(out, fmt.Sprintf("%s: the endpoint lives in a hub VPC (%s, %s) through a transit gateway, its zone shared through Route 53", k, HubCIDR, HubENI(k)))
+	}
+	for _, k := range sortedByCatalogue(n.CrossRegion) {
+		out = append(out, k+": a cross-region interface endpoint for "+OtherRegion+" (moto's endpoints carry no service region; Describe does not create it)")
 	}
 	if n.HubDown && len(n.Hub) > 0 {
 		out = append(out, "hub: the hub's endpoints drop TCP 443 from this VPC (their security group lacks "+VPCCIDR+")")
@@ -148,4 +183,18 @@ var scenarios2026 = []Scenario{
 	},
 }
 
-func init() { scenarios = append(scenarios, scenarios2026...) }
+// crossRegionScenario: the task also needs us-west-2's ECR (served here by cross-region interface
+// endpoints), its logs (which cross-region PrivateLink does not serve) and its layer bucket (never
+// private from another region).
+var crossRegionScenario = Scenario{
+	Name:    "cross-region",
+	Summary: "every endpoint here, cross-region endpoints for us-west-2's ecr.api and ecr.dkr; us-west-2's logs and layer bucket only public: they time out",
+	Net:     withNet(allEndpoints(), func(n *Network) { n.CrossRegion = []string{"ecr.api", "ecr.dkr"} }),
+	Args:    []string{"--other-region", OtherRegion + ":ecr.api+ecr.dkr+logs+s3"},
+	Expect: Expect{Exit: 1, Verdict: checks.Fail, Within: blackHole,
+		Services: healthy(defaultKeys).
+			with("ecr.api@"+OtherRegion, pass(private)).with("ecr.dkr@"+OtherRegion, pass(private)).
+			with("logs@"+OtherRegion, fail(public, "tcp", checks.Timeout)).with("s3@"+OtherRegion, fail(public, "tcp", checks.Timeout))},
+}
+
+func init() { scenarios = append(scenarios, append(scenarios2026, crossRegionScenario)...) }

@@ -153,6 +153,11 @@ func (l *Lab) startServices() error {
 			return err
 		}
 	}
+	for _, k := range n.CrossRegion { // cross-region interface endpoints, in the task's subnet
+		if err := serve(l.VPCNS, CrossENI(k), labTLS); err != nil {
+			return err
+		}
+	}
 	for _, k := range n.Hub { // the hub's endpoints, behind the transit gateway (the router)
 		if err := serve(l.VPCNS, HubENI(k), labTLS); err != nil {
 			return err
