@@ -12,6 +12,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
 	"github.com/vpcprobe/vpcprobe/internal/fakedns"
+	"github.com/vpcprobe/vpcprobe/report"
 )
 
 // TestRunDNSFirewallShapes: the answers of a Route 53 Resolver DNS Firewall block (its rule
@@ -74,6 +75,34 @@ func TestAWSName(t *testing.T) {
 	} {
 		if got := awsName(name, testRegion); got != want {
 			t.Errorf("awsName(%q) = %t, want %t", name, got, want)
+		}
+	}
+}
+
+// TestEgressFirewallShape: TCP connected to an AWS name's public addresses and TLS never
+// completed names a firewall filtering by server name (Network Firewall's domain lists are
+// SNI-based); a proxy's path or a private address does not.
+func TestEgressFirewallShape(t *testing.T) {
+	s3, _ := catalogue.Lookup("s3")
+	host := s3.Host(testRegion, "")
+	results := []checks.Result{{Name: "dns", Status: checks.Pass}, {Name: "tcp", Status: checks.Pass},
+		{Name: "tls", Status: checks.Fail, Code: checks.TLSHandshake, Detail: "handshake timed out"}, checks.Skipped("http", "tls failed")}
+	for _, tc := range []struct {
+		name  string
+		route string
+		proxy string
+		want  bool
+	}{
+		{"public, direct", report.RoutePublic, "", true},
+		{"through a proxy", report.RoutePublic, "http://proxy:3128", false},
+		{"private", report.RoutePrivate, "", false},
+	} {
+		j := judge(finding{svc: s3, host: host, region: testRegion, route: tc.route, proxy: tc.proxy, addrs: addrs("198.51.100.13"), results: results})
+		if j.verdict != checks.Fail || j.code != checks.TLSHandshake {
+			t.Errorf("%s: %s %s", tc.name, j.verdict, j.code)
+		}
+		if got := strings.Contains(j.diagnosis, "Network Firewall"); got != tc.want {
+			t.Errorf("%s: firewall named %t, want %t: %s", tc.name, got, tc.want, j.diagnosis)
 		}
 	}
 }
