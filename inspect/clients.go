@@ -3,6 +3,9 @@ package inspect
 import (
 	"context"
 
+	"github.com/aws/aws-sdk-go-v2/service/networkfirewall"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/route53resolver"
@@ -37,12 +40,20 @@ type Clients struct {
 	EC2      EC2API
 	Resolver ResolverAPI
 	Region   string
+
+	// The readers of the VPC of 2026 (vpc2026.go); each may be nil: that kind is not read.
+	DNSFirewall     DNSFirewallAPI     // Route 53 Resolver DNS Firewall
+	Egress          EgressAPI          // NAT gateways' subnets, VPC Block Public Access (EC2)
+	Route53         Route53API         // private hosted zones associated with the VPC
+	NetworkFirewall NetworkFirewallAPI // AWS Network Firewall on the way out
 }
 
 // NewClients returns the clients inspect reads with, from cfg: one place that knows every API
 // inspect calls.
 func NewClients(cfg aws.Config) *Clients {
-	return &Clients{EC2: ec2.NewFromConfig(cfg), Resolver: route53resolver.NewFromConfig(cfg), Region: cfg.Region}
+	e, r := ec2.NewFromConfig(cfg), route53resolver.NewFromConfig(cfg)
+	return &Clients{EC2: e, Resolver: r, Region: cfg.Region,
+		DNSFirewall: r, Egress: e, Route53: route53.NewFromConfig(cfg), NetworkFirewall: networkfirewall.NewFromConfig(cfg)}
 }
 
 var (
@@ -50,21 +61,33 @@ var (
 	_ ResolverAPI = (*route53resolver.Client)(nil)
 )
 
-// Actions are the IAM actions inspect needs, one per method of EC2API and ResolverAPI; the
+// Actions are the IAM actions inspect needs, one per method of its client interfaces; the
 // read-only policy taskdef/iam/inspect-readonly.json allows exactly these (a test of each
 // package holds it so).
 var Actions = []string{
 	"ec2:DescribeDhcpOptions",
 	"ec2:DescribeManagedPrefixLists",
+	"ec2:DescribeNatGateways",
 	"ec2:DescribeNetworkAcls",
 	"ec2:DescribeNetworkInterfaces",
 	"ec2:DescribeRouteTables",
 	"ec2:DescribeSecurityGroups",
 	"ec2:DescribeSubnets",
 	"ec2:DescribeVpcAttribute",
+	"ec2:DescribeVpcBlockPublicAccessExclusions",
+	"ec2:DescribeVpcBlockPublicAccessOptions",
 	"ec2:DescribeVpcEndpoints",
 	"ec2:DescribeVpcs",
 	"ec2:GetManagedPrefixListEntries",
+	"network-firewall:DescribeFirewall",
+	"network-firewall:DescribeFirewallPolicy",
+	"network-firewall:DescribeRuleGroup",
+	"network-firewall:ListFirewalls",
+	"route53:ListHostedZonesByVPC",
+	"route53resolver:GetFirewallConfig",
 	"route53resolver:GetResolverRule",
+	"route53resolver:ListFirewallDomains",
+	"route53resolver:ListFirewallRuleGroupAssociations",
+	"route53resolver:ListFirewallRules",
 	"route53resolver:ListResolverRuleAssociations",
 }

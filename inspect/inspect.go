@@ -34,6 +34,9 @@ type Target struct {
 	// services (not the platform's: Fargate and the agent ignore the task's settings) need the
 	// endpoint service of the FIPS host, where one exists (fips.go).
 	FIPS bool
+	// OtherRegions are the services the task needs in regions other than the VPC's (a task
+	// definition's needs.OtherRegions), matched to cross-region endpoints (crossregion.go).
+	OtherRegions map[string][]catalogue.Service
 }
 
 // Subnet inspects one subnet for a task with security groups sgIDs (empty: the VPC's default
@@ -107,6 +110,7 @@ type check struct {
 	fips     bool
 	services []catalogue.Service
 	out      exit // how traffic without an endpoint leaves the subnet
+	other    map[string][]catalogue.Service
 	findings []Finding
 }
 
@@ -122,7 +126,7 @@ func (c *check) add(f Finding) {
 
 // inspect runs every rule for target t.
 func (v *vpc) inspect(t Target, services []catalogue.Service) *Report {
-	c := &check{v: v, sub: v.subnets[t.SubnetID], groups: t.SecurityGroups, addr: t.Address, workload: t.Workload, fips: t.FIPS, services: services}
+	c := &check{v: v, sub: v.subnets[t.SubnetID], groups: t.SecurityGroups, addr: t.Address, workload: t.Workload, fips: t.FIPS, services: services, other: t.OtherRegions}
 	if len(c.groups) == 0 && v.groups != nil {
 		if g := v.defaultGroup(); g != "" {
 			c.groups = []string{g}
@@ -140,6 +144,7 @@ func (v *vpc) inspect(t Target, services []catalogue.Service) *Report {
 	}
 	c.dns()
 	c.addressFamilies() // families.go
+	c.check2026()
 	slices.SortStableFunc(c.findings, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(codeRank(a.Code), codeRank(b.Code)), cmp.Compare(serviceRank(services, a.Service), serviceRank(services, b.Service)))
 	})

@@ -89,6 +89,7 @@ type vpc struct {
 	rules             []resolverRule
 	rulesRead         bool
 	unread            []unread
+	x                 extra // the readers of the VPC of 2026 (vpc2026.go)
 }
 
 // apiErrorCodes that mean "this identity may not make the call": the kind is reported as a
@@ -280,6 +281,7 @@ func readVPC(ctx context.Context, c Clients, id string) (*vpc, error) {
 	if c.Resolver != nil {
 		v.readRules(ctx, c.Resolver)
 	}
+	v.read2026(ctx, c)
 	return v, nil
 }
 

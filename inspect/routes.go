@@ -93,6 +93,10 @@ func (c *check) routes() exit {
 			c.add(Finding{Services: all, Severity: Warn, Code: CodeRouteIGW, Resources: []string{via, rtb},
 				Diagnosis:   fmt.Sprintf("0.0.0.0/0 in %s goes to internet gateway %s: a task reaches AWS only with a public IP (assignPublicIp), and a Lambda function in this subnet never does", rtb, via),
 				Remediation: "give the tasks public IPs, or create the endpoints the findings below name"})
+		case dst == "0.0.0.0/0" && strings.HasPrefix(via, "vpce-"):
+			// A firewall endpoint (AWS Network Firewall or a Gateway Load Balancer appliance):
+			// the traffic goes on beyond it, to a NAT gateway as a rule (netfirewall.go).
+			out = exit{kind: exitNAT, via: via, table: rtb}
 		case dst == "0.0.0.0/0" && (strings.HasPrefix(via, "tgw-") || strings.HasPrefix(via, "pcx-")):
 			out = exit{kind: exitCentral, via: via, table: rtb}
 		case out.kind == exitNone && (strings.HasPrefix(via, "tgw-") || strings.HasPrefix(via, "pcx-")):

@@ -103,12 +103,19 @@ func TestPolicy(t *testing.T) {
 // read-only policy cannot miss a call inspect makes.
 func TestActions(t *testing.T) {
 	var want []string
-	for prefix, typ := range map[string]reflect.Type{
-		"ec2:":             reflect.TypeFor[EC2API](),
-		"route53resolver:": reflect.TypeFor[ResolverAPI](),
+	for _, api := range []struct {
+		prefix string
+		typ    reflect.Type
+	}{
+		{"ec2:", reflect.TypeFor[EC2API]()},
+		{"route53resolver:", reflect.TypeFor[ResolverAPI]()},
+		{"route53resolver:", reflect.TypeFor[DNSFirewallAPI]()},
+		{"ec2:", reflect.TypeFor[EgressAPI]()},
+		{"route53:", reflect.TypeFor[Route53API]()},
+		{"network-firewall:", reflect.TypeFor[NetworkFirewallAPI]()},
 	} {
-		for i := range typ.NumMethod() {
-			want = append(want, prefix+typ.Method(i).Name)
+		for i := range api.typ.NumMethod() {
+			want = append(want, api.prefix+api.typ.Method(i).Name)
 		}
 	}
 	slices.Sort(want)

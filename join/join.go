@@ -230,8 +230,8 @@ func liveFailures(rep *report.Report, diagnoses []stopped.Diagnosis) []live {
 	var out []live
 	if rep != nil {
 		for _, sr := range rep.Services {
-			if sr.Verdict != checks.Fail && sr.Verdict != checks.Warn {
-				continue
+			if (sr.Verdict != checks.Fail && sr.Verdict != checks.Warn) || sr.Region != "" {
+				continue // another region's service: inspect's cross-region findings stand apart
 			}
 			l := live{service: sr.Service, verdict: sr.Verdict, err: sr.Error, route: sr.Route, host: sr.Host,
 				dnsDiffer: sr.AmazonDNS != nil && sr.AmazonDNS.Agrees != nil && !*sr.AmazonDNS.Agrees}

@@ -275,6 +275,12 @@ func (l *Lab) buildNetwork(ctx context.Context) error {
 		enis := ENIs(k)
 		vpc = append(vpc, "addr add "+enis[0].String()+"/24 dev t0", "addr add "+enis[1].String()+"/32 dev lo")
 	}
+	for _, k := range n.Hub {
+		vpc = append(vpc, "addr add "+HubENI(k).String()+"/32 dev lo")
+	}
+	for _, k := range n.CrossRegion {
+		vpc = append(vpc, "addr add "+CrossENI(k).String()+"/24 dev t0")
+	}
 	if err := netns.IPBatch(ctx, l.VPCNS, append(vpc, vpc6...)...); err != nil {
 		return err
 	}
@@ -316,6 +322,7 @@ func (l *Lab) filter(ctx context.Context) error {
 	var b strings.Builder
 	b.WriteString("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n")
 	b.WriteString(returnACL(n)) // before the conntrack accept: an ACL is stateless
+	b.WriteString(egressDrops(n)) // before the established-flow rule: the name is in a flow's first data
 	// No route to the internet by default: FORWARD drops, so a public address times out, as it
 	// does in an isolated subnet.
 	b.WriteString("-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n")
@@ -327,6 +334,8 @@ func (l *Lab) filter(ctx context.Context) error {
 		switch n.Egress {
 		case EgressReject:
 			b.WriteString("-A FORWARD -i t0 -o up0 -p tcp -j REJECT --reject-with tcp-reset\n")
+		case EgressBlocked:
+			// Nothing passes: the FORWARD policy drops it.
 		default:
 			b.WriteString("-A FORWARD -i t0 -o up0 -j ACCEPT\n")
 		}
@@ -341,6 +350,11 @@ func (l *Lab) filter(ctx context.Context) error {
 	}
 	if n.DNS == DNSCustomDead {
 		fmt.Fprintf(&b, "-A INPUT -i t0 -d %s/32 -j DROP\n", CustomDNSIP)
+	}
+	if n.HubDown {
+		for _, k := range n.Hub {
+			fmt.Fprintf(&b, "-A INPUT -i t0 -d %s/32 -p tcp --dport 443 -j DROP\n", HubENI(k))
+		}
 	}
 	b.WriteString("COMMIT\n")
 	if n.NAT {

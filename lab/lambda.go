@@ -161,8 +161,10 @@ func (l *Lab) LaunchLambda(ctx context.Context, probePath string, subnets []stri
 				args[i] = l.vpcIDs.TaskGroup
 			}
 		}
-		// Only the EC2 and Route 53 Resolver endpoints: the credentials stay the lab's.
-		env = append(env, "AWS_ENDPOINT_URL_EC2="+l.ec2Endpoint, "AWS_ENDPOINT_URL_ROUTE53RESOLVER="+l.ec2Endpoint)
+		// Only the endpoints of what inspect reads (EC2, Route 53 Resolver, Route 53, Network
+		// Firewall): the credentials stay the lab's.
+		env = append(env, "AWS_ENDPOINT_URL_EC2="+l.ec2Endpoint, "AWS_ENDPOINT_URL_ROUTE53RESOLVER="+l.ec2Endpoint,
+			"AWS_ENDPOINT_URL_ROUTE_53="+l.ec2Endpoint, "AWS_ENDPOINT_URL_NETWORK_FIREWALL="+l.ec2Endpoint)
 	}
 	cmd := exec.CommandContext(ctx, probePath, args...)
 	cmd.Env = env

@@ -101,6 +101,7 @@ func certNames() []string {
 	for _, k := range dualStackKeys { // ECR's dual-stack names (ipv6.go)
 		names = append(names, dualStackHost(k), "*.dkr-ecr."+Region+".on.aws")
 	}
+	names = append(names, otherRegionNames()...)
 	slices.Sort(names)
 	return slices.Compact(names)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/report"
@@ -72,7 +73,39 @@ type Network struct {
 	// Shadow are records of a hand-made private hosted zone in the VPC resolver: name to
 	// addresses; no address is a name with no A record.
 	Shadow map[string][]string
+
+	// The VPC of 2026 (scenarios2026.go).
+
+	// DNSFirewall is what a Route 53 Resolver DNS Firewall rule answers for a service's name,
+	// by key: at the VPC resolver and the Amazon-provided one alike (both sit behind it).
+	DNSFirewall map[string]FirewallAnswer
+	// Hub are services whose interface endpoint lives in a hub VPC (HubCIDR) reached through a
+	// transit gateway: the VPC resolver answers the hub's addresses (HubENI), as a private
+	// hosted zone associated from the hub makes it; the router carries them.
+	Hub []string
+	// HubDown: the hub's endpoints drop TCP 443 from this VPC (their security group lacks this
+	// VPC's CIDR, or the hub has no route back).
+	HubDown bool
+	// EgressDrop are services whose TLS a firewall behind the NAT drops once it sees the name
+	// (SNI): an AWS Network Firewall domain allow list without them. Only with NAT.
+	EgressDrop []string
+	// CrossRegion are services of OtherRegion with a cross-region interface endpoint here
+	// (CrossENI, private DNS on); OtherRegion's other names answer unrouted public addresses.
+	// The probe is asked for them with --other-region in the scenario's Args.
+	CrossRegion []string
 }
+
+// FirewallAnswer is how a DNS Firewall rule answers a blocked name (its BlockResponse), or a
+// firewall that fails closed.
+type FirewallAnswer int
+
+// FirewallAnswer values.
+const (
+	FirewallNXDomain FirewallAnswer = iota + 1 // BLOCK NXDOMAIN
+	FirewallNoData                             // BLOCK NODATA: NOERROR without records
+	FirewallServFail                           // fail-open off and the query not evaluated: SERVFAIL
+	FirewallOverride                           // BLOCK OVERRIDE: a CNAME to OverrideDomain
+)
 
 // Egress is what a firewall behind the NAT gateway does with HTTPS to the internet.
 type Egress int
@@ -82,6 +115,9 @@ const (
 	EgressOpen      Egress = iota // passes
 	EgressReject                  // rejects with a TCP reset
 	EgressIntercept               // terminates TLS with its own CA (TLS inspection)
+	// EgressBlocked: VPC Block Public Access (block-bidirectional) closes the internet gateway
+	// the NAT's subnet routes through, so the NAT carries nothing: every packet is dropped.
+	EgressBlocked
 )
 
 // DNSMode is the resolver the task's resolv.conf names.
@@ -159,17 +195,21 @@ func (sc Scenario) Judge(r Run, events []fakeaws.Event) []Outcome {
 
 	seen := map[string]bool{}
 	for _, s := range rep.Services {
-		seen[s.Service] = true
-		want, ok := e.Services[s.Service]
+		key := s.Service
+		if s.Region != "" { // another region's service (--other-region): "logs@us-west-2"
+			key += "@" + s.Region
+		}
+		seen[key] = true
+		want, ok := e.Services[key]
 		if !ok {
-			add(s.Service, "not in the report", describe(s))
+			add(key, "not in the report", describe(s))
 			continue
 		}
 		got := describeAs(s, want.AmazonDNS != "")
 		if want.Families != nil {
 			got += familiesGot(s)
 		}
-		add(s.Service, want.String(), got)
+		add(key, want.String(), got)
 	}
 	for _, k := range sortedKeys(e.Services) {
 		if !seen[k] {
@@ -325,6 +365,19 @@ func (sc Scenario) validate() error {
 				return fmt.Errorf("lab: scenario %s: %q is not an interface endpoint service", sc.Name, k)
 			}
 		}
+	}
+	for _, k := range sc.Net.Hub {
+		if !slices.Contains(known, k) || slices.Contains(sc.Net.Endpoints, k) {
+			return fmt.Errorf("lab: scenario %s: hub service %q is not an interface service without an endpoint here", sc.Name, k)
+		}
+	}
+	for k := range sc.Net.DNSFirewall {
+		if _, ok := catalogue.Lookup(k); !ok {
+			return fmt.Errorf("lab: scenario %s: DNS Firewall for unknown service %q", sc.Name, k)
+		}
+	}
+	if len(sc.Net.EgressDrop) > 0 && !sc.Net.NAT {
+		return fmt.Errorf("lab: scenario %s: EgressDrop without a NAT", sc.Name)
 	}
 	for _, list := range [][]string{sc.Net.PrivateDNSOff, sc.Net.SGNo443, sc.Net.ZoneDown, sc.Net.Silent} {
 		for _, k := range list {

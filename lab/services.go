@@ -174,6 +174,16 @@ func (l *Lab) startServices() error {
 			return err
 		}
 	}
+	for _, k := range n.CrossRegion { // cross-region interface endpoints, in the task's subnet
+		if err := serve(l.VPCNS, CrossENI(k), labTLS); err != nil {
+			return err
+		}
+	}
+	for _, k := range n.Hub { // the hub's endpoints, behind the transit gateway (the router)
+		if err := serve(l.VPCNS, HubENI(k), labTLS); err != nil {
+			return err
+		}
+	}
 
 	if err := l.serveMetadata(); err != nil {
 		return err
@@ -227,6 +237,7 @@ func (l *Lab) zones() (vpc, public *fakedns.Zone) {
 		vpc.Set(name, as...)
 	}
 	l.ipv6Records(vpc)
+	hubAndFirewall(n, vpc)
 	return vpc, public
 }
 

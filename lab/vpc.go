@@ -151,7 +151,7 @@ func unexplained(n Network) []string {
 	for _, name := range sortedKeys(n.Shadow) {
 		out = append(out, "dns: a private hosted zone shadows "+name)
 	}
-	return out
+	return append(out, unexplained2026(n)...)
 }
 
 // sortedByCatalogue returns keys in catalogue order, so everything Describe does is in one order

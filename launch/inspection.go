@@ -8,6 +8,7 @@ import (
 	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/inspect"
 	"github.com/vpcprobe/vpcprobe/join"
+	"github.com/vpcprobe/vpcprobe/needs"
 )
 
 // The launch's inspection: while the probes run, the launcher reads the configuration of every
@@ -23,9 +24,10 @@ type Inspection struct {
 	took    time.Duration
 }
 
-// StartInspection inspects subnets (with groups, for services) under ctx, in the background; nil
-// when there are no inspection clients.
-func (l *Shared) StartInspection(ctx context.Context, subnets, groups []string, services string) *Inspection {
+// StartInspection inspects subnets (with groups, for services, and for what n says the task
+// needs in other regions, when n is not nil) under ctx, in the background; nil when there are no
+// inspection clients.
+func (l *Shared) StartInspection(ctx context.Context, subnets, groups []string, services string, n *needs.Needs) *Inspection {
 	if l.Inspect == nil {
 		return nil
 	}
@@ -39,9 +41,10 @@ func (l *Shared) StartInspection(ctx context.Context, subnets, groups []string, 
 			in.err = fmt.Errorf("inspect: --services: %w", err)
 			return
 		}
+		other := otherRegions(n)
 		targets := make([]inspect.Target, len(subnets))
 		for i, s := range subnets {
-			targets[i] = inspect.Target{SubnetID: s, SecurityGroups: groups}
+			targets[i] = inspect.Target{SubnetID: s, SecurityGroups: groups, OtherRegions: other}
 		}
 		reps, err := inspect.Subnets(ctx, *l.Inspect, targets, keys)
 		if err != nil {
@@ -53,6 +56,23 @@ func (l *Shared) StartInspection(ctx context.Context, subnets, groups []string, 
 		}
 	}()
 	return in
+}
+
+// otherRegions are the catalogue services a task definition needs in regions other than its
+// own (needs.OtherRegions), for inspect's cross-region endpoints; nil without needs.
+func otherRegions(n *needs.Needs) map[string][]catalogue.Service {
+	if n == nil || len(n.OtherRegions) == 0 {
+		return nil
+	}
+	out := map[string][]catalogue.Service{}
+	for _, r := range n.OtherRegions {
+		for _, k := range r.Services {
+			if s, ok := catalogue.Lookup(k); ok {
+				out[r.Region] = append(out[r.Region], s)
+			}
+		}
+	}
+	return out
 }
 
 // Join waits for the inspection and joins each subnet's report with it; a failed inspection is

@@ -48,6 +48,9 @@ type Config struct {
 	// AddressFamilies are the task's families when no metadata says them (--address-families:
 	// a Lambda function the launcher put in a dual-stack subnet); nil: task metadata's.
 	AddressFamilies []string
+	// Elsewhere are services probed in other regions too (a task definition's other regions):
+	// their network checks only (regions.go).
+	Elsewhere []Elsewhere
 }
 
 // Prober runs probes. Everything it touches in the outside world is a field, so tests and the
@@ -159,6 +162,8 @@ type state struct {
 	second  *checks.Result  // the Amazon-provided resolver's answer
 	ports   *portMix        // a Lambda probe's burst that both answered and timed out (lambdaports.go)
 	other   []checks.Result // a dual-stack task's IPv6 tcp and tls (families.go)
+
+	region string // another region's service (regions.go), "" the run's Region: set before its checks start, never written after
 }
 
 func (s *state) add(r checks.Result) {
@@ -252,6 +257,7 @@ func (p *Prober) Run(ctx context.Context, started time.Time) *report.Report {
 			p.checkPorts(ctx, st)
 		}()
 	}
+	states = append(states, p.elsewhere(ctx, &wg, account)...)
 	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
@@ -310,7 +316,7 @@ func (p *Prober) plan(svc catalogue.Service) []string {
 // probe runs one service's checks in order, each bounded by one --timeout; a failure skips the
 // rest. The second-opinion DNS query runs beside them.
 func (p *Prober) probe(ctx context.Context, st *state, account string) {
-	if p.Done != nil {
+	if p.Done != nil && st.region == "" { // another region's checks are no one's input
 		defer func() {
 			st.mu.Lock()
 			results := append([]checks.Result(nil), st.results...)
@@ -440,7 +446,7 @@ func (p *Prober) probe(ctx context.Context, st *state, account string) {
 		p.skipRest(st, "http failed")
 		return
 	}
-	if p.Steps == nil {
+	if p.Steps == nil || st.region != "" { // the run's SDK clients are of its own region
 		return
 	}
 	for _, s := range p.Steps(st.svc) {
@@ -555,7 +561,8 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 		Service:         st.svc.Key,
 		Host:            host,
 		Path:            path,
-		EndpointService: st.svc.EndpointService(p.Region),
+		EndpointService: st.svc.EndpointService(cmp.Or(st.region, p.Region)),
+		Region:          st.region,
 		EndpointType:    st.svc.EndpointType(),
 		Route:           report.RouteNone,
 		Addresses:       []string{},
@@ -581,7 +588,7 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 		sr.AmazonDNS = secondOpinion(*second, addrs, own)
 	}
 	j := judge(finding{
-		svc: st.svc, host: host, region: p.Region, route: sr.Route, addrs: addrs,
+		svc: st.svc, host: host, region: cmp.Or(st.region, p.Region), route: sr.Route, addrs: addrs,
 		results: results, second: sr.AmazonDNS, subnet: cmp.Or(p.Metadata.SubnetCIDR, inst.SubnetCIDR),
 		resolvers: p.Resolvers, requirePrivate: p.RequirePrivate, deadline: p.Deadline,
 		cluster:          cmp.Or(p.ECSCluster, "default"),
@@ -597,6 +604,9 @@ func (p *Prober) serviceReport(st *state, own []netip.Prefix, inst Instance) rep
 		families: p.families(), fams: sr.Families, addrs: chain, subnetV6: p.Metadata.IPv6SubnetCIDR})
 	j = finding{svc: st.svc, host: host, region: p.Region}.judgeLattice(j, chain) // lattice.go
 	j = portVerdict(j, ports, host)
+	if st.region != "" {
+		j = elsewhereJudgement(j, st.svc, st.region, p.Region)
+	}
 	sr.Verdict, sr.Error, sr.Diagnosis, sr.Remediation = j.verdict, j.code, j.diagnosis, j.remediation
 	return sr
 }

@@ -84,6 +84,8 @@ func judge(f finding) judgement {
 	}
 	j = f.layerMismatch(j)
 	j = f.s3Interface(j)
+	j = f.dnsFirewallShape(j)
+	j = f.egressFirewallShape(j)
 	if j.verdict != checks.Pass && j.verdict != checks.Skip && f.svc.OnlyWhen != "" {
 		j.diagnosis += " " + f.svc.OnlyWhen
 	}

@@ -104,20 +104,23 @@ const (
 
 // ServiceReport is one service's findings.
 type ServiceReport struct {
-	Service         string        `json:"service"`
-	Host            string        `json:"host"`
-	Path            string        `json:"path,omitempty"` // "direct" or "proxy URL": the path every check of the service took
-	EndpointService string        `json:"endpoint_service"`
-	EndpointType    string        `json:"endpoint_type"`
-	Verdict         checks.Status `json:"verdict"`
-	Error           checks.Code   `json:"error,omitempty"`
-	Route           string        `json:"route"`
-	Addresses       []string      `json:"addresses"`
-	AmazonDNS       *SecondDNS    `json:"amazon_dns,omitempty"`
-	Checks          []CheckReport `json:"checks"`
-	Families        *Families     `json:"families,omitempty"` // per address family: see Families
-	Diagnosis       string        `json:"diagnosis,omitempty"`
-	Remediation     string        `json:"remediation,omitempty"`
+	Service         string `json:"service"`
+	Host            string `json:"host"`
+	Path            string `json:"path,omitempty"` // "direct" or "proxy URL": the path every check of the service took
+	EndpointService string `json:"endpoint_service"`
+	EndpointType    string `json:"endpoint_type"`
+	// Region is set for a service of another region than the run's (--other-region): the task
+	// needs it there, and only its network checks ran.
+	Region      string        `json:"region,omitempty"`
+	Verdict     checks.Status `json:"verdict"`
+	Error       checks.Code   `json:"error,omitempty"`
+	Route       string        `json:"route"`
+	Addresses   []string      `json:"addresses"`
+	AmazonDNS   *SecondDNS    `json:"amazon_dns,omitempty"`
+	Checks      []CheckReport `json:"checks"`
+	Families    *Families     `json:"families,omitempty"` // per address family: see Families
+	Diagnosis   string        `json:"diagnosis,omitempty"`
+	Remediation string        `json:"remediation,omitempty"`
 }
 
 // SecondDNS is the Amazon-provided resolver's answer for the same name, when it was asked.

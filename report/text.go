@@ -61,7 +61,11 @@ func (r *Report) WriteText(w *Writer, indent string, color bool) {
 	fmt.Fprintln(tw, indent+"SERVICE\tROUTE\tDNS\tTCP\tTLS\tHTTP\tAUTH\tVERDICT")
 	disagree := false
 	for _, s := range r.Services {
-		fmt.Fprintf(tw, "%s%s\t%s", indent, s.Service, s.Route)
+		name := s.Service
+		if s.Region != "" { // another region's service (--other-region)
+			name += "@" + s.Region
+		}
+		fmt.Fprintf(tw, "%s%s\t%s", indent, name, s.Route)
 		for _, name := range tableChecks {
 			v := cell(s.Checks, name)
 			if name == "dns" && s.AmazonDNS != nil && s.AmazonDNS.Agrees != nil && !*s.AmazonDNS.Agrees {

@@ -100,3 +100,14 @@ func TestTextGroupsOneFixForMany(t *testing.T) {
 		t.Errorf("the group's why names one service's host or address: %s", why)
 	}
 }
+
+// TestTextOtherRegion: a service of another region (--other-region) is told apart in the table.
+func TestTextOtherRegion(t *testing.T) {
+	r := &Report{Context: Context{Region: "eu-west-1"}, Services: []ServiceReport{
+		{Service: "ecr.api", Host: "api.ecr.eu-west-1.amazonaws.com", Route: RoutePrivate, Verdict: checks.Pass},
+		{Service: "ecr.api", Region: "us-west-2", Host: "api.ecr.us-west-2.amazonaws.com", Route: RoutePublic, Verdict: checks.Pass}}}
+	r.Finish()
+	if text := string(r.Text(false)); !strings.Contains(text, "ecr.api@us-west-2") {
+		t.Errorf("no ecr.api@us-west-2 row:\n%s", text)
+	}
+}

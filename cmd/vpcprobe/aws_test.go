@@ -338,6 +338,7 @@ func TestBinaryDeps(t *testing.T) {
 		"lambda":   true,                      // launch --runner lambda
 		"dynamodb": true, "eventbridge": true, // the responder's claims and its events
 		"ec2": true, "route53resolver": true, // inspect
+		"route53": true, "networkfirewall": true, // inspect: hub zones, firewalls on the way out
 		"organizations": true,                                  // inspect and launch --organization (ListAccounts)
 		"sso":           true, "ssooidc": true, "signin": true, // the SDK's credential chain (profiles)
 		"internal": true,

@@ -25,6 +25,7 @@ type options struct {
 	image          string
 	secrets        []string
 	parameters     []string
+	otherRegions   []string // --other-region REGION:KEY[+KEY...]
 	timeout        time.Duration
 	deadline       time.Duration
 	resolvers      []string
@@ -76,6 +77,7 @@ func newFlagSet(o *options, out io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.account, "account", "", "registry account for ecr.dkr (default: the --image URI's, else the task ARN's or the Lambda function's, else the STS caller's)")
 	fs.StringVar(&o.image, "image", "", "ECR image URI whose whole pull path is verified: registry login, manifest, first byte of a layer (adds ecr.api, ecr.dkr and s3)")
 	fs.StringArrayVar(&o.secrets, "secret", nil, "a task definition's secret as valueFrom names it, fetched as the ECS agent does, repeatable: a Secrets Manager name or ARN, optionally ARN:json-key:version-stage:version-id (adds secretsmanager), or an SSM parameter ARN (adds ssm); the value is dropped")
+	fs.StringArrayVar(&o.otherRegions, "other-region", nil, "also probe services of another region the task needs, as REGION:KEY[+KEY...] (us-west-2:ecr.api+ecr.dkr+s3), repeatable: network checks only, each entry naming its region")
 	fs.StringArrayVar(&o.parameters, "parameter", nil, "SSM parameter (name or ARN) fetched with decryption as a task's secrets are, repeatable; the value is dropped (adds ssm)")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "bound on each network step (one DNS query, connect, handshake or call)")
 	fs.DurationVar(&o.deadline, "deadline", 60*time.Second, "bound on the whole probe, delivery included")
@@ -234,6 +236,13 @@ func (o *options) config(getenv func(string) (string, bool), metaRegion, metaAcc
 	}
 	if c.Services, err = catalogue.ParseServices(services); err != nil {
 		return c, usagef("--services: %v", err)
+	}
+	for _, v := range o.otherRegions {
+		e, err := probe.ParseElsewhere(v)
+		if err != nil {
+			return c, usagef("--other-region %v", err)
+		}
+		c.Elsewhere = append(c.Elsewhere, e)
 	}
 	if o.timeout <= 0 {
 		return c, usagef("--timeout %s: must be positive (example: 5s)", o.timeout)

@@ -16,8 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/route53resolver"
 	"github.com/spf13/pflag"
 
 	"github.com/vpcprobe/vpcprobe/catalogue"
@@ -150,7 +148,7 @@ func runInspect(args []string, getenv func(string) (string, bool), stdout, stder
 		fmt.Fprintf(stderr, "vpcprobe inspect: %v\n", err)
 		return exitFor(err) // no credentials: could not test
 	}
-	clients := inspect.Clients{EC2: ec2.NewFromConfig(cfg), Resolver: route53resolver.NewFromConfig(cfg), Region: cfg.Region}
+	clients := *inspect.NewClients(cfg)
 	if o.eni != "" {
 		workload, fips := target.Workload, target.FIPS
 		if target, err = inspect.ENI(ctx, clients.EC2, o.eni); err != nil {

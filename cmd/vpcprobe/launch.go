@@ -344,8 +344,8 @@ func (w world) runLaunch(args []string, getenv func(string) (string, bool), stdo
 }
 
 // inspectClients are the clients launch reads the subnets' VPC configuration with (the
-// launcher's own credentials; AWS_ENDPOINT_URL_EC2 and _ROUTE53RESOLVER are honoured by the
-// SDK), nil with --inspect=false.
+// launcher's own credentials; AWS_ENDPOINT_URL_EC2, _ROUTE53RESOLVER, _ROUTE_53 and
+// _NETWORK_FIREWALL are honoured by the SDK), nil with --inspect=false.
 func (o *launchOptions) inspectClients(cfg aws.Config) *inspect.Clients {
 	if !o.inspect {
 		return nil

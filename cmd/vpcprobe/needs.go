@@ -68,6 +68,18 @@ func (o *options) merge(n *needs.Needs) {
 	}
 	o.secrets = union(o.secrets, n.Secrets)
 	o.parameters = union(o.parameters, n.Parameters)
+	o.otherRegions = union(o.otherRegions, otherRegionFlags(n))
+}
+
+// otherRegionFlags are the --other-region values of what n needs in other regions.
+func otherRegionFlags(n *needs.Needs) []string {
+	var out []string
+	for _, r := range n.OtherRegions {
+		if len(r.Services) > 0 {
+			out = append(out, r.Region+":"+strings.Join(r.Services, "+"))
+		}
+	}
+	return out
 }
 
 // mergeServices is the --services value of a probe for n: the derived keys, after the given
@@ -175,7 +187,7 @@ func (o *launchOptions) withNeeds(ctx context.Context, client launch.TaskAPI, re
 	if !fs.Changed("image") && n.Image != "" {
 		setEnv(&c, "VPCPROBE_IMAGE", n.Image)
 	}
-	for name, derived := range map[string][]string{"VPCPROBE_SECRET": n.Secrets, "VPCPROBE_PARAMETER": n.Parameters} {
+	for name, derived := range map[string][]string{"VPCPROBE_SECRET": n.Secrets, "VPCPROBE_PARAMETER": n.Parameters, "VPCPROBE_OTHER_REGION": otherRegionFlags(n)} {
 		if given := envValue(c, name); given != "" || len(derived) > 0 {
 			// A repeatable setting's variable is a comma-separated list (flags.go).
 			setEnv(&c, name, strings.Join(union(splitList(given), derived), ","))

@@ -266,6 +266,8 @@ func Env(url string) []string {
 	return []string{
 		"AWS_ENDPOINT_URL_EC2=" + url,
 		"AWS_ENDPOINT_URL_ROUTE53RESOLVER=" + url,
+		"AWS_ENDPOINT_URL_ROUTE_53=" + url,
+		"AWS_ENDPOINT_URL_NETWORK_FIREWALL=" + url,
 		"AWS_REGION=" + Region,
 		"AWS_ACCESS_KEY_ID=" + AccessKey,
 		"AWS_SECRET_ACCESS_KEY=" + SecretKey,

@@ -150,7 +150,7 @@ func (l *Runner) Run(ctx context.Context, c Config) *launch.Report {
 	waitCtx, cancel := context.WithTimeoutCause(ctx, deadline, launch.ErrDeadline)
 	defer cancel()
 
-	insp := l.StartInspection(waitCtx, c.Subnets, c.SecurityGroups, probeServices(c.Env))
+	insp := l.StartInspection(waitCtx, c.Subnets, c.SecurityGroups, probeServices(c.Env), c.Needs)
 	for _, r := range runs {
 		if waitCtx.Err() != nil {
 			break

@@ -139,7 +139,7 @@ func (l *Runner) Run(ctx context.Context, c Config) (*launch.Report, error) {
 	runs := make([]*lambdaRun, len(c.Subnets))
 	var insp *launch.Inspection // the configuration, read while the functions run
 	if c.FunctionName == "" {
-		insp = l.StartInspection(runCtx, c.Subnets, c.SecurityGroups, eventServices(c.Event))
+		insp = l.StartInspection(runCtx, c.Subnets, c.SecurityGroups, eventServices(c.Event), c.Needs)
 	}
 	var wg sync.WaitGroup
 	for i, s := range c.Subnets {
@@ -150,7 +150,7 @@ func (l *Runner) Run(ctx context.Context, c Config) (*launch.Report, error) {
 		runs[i].subnetIPv6CIDR = func(ctx context.Context) string { return insp.SubnetIPv6CIDR(ctx, s) }
 		if c.FunctionName != "" { // one subnet; its groups are the function's
 			runs[i].onGroups = func(groups []string) {
-				insp = l.StartInspection(runCtx, []string{s}, groups, eventServices(c.Event))
+				insp = l.StartInspection(runCtx, []string{s}, groups, eventServices(c.Event), c.Needs)
 			}
 		}
 		wg.Add(1)
