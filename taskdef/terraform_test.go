@@ -43,7 +43,7 @@ func TestTerraformResponder(t *testing.T) {
 	// The responder's role: the locals its policy names, and the actions it spells out.
 	role := between(t, main, `resource "aws_iam_role_policy" "responder"`, `resource "aws_lambda_function"`)
 	locals := between(t, main, "locals {", `resource "aws_dynamodb_table"`)
-	action := regexp.MustCompile(`"([a-z0-9]+:[A-Za-z]+)"`)
+	action := regexp.MustCompile(`"([a-z0-9-]+:[A-Za-z]+)"`)
 	var got []string
 	for _, block := range []string{role, locals} {
 		for _, m := range action.FindAllStringSubmatch(block, -1) {

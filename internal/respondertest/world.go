@@ -219,7 +219,7 @@ func Recording(cfg aws.Config, record func(action string)) aws.Config {
 // iamAction is the IAM action of an SDK operation: the service's IAM prefix, and the operation's
 // name but where IAM names it otherwise (Lambda's Invoke is lambda:InvokeFunction).
 func iamAction(serviceID, op string) string {
-	prefix := map[string]string{"CloudWatch Logs": "logs", "EventBridge": "events", "Route53Resolver": "route53resolver"}[serviceID]
+	prefix := map[string]string{"CloudWatch Logs": "logs", "EventBridge": "events", "Route53Resolver": "route53resolver", "Network Firewall": "network-firewall"}[serviceID]
 	if prefix == "" {
 		prefix = strings.ToLower(strings.ReplaceAll(serviceID, " ", ""))
 	}
