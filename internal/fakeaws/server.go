@@ -17,8 +17,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/vpcprobe/vpcprobe/catalogue"
 )
 
 // Config is the fake's behaviour. The zero value of each field means "nothing": no keys, no
@@ -294,8 +292,10 @@ func hostOnly(hostport string) string {
 // or any other form of it (a partition's, FIPS, the dual-stack dkr-ecr[-fips].<region>.on.aws),
 // as the catalogue's host parser reads it.
 func isRegistryHost(host string) bool {
-	h, ok := catalogue.ParseHost(host)
-	return ok && h.Service == "ecr.dkr" && h.Account != ""
+	// A fake's own reading (no product package below it): the registry host forms of the AWS
+	// General Reference, dual-stack included (<account>.dkr-ecr.<region>.on.aws).
+	return strings.Contains(host, ".dkr.ecr.") || strings.Contains(host, ".dkr.ecr-fips.") ||
+		strings.Contains(host, ".dkr-ecr.") || strings.Contains(host, ".dkr-ecr-fips.")
 }
 
 // isS3Host reports whether host is the layer bucket or another S3 name.
