@@ -30,11 +30,6 @@ import (
 // lambdaRuntimeVar is set by Lambda in a function's environment: the Runtime API's address.
 const lambdaRuntimeVar = "AWS_LAMBDA_RUNTIME_API"
 
-// lambdaMargin is kept between the end of the run and the invocation's deadline: the report is
-// marshalled and posted to the Runtime API on the sandbox's loopback, which takes milliseconds;
-// the rest is slack for a sandbox starved of CPU at 128 MB.
-const lambdaMargin = 500 * time.Millisecond
-
 // lambdaRefused are flags an event may not set: they make no sense for one invocation.
 var lambdaRefused = map[string]string{
 	"every":   "a function answers one invocation; schedule it instead (EventBridge)",
@@ -95,7 +90,7 @@ func (w world) lambdaProber(ctx context.Context, event []byte, getenv func(strin
 		return nil, err
 	}
 	if dl, ok := ctx.Deadline(); ok {
-		cfg.Timeout, cfg.Deadline = lambdaBudget(cfg.Timeout, cfg.Deadline, time.Until(dl))
+		cfg.Timeout, cfg.Deadline = lambdafn.Budget(cfg.Timeout, cfg.Deadline, time.Until(dl))
 		if cfg.Deadline <= 0 {
 			return nil, usagef("the invocation's deadline leaves no time to probe: raise the function's timeout above --deadline (%s) plus a second", o.deadline)
 		}
@@ -130,13 +125,6 @@ func (w world) lambdaProber(ctx context.Context, event []byte, getenv func(strin
 	}
 	p.UseAWS(ctx, getenv)
 	return p, nil
-}
-
-// lambdaBudget fits the run into the invocation: --deadline, but no later than the invocation's
-// deadline (left from now) minus lambdaMargin, and --timeout no longer than that.
-func lambdaBudget(timeout, deadline, left time.Duration) (time.Duration, time.Duration) {
-	deadline = min(deadline, left-lambdaMargin)
-	return min(timeout, max(deadline, 0)), deadline
 }
 
 // lambdaOptions parses an event, then the function's VPCPROBE_* variables, as the command line
