@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -62,36 +61,12 @@ func (o *options) withTaskDefinition(cfg probe.Config, getenv func(string) (stri
 // (else replace the default), its image is used when --image was not given, its secrets and
 // parameters join the given ones.
 func (o *options) merge(n *needs.Needs) {
-	o.services = mergeServices(o.services, o.servicesGiven, n)
+	o.services = needs.MergeServices(o.services, o.servicesGiven, n)
 	if o.image == "" {
 		o.image = n.Image
 	}
-	o.secrets = union(o.secrets, n.Secrets)
-	o.parameters = union(o.parameters, n.Parameters)
-}
-
-// mergeServices is the --services value of a probe for n: the derived keys, after the given
-// ones when given. A task definition that needs none of the catalogue's services in its region
-// (only internet images, say) keeps the default rather than probing nothing.
-func mergeServices(services string, given bool, n *needs.Needs) string {
-	derived := strings.Join(n.Services, ",")
-	switch {
-	case given && derived != "":
-		return services + "," + derived
-	case given || derived == "":
-		return services
-	}
-	return derived
-}
-
-// union returns a followed by the items of b it lacks.
-func union(a, b []string) []string {
-	for _, s := range b {
-		if !slices.Contains(a, s) {
-			a = append(a, s)
-		}
-	}
-	return a
+	o.secrets = needs.Union(o.secrets, n.Secrets)
+	o.parameters = needs.Union(o.parameters, n.Parameters)
 }
 
 // reportNeeds prints what a task definition needs and the notes on what the probe cannot test,
@@ -171,14 +146,14 @@ func (o *launchOptions) withNeeds(ctx context.Context, client launch.TaskAPI, re
 		return c, usagef("the task definition %s is in %s, not %s: pass --region %s", n.TaskDefinition, n.Region, region, n.Region)
 	}
 	c.Needs = n
-	setEnv(&c, "VPCPROBE_SERVICES", mergeServices(o.services, fs.Changed("services"), n))
+	setEnv(&c, "VPCPROBE_SERVICES", needs.MergeServices(o.services, fs.Changed("services"), n))
 	if !fs.Changed("image") && n.Image != "" {
 		setEnv(&c, "VPCPROBE_IMAGE", n.Image)
 	}
 	for name, derived := range map[string][]string{"VPCPROBE_SECRET": n.Secrets, "VPCPROBE_PARAMETER": n.Parameters} {
 		if given := envValue(c, name); given != "" || len(derived) > 0 {
 			// A repeatable setting's variable is a comma-separated list (flags.go).
-			setEnv(&c, name, strings.Join(union(splitList(given), derived), ","))
+			setEnv(&c, name, strings.Join(needs.Union(splitList(given), derived), ","))
 		}
 	}
 	for _, s := range c.Subnets {
