@@ -145,17 +145,7 @@ func (o *launchOptions) withNeeds(ctx context.Context, client launch.TaskAPI, re
 	if n.Region != region {
 		return c, usagef("the task definition %s is in %s, not %s: pass --region %s", n.TaskDefinition, n.Region, region, n.Region)
 	}
-	c.Needs = n
-	setEnv(&c, "VPCPROBE_SERVICES", needs.MergeServices(o.services, fs.Changed("services"), n))
-	if !fs.Changed("image") && n.Image != "" {
-		setEnv(&c, "VPCPROBE_IMAGE", n.Image)
-	}
-	for name, derived := range map[string][]string{"VPCPROBE_SECRET": n.Secrets, "VPCPROBE_PARAMETER": n.Parameters} {
-		if given := envValue(c, name); given != "" || len(derived) > 0 {
-			// A repeatable setting's variable is a comma-separated list (flags.go).
-			setEnv(&c, name, strings.Join(needs.Union(splitList(given), derived), ","))
-		}
-	}
+	c.UseNeeds(n, o.services, fs.Changed("services"), fs.Changed("image"))
 	for _, s := range c.Subnets {
 		if !subnetRE.MatchString(s) {
 			return c, usagef("--for-task: the task's subnet %q is not a subnet id", s)
@@ -166,36 +156,4 @@ func (o *launchOptions) withNeeds(ctx context.Context, client launch.TaskAPI, re
 	}
 	reportNeeds(stderr, "vpcprobe launch", n)
 	return c, nil
-}
-
-// setEnv sets the probe's variable name in c, replacing a given value.
-func setEnv(c *ecstask.Config, name, value string) {
-	for i := range c.Env {
-		if c.Env[i].Name == name {
-			c.Env[i].Value = value
-			return
-		}
-	}
-	c.Env = append(c.Env, ecstask.EnvVar{Name: name, Value: value})
-}
-
-// envValue is the value c gives the probe's variable name; empty when none.
-func envValue(c ecstask.Config, name string) string {
-	for _, e := range c.Env {
-		if e.Name == name {
-			return e.Value
-		}
-	}
-	return ""
-}
-
-// splitList splits a comma-separated list, dropping empty items.
-func splitList(s string) []string {
-	var out []string
-	for _, item := range strings.Split(s, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
 }
