@@ -10,13 +10,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
 	"github.com/vpcprobe/vpcprobe/internal/lambdaevent"
 	"github.com/vpcprobe/vpcprobe/internal/lambdaruntime"
@@ -89,9 +87,7 @@ func (w world) lambdaProber(ctx context.Context, event []byte, getenv func(strin
 		// As a task's ARN does, the function's names its account: the registry's for ecr.dkr
 		// when STS is out of reach (an isolated subnet), without a second --timeout waiting.
 		if lc, ok := lambdacontext.FromContext(ctx); ok {
-			if parts := strings.Split(lc.InvokedFunctionArn, ":"); len(parts) > 4 && catalogue.ValidAccount(parts[4]) {
-				cfg.Account = parts[4]
-			}
+			cfg.Account = lambdafn.AccountOfFunction(lc.InvokedFunctionArn)
 		}
 	}
 	cfg.Version = version
