@@ -151,7 +151,7 @@ func (o *launchOptions) withNeeds(ctx context.Context, client launch.TaskAPI, re
 			return c, usagef("--for-task: the task's subnet %q is not a subnet id", s)
 		}
 	}
-	if len(c.RunID(c.Subnets[0])) > 128 {
+	if len(c.RunID(c.Subnets[0])) > launch.MaxRunID {
 		return c, usagef("--launch-id %q: too long for the run ids <launch-id>-<subnet>", c.LaunchID)
 	}
 	reportNeeds(stderr, "vpcprobe launch", n)

@@ -1,16 +1,15 @@
 package lambdafn
 
-import "fmt"
+import (
+	"fmt"
 
-// Lambda's and the probe's limits on a launch's targets.
-const (
-	// MaxSecurityGroups is Lambda's limit on a function's VPC security groups (VpcConfig
-	// SecurityGroupIds: "Maximum number of 5 items", Lambda API reference, VpcConfig).
-	MaxSecurityGroups = 5
-	// MaxRunID bounds a function's run id, <LaunchID>-<subnet>: the probe refuses a --run-id
-	// of more than 128 characters (cmd/vpcprobe, options.config).
-	MaxRunID = 128
+	"github.com/vpcprobe/vpcprobe/launch"
 )
+
+// MaxSecurityGroups is Lambda's limit on a function's VPC security groups (VpcConfig
+// SecurityGroupIds: "Maximum number of 5 items", Lambda API reference, VpcConfig);
+// launch.MaxRunID is the probe's limit on its run id.
+const MaxSecurityGroups = 5
 
 // CheckTargets reports what in c's subnets, security groups and launch id a function cannot
 // take, naming the flag to fix; nil when the launch can start. It runs once --for-task has had
@@ -23,7 +22,7 @@ func (c Config) CheckTargets() error {
 		return fmt.Errorf("--security-groups: required with --runner lambda: a function in a VPC needs at least one; give the task's groups")
 	case len(c.SecurityGroups) > MaxSecurityGroups:
 		return fmt.Errorf("--security-groups: %d given, a function takes at most %d", len(c.SecurityGroups), MaxSecurityGroups)
-	case len(c.RunID(c.Subnets[0])) > MaxRunID:
+	case len(c.RunID(c.Subnets[0])) > launch.MaxRunID:
 		return fmt.Errorf("--launch-id %q: too long for the run ids <launch-id>-<subnet>", c.LaunchID)
 	}
 	return nil
