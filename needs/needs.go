@@ -436,3 +436,15 @@ func (n *Needs) Codes() []string {
 	}
 	return out
 }
+
+// OtherRegionFlags are the probe's --other-region values (REGION:KEY+KEY) of what n needs in
+// regions other than its own.
+func (n *Needs) OtherRegionFlags() []string {
+	var out []string
+	for _, r := range n.OtherRegions {
+		if len(r.Services) > 0 {
+			out = append(out, r.Region+":"+strings.Join(r.Services, "+"))
+		}
+	}
+	return out
+}

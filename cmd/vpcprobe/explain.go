@@ -102,7 +102,7 @@ func runExplain(args []string, getenv func(string) (string, bool), stdout, stder
 		err = usagef("--task, --reason and --file exclude each other: give one")
 	case o.task != "" && o.cluster == "" && stopped.ClusterOfTaskARN(o.task) == "":
 		err = usagef("--cluster: required with a task id (a full task ARN names its cluster)")
-	case o.task != "" && o.cluster != "" && stopped.ClusterOfTaskARN(o.task) != "" && !sameCluster(o.cluster, stopped.ClusterOfTaskARN(o.task)):
+	case o.task != "" && o.cluster != "" && stopped.ClusterOfTaskARN(o.task) != "" && !stopped.SameCluster(o.cluster, stopped.ClusterOfTaskARN(o.task)):
 		err = usagef("--cluster %s: the task ARN names cluster %s", o.cluster, stopped.ClusterOfTaskARN(o.task))
 	case o.task == "" && o.cluster != "":
 		err = usagef("--cluster: only with --task; offline, the task ARN in the document names its cluster")
@@ -169,14 +169,6 @@ func explainExit(es []*stopped.Explanation, stderr io.Writer) int {
 		return exitUntested
 	}
 	return exitOK
-}
-
-// sameCluster reports whether a --cluster (a name or an ARN) is the cluster name a task ARN gives.
-func sameCluster(flag, name string) bool {
-	if _, _, _, _, res, ok := catalogue.ParseARN(flag); ok {
-		flag = strings.TrimPrefix(res, "cluster/")
-	}
-	return flag == name
 }
 
 // takesValue reports whether arg is a flag of fs written without "=" and waiting for its value.

@@ -8,18 +8,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/vpcprobe/vpcprobe/catalogue"
 	"github.com/vpcprobe/vpcprobe/checks"
+	"github.com/vpcprobe/vpcprobe/internal/lambdaevent"
 	"github.com/vpcprobe/vpcprobe/internal/lambdaruntime"
 	"github.com/vpcprobe/vpcprobe/launch/lambdafn"
 	"github.com/vpcprobe/vpcprobe/probe"
@@ -29,20 +26,6 @@ import (
 
 // lambdaRuntimeVar is set by Lambda in a function's environment: the Runtime API's address.
 const lambdaRuntimeVar = "AWS_LAMBDA_RUNTIME_API"
-
-// lambdaMargin is kept between the end of the run and the invocation's deadline: the report is
-// marshalled and posted to the Runtime API on the sandbox's loopback, which takes milliseconds;
-// the rest is slack for a sandbox starved of CPU at 128 MB.
-const lambdaMargin = 500 * time.Millisecond
-
-// lambdaRefused are flags an event may not set: they make no sense for one invocation.
-var lambdaRefused = map[string]string{
-	"every":   "a function answers one invocation; schedule it instead (EventBridge)",
-	"version": "the report carries the version",
-	// The function's subnet may not reach the ECS API, and the launcher already read it.
-	"for-task-definition": "the launcher derives what a task definition needs and passes it in the event: vpcprobe launch --runner lambda --for-task-definition …",
-	"ecs-config":          "a function is no container instance",
-}
 
 // inLambda reports whether the process is a Lambda function's bootstrap.
 func inLambda(getenv func(string) (string, bool)) bool {
@@ -95,7 +78,7 @@ func (w world) lambdaProber(ctx context.Context, event []byte, getenv func(strin
 		return nil, err
 	}
 	if dl, ok := ctx.Deadline(); ok {
-		cfg.Timeout, cfg.Deadline = lambdaBudget(cfg.Timeout, cfg.Deadline, time.Until(dl))
+		cfg.Timeout, cfg.Deadline = lambdafn.Budget(cfg.Timeout, cfg.Deadline, time.Until(dl))
 		if cfg.Deadline <= 0 {
 			return nil, usagef("the invocation's deadline leaves no time to probe: raise the function's timeout above --deadline (%s) plus a second", o.deadline)
 		}
@@ -104,9 +87,7 @@ func (w world) lambdaProber(ctx context.Context, event []byte, getenv func(strin
 		// As a task's ARN does, the function's names its account: the registry's for ecr.dkr
 		// when STS is out of reach (an isolated subnet), without a second --timeout waiting.
 		if lc, ok := lambdacontext.FromContext(ctx); ok {
-			if parts := strings.Split(lc.InvokedFunctionArn, ":"); len(parts) > 4 && catalogue.ValidAccount(parts[4]) {
-				cfg.Account = parts[4]
-			}
+			cfg.Account = lambdafn.AccountOfFunction(lc.InvokedFunctionArn)
 		}
 	}
 	cfg.Version = buildStamp().Version
@@ -132,13 +113,6 @@ func (w world) lambdaProber(ctx context.Context, event []byte, getenv func(strin
 	return p, nil
 }
 
-// lambdaBudget fits the run into the invocation: --deadline, but no later than the invocation's
-// deadline (left from now) minus lambdaMargin, and --timeout no longer than that.
-func lambdaBudget(timeout, deadline, left time.Duration) (time.Duration, time.Duration) {
-	deadline = min(deadline, left-lambdaMargin)
-	return min(timeout, max(deadline, 0)), deadline
-}
-
 // lambdaOptions parses an event, then the function's VPCPROBE_* variables, as the command line
 // and the environment are parsed.
 func lambdaOptions(event []byte, getenv func(string) (string, bool)) (*options, error) {
@@ -156,73 +130,12 @@ func lambdaOptions(event []byte, getenv func(string) (string, bool)) (*options, 
 	return o, nil
 }
 
-// eventArgs turns an invocation event into command-line arguments: {"services": "s3",
-// "require-private": true} is --services=s3 --require-private=true. Values are strings, or
-// booleans for switches; a repeatable flag also takes an array of strings. An unknown key, a key
-// refused in Lambda mode or a value of the wrong type is an error naming the key.
+// eventArgs turns an invocation event into command-line arguments for the probe's flags
+// (lambdaevent.Args); a bad event is a usage error naming the key.
 func eventArgs(event []byte) ([]string, error) {
-	trimmed := strings.TrimSpace(string(event))
-	if trimmed == "" || trimmed == "null" {
-		return nil, nil
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(event, &m); err != nil {
-		return nil, usagef(`event: a JSON object of flag names and values is expected, like {"services": "ecr.api,s3", "timeout": "3s"}`)
-	}
-	fs := newFlagSet(&options{}, io.Discard)
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var args []string
-	for _, key := range keys {
-		raw := m[key]
-		f := fs.Lookup(key)
-		if why, refused := lambdaRefused[key]; refused {
-			return nil, usagef("event key %q: not available in a Lambda function: %s", key, why)
-		}
-		if f == nil || strings.HasPrefix(key, "-") {
-			return nil, usagef("event key %q: not a vpcprobe flag (keys are flag names without --, see vpcprobe --help)", key)
-		}
-		var s string
-		var b bool
-		var list []string
-		switch {
-		case json.Unmarshal(raw, &s) == nil:
-			if f.Value.Type() == "stringArray" {
-				for _, item := range strings.Split(s, ",") {
-					if item = strings.TrimSpace(item); item != "" {
-						args = append(args, "--"+key+"="+item)
-					}
-				}
-				continue
-			}
-			args = append(args, "--"+key+"="+s)
-		case f.Value.Type() == "bool" && json.Unmarshal(raw, &b) == nil:
-			args = append(args, fmt.Sprintf("--%s=%t", key, b))
-		case f.Value.Type() == "stringArray" && json.Unmarshal(raw, &list) == nil:
-			for _, item := range list {
-				args = append(args, "--"+key+"="+item)
-			}
-		default:
-			want := "a string"
-			if f.Value.Type() == "bool" {
-				want = "true or false"
-			}
-			return nil, usagef("event key %q: %s must be %s (example: %s)", key, raw, want, eventExample(f.Value.Type(), key))
-		}
+	args, err := lambdaevent.Args(event, newFlagSet(&options{}, io.Discard))
+	if err != nil {
+		return nil, usagef("%v", err)
 	}
 	return args, nil
-}
-
-// eventExample shows a key's value as an event carries it.
-func eventExample(typ, key string) string {
-	switch typ {
-	case "bool":
-		return fmt.Sprintf(`{"%s": true}`, key)
-	case "duration":
-		return fmt.Sprintf(`{"%s": "3s"}`, key)
-	}
-	return fmt.Sprintf(`{"%s": "…"}`, key)
 }

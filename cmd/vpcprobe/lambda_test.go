@@ -68,28 +68,6 @@ func TestEventArgs(t *testing.T) {
 	}
 }
 
-// TestLambdaBudget: the run ends before the invocation's deadline, whatever --deadline says.
-func TestLambdaBudget(t *testing.T) {
-	tests := []struct {
-		name                     string
-		timeout, deadline, left  time.Duration
-		wantTimeout, wantDeadine time.Duration
-	}{
-		{"deadline first", 5 * time.Second, 60 * time.Second, 70 * time.Second, 5 * time.Second, 60 * time.Second},
-		{"invocation first", 5 * time.Second, 60 * time.Second, 10 * time.Second, 5 * time.Second, 10*time.Second - lambdaMargin},
-		{"timeout shrinks", 5 * time.Second, 60 * time.Second, 3 * time.Second, 3*time.Second - lambdaMargin, 3*time.Second - lambdaMargin},
-		{"no time", 5 * time.Second, 60 * time.Second, lambdaMargin / 2, 0, -lambdaMargin / 2},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			to, dl := lambdaBudget(tt.timeout, tt.deadline, tt.left)
-			if to != tt.wantTimeout || dl != tt.wantDeadine {
-				t.Errorf("lambdaBudget = %s, %s; want %s, %s", to, dl, tt.wantTimeout, tt.wantDeadine)
-			}
-		})
-	}
-}
-
 // TestLambdaRuntime runs the built binary as a Lambda function's bootstrap against a Runtime API
 // on loopback: aws-lambda-go's real loop takes each event from it and posts the answer. The
 // function's VPCPROBE_* variables apply, the event wins over them, a bad key is a function error

@@ -190,8 +190,8 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (ecstask.Config, error) 
 	if c.Subnets, c.SecurityGroups, err = o.targets(); err != nil {
 		return c, err
 	}
-	if len(c.SecurityGroups) > 5 {
-		return c, usagef("--security-groups: %d given, a task takes at most 5", len(c.SecurityGroups))
+	if len(c.SecurityGroups) > ecstask.MaxSecurityGroups {
+		return c, usagef("--security-groups: %d given, a task takes at most %d", len(c.SecurityGroups), ecstask.MaxSecurityGroups)
 	}
 	switch {
 	case o.capacityProv != "" && fs.Changed("launch-type"):
@@ -227,7 +227,7 @@ func (o *launchOptions) launchConfig(fs *pflag.FlagSet) (ecstask.Config, error) 
 	if o.forTask != "" && o.forTaskDefinition != "" {
 		return c, usagef("--for-task and --for-task-definition exclude each other: --for-task reads the task's own task definition")
 	}
-	if len(c.Subnets) > 0 && len(c.RunID(c.Subnets[0])) > 128 {
+	if len(c.Subnets) > 0 && len(c.RunID(c.Subnets[0])) > launch.MaxRunID {
 		return c, usagef("--launch-id %q: too long for the run ids <launch-id>-<subnet>", c.LaunchID)
 	}
 	return c, nil

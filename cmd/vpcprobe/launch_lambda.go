@@ -62,7 +62,7 @@ func (w world) runLaunchLambda(o *launchOptions, fs *pflag.FlagSet, getenv func(
 			return needsExit(err)
 		}
 		c.Subnets, c.SecurityGroups, c.ForTask, c.Needs, c.Event = lc.Subnets, lc.SecurityGroups, lc.ForTask, lc.Needs, envEvent(lc.Env)
-		if err := checkLambdaTargets(c); err != nil {
+		if err := c.CheckTargets(); err != nil {
 			fmt.Fprintf(stderr, "vpcprobe launch: %v\n", err)
 			return exitUsage
 		}
@@ -181,22 +181,10 @@ func (o *launchOptions) lambdaConfig(fs *pflag.FlagSet) (lambdafn.Config, error)
 	if o.forTask != "" { // its subnet and groups are known once the task is read
 		return c, nil
 	}
-	return c, checkLambdaTargets(c)
-}
-
-// checkLambdaTargets checks the subnets and groups once --for-task has had its say.
-func checkLambdaTargets(c lambdafn.Config) error {
-	switch {
-	case len(c.Subnets) == 0:
-		return usagef("--subnets: required: the subnets to probe, comma-separated (example: subnet-0a1b2c3d,subnet-0b2c3d4e)")
-	case len(c.SecurityGroups) == 0 && c.FunctionName == "":
-		return usagef("--security-groups: required with --runner lambda: a function in a VPC needs at least one; give the task's groups")
-	case len(c.SecurityGroups) > 5:
-		return usagef("--security-groups: %d given, a function takes at most 5", len(c.SecurityGroups))
-	case len(c.RunID(c.Subnets[0])) > 128:
-		return usagef("--launch-id %q: too long for the run ids <launch-id>-<subnet>", c.LaunchID)
+	if err := c.CheckTargets(); err != nil {
+		return c, usagef("%v", err)
 	}
-	return nil
+	return c, nil
 }
 
 // eventEnv and envEvent turn the probe's settings between event keys ("secret") and the

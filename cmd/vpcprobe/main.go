@@ -164,7 +164,7 @@ func (w world) run(args []string, getenv func(string) (string, bool), stdout, st
 	noted := false
 	out := func(rep *report.Report) {
 		printed(rep)
-		if !noted && withoutCredentials(rep) { // once, also in sidecar mode
+		if !noted && probe.WithoutCredentials(rep) { // once, also in sidecar mode
 			noted = true
 			fmt.Fprintln(stderr, "vpcprobe: no AWS credentials: network checks only; pass --no-auth to silence")
 		}
@@ -173,7 +173,7 @@ func (w world) run(args []string, getenv func(string) (string, bool), stdout, st
 	if o.every == 0 {
 		rep := probeOnce(newProber(), started)
 		out(rep)
-		if why := unmeasured(rep); why != "" {
+		if why := probe.Unmeasured(rep); why != "" {
 			fmt.Fprintf(stderr, "vpcprobe: could not test: %s\n", why)
 			return exitUntested
 		}
@@ -273,36 +273,6 @@ func probeOnce(p *probe.Prober, started time.Time) *report.Report {
 	rep := p.Run(context.Background(), started)
 	p.Deliver(context.Background(), rep, started)
 	return rep
-}
-
-// withoutCredentials reports whether the run skipped an authenticated check because the host has
-// no AWS credentials at all.
-func withoutCredentials(rep *report.Report) bool {
-	for _, s := range rep.Services {
-		for _, c := range s.Checks {
-			if c.Status == checks.Skip && c.Detail == probe.NoCredentials {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// unmeasured says why nothing was measured when every check of every service was skipped (the
-// registry account unknown for an ecr.dkr probed alone, say), and is empty when something was.
-func unmeasured(rep *report.Report) string {
-	why := "no service was probed"
-	for _, s := range rep.Services {
-		for _, c := range s.Checks {
-			if c.Status != checks.Skip {
-				return ""
-			}
-			if why == "no service was probed" && c.Detail != "" {
-				why = s.Service + ": " + c.Detail
-			}
-		}
-	}
-	return why
 }
 
 // outputFor returns the function that prints a report on w, in the format outputMode chooses.

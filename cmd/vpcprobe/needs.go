@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -62,48 +61,13 @@ func (o *options) withTaskDefinition(cfg probe.Config, getenv func(string) (stri
 // (else replace the default), its image is used when --image was not given, its secrets and
 // parameters join the given ones.
 func (o *options) merge(n *needs.Needs) {
-	o.services = mergeServices(o.services, o.servicesGiven, n)
+	o.services = needs.MergeServices(o.services, o.servicesGiven, n)
 	if o.image == "" {
 		o.image = n.Image
 	}
-	o.secrets = union(o.secrets, n.Secrets)
-	o.parameters = union(o.parameters, n.Parameters)
-	o.otherRegions = union(o.otherRegions, otherRegionFlags(n))
-}
-
-// otherRegionFlags are the --other-region values of what n needs in other regions.
-func otherRegionFlags(n *needs.Needs) []string {
-	var out []string
-	for _, r := range n.OtherRegions {
-		if len(r.Services) > 0 {
-			out = append(out, r.Region+":"+strings.Join(r.Services, "+"))
-		}
-	}
-	return out
-}
-
-// mergeServices is the --services value of a probe for n: the derived keys, after the given
-// ones when given. A task definition that needs none of the catalogue's services in its region
-// (only internet images, say) keeps the default rather than probing nothing.
-func mergeServices(services string, given bool, n *needs.Needs) string {
-	derived := strings.Join(n.Services, ",")
-	switch {
-	case given && derived != "":
-		return services + "," + derived
-	case given || derived == "":
-		return services
-	}
-	return derived
-}
-
-// union returns a followed by the items of b it lacks.
-func union(a, b []string) []string {
-	for _, s := range b {
-		if !slices.Contains(a, s) {
-			a = append(a, s)
-		}
-	}
-	return a
+	o.secrets = needs.Union(o.secrets, n.Secrets)
+	o.parameters = needs.Union(o.parameters, n.Parameters)
+	o.otherRegions = needs.Union(o.otherRegions, n.OtherRegionFlags())
 }
 
 // reportNeeds prints what a task definition needs and the notes on what the probe cannot test,
@@ -182,57 +146,15 @@ func (o *launchOptions) withNeeds(ctx context.Context, client launch.TaskAPI, re
 	if n.Region != region {
 		return c, usagef("the task definition %s is in %s, not %s: pass --region %s", n.TaskDefinition, n.Region, region, n.Region)
 	}
-	c.Needs = n
-	setEnv(&c, "VPCPROBE_SERVICES", mergeServices(o.services, fs.Changed("services"), n))
-	if !fs.Changed("image") && n.Image != "" {
-		setEnv(&c, "VPCPROBE_IMAGE", n.Image)
-	}
-	for name, derived := range map[string][]string{"VPCPROBE_SECRET": n.Secrets, "VPCPROBE_PARAMETER": n.Parameters, "VPCPROBE_OTHER_REGION": otherRegionFlags(n)} {
-		if given := envValue(c, name); given != "" || len(derived) > 0 {
-			// A repeatable setting's variable is a comma-separated list (flags.go).
-			setEnv(&c, name, strings.Join(union(splitList(given), derived), ","))
-		}
-	}
+	c.UseNeeds(n, o.services, fs.Changed("services"), fs.Changed("image"))
 	for _, s := range c.Subnets {
 		if !subnetRE.MatchString(s) {
 			return c, usagef("--for-task: the task's subnet %q is not a subnet id", s)
 		}
 	}
-	if len(c.RunID(c.Subnets[0])) > 128 {
+	if len(c.RunID(c.Subnets[0])) > launch.MaxRunID {
 		return c, usagef("--launch-id %q: too long for the run ids <launch-id>-<subnet>", c.LaunchID)
 	}
 	reportNeeds(stderr, "vpcprobe launch", n)
 	return c, nil
-}
-
-// setEnv sets the probe's variable name in c, replacing a given value.
-func setEnv(c *ecstask.Config, name, value string) {
-	for i := range c.Env {
-		if c.Env[i].Name == name {
-			c.Env[i].Value = value
-			return
-		}
-	}
-	c.Env = append(c.Env, ecstask.EnvVar{Name: name, Value: value})
-}
-
-// envValue is the value c gives the probe's variable name; empty when none.
-func envValue(c ecstask.Config, name string) string {
-	for _, e := range c.Env {
-		if e.Name == name {
-			return e.Value
-		}
-	}
-	return ""
-}
-
-// splitList splits a comma-separated list, dropping empty items.
-func splitList(s string) []string {
-	var out []string
-	for _, item := range strings.Split(s, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/vpcprobe/vpcprobe/internal/awstest"
-	"github.com/vpcprobe/vpcprobe/needs"
 )
 
 // TestOtherRegion: --other-region (and VPCPROBE_OTHER_REGION, comma-separated) gives the probe
@@ -58,15 +57,4 @@ func TestOtherRegion(t *testing.T) {
 func isUsageErr(err error) bool {
 	_, ok := err.(usageError)
 	return ok
-}
-
-// TestOtherRegionFlags: what a task definition needs in other regions is the --other-region
-// values launch passes to every probe (VPCPROBE_OTHER_REGION joins them with commas); a region
-// with nothing to probe is left out.
-func TestOtherRegionFlags(t *testing.T) {
-	n := &needs.Needs{Region: "eu-west-1", OtherRegions: []needs.RegionNeeds{
-		{Region: "us-east-1", Services: []string{"logs"}}, {Region: "us-west-2", Services: []string{"ecr.api", "ecr.dkr", "s3"}}, {Region: "ap-south-1"}}}
-	if got := otherRegionFlags(n); !slices.Equal(got, []string{"us-east-1:logs", "us-west-2:ecr.api+ecr.dkr+s3"}) {
-		t.Errorf("otherRegionFlags = %v", got)
-	}
 }
