@@ -321,7 +321,7 @@ func (l *Lab) filter(ctx context.Context) error {
 	n := l.Scenario.Net
 	var b strings.Builder
 	b.WriteString("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n")
-	b.WriteString(returnACL(n)) // before the conntrack accept: an ACL is stateless
+	b.WriteString(returnACL(n))   // before the conntrack accept: an ACL is stateless
 	b.WriteString(egressDrops(n)) // before the established-flow rule: the name is in a flow's first data
 	// No route to the internet by default: FORWARD drops, so a public address times out, as it
 	// does in an isolated subnet.
