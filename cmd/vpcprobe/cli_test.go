@@ -130,7 +130,11 @@ func TestOutputFirst(t *testing.T) {
 				args = append([]string{"--amazon-dns", ""}, args...)
 			}
 			code, out, errs := launchCmd(t, world{}, env(tt.env...), args...)
-			usageLine(t, code, out, errs, tt.want, "text or json")
+			allowed := "text or json"
+			if args[0] == "inspect" || args[0] == "launch" { // the health map too
+				allowed = "text, json or html"
+			}
+			usageLine(t, code, out, errs, tt.want, allowed)
 		})
 	}
 }
