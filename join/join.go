@@ -295,7 +295,7 @@ func (in *Inspection) WriteText(w *report.Writer, indent string) {
 				if len(j.NotExplained.Reachability) > 0 {
 					w.Line(subsub, "next for "+j.Service+": VPC Reachability Analyzer on this hop:")
 					for _, c := range j.NotExplained.Reachability {
-						w.Command(subsub+"  ", "", c)
+						w.Command(subsub+"  ", "$ ", c)
 					}
 				}
 			}

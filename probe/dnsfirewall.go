@@ -74,7 +74,9 @@ func (f finding) dnsFirewallShape(j judgement) judgement {
 	if f.second == nil {
 		also = "the Amazon-provided resolver, which sits behind the same firewall, was not asked"
 	}
-	fix := fmt.Sprintf("Find the DNS Firewall rule group associated with this VPC whose domain list matches %s (vpcprobe inspect names the rule: dns-firewall-blocks) and allow %s with a rule of lower priority number, or take it off the block list.", f.host, f.host)
+	// The host's own sentence, then one every blocked service shares: the text view says the
+	// shared one once.
+	fix := fmt.Sprintf("Allow %s in this VPC's DNS Firewall. In the rule group whose domain list blocks a name (vpcprobe inspect names the rule: dns-firewall-blocks), add an ALLOW rule with a lower priority number, or take the name off the block list.", f.host)
 	if d.Status == checks.Fail && f.secondAgrees(d.Code) {
 		var shape string
 		switch d.Code {

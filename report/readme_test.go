@@ -17,10 +17,8 @@ func TestReadmeExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parts := strings.Split(string(readme), "```\n")
 	examples := 0
-	for i := 1; i < len(parts); i += 2 {
-		block := parts[i]
+	for _, block := range fencedBlocks(string(readme)) {
 		if !strings.HasPrefix(block, "vpcprobe ") {
 			continue
 		}
@@ -46,4 +44,26 @@ func TestReadmeExamples(t *testing.T) {
 	if examples < 3 {
 		t.Errorf("%d report examples in README.md, want the probe's, the launch's and inspect's", examples)
 	}
+}
+
+// fencedBlocks returns the contents of the Markdown file's fenced code blocks that a bare ```
+// opens (a ```sh or ```json block holds commands or documents, not a report's text).
+func fencedBlocks(md string) []string {
+	var blocks []string
+	var cur []string
+	in, bare := false, false
+	for _, line := range strings.Split(md, "\n") {
+		switch {
+		case !in && strings.HasPrefix(line, "```"):
+			in, bare, cur = true, strings.TrimSpace(line) == "```", nil
+		case in && strings.TrimSpace(line) == "```":
+			in = false
+			if bare {
+				blocks = append(blocks, strings.Join(cur, "\n")+"\n")
+			}
+		case in:
+			cur = append(cur, line)
+		}
+	}
+	return blocks
 }

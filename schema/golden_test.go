@@ -9,10 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vpcprobe/vpcprobe/fleet"
 	"github.com/vpcprobe/vpcprobe/inspect"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
 	"github.com/vpcprobe/vpcprobe/launch"
 	"github.com/vpcprobe/vpcprobe/report"
+	"github.com/vpcprobe/vpcprobe/responder"
 	"github.com/vpcprobe/vpcprobe/schema"
 	"github.com/vpcprobe/vpcprobe/stopped"
 )
@@ -23,6 +25,8 @@ var decoders = map[string]func() any{
 	launch.Schema:         func() any { return new(launch.Report) },
 	inspect.Schema:        func() any { return new(inspect.Report) },
 	stopped.ExplainSchema: func() any { return new(stopped.Explanation) },
+	responder.Schema:      func() any { return new(responder.Diagnosis) },
+	fleet.Schema:          func() any { return new(fleet.Report) },
 }
 
 // TestGolden (issue 16, item 1): the documents vpcprobe printed when the golden files were saved

@@ -108,7 +108,7 @@ func TestExplainReason(t *testing.T) {
 // TestExplainTextCommand: the text view gives a not-network answer's next command.
 func TestExplainTextCommand(t *testing.T) {
 	e := ExplainReason("Task failed ELB health checks in (elb elb-name)", "") // the ECS developer guide's example
-	if text := string(e.Text()); !strings.Contains(text, "next: aws elbv2 describe-target-health") {
+	if text := string(e.Text()); !strings.Contains(text, "$ aws elbv2 describe-target-health") {
 		t.Errorf("text %q", text)
 	}
 }
