@@ -217,7 +217,9 @@ func (f finding) explainTCP(r checks.Result) (string, string) {
 		// Centralised endpoints: a hub VPC's endpoint, its private hosted zone shared over a
 		// transit gateway or peering. The endpoint exists; "create it here" is the wrong fix.
 		return fmt.Sprintf("%s resolves to private addresses outside %s (%s) and TCP 443 timed out: the endpoint lives in another subnet or in a hub VPC (centralised endpoints over a transit gateway or peering), and a route, security group or network ACL on the way drops it.", f.host, f.from(), list(f.addrs)),
-			fmt.Sprintf("If %s is in a hub VPC, give this subnet's route table a route to %s through the transit gateway or peering connection (and the hub's route back); allow inbound TCP 443 from %s in the security group of that endpoint %s; allow outbound TCP 443 to %s in the task's security group; let the network ACLs pass TCP 443 out and ports 1024-65535 back.", list(f.addrs), list(f.addrs), f.from(), es, list(f.addrs))
+			// The addresses are said once, in parentheses, so that services failing alike read as
+			// one paragraph (report's groups drop each service's own address list).
+			fmt.Sprintf("If the endpoint's addresses (%s) are in a hub VPC, give this subnet's route table a route to them through the transit gateway or peering connection (and the hub's route back); allow inbound TCP 443 from %s in the security group of that endpoint %s; allow outbound TCP 443 to them in the task's security group; let the network ACLs pass TCP 443 out and ports 1024-65535 back.", list(f.addrs), f.from(), es)
 	case r.Code == checks.Timeout && f.route == report.RoutePrivate:
 		return fmt.Sprintf("%s resolves to the interface endpoint (%s) but TCP 443 timed out: a security group or network ACL drops it.", f.host, list(f.addrs)),
 			fmt.Sprintf("Allow inbound TCP 443 from %s in the security group of the endpoint %s, and outbound TCP 443 to %s in the task's security group; let the network ACLs pass TCP 443 out and ports 1024-65535 back.", f.from(), es, list(f.addrs))

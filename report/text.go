@@ -228,11 +228,7 @@ const (
 	phHost     = "\x00host\x00"
 	phEndpoint = "\x00endpoint\x00"
 	phService  = "\x00service\x00"
-	phAddrs    = "\x00addrs\x00"
 )
-
-// addrRun is a run of address placeholders ("A and B", "A, B and C"): one service's addresses.
-var addrRun = regexp.MustCompile(phAddrs + `(?:(?:, | and )` + phAddrs + `)*`)
 
 // generic returns text with s's own host, endpoint service and key replaced by placeholders, and
 // without the addresses only s was given.
@@ -244,13 +240,7 @@ func generic(s ServiceReport, text string) string {
 		text = strings.ReplaceAll(text, s.EndpointService, phEndpoint)
 	}
 	text = keyWord(s.Service).ReplaceAllString(text, "${1}"+phService+"${2}")
-	text = addrList.ReplaceAllString(text, "")
-	// The addresses only this service was given, named bare in its fix ("a route to 10.1.0.5"):
-	// the group's sentence names every service's.
-	for _, a := range s.Addresses {
-		text = strings.ReplaceAll(text, a, phAddrs)
-	}
-	return addrRun.ReplaceAllString(text, phAddrs)
+	return addrList.ReplaceAllString(text, "")
 }
 
 // addrList is a parenthesised list of addresses in a diagnosis: one service's answer.
@@ -267,14 +257,9 @@ func forGroup(g []ServiceReport, text func(ServiceReport) string) string {
 	if same {
 		return first
 	}
-	var keys, endpoints, addrs []string
+	var keys, endpoints []string
 	for _, s := range g {
 		keys, endpoints = append(keys, s.Service), append(endpoints, s.EndpointService)
-		for _, a := range s.Addresses {
-			if !slices.Contains(addrs, a) {
-				addrs = append(addrs, a)
-			}
-		}
 	}
 	out := generic(g[0], first)
 	// "the interface VPC endpoint X" names one endpoint; a group's sentence names several.
@@ -283,7 +268,6 @@ func forGroup(g []ServiceReport, text func(ServiceReport) string) string {
 	out = strings.ReplaceAll(out, phHost, "each host above")
 	out = strings.ReplaceAll(out, phEndpoint, and(endpoints))
 	out = strings.ReplaceAll(out, phService, and(keys))
-	out = strings.ReplaceAll(out, phAddrs, and(addrs))
 	if r, n := utf8.DecodeRuneInString(out); unicode.IsLower(r) { // "each host above …" starts it
 		out = string(unicode.ToUpper(r)) + out[n:]
 	}
