@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // tcpTestDialer dials loopback for real, except for the addresses it is told to fake: fail
@@ -70,13 +72,22 @@ func stepContext(t *testing.T, deadline bool) context.Context {
 // tcpClosedPort returns a loopback port that nothing listens on.
 func tcpClosedPort(t *testing.T) uint16 {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// A socket bound to the port and never listening: connections to it are refused, and no
+	// other test's server can take the port while this test runs (a port freed at once could be
+	// handed to the next listener, which would answer).
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := uint16(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
-	return port
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uint16(sa.(*unix.SockaddrInet4).Port)
 }
 
 func TestTCP(t *testing.T) {
