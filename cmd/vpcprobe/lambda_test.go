@@ -1,13 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log"
-	"net"
-	"net/http"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -79,20 +73,7 @@ func TestLambdaRuntime(t *testing.T) {
 	silentZone.Silence(true)
 	silent := awstest.Resolver(t, silentZone)
 
-	rt := &fakeaws.Runtime{FunctionARN: "arn:aws:lambda:eu-west-1:123456789012:function:vpcprobe-test"}
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: rt, ErrorLog: log.New(io.Discard, "", 0)}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, bin)
-	cmd.Env = []string{
-		"AWS_LAMBDA_RUNTIME_API=" + ln.Addr().String(),
+	fn := startBootstrap(t, bin, "arn:aws:lambda:eu-west-1:123456789012:function:vpcprobe-test", []string{
 		"AWS_LAMBDA_FUNCTION_NAME=vpcprobe-test",
 		"AWS_REGION=eu-west-1",
 		"AWS_ACCESS_KEY_ID=" + awstest.AccessKey, "AWS_SECRET_ACCESS_KEY=" + awstest.SecretKey, "AWS_SESSION_TOKEN=token",
@@ -100,22 +81,11 @@ func TestLambdaRuntime(t *testing.T) {
 		"HOME=" + t.TempDir(),
 		// The function's own settings, as its configuration would set them.
 		"VPCPROBE_AMAZON_DNS=", "VPCPROBE_RESOLVER=" + nx, "VPCPROBE_SERVICES=ecr.api", "VPCPROBE_TIMEOUT=1s",
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-
+	})
+	stderr := fn.stderr
 	invoke := func(t *testing.T, event string, timeout time.Duration) fakeaws.InvokeResult {
 		t.Helper()
-		res, err := rt.Invoke(ctx, []byte(event), timeout, exited)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
+		return fn.invoke(t, []byte(event), timeout)
 	}
 	decode := func(t *testing.T, res fakeaws.InvokeResult) report.Report {
 		t.Helper()
@@ -188,7 +158,7 @@ func TestLambdaRuntime(t *testing.T) {
 		}
 	})
 	select {
-	case err := <-exited:
+	case err := <-fn.exited:
 		t.Errorf("the bootstrap exited (%v): a function error must not end it\nstderr: %s", err, stderr.String())
 	default:
 	}

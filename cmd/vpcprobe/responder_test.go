@@ -1,22 +1,16 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vpcprobe/vpcprobe/checks"
-	"github.com/vpcprobe/vpcprobe/internal/fakeaws"
 	"github.com/vpcprobe/vpcprobe/internal/moto"
 	"github.com/vpcprobe/vpcprobe/internal/respondertest"
 	"github.com/vpcprobe/vpcprobe/internal/schematest"
@@ -38,19 +32,7 @@ func TestResponderRuntime(t *testing.T) {
 	proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(target) }, Transport: moto.FixECS(http.DefaultTransport)})
 	t.Cleanup(proxy.Close)
 
-	rt := &fakeaws.Runtime{FunctionARN: "arn:aws:lambda:" + moto.Region + ":" + moto.Account + ":function:vpcprobe-responder"}
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: rt, ErrorLog: log.New(io.Discard, "", 0)}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, bin)
-	cmd.Env = []string{
-		"AWS_LAMBDA_RUNTIME_API=" + ln.Addr().String(),
+	fn := startBootstrap(t, bin, "arn:aws:lambda:"+moto.Region+":"+moto.Account+":function:vpcprobe-responder", []string{
 		"AWS_LAMBDA_FUNCTION_NAME=vpcprobe-responder",
 		"AWS_REGION=" + moto.Region,
 		"AWS_ACCESS_KEY_ID=" + moto.AccessKey, "AWS_SECRET_ACCESS_KEY=" + moto.SecretKey,
@@ -59,20 +41,11 @@ func TestResponderRuntime(t *testing.T) {
 		"AWS_ENDPOINT_URL=" + proxy.URL, "AWS_ENDPOINT_URL_LAMBDA=" + w.FakeURL, "AWS_CA_BUNDLE=" + w.FakeCA,
 		responder.EnvTable + "=" + respondertest.Table, responder.EnvLogGroup + "=" + respondertest.LogGroup,
 		responder.EnvProbeRole + "=arn:aws:iam::" + moto.Account + ":role/vpcprobe-lambda", responder.EnvProbeDeadline + "=5s",
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	})
+	stderr := fn.stderr
 	invoke := func(event []byte) responder.Diagnosis {
 		t.Helper()
-		res, err := rt.Invoke(ctx, event, 2*time.Minute, exited)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := fn.invoke(t, event, 2*time.Minute)
 		if res.FunctionError != "" {
 			t.Fatalf("function error %s: %s\nstderr: %s", res.FunctionError, res.Payload, stderr.String())
 		}
@@ -102,10 +75,7 @@ func TestResponderRuntime(t *testing.T) {
 		t.Errorf("functions left: %v", left)
 	}
 
-	res, err := rt.Invoke(ctx, []byte(`{"version":"0","id":"e-3","source":"aws.ecs","detail-type":"ECS Task State Change","detail":{"lastStatus":"RUNNING"}}`), 20*time.Second, exited)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := fn.invoke(t, []byte(`{"version":"0","id":"e-3","source":"aws.ecs","detail-type":"ECS Task State Change","detail":{"lastStatus":"RUNNING"}}`), 20*time.Second)
 	var line string
 	if res.FunctionError != "" || json.Unmarshal(res.Payload, &line) != nil || !strings.HasPrefix(line, "not a failed start") {
 		t.Errorf("a running task's event answered %s %s", res.FunctionError, res.Payload)
